@@ -1,0 +1,106 @@
+// First start: the tenant, Microsoft Graph's service principal, the bootstrap Global Administrator, the
+// automation app, the demo users and apps (LATCHKEY_DEMO), and an optional JSON seed file (docs/seed.md).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Config } from '../config/index.js';
+import type { Db } from '../storage/db.js';
+import { GRAPH_APP_ID, GRAPH_RESOURCE, addAppSecret, createApp, grantPermission } from './apps.js';
+import { loadTenant, type Tenant } from './tenant.js';
+import { createUser } from './users.js';
+import { randomToken } from '../crypto/secrets.js';
+
+export const GRAPH_DELEGATED_SCOPES = ['User.Read', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.AccessAsUser.All', 'UserAuthenticationMethod.ReadWrite.All', 'AuditLog.Read.All', 'Mail.Read', 'openid', 'profile', 'email', 'offline_access'];
+export const GRAPH_APP_ROLES = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'AuditLog.Read.All', 'User.RevokeSessions.All'];
+
+/** Fixed ids of the demo apps, so that docs and tests can name them. */
+export const DEMO = {
+  webAppId: '11111111-1111-4111-8111-111111111111', // "Demo portal" (confidential web app)
+  nativeAppId: '22222222-2222-4222-8222-222222222222', // "Demo native app" (public client)
+  apiAppId: '33333333-3333-4333-8333-333333333333', // "Demo API" (api://demo-api)
+  automationAppId: '44444444-4444-4444-8444-444444444444', // "Automation" (client credentials)
+  apiIdentifier: 'api://demo-api',
+  demoPassword: 'Latchkey-Demo-2026!',
+} as const;
+
+export interface SeedReport {
+  tenant: Tenant;
+  created: boolean;
+  /** secrets shown once at first start */
+  printed: string[];
+}
+
+interface SeedFile {
+  users?: { userPrincipalName: string; displayName: string; password?: string; accountEnabled?: boolean; forceChangePasswordNextSignIn?: boolean; roles?: string[]; mail?: string }[];
+  apps?: {
+    displayName: string;
+    appId?: string;
+    kind: 'web' | 'native' | 'spa';
+    redirectUris?: string[];
+    postLogoutRedirectUris?: string[];
+    identifierUri?: string;
+    scopes?: string[];
+    appRoles?: string[];
+    secret?: string;
+    requirePkce?: boolean;
+    graphDelegated?: string[];
+    graphApplication?: string[];
+  }[];
+}
+
+export async function ensureTenant(db: Db, config: Config, origin: string): Promise<SeedReport> {
+  const existing = await loadTenant(db);
+  if (existing) return { tenant: existing, created: false, printed: [] };
+  const printed: string[] = [];
+  const tenant: Tenant = { id: config.tenantId || crypto.randomUUID(), domain: config.tenantDomain.toLowerCase(), display_name: config.tenantDomain.split('.')[0]!.replace(/^./, (c) => c.toUpperCase()), created_at: Date.now() };
+  await db.insertInto('tenants').values(tenant).execute();
+  await createApp(db, { id: GRAPH_APP_ID, tenantId: tenant.id, displayName: 'Microsoft Graph', kind: 'resource', identifierUri: GRAPH_RESOURCE, exposedScopes: GRAPH_DELEGATED_SCOPES, appRoles: GRAPH_APP_ROLES });
+
+  // bootstrap Global Administrator (D13: a printed one-time password must be changed at first sign-in)
+  const adminUpn = `${config.bootstrapAdminUsername}@${tenant.domain}`;
+  const adminPassword = config.bootstrapAdminPassword || `${randomToken(12)}!a1`;
+  await createUser(db, { tenantId: tenant.id, upn: adminUpn, displayName: 'Global Administrator', password: adminPassword, forceChangePassword: !config.bootstrapAdminPassword, roles: ['Global Administrator'] });
+  if (!config.bootstrapAdminPassword) printed.push(`Global Administrator ${adminUpn}, one-time password (shown once, must be changed at first sign-in): ${adminPassword}`);
+
+  // automation app (client credentials to Graph)
+  await createApp(db, { id: DEMO.automationAppId, tenantId: tenant.id, displayName: 'Automation', kind: 'web' });
+  const autoSecret = await addAppSecret(db, DEMO.automationAppId, config.automationClientSecret || undefined);
+  await grantPermission(db, DEMO.automationAppId, GRAPH_APP_ID, 'application', ['User.Read.All', 'User.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All', 'AuditLog.Read.All']);
+  if (!config.automationClientSecret) printed.push(`Automation app ${DEMO.automationAppId}, client secret (shown once): ${autoSecret}`);
+
+  if (config.demo) {
+    for (const [name, display] of [['alice', 'Alice Example'], ['bob', 'Bob Example'], ['carol', 'Carol Example']] as const) {
+      await createUser(db, { tenantId: tenant.id, upn: `${name}@${tenant.domain}`, displayName: display, mail: `${name}@${tenant.domain}`, password: DEMO.demoPassword });
+    }
+    await createApp(db, { id: DEMO.apiAppId, tenantId: tenant.id, displayName: 'Demo API', kind: 'web', identifierUri: DEMO.apiIdentifier, exposedScopes: ['read', 'write'], appRoles: ['Data.Read.All'], introspectionAllowed: true });
+    await addAppSecret(db, DEMO.apiAppId, 'demo-api-secret');
+    await createApp(db, { id: DEMO.webAppId, tenantId: tenant.id, displayName: 'Demo portal', kind: 'web', redirectUris: [`${origin}/demo/callback`], postLogoutRedirectUris: [`${origin}/demo/`] });
+    await addAppSecret(db, DEMO.webAppId, 'demo-portal-secret');
+    await grantPermission(db, DEMO.webAppId, GRAPH_APP_ID, 'delegated', ['User.Read']);
+    await grantPermission(db, DEMO.webAppId, DEMO.apiAppId, 'delegated', ['read']);
+    await grantPermission(db, DEMO.webAppId, DEMO.apiAppId, 'application', ['Data.Read.All']);
+    await grantPermission(db, DEMO.webAppId, GRAPH_APP_ID, 'application', ['User.Read.All']);
+    await createApp(db, { id: DEMO.nativeAppId, tenantId: tenant.id, displayName: 'Demo native app', kind: 'native', redirectUris: ['http://localhost', 'http://127.0.0.1'] });
+    await grantPermission(db, DEMO.nativeAppId, GRAPH_APP_ID, 'delegated', ['User.Read', 'Mail.Read']);
+    await grantPermission(db, DEMO.nativeAppId, DEMO.apiAppId, 'delegated', ['read', 'write']);
+    printed.push(`Demo users alice@, bob@, carol@${tenant.domain} with password ${DEMO.demoPassword}`);
+  }
+
+  if (config.seedFile) await applySeedFile(db, tenant, config.seedFile, printed);
+  return { tenant, created: true, printed };
+}
+
+async function applySeedFile(db: Db, tenant: Tenant, file: string, printed: string[]): Promise<void> {
+  const seed = JSON.parse(fs.readFileSync(file, 'utf8')) as SeedFile;
+  for (const u of seed.users ?? []) {
+    await createUser(db, { tenantId: tenant.id, upn: u.userPrincipalName, displayName: u.displayName, mail: u.mail ?? null, password: u.password ?? null, accountEnabled: u.accountEnabled, forceChangePassword: u.forceChangePasswordNextSignIn, roles: u.roles });
+  }
+  for (const a of seed.apps ?? []) {
+    const app = await createApp(db, { id: a.appId, tenantId: tenant.id, displayName: a.displayName, kind: a.kind, redirectUris: a.redirectUris, postLogoutRedirectUris: a.postLogoutRedirectUris, identifierUri: a.identifierUri, exposedScopes: a.scopes, appRoles: a.appRoles, requirePkce: a.requirePkce });
+    if (a.kind === 'web') {
+      const secret = await addAppSecret(db, app.id, a.secret);
+      if (!a.secret) printed.push(`App ${a.displayName} ${app.id}, client secret (shown once): ${secret}`);
+    }
+    if (a.graphDelegated?.length) await grantPermission(db, app.id, GRAPH_APP_ID, 'delegated', a.graphDelegated);
+    if (a.graphApplication?.length) await grantPermission(db, app.id, GRAPH_APP_ID, 'application', a.graphApplication);
+  }
+}

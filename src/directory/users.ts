@@ -1,0 +1,70 @@
+// Users of the directory: UPN (unique, case-insensitive), display name, password (argon2id), accountEnabled,
+// and the stamps the validity rule reads (spec §1).
+import crypto from 'node:crypto';
+import type { Db } from '../storage/db.js';
+import type { UserTable } from '../storage/schema.js';
+import { hashPassword } from '../crypto/secrets.js';
+
+export type User = UserTable;
+
+export interface NewUser {
+  tenantId: string;
+  upn: string;
+  displayName: string;
+  mail?: string | null;
+  password?: string | null;
+  accountEnabled?: boolean;
+  forceChangePassword?: boolean;
+  roles?: string[];
+  id?: string;
+}
+
+export async function createUser(db: Db, u: NewUser): Promise<User> {
+  const now = Date.now();
+  const row: User = {
+    id: u.id ?? crypto.randomUUID(),
+    tenant_id: u.tenantId,
+    upn: u.upn,
+    upn_lower: u.upn.toLowerCase(),
+    display_name: u.displayName,
+    mail: u.mail ?? null,
+    password_hash: u.password ? await hashPassword(u.password) : null,
+    account_enabled: u.accountEnabled === false ? 0 : 1,
+    force_change_password: u.forceChangePassword ? 1 : 0,
+    force_change_password_mfa: 0,
+    last_password_change_at: now,
+    sign_in_sessions_valid_from: now,
+    mfa_remembered_valid_from: now,
+    disabled_at: null,
+    admin_reset_at: null,
+    created_at: now,
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('users').values(row).execute();
+    for (const role of u.roles ?? []) await trx.insertInto('user_roles').values({ user_id: row.id, role }).execute();
+  });
+  return row;
+}
+
+export function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findUserByUpn(db: Db, tenantId: string, upn: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('upn_lower', '=', upn.trim().toLowerCase()).executeTakeFirst();
+}
+
+export async function userRoles(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('user_roles').select('role').where('user_id', '=', userId).execute();
+  return rows.map((r) => r.role);
+}
+
+/** The user's own password change (forced at sign-in): a new hash and lastPasswordChangeDateTime = now. */
+export async function setOwnPassword(db: Db, userId: string, password: string, at = Date.now()): Promise<void> {
+  const password_hash = await hashPassword(password);
+  await db
+    .updateTable('users')
+    .set({ password_hash, last_password_change_at: at, force_change_password: 0, force_change_password_mfa: 0 })
+    .where('id', '=', userId)
+    .execute();
+}

@@ -1,0 +1,127 @@
+// The Fastify application: Entra's URL shapes (tenant aliases, v2.0 discovery), the engine mounted at
+// /{tenantId}, Latchkey's own routes (sign-in pages, userinfo, introspection, demo), and one error mapping
+// so that no request, however malformed, gets a 500.
+import Fastify, { type FastifyInstance } from 'fastify';
+import middie from '@fastify/middie';
+import formbody from '@fastify/formbody';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { Config } from '../config/index.js';
+import type { Secrets } from '../crypto/secrets.js';
+import { SecretVerifier } from '../directory/apps.js';
+import type { Tenant } from '../directory/tenant.js';
+import { createProvider, ROUTES, MULTI_TENANT_ALIASES } from '../protocol/provider.js';
+import type { KeySet } from '../protocol/keys.js';
+import { registerSignin } from '../signin/flow.js';
+import { page } from '../signin/html.js';
+import type { Db } from '../storage/db.js';
+import type { TlsMaterial } from '../tls/local-ca.js';
+import { registerTokenRoutes } from './token-routes.js';
+import { registerDemo } from '../demo/portal.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  secrets: Secrets;
+  tenant: Tenant;
+  keys: KeySet;
+  tls: TlsMaterial | undefined;
+  /** the origin clients use; computed from the port when not configured */
+  origin: string;
+}
+
+export interface LatchkeyApp {
+  app: FastifyInstance;
+  provider: Provider;
+  origin: string;
+}
+
+/** The alias (domain, organizations, common) a request came in by, if any; read by the token endpoint (D10). */
+export const TENANT_ALIAS = Symbol('latchkey.tenantAlias');
+type AliasedRequest = IncomingMessage & { [TENANT_ALIAS]?: string };
+
+export function buildApp(deps: AppDeps): LatchkeyApp {
+  const { tenant, origin } = deps;
+  const tid = tenant.id;
+  const aliases = new Set([tid.toLowerCase(), tenant.domain.toLowerCase(), ...MULTI_TENANT_ALIASES]);
+  const ownRoutes = new Set([ROUTES.userinfo, ROUTES.introspection]);
+
+  const app = Fastify({
+    ...(deps.tls ? { https: { key: deps.tls.key, cert: deps.tls.cert } } : {}),
+    trustProxy: deps.config.trustProxy,
+    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: 256 * 1024,
+    rewriteUrl(req) {
+      const url = req.url ?? '/';
+      const m = /^\/([^/?#]+)(.*)$/.exec(url);
+      if (!m) return url;
+      let first: string;
+      try {
+        first = decodeURIComponent(m[1]!).toLowerCase();
+      } catch {
+        return '/__malformed';
+      }
+      if (!aliases.has(first)) return url;
+      if (first !== tid) (req as AliasedRequest)[TENANT_ALIAS] = first;
+      const rest = m[2] ?? '';
+      // Entra's discovery lives at /{tenant}/v2.0/.well-known/...; the engine serves it at its mount.
+      return `/${tid}${rest.replace(/^\/v2\.0\/\.well-known\//, '/.well-known/')}`;
+    },
+  }) as unknown as FastifyInstance;
+
+  const provider = createProvider({
+    config: deps.config,
+    db: deps.db,
+    secrets: deps.secrets,
+    tenant,
+    origin,
+    keys: deps.keys,
+    secretVerifier: new SecretVerifier(deps.db),
+    interactionUrl: (uid) => `/signin/${uid}`,
+  });
+  // The engine sees the alias the request came in by (client credentials need the tenant id or domain).
+  provider.use(async (ctx, next) => {
+    ctx.state.tenantAlias = (ctx.req as AliasedRequest)[TENANT_ALIAS];
+    await next();
+  });
+
+  const engine = provider.callback();
+  void app.register(middie).after(() => {
+    app.use(`/${tid}`, (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      if ((ownRoutes as Set<string>).has(path)) return next();
+      return engine(req, res);
+    });
+  });
+  void app.register(formbody);
+
+  app.get('/__malformed', (_req, reply) => reply.code(400).type('text/plain').send('Bad request: the path is not valid percent-encoding.'));
+  app.get('/', (_req, reply) =>
+    reply
+      .type('text/html')
+      .send(
+        page(
+          'Latchkey',
+          `<div class="card"><h1>Latchkey</h1><p>Identity provider for <b>${tenant.display_name}</b> (${tenant.domain}).</p><p class="small">Issuer: <code>${origin}/${tid}/v2.0</code></p><p><a href="/demo/">Demo portal</a></p></div>`,
+        ),
+      ),
+  );
+  app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
+
+  registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config });
+  registerTokenRoutes(app, { provider, db: deps.db, tenant, origin });
+  if (deps.config.demo) registerDemo(app, { origin, tenant, db: deps.db });
+
+  app.setNotFoundHandler((req, reply) => {
+    const wantsJson = !String(req.headers.accept ?? '').includes('text/html');
+    if (wantsJson) return reply.code(404).send({ error: 'not_found', error_description: `No route for ${req.method} ${req.url.split('?')[0]}` });
+    return reply.code(404).type('text/html').send(page('Not found', '<div class="card"><h1>Not found</h1></div>'));
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err }, 'unhandled error');
+    return reply.code(status).send({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: status === 500 ? 'An internal error occurred.' : err.message });
+  });
+
+  return { app, provider, origin };
+}

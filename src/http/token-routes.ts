@@ -1,0 +1,145 @@
+// Latchkey's own userinfo and introspection routes (spec D8). Both apply the one validity rule; the
+// engine's versions are off because they refuse JWT access tokens and Graph-audience tokens.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type Provider from 'oidc-provider';
+import { GRAPH_RESOURCE, SecretVerifier, findApp } from '../directory/apps.js';
+import type { Tenant } from '../directory/tenant.js';
+import { findUserById } from '../directory/users.js';
+import { entraErrorBody } from '../protocol/errors.js';
+import { ROUTES, isPasswordBased } from '../protocol/provider.js';
+import { whyInvalid } from '../protocol/validity.js';
+import type { Db } from '../storage/db.js';
+
+export interface TokenRouteDeps {
+  provider: Provider;
+  db: Db;
+  tenant: Tenant;
+  origin: string;
+}
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  const m = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$/i.exec(h.trim());
+  return m?.[1];
+}
+
+export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): void {
+  const { provider, db, tenant, origin } = deps;
+  const issuer = `${origin}/${tenant.id}/v2.0`;
+  const secretVerifier = new SecretVerifier(db);
+  let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  const jwks = () => {
+    if (!keySet) {
+      const keys = ((provider as unknown as { jwks?: { keys: JWK[] } }).jwks?.keys ?? []).map((k) =>
+        Object.fromEntries(Object.entries(k).filter(([n]) => !PRIVATE_MEMBERS.includes(n))),
+      ) as JWK[];
+      keySet = createLocalJWKSet({ keys });
+    }
+    return keySet;
+  };
+
+  /** Verifies one of our JWT access tokens: signature, issuer, expiry, type. */
+  async function verifyJwt(token: string): Promise<JWTPayload | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, jwks(), { issuer, algorithms: ['RS256'] });
+      return payload;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function userinfoError(reply: FastifyReply, status: number, error: string, description: string) {
+    return reply
+      .code(status)
+      .header('www-authenticate', `Bearer realm="", error="${error}", error_description="${description}"`)
+      .send({ error: { code: status === 401 ? 'InvalidAuthenticationToken' : 'Authorization_RequestDenied', message: description } });
+  }
+
+  const userinfo = async (req: FastifyRequest, reply: FastifyReply) => {
+    const token = bearer(req);
+    if (!token) return userinfoError(reply, 401, 'invalid_token', 'Access token is empty.');
+    let sub: string | undefined;
+    let amr: string[] | undefined;
+    let iatMs = 0;
+    if (token.split('.').length === 3) {
+      const p = await verifyJwt(token);
+      if (!p || (p.aud !== GRAPH_RESOURCE && !(Array.isArray(p.aud) && p.aud.includes(GRAPH_RESOURCE)))) {
+        return userinfoError(reply, 401, 'invalid_token', 'Access token validation failure. Invalid audience or signature.');
+      }
+      if ((p as { idtyp?: string }).idtyp === 'app') return userinfoError(reply, 401, 'invalid_token', 'App-only tokens have no user.');
+      sub = p.sub;
+      amr = (p as { amr?: string[] }).amr;
+      iatMs = (p.iat ?? 0) * 1000;
+    } else {
+      const at = await provider.AccessToken.find(token).catch(() => undefined);
+      if (!at || at.isExpired) return userinfoError(reply, 401, 'invalid_token', 'Access token is invalid or expired.');
+      sub = at.accountId;
+      iatMs = (at.iat ?? 0) * 1000;
+    }
+    const user = sub ? await findUserById(db, sub) : undefined;
+    const why = whyInvalid(user, { kind: 'access_token', issuedAt: iatMs, passwordBased: isPasswordBased(amr) });
+    if (!user || why) return userinfoError(reply, 401, 'invalid_token', 'The user or the token is no longer valid.');
+    return reply.send({
+      sub: user.id,
+      oid: user.id,
+      tid: tenant.id,
+      name: user.display_name,
+      preferred_username: user.upn,
+      ...(user.mail ? { email: user.mail } : {}),
+    });
+  };
+  app.get(`/${tenant.id}${ROUTES.userinfo}`, userinfo);
+  app.post(`/${tenant.id}${ROUTES.userinfo}`, userinfo);
+
+  app.post(`/${tenant.id}${ROUTES.introspection}`, async (req, reply) => {
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof form !== 'object' || Array.isArray(form)) return reply.code(400).send(entraErrorBody('request_invalid', origin));
+    // client authentication: client_secret_basic or client_secret_post
+    let clientId: string | undefined;
+    let secret: string | undefined;
+    const auth = req.headers.authorization;
+    if (typeof auth === 'string' && /^basic /i.test(auth)) {
+      const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      if (i > 0) {
+        try {
+          clientId = decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' '));
+          secret = decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, ' '));
+        } catch {
+          return reply.code(400).send(entraErrorBody('request_invalid', origin, { detail: 'Malformed Authorization header.' }));
+        }
+      }
+    } else if (typeof form.client_id === 'string' && typeof form.client_secret === 'string') {
+      clientId = form.client_id;
+      secret = form.client_secret;
+    }
+    if (!clientId || !secret) return reply.code(401).send(entraErrorBody('client_auth_missing', origin));
+    const caller = await findApp(db, clientId);
+    if (!caller || caller.kind !== 'web') return reply.code(401).send(entraErrorBody('client_unknown', origin));
+    if (!(await secretVerifier.verify(caller.id, secret))) return reply.code(401).send(entraErrorBody('client_secret_invalid', origin));
+    const token = form.token;
+    if (typeof token !== 'string' || !token) return reply.code(400).send(entraErrorBody('request_invalid', origin, { detail: "The request body must contain the parameter 'token'." }));
+    const inactive = { active: false };
+
+    if (token.split('.').length === 3) {
+      if (!caller.introspectionAllowed) return reply.code(403).send(entraErrorBody('access_denied', origin, { detail: 'The app is not registered as a resource server that may introspect tokens.' }));
+      const p = await verifyJwt(token);
+      const audiences = Array.isArray(p?.aud) ? p.aud : [p?.aud];
+      if (!p || !(audiences.includes(caller.id) || (caller.identifierUri && audiences.includes(caller.identifierUri)))) return reply.send(inactive);
+      if ((p as { idtyp?: string }).idtyp !== 'app') {
+        const user = p.sub ? await findUserById(db, p.sub) : undefined;
+        if (whyInvalid(user, { kind: 'access_token', issuedAt: (p.iat ?? 0) * 1000, passwordBased: isPasswordBased((p as { amr?: string[] }).amr) })) return reply.send(inactive);
+      }
+      return reply.send({ active: true, token_type: 'Bearer', ...p, client_id: (p as { azp?: string }).azp });
+    }
+    const rt = await provider.RefreshToken.find(token).catch(() => undefined);
+    if (!rt || !rt.isValid || rt.clientId !== caller.id) return reply.send(inactive);
+    const user = rt.accountId ? await findUserById(db, rt.accountId) : undefined;
+    if (whyInvalid(user, { kind: 'refresh_token', issuedAt: (rt.iiat ?? rt.iat ?? 0) * 1000, passwordBased: isPasswordBased(rt.amr), confidentialClient: true })) return reply.send(inactive);
+    return reply.send({ active: true, token_type: 'refresh_token', client_id: rt.clientId, sub: rt.accountId, oid: rt.accountId, tid: tenant.id, scope: rt.scope, iat: rt.iat, exp: rt.exp, iss: issuer });
+  });
+}

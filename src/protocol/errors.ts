@@ -1,0 +1,111 @@
+// Refusals as a closed set of codes, each mapped once to its wire form (spec §2, D9): the OAuth `error`,
+// the AADSTS number, whether MSAL must see `suberror: bad_token`, and the message shown.
+import crypto from 'node:crypto';
+
+export const refusals = {
+  sessions_revoked: { error: 'invalid_grant', aadsts: 50173, badToken: true, message: 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.' },
+  password_changed: { error: 'invalid_grant', aadsts: 50173, badToken: true, message: 'The provided grant has expired due to it being revoked: the user changed or reset their password.' },
+  user_disabled: { error: 'invalid_grant', aadsts: 50057, badToken: true, message: 'The user account is disabled.' },
+  refresh_token_expired: { error: 'invalid_grant', aadsts: 700082, badToken: true, message: 'The refresh token has expired due to inactivity or its lifetime.' },
+  refresh_token_invalid: { error: 'invalid_grant', aadsts: 9002313, badToken: true, message: 'Invalid request. The refresh token is malformed, unknown or was already used.' },
+  code_invalid: { error: 'invalid_grant', aadsts: 70008, badToken: false, message: 'The provided authorization code or refresh token has expired or is not valid.' },
+  code_reused: { error: 'invalid_grant', aadsts: 54005, badToken: false, message: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code.' },
+  code_redirect_mismatch: { error: 'invalid_grant', aadsts: 50148, badToken: false, message: 'The redirect_uri does not match the one the authorization code was issued to.' },
+  pkce_failed: { error: 'invalid_grant', aadsts: 501481, badToken: false, message: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
+  grant_invalid: { error: 'invalid_grant', aadsts: 70000, badToken: false, message: 'The provided request was denied because the grant is invalid or malformed.' },
+  tenant_alias_for_app_token: { error: 'invalid_request', aadsts: 700016, badToken: false, message: "Application tokens cannot be requested through the 'organizations' or 'common' endpoints; use the tenant id or domain." },
+  client_secret_invalid: { error: 'invalid_client', aadsts: 7000215, badToken: false, message: 'Invalid client secret provided.' },
+  client_unknown: { error: 'invalid_client', aadsts: 700016, badToken: false, message: 'Application was not found in the directory.' },
+  client_auth_missing: { error: 'invalid_client', aadsts: 7000218, badToken: false, message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
+  resource_unknown: { error: 'invalid_target', aadsts: 500011, badToken: false, message: 'The resource principal was not found in the tenant.' },
+  scope_invalid: { error: 'invalid_scope', aadsts: 70011, badToken: false, message: 'The provided request must include a valid scope parameter.' },
+  grant_type_unsupported: { error: 'unsupported_grant_type', aadsts: 70003, badToken: false, message: 'The app requested an unsupported grant type.' },
+  request_invalid: { error: 'invalid_request', aadsts: 900144, badToken: false, message: 'The request is missing a required parameter or has a malformed one.' },
+  login_required: { error: 'login_required', aadsts: 50058, badToken: false, message: 'A silent sign-in request was sent but no user is signed in.' },
+  mfa_required: { error: 'interaction_required', aadsts: 50076, badToken: false, message: 'Due to a configuration change made by your administrator, you must use multi-factor authentication.' },
+  authorization_pending: { error: 'authorization_pending', aadsts: 70016, badToken: false, message: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
+  device_code_expired: { error: 'expired_token', aadsts: 70020, badToken: false, message: 'The provided value for the device code has expired.' },
+  access_denied: { error: 'access_denied', aadsts: 65004, badToken: false, message: 'The user declined the request.' },
+  server_error: { error: 'server_error', aadsts: 90099, badToken: false, message: 'An internal error occurred.' },
+} as const;
+
+export type RefusalCode = keyof typeof refusals;
+
+/** Latchkey's own refusal: thrown in hooks and routes, rendered once by the wire mappers. */
+export class Refusal extends Error {
+  override name = 'Refusal';
+  constructor(readonly code: RefusalCode, readonly detail?: string) {
+    super(`${code}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+export interface EntraErrorBody {
+  error: string;
+  error_description: string;
+  error_codes: number[];
+  timestamp: string;
+  trace_id: string;
+  correlation_id: string;
+  error_uri: string;
+  suberror?: string;
+}
+
+export function entraErrorBody(code: RefusalCode, origin: string, opts: { detail?: string; correlationId?: string } = {}): EntraErrorBody {
+  const r = refusals[code];
+  const now = new Date();
+  const traceId = crypto.randomUUID();
+  const correlationId = opts.correlationId ?? crypto.randomUUID();
+  const ts = now.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const body: EntraErrorBody = {
+    error: r.error,
+    error_description: `AADSTS${r.aadsts}: ${r.message}${opts.detail ? ` ${opts.detail}` : ''} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${ts}`,
+    error_codes: [r.aadsts],
+    timestamp: ts,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `${origin}/error?code=${r.aadsts}`,
+  };
+  if (r.badToken) body.suberror = 'bad_token';
+  return body;
+}
+
+/**
+ * Maps an engine refusal (its `error` and the `error_detail` seen in the `grant.error` event) to a code.
+ * The engine's detail strings are pinned by tests/engine-workarounds.test.ts.
+ */
+export function refusalFromEngine(error: string, detail: string | undefined, description: string | undefined, grantType: string | undefined): RefusalCode {
+  const d = `${detail ?? ''} ${description ?? ''}`;
+  switch (error) {
+    case 'invalid_grant':
+      if (/already consumed/.test(d)) return grantType === 'refresh_token' ? 'refresh_token_invalid' : 'code_reused';
+      if (/refresh token already used|refresh token not found/.test(d)) return 'refresh_token_invalid';
+      if (/refresh token is expired/.test(d)) return 'refresh_token_expired';
+      if (/authorization code (is expired|not found)|device code (is expired|not found)/.test(d)) return grantType === 'refresh_token' ? 'refresh_token_invalid' : 'code_invalid';
+      if (/redirect_uri mismatch/.test(d)) return 'code_redirect_mismatch';
+      if (/PKCE verification failed|code_verifier/.test(d)) return 'pkce_failed';
+      if (/referenced account not found/.test(d)) return grantType === 'refresh_token' ? 'refresh_token_invalid' : 'code_invalid';
+      return grantType === 'refresh_token' ? 'refresh_token_invalid' : 'grant_invalid';
+    case 'invalid_client':
+      if (/client not found/.test(d)) return 'client_unknown';
+      if (/no client authentication mechanism provided|client_secret must be provided/.test(d)) return 'client_auth_missing';
+      return 'client_secret_invalid';
+    case 'invalid_target':
+      return 'resource_unknown';
+    case 'invalid_scope':
+      return 'scope_invalid';
+    case 'unsupported_grant_type':
+      return 'grant_type_unsupported';
+    case 'authorization_pending':
+      return 'authorization_pending';
+    case 'expired_token':
+      return 'device_code_expired';
+    case 'access_denied':
+      return 'access_denied';
+    case 'login_required':
+      return 'login_required';
+    case 'server_error':
+      return 'server_error';
+    default:
+      return 'request_invalid';
+  }
+}

@@ -1,0 +1,70 @@
+// Entra's scope-based resources: a scope string names its resource (`https://graph.microsoft.com/User.Read`,
+// `api://demo-api/read`, `{appId}/.default`); a bare name (`User.Read`) means Graph, as in Entra.
+import type { Db } from '../storage/db.js';
+import { type App, GRAPH_APP_ID, GRAPH_RESOURCE, findAppByIdentifier, grantedPermissions } from '../directory/apps.js';
+
+export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+
+/** Normalises a space-separated scope string to full Entra scope strings (bare names go to Graph). */
+export function normalizeScope(scope: string): string {
+  return scope
+    .split(' ')
+    .filter(Boolean)
+    .map((s) => (OIDC_SCOPES.has(s) || s.includes('/') || s.includes(':') ? s : `${GRAPH_RESOURCE}/${s}`))
+    .join(' ');
+}
+
+/** The resource identifier a scope string names, or undefined for OIDC scopes. */
+export function resourceOfScope(scope: string): string | undefined {
+  if (OIDC_SCOPES.has(scope)) return undefined;
+  const i = scope.lastIndexOf('/');
+  if (i <= 0) return GRAPH_RESOURCE;
+  return scope.slice(0, i);
+}
+
+export function resourcesFromScope(scope: string | undefined): string[] {
+  const out: string[] = [];
+  for (const s of normalizeScope(scope ?? '').split(' ')) {
+    const r = s && resourceOfScope(s);
+    if (r && !out.includes(r)) out.push(r);
+  }
+  return out;
+}
+
+export interface ResourceServerView {
+  /** the identifier the engine knows this resource by (as requested) */
+  indicator: string;
+  app: App;
+  /** `aud` of its access tokens: Graph's URL, or a registered API's appId (Entra v2) */
+  audience: string;
+  /** delegated scopes consented for the client */
+  delegated: string[];
+  /** application permissions (app roles) granted to the client */
+  roles: string[];
+}
+
+/** Resolves a resource indicator for a client; undefined when no such resource is registered. */
+export async function resolveResource(db: Db, indicator: string, clientId: string): Promise<ResourceServerView | undefined> {
+  const app = await findAppByIdentifier(db, indicator);
+  if (!app) return undefined;
+  const perms = (await grantedPermissions(db, clientId)).filter((p) => p.resourceAppId === app.id);
+  return {
+    indicator,
+    app,
+    audience: app.id === GRAPH_APP_ID ? GRAPH_RESOURCE : app.id,
+    delegated: perms.filter((p) => p.kind === 'delegated').map((p) => p.value),
+    roles: perms.filter((p) => p.kind === 'application').map((p) => p.value),
+  };
+}
+
+/** Every resource identifier the client holds a delegated consent for. */
+export async function consentedResources(db: Db, clientId: string): Promise<string[]> {
+  const perms = await grantedPermissions(db, clientId);
+  const ids = [...new Set(perms.filter((p) => p.kind === 'delegated').map((p) => p.resourceAppId))];
+  const out: string[] = [];
+  for (const id of ids) {
+    const app = await findAppByIdentifier(db, id);
+    if (app?.identifierUri) out.push(app.identifierUri);
+  }
+  return out;
+}

@@ -1,0 +1,28 @@
+// The one validity rule (spec §2): whether a browser session or refresh-token chain is still usable.
+// Every path calls this function: an existing session at authorize, refresh, userinfo, introspection.
+// Times are Latchkey's own milliseconds (D5).
+import type { User } from '../directory/users.js';
+import type { RefusalCode } from './errors.js';
+
+export interface CredentialFacts {
+  kind: 'session' | 'refresh_token' | 'access_token';
+  /** original issue time in ms (a refresh-token chain keeps it through rotation) */
+  issuedAt: number;
+  /** the first factor was a password */
+  passwordBased: boolean;
+  /** issued to a confidential client (rule 4) */
+  confidentialClient?: boolean;
+}
+
+/** undefined when usable, else the refusal that names why not. */
+export function whyInvalid(user: User | undefined, c: CredentialFacts): RefusalCode | undefined {
+  if (!user || user.account_enabled !== 1) return 'user_disabled'; // rule 1
+  if (c.issuedAt < user.sign_in_sessions_valid_from) return 'sessions_revoked'; // rule 2
+  if (user.disabled_at !== null && c.issuedAt < user.disabled_at) return 'sessions_revoked'; // rule 2, D6
+  if (c.passwordBased && c.issuedAt < user.last_password_change_at) return 'password_changed'; // rule 3
+  if (user.admin_reset_at !== null && c.issuedAt < user.admin_reset_at) {
+    // rule 4: non-password-based refresh tokens and confidential-client tokens die too; sessions survive
+    if (c.kind !== 'session' || c.confidentialClient) return 'password_changed';
+  }
+  return undefined;
+}

@@ -1,0 +1,78 @@
+// Starts Latchkey: configuration → store (migrations) → master key → tenant and seed → signing keys →
+// TLS → HTTP server, plus the sweeper of expired rows. Used by main.ts and by the tests.
+import net from 'node:net';
+import type { Config } from './config/index.js';
+import { Secrets } from './crypto/secrets.js';
+import { ensureTenant } from './directory/seed.js';
+import { buildApp, type LatchkeyApp } from './http/app.js';
+import { loadSigningKeys } from './protocol/keys.js';
+import { openStore, type Store } from './storage/db.js';
+import { sweepExpired } from './storage/oidc-adapter.js';
+import { loadTls, type TlsMaterial } from './tls/local-ca.js';
+
+export interface RunningServer extends LatchkeyApp {
+  config: Config;
+  store: Store;
+  secrets: Secrets;
+  tls: TlsMaterial | undefined;
+  tenantId: string;
+  tenantDomain: string;
+  issuer: string;
+  port: number;
+  /** what first start printed once (one-time passwords, secrets) */
+  printed: string[];
+  close(): Promise<void>;
+}
+
+/** A free loopback port (port 0 in configuration): the issuer must name the port before the app is built. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let sweeper: NodeJS.Timeout | undefined;
+  try {
+    const secrets = Secrets.load(config.masterKey, config.dataDir);
+    const tls = loadTls({ mode: config.tls, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey, caPair: config.tlsCaCert });
+    const port = config.port === 0 ? await freePort(config.host) : config.port;
+    const origin = config.publicUrl || `${tls ? 'https' : 'http'}://localhost:${port}`;
+    const seed = await ensureTenant(store.db, config, origin);
+    const maxTokenLifetimeMs = Math.max(config.accessTokenMaxTtl, config.idTokenTtl) * 1000;
+    const keys = await loadSigningKeys(store.db, secrets, maxTokenLifetimeMs);
+    const built = buildApp({ config, db: store.db, secrets, tenant: seed.tenant, keys, tls, origin });
+    await built.app.listen({ port, host: config.host });
+    sweeper = setInterval(() => {
+      sweepExpired(store.db).catch((err: unknown) => built.app.log.warn({ err }, 'sweep of expired rows failed'));
+    }, config.sweepInterval * 1000);
+    sweeper.unref();
+    return {
+      ...built,
+      config,
+      store,
+      secrets,
+      tls,
+      tenantId: seed.tenant.id,
+      tenantDomain: seed.tenant.domain,
+      issuer: `${origin}/${seed.tenant.id}/v2.0`,
+      port,
+      printed: seed.printed,
+      async close() {
+        clearInterval(sweeper);
+        await built.app.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    clearInterval(sweeper);
+    await store.close();
+    throw e;
+  }
+}

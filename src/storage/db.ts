@@ -1,0 +1,49 @@
+// Opens the store: SQLite (default, WAL, a file in the data folder) or PostgreSQL (by connection URL),
+// and runs the migrations.
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import { Migrations } from './migrations.js';
+
+export type Db = Kysely<Database>;
+
+export interface Store {
+  db: Db;
+  dialect: 'sqlite' | 'postgres';
+  /** file path of the SQLite database, if any */
+  file?: string;
+  close(): Promise<void>;
+}
+
+// BIGINT (int8) columns hold millisecond times, well inside Number's exact range.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export async function openStore(opts: { databaseUrl: string; dataDir: string }): Promise<Store> {
+  let store: Store;
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    store = { db, dialect: 'postgres', close: () => db.destroy() };
+  } else {
+    fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    const file = path.join(opts.dataDir, 'latchkey.sqlite');
+    const sqlite = new SqliteDatabase(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
+  }
+  const migrator = new Migrator({ db: store.db, provider: new Migrations(store.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await store.close();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${String(error)}`);
+  }
+  return store;
+}

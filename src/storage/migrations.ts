@@ -1,0 +1,152 @@
+// Schema migrations, one source for SQLite and PostgreSQL (Kysely's schema builder; the few
+// dialect differences are named where they occur).
+import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+
+type Dialect = 'sqlite' | 'postgres';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const ms = dialect === 'postgres' ? 'bigint' : 'integer';
+  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
+  const serialPk = (c: ColumnDefinitionBuilder) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
+  return {
+    '0001_foundation': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('tenants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('domain', 'text', (c) => c.notNull().unique())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('upn', 'text', (c) => c.notNull())
+          .addColumn('upn_lower', 'text', (c) => c.notNull())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('mail', 'text')
+          .addColumn('password_hash', 'text')
+          .addColumn('account_enabled', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('force_change_password', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('force_change_password_mfa', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_password_change_at', ms, (c) => c.notNull())
+          .addColumn('sign_in_sessions_valid_from', ms, (c) => c.notNull())
+          .addColumn('mfa_remembered_valid_from', ms, (c) => c.notNull())
+          .addColumn('disabled_at', ms)
+          .addColumn('admin_reset_at', ms)
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('users_upn_lower').unique().on('users').columns(['tenant_id', 'upn_lower']).execute();
+        await db.schema.createTable('user_roles')
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('user_roles_pk', ['user_id', 'role'])
+          .execute();
+        await db.schema.createTable('apps')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('identifier_uri', 'text', (c) => c.unique())
+          .addColumn('exposed_scopes', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('app_roles', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('require_pkce', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('introspection_allowed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('app_secrets')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('app_id', 'text', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('hint', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('expires_at', ms)
+          .execute();
+        await db.schema.createIndex('app_secrets_app').on('app_secrets').column('app_id').execute();
+        await db.schema.createTable('permission_grants')
+          .addColumn('id', serial, serialPk)
+          .addColumn('client_app_id', 'text', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+          .addColumn('resource_app_id', 'text', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('permission_grants_unique').unique().on('permission_grants').columns(['client_app_id', 'resource_app_id', 'kind', 'value']).execute();
+        await db.schema.createTable('oidc_models')
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('id_hash', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('account_id', 'text')
+          .addColumn('grant_id', 'text')
+          .addColumn('session_uid', 'text')
+          .addColumn('uid_hash', 'text')
+          .addColumn('user_code_hash', 'text')
+          .addColumn('client_id', 'text')
+          .addColumn('expires_at', ms)
+          .addColumn('consumed_at', ms)
+          .addPrimaryKeyConstraint('oidc_models_pk', ['model', 'id_hash'])
+          .execute();
+        await db.schema.createIndex('oidc_models_account').on('oidc_models').columns(['account_id', 'model']).execute();
+        await db.schema.createIndex('oidc_models_grant').on('oidc_models').columns(['grant_id', 'model']).execute();
+        await db.schema.createIndex('oidc_models_session').on('oidc_models').column('session_uid').execute();
+        await db.schema.createIndex('oidc_models_uid').on('oidc_models').columns(['model', 'uid_hash']).execute();
+        await db.schema.createIndex('oidc_models_user_code').on('oidc_models').columns(['model', 'user_code_hash']).execute();
+        await db.schema.createIndex('oidc_models_expires').on('oidc_models').column('expires_at').execute();
+        await db.schema.createTable('signin_sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('auth_time', ms, (c) => c.notNull())
+          .addColumn('amr', 'text', (c) => c.notNull())
+          .addColumn('password_based', 'integer', (c) => c.notNull())
+          .addColumn('persistent', 'integer', (c) => c.notNull())
+          .addColumn('ip', 'text', (c) => c.notNull())
+          .addColumn('user_agent', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('last_used_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('signin_sessions_user').on('signin_sessions').column('user_id').execute();
+        await db.schema.createTable('signin_flows')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('interaction_uid', 'text', (c) => c.notNull())
+          .addColumn('csrf_hash', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('expires_at', ms, (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('signin_flows_expires').on('signin_flows').column('expires_at').execute();
+        await db.schema.createTable('signing_keys')
+          .addColumn('kid', 'text', (c) => c.primaryKey())
+          .addColumn('alg', 'text', (c) => c.notNull())
+          .addColumn('private_jwk', 'text', (c) => c.notNull())
+          .addColumn('public_jwk', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('retired_at', ms)
+          .execute();
+        await db.schema.createTable('signin_log')
+          .addColumn('id', serial, serialPk)
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('at', ms, (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('user_name', 'text')
+          .addColumn('app_id', 'text')
+          .addColumn('interactive', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('error_code', 'integer')
+          .addColumn('reason', 'text')
+          .addColumn('ip', 'text')
+          .addColumn('user_agent', 'text')
+          .execute();
+        await db.schema.createIndex('signin_log_user_at').on('signin_log').columns(['user_id', 'at']).execute();
+      },
+    },
+  };
+}
+
+export class Migrations implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations(this.dialect));
+  }
+}

@@ -1,0 +1,119 @@
+// The engine's storage adapter (oidc-provider's Adapter contract) on Latchkey's store. Rows are keyed by
+// a keyed hash of the model id and carry the payload encrypted (spec D14); the user, grant and session
+// columns are plain and indexed so that "everything of this user" is one indexed query.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Secrets } from '../crypto/secrets.js';
+import type { Db } from './db.js';
+
+export interface ClientSource {
+  clientMetadata(clientId: string): Promise<AdapterPayload | undefined>;
+}
+
+export function adapterFactory(db: Db, secrets: Secrets, clients: ClientSource): (name: string) => Adapter {
+  return (name: string) => (name === 'Client' ? new ClientAdapter(clients) : new StoreAdapter(name, db, secrets));
+}
+
+class ClientAdapter implements Adapter {
+  constructor(private readonly clients: ClientSource) {}
+  find(id: string) {
+    return this.clients.clientMetadata(id);
+  }
+  upsert(): Promise<undefined> {
+    return Promise.reject(new Error('clients are app registrations; they are not written through the engine'));
+  }
+  findByUid() {
+    return Promise.resolve(undefined);
+  }
+  findByUserCode() {
+    return Promise.resolve(undefined);
+  }
+  consume() {
+    return Promise.resolve(undefined);
+  }
+  destroy() {
+    return Promise.resolve(undefined);
+  }
+  revokeByGrantId() {
+    return Promise.resolve(undefined);
+  }
+}
+
+export class StoreAdapter implements Adapter {
+  constructor(
+    private readonly model: string,
+    private readonly db: Db,
+    private readonly secrets: Secrets,
+  ) {}
+
+  private key(id: string) {
+    return this.secrets.lookupHash(id, `oidc:${this.model}:id`);
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<undefined> {
+    const idHash = this.key(id);
+    const row = {
+      payload: this.secrets.encrypt(JSON.stringify(payload), `oidc:${this.model}:${idHash}`),
+      account_id: payload.accountId ?? null,
+      grant_id: this.model === 'Grant' ? id : (payload.grantId ?? null),
+      session_uid: (this.model === 'Session' ? payload.uid : payload.sessionUid) ?? null,
+      uid_hash: payload.uid ? this.secrets.lookupHash(payload.uid, `oidc:${this.model}:uid`) : null,
+      user_code_hash: payload.userCode ? this.secrets.lookupHash(payload.userCode, `oidc:${this.model}:userCode`) : null,
+      client_id: payload.clientId ?? null,
+      expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
+    };
+    await this.db
+      .insertInto('oidc_models')
+      .values({ model: this.model, id_hash: idHash, consumed_at: null, ...row })
+      .onConflict((oc) => oc.columns(['model', 'id_hash']).doUpdateSet(row))
+      .execute();
+    return undefined;
+  }
+
+  private async load(where: 'id_hash' | 'uid_hash' | 'user_code_hash', value: string): Promise<AdapterPayload | undefined> {
+    const row = await this.db
+      .selectFrom('oidc_models')
+      .select(['id_hash', 'payload', 'expires_at', 'consumed_at'])
+      .where('model', '=', this.model)
+      .where(where, '=', value)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (row.expires_at !== null && row.expires_at <= Date.now()) return undefined;
+    const payload = JSON.parse(this.secrets.decrypt(row.payload, `oidc:${this.model}:${row.id_hash}`)) as AdapterPayload;
+    if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+    return payload;
+  }
+
+  find(id: string) {
+    return this.load('id_hash', this.key(id));
+  }
+
+  findByUid(uid: string) {
+    return this.load('uid_hash', this.secrets.lookupHash(uid, `oidc:${this.model}:uid`));
+  }
+
+  findByUserCode(userCode: string) {
+    return this.load('user_code_hash', this.secrets.lookupHash(userCode, `oidc:${this.model}:userCode`));
+  }
+
+  async consume(id: string): Promise<undefined> {
+    await this.db.updateTable('oidc_models').set({ consumed_at: Date.now() }).where('model', '=', this.model).where('id_hash', '=', this.key(id)).execute();
+    return undefined;
+  }
+
+  async destroy(id: string): Promise<undefined> {
+    await this.db.deleteFrom('oidc_models').where('model', '=', this.model).where('id_hash', '=', this.key(id)).execute();
+    return undefined;
+  }
+
+  async revokeByGrantId(grantId: string): Promise<undefined> {
+    await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', '=', this.model).execute();
+    return undefined;
+  }
+}
+
+/** Deletes expired engine rows and sign-in flows; returns how many rows went. */
+export async function sweepExpired(db: Db, now = Date.now()): Promise<number> {
+  const a = await db.deleteFrom('oidc_models').where('expires_at', '<=', now).executeTakeFirst();
+  const b = await db.deleteFrom('signin_flows').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+}

@@ -1,0 +1,142 @@
+// Table types for Kysely. Times are epoch milliseconds (spec D5) stored as integers (BIGINT on PostgreSQL,
+// read back as numbers by the driver set-up in db.ts). Booleans are 0/1 integers on both databases.
+import type { Generated } from 'kysely';
+
+export interface TenantTable {
+  id: string;
+  domain: string;
+  display_name: string;
+  created_at: number;
+}
+
+export interface UserTable {
+  id: string;
+  tenant_id: string;
+  upn: string;
+  upn_lower: string;
+  display_name: string;
+  mail: string | null;
+  password_hash: string | null;
+  account_enabled: number;
+  force_change_password: number;
+  force_change_password_mfa: number;
+  last_password_change_at: number;
+  sign_in_sessions_valid_from: number;
+  mfa_remembered_valid_from: number;
+  disabled_at: number | null;
+  admin_reset_at: number | null;
+  created_at: number;
+}
+
+export interface UserRoleTable {
+  user_id: string;
+  role: string;
+}
+
+export interface AppTable {
+  id: string; // appId (client_id)
+  tenant_id: string;
+  display_name: string;
+  kind: 'web' | 'native' | 'spa' | 'resource';
+  redirect_uris: string; // JSON array
+  post_logout_redirect_uris: string; // JSON array
+  identifier_uri: string | null; // api://... or https://graph.microsoft.com
+  exposed_scopes: string; // JSON array of scope names
+  app_roles: string; // JSON array of role values
+  require_pkce: number; // D3: confidential apps may switch PKCE off
+  introspection_allowed: number; // D8: a resource server that may introspect tokens meant for it
+  created_at: number;
+}
+
+export interface AppSecretTable {
+  id: string;
+  app_id: string;
+  secret_hash: string;
+  hint: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface PermissionGrantTable {
+  id: Generated<number>;
+  client_app_id: string;
+  resource_app_id: string;
+  kind: 'delegated' | 'application';
+  value: string;
+  created_at: number;
+}
+
+export interface OidcModelTable {
+  model: string;
+  id_hash: string;
+  payload: string; // encrypted JSON (D14)
+  account_id: string | null;
+  grant_id: string | null;
+  session_uid: string | null;
+  uid_hash: string | null;
+  user_code_hash: string | null;
+  client_id: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface SigninSessionTable {
+  id: string; // the engine's Session uid
+  tenant_id: string;
+  user_id: string;
+  auth_time: number;
+  amr: string; // JSON array
+  password_based: number;
+  persistent: number;
+  ip: string;
+  user_agent: string;
+  created_at: number;
+  last_used_at: number;
+}
+
+export interface SigninFlowTable {
+  id: string;
+  interaction_uid: string;
+  csrf_hash: string;
+  state: string; // JSON: the flow's step and the facts gathered so far
+  expires_at: number;
+  created_at: number;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  private_jwk: string; // encrypted with the master key (D14)
+  public_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface SigninLogTable {
+  id: Generated<number>;
+  tenant_id: string;
+  at: number;
+  user_id: string | null;
+  user_name: string | null;
+  app_id: string | null;
+  interactive: number;
+  status: 'success' | 'failure';
+  error_code: number | null;
+  reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface Database {
+  tenants: TenantTable;
+  users: UserTable;
+  user_roles: UserRoleTable;
+  apps: AppTable;
+  app_secrets: AppSecretTable;
+  permission_grants: PermissionGrantTable;
+  oidc_models: OidcModelTable;
+  signin_sessions: SigninSessionTable;
+  signin_flows: SigninFlowTable;
+  signing_keys: SigningKeyTable;
+  signin_log: SigninLogTable;
+}

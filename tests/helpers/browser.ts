@@ -1,0 +1,53 @@
+// Real Chromium (Debian's /usr/bin/chromium) through playwright-core; tests that need it skip with a reason
+// when it is missing, and fail when LATCHKEY_REQUIRE_BROWSER=1 (CI).
+import fs from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
+
+export function browserSkipReason(): string | false {
+  if (fs.existsSync(CHROMIUM)) return false;
+  if (process.env.LATCHKEY_REQUIRE_BROWSER === '1') throw new Error(`Chromium is required (LATCHKEY_REQUIRE_BROWSER=1) but ${CHROMIUM} does not exist`);
+  return `Chromium not installed at ${CHROMIUM}`;
+}
+
+export function launchBrowser(userDataDir?: string): Promise<Browser> {
+  void userDataDir;
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A persistent profile (cookies survive a browser restart, as a real user's do). */
+export function launchPersistent(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    ignoreHTTPSErrors: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** Fills Entra's sign-in pages: user name, password, then "Stay signed in?" Yes or No. */
+export async function signIn(page: Page, user: string, password: string, opts: { kmsi?: boolean } = {}): Promise<void> {
+  await page.waitForSelector('#i0116');
+  await page.fill('#i0116', user);
+  await page.click('#idSIButton9');
+  await page.waitForSelector('#i0118');
+  await page.fill('#i0118', password);
+  await page.click('#idSIButton9');
+  await page.waitForSelector('text=Stay signed in?');
+  await page.click(opts.kmsi === false ? '#idBtn_Back' : '#idSIButton9');
+}
+
+/**
+ * Navigates to an authorization URL and returns the redirect to `redirectPrefix` (nothing needs to listen
+ * there: the request is observed, then the page is left).
+ */
+export async function captureRedirect(page: Page, redirectPrefix: string, act: () => Promise<void>): Promise<URL> {
+  const req = page.waitForRequest((r) => r.url().startsWith(redirectPrefix), { timeout: 30_000 });
+  await act();
+  return new URL((await req).url());
+}
