@@ -10,7 +10,7 @@ import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
 import { SecretVerifier } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
-import { createProvider, ROUTES, MULTI_TENANT_ALIASES } from '../protocol/provider.js';
+import { createProvider, ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/provider.js';
 import type { KeySet } from '../protocol/keys.js';
 import { registerSignin } from '../signin/flow.js';
 import { page } from '../signin/html.js';
@@ -36,8 +36,6 @@ export interface LatchkeyApp {
   origin: string;
 }
 
-/** The alias (domain, organizations, common) a request came in by, if any; read by the token endpoint (D10). */
-export const TENANT_ALIAS = Symbol('latchkey.tenantAlias');
 type AliasedRequest = IncomingMessage & { [TENANT_ALIAS]?: string };
 
 export function buildApp(deps: AppDeps): LatchkeyApp {
@@ -79,11 +77,6 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     secretVerifier: new SecretVerifier(deps.db),
     interactionUrl: (uid) => `/signin/${uid}`,
   });
-  // The engine sees the alias the request came in by (client credentials need the tenant id or domain).
-  provider.use(async (ctx, next) => {
-    ctx.state.tenantAlias = (ctx.req as AliasedRequest)[TENANT_ALIAS];
-    await next();
-  });
 
   const engine = provider.callback();
   void app.register(middie).after(() => {
@@ -109,7 +102,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
 
   registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config });
-  registerTokenRoutes(app, { provider, db: deps.db, tenant, origin });
+  registerTokenRoutes(app, { provider, keys: deps.keys, db: deps.db, tenant, origin });
   if (deps.config.demo) registerDemo(app, { origin, tenant, db: deps.db });
 
   app.setNotFoundHandler((req, reply) => {

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
+import type { KeySet } from '../protocol/keys.js';
 import { GRAPH_RESOURCE, SecretVerifier, findApp } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById } from '../directory/users.js';
@@ -13,6 +14,7 @@ import type { Db } from '../storage/db.js';
 
 export interface TokenRouteDeps {
   provider: Provider;
+  keys: KeySet;
   db: Db;
   tenant: Tenant;
   origin: string;
@@ -31,16 +33,9 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
   const { provider, db, tenant, origin } = deps;
   const issuer = `${origin}/${tenant.id}/v2.0`;
   const secretVerifier = new SecretVerifier(db);
-  let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
-  const jwks = () => {
-    if (!keySet) {
-      const keys = ((provider as unknown as { jwks?: { keys: JWK[] } }).jwks?.keys ?? []).map((k) =>
-        Object.fromEntries(Object.entries(k).filter(([n]) => !PRIVATE_MEMBERS.includes(n))),
-      ) as JWK[];
-      keySet = createLocalJWKSet({ keys });
-    }
-    return keySet;
-  };
+  const publicKeys = deps.keys.privateJwks.map((k) => Object.fromEntries(Object.entries(k).filter(([n]) => !PRIVATE_MEMBERS.includes(n)))) as JWK[];
+  const keySet = createLocalJWKSet({ keys: publicKeys });
+  const jwks = () => keySet;
 
   /** Verifies one of our JWT access tokens: signature, issuer, expiry, type. */
   async function verifyJwt(token: string): Promise<JWTPayload | undefined> {

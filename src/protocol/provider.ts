@@ -46,6 +46,9 @@ export const ROUTES = {
 /** Tenant aliases that may not be used for app-only tokens (D10). */
 export const MULTI_TENANT_ALIASES = new Set(['organizations', 'common']);
 
+/** Set on the raw request by the URL rewriter: the alias (domain, organizations, common) it came in by. */
+export const TENANT_ALIAS = Symbol('latchkey.tenantAlias');
+
 function randomBetween(min: number, max: number): number {
   return min + Math.floor(Math.random() * (max - min + 1));
 }
@@ -197,7 +200,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         mask: '*********',
         userCodeInputSource(ctx, form, _out, err) {
           const msg = err ? '<p class="error" id="usernameError">That code didn\'t work. Check the code and try again.</p>' : '';
-          ctx.body = page('Enter code', `<div class="card"><h1>Enter code</h1><p>Enter the code displayed on your app or device.</p>${msg}${form.replace('<input', '<input id="otc" placeholder="Code" autocomplete="off"')}<button id="idSIButton9" type="submit" form="op.deviceInputForm">Next</button></div>`);
+          ctx.body = page('Enter code', `<div class="card"><h1>Enter code</h1><p>Enter the code displayed on your app or device.</p>${msg}${form.replace(/<input([^>]*name="user_code")/, '<input id="otc" placeholder="Code" autocomplete="off"$1')}<button id="idSIButton9" type="submit" form="op.deviceInputForm">Next</button></div>`);
         },
         userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
           ctx.body = page('Are you trying to sign in?', `<div class="card"><h1>Are you trying to sign in to ${escapeHtml(client.clientName ?? client.clientId)}?</h1><p>Code: <code>${escapeHtml(userCode)}</code></p><p>Only continue if you downloaded or started the app yourself.</p>${form}<button id="idSIButton9" type="submit" form="op.deviceConfirmForm">Continue</button><button id="idBtn_Back" type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Cancel</button></div>`);
@@ -346,6 +349,12 @@ export function createProvider(deps: ProviderDeps): Provider {
           extra.preferred_username = user.upn;
         }
       }
+      if (t.kind === 'AccessToken' && client) {
+        // Entra puts every consented delegated scope of the resource in scp, whatever was requested
+        const indicator = resourcesFromScope(t.scope)[0];
+        const view = indicator ? await resolveResource(db, indicator, client.clientId) : undefined;
+        if (view?.delegated.length) extra.scp = view.delegated.join(' ');
+      }
       if (t.sid) extra.sid = t.sid;
       if (t.amr) extra.amr = t.amr;
       return extra;
@@ -360,7 +369,7 @@ export function createProvider(deps: ProviderDeps): Provider {
               .split(' ')
               .filter((s) => s && !OIDC_SCOPES.has(s) && !s.endsWith('/.default'))
               .map((s) => s.slice((resourceOfScope(s)?.length ?? -1) + 1));
-            if (p.idtyp !== 'app' && scp.length) p.scp = scp.join(' ');
+            if (p.idtyp !== 'app' && scp.length && typeof p.scp !== 'string') p.scp = scp.join(' ');
           }
           delete p.scope;
           delete p.client_id;
@@ -423,6 +432,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     const oidcPath = ctx.path;
     if (ctx.method === 'POST' && (oidcPath === ROUTES.token || oidcPath === ROUTES.device_authorization)) {
       await preparseForm(ctx as KoaContextWithOIDC);
+      const alias = (ctx.req as unknown as Record<symbol, string | undefined>)[TENANT_ALIAS];
+      const grantType = (ctx.req as unknown as { body?: Record<string, string> }).body?.grant_type;
+      if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
+        ctx.status = 400;
+        ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
+        return;
+      }
     }
     try {
       await next();

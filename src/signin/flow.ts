@@ -42,6 +42,14 @@ export interface SigninDeps {
 
 const STEPS: readonly Step[] = ['username', 'password', 'change_password', 'kmsi'];
 
+/** Constant-time comparison of the posted token; compares bytes (a same-length string may differ in bytes). */
+function csrfMatches(posted: unknown, expected: string): boolean {
+  if (typeof posted !== 'string') return false;
+  const a = Buffer.from(posted, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
 export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
   const { db, provider, secrets, tenant } = deps;
 
@@ -140,7 +148,24 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
     return reply.code(303).header('location', url).header('cache-control', 'no-store').send();
   }
 
-  app.get('/signin/:uid', async (req, reply) => {
+  // Errors before the handler runs (body too large, unsupported content type, invalid JSON) get the sign-in
+  // error page instead of the API's JSON; anything unexpected is logged and shown without details.
+  const errorHandler = (err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      req.log.error({ err }, 'sign-in page failed');
+      return errorPage(reply, 500, 'Something went wrong. Go back to the app and sign in again.');
+    }
+    const message =
+      status === 413
+        ? 'The request was too large.'
+        : status === 415
+          ? 'The request was not sent as a form.'
+          : 'The request could not be read.';
+    return errorPage(reply, status, `${message} Go back to the app and sign in again.`);
+  };
+
+  app.get('/signin/:uid', { errorHandler }, async (req, reply) => {
     const { uid } = req.params as { uid: string };
     const d = await details(req, reply, uid);
     if (!d) return errorPage(reply, 400, 'Your sign-in session has expired or was started in another browser. Go back to the app and sign in again.');
@@ -158,16 +183,14 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
     return render(reply, uid, state, { loginHint: hint });
   });
 
-  app.post('/signin/:uid', async (req, reply) => {
+  app.post('/signin/:uid', { errorHandler }, async (req, reply) => {
     const { uid } = req.params as { uid: string };
     const form = (req.body ?? {}) as Record<string, unknown>;
     const d = await details(req, reply, uid);
     if (!d) return errorPage(reply, 400, 'Your sign-in session has expired or was started in another browser. Go back to the app and sign in again.');
     const state = await loadFlow(uid);
     if (!state) return errorPage(reply, 400, 'Your sign-in session has expired. Go back to the app and sign in again.');
-    const csrf = typeof form.csrf === 'string' ? form.csrf : '';
-    const expected = csrfFor(uid);
-    if (csrf.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(csrf), Buffer.from(expected))) {
+    if (!csrfMatches(form.csrf, csrfFor(uid))) {
       await logSignin(db, tenant.id, { status: 'failure', reason: 'csrf token missing or invalid', req, appId: d.params.client_id as string, interactive: true });
       return errorPage(reply, 403, 'The request could not be verified (invalid or missing form token). Go back and try again.');
     }
