@@ -103,7 +103,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
 
   registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config });
   registerTokenRoutes(app, { provider, keys: deps.keys, db: deps.db, tenant, origin });
-  if (deps.config.demo) registerDemo(app, { origin, tenant, db: deps.db });
+  if (deps.config.demo) registerDemo(app, { origin, tenant, caFile: deps.tls?.caFile });
 
   app.setNotFoundHandler((req, reply) => {
     const wantsJson = !String(req.headers.accept ?? '').includes('text/html');

@@ -1,0 +1,54 @@
+// The demo relying party: sign in to the demo portal in Chromium, see the user and claims, call the demo API.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { DEMO } from '../src/directory/seed.js';
+import { browserSkipReason, launchBrowser, signIn } from './helpers/browser.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+describe('demo portal and demo API', { skip: browserSkipReason() }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  before(async () => {
+    server = await startTestServer('sqlite');
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('signing in to the demo portal shows the user and claims, and the demo API answers for her', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/demo/`);
+    await page.click('#signin');
+    await signIn(page, `alice@${server.tenantDomain}`, DEMO.demoPassword);
+    await page.waitForSelector('#userName');
+    assert.equal(await page.textContent('#userName'), 'Alice Example');
+    assert.equal(await page.textContent('#upn'), `alice@${server.tenantDomain}`);
+    const idClaims = await page.textContent('#idClaims');
+    assert.match(idClaims ?? '', new RegExp(server.tenantId));
+    assert.match((await page.textContent('#atClaims')) ?? '', /scp\s*read/);
+    await page.click('#callApi');
+    await page.waitForSelector('#apiResult');
+    const result = JSON.parse((await page.textContent('#apiResult')) ?? '{}') as { user?: string; scp?: string };
+    assert.equal(result.user, `alice@${server.tenantDomain}`);
+    assert.equal(result.scp, 'read');
+    await context.close();
+  });
+
+  test('the demo API refuses a call without a token, and one with a token it cannot introspect', async () => {
+    const none = await fetch(`${server.origin}/demo/api/hello`);
+    assert.equal(none.status, 401);
+    const bad = await fetch(`${server.origin}/demo/api/hello`, { headers: { authorization: 'Bearer not.a.token' } });
+    assert.equal(bad.status, 401);
+    assert.equal(((await bad.json()) as { error: string }).error, 'invalid_token');
+  });
+
+  test('a callback that does not match a sign-in started here is refused', async () => {
+    const res = await fetch(`${server.origin}/demo/callback?code=abc&state=xyz`);
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /state mismatch/);
+  });
+});
