@@ -79,10 +79,17 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   });
 
   const engine = provider.callback();
+  const publicHost = new URL(origin).host;
+  const publicProto = new URL(origin).protocol.replace(':', '');
   void app.register(middie).after(() => {
     app.use(`/${tid}`, (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       if ((ownRoutes as Set<string>).has(path)) return next();
+      // The engine builds every URL it advertises from the request; make them the configured origin's,
+      // whichever address or proxy the request came through (the issuer never varies).
+      req.headers['x-forwarded-host'] = publicHost;
+      req.headers['x-forwarded-proto'] = publicProto;
+      if (!deps.config.trustProxy) delete req.headers['x-forwarded-for'];
       return engine(req, res);
     });
   });

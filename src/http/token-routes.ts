@@ -8,7 +8,7 @@ import { GRAPH_RESOURCE, SecretVerifier, findApp } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById } from '../directory/users.js';
 import { entraErrorBody } from '../protocol/errors.js';
-import { ROUTES, isPasswordBased } from '../protocol/provider.js';
+import { ROUTES, chainIssuedAtMs, isPasswordBased } from '../protocol/provider.js';
 import { whyInvalid } from '../protocol/validity.js';
 import type { Db } from '../storage/db.js';
 
@@ -134,7 +134,8 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     const rt = await provider.RefreshToken.find(token).catch(() => undefined);
     if (!rt || !rt.isValid || rt.clientId !== caller.id) return reply.send(inactive);
     const user = rt.accountId ? await findUserById(db, rt.accountId) : undefined;
-    if (whyInvalid(user, { kind: 'refresh_token', issuedAt: (rt.iiat ?? rt.iat ?? 0) * 1000, passwordBased: isPasswordBased(rt.amr), confidentialClient: true })) return reply.send(inactive);
+    // the chain's issue time in ms (D5), not the engine's whole seconds: see chainIssuedAtMs
+    if (whyInvalid(user, { kind: 'refresh_token', issuedAt: chainIssuedAtMs(rt), passwordBased: isPasswordBased(rt.amr), confidentialClient: true })) return reply.send(inactive);
     return reply.send({ active: true, token_type: 'refresh_token', client_id: rt.clientId, sub: rt.accountId, oid: rt.accountId, tid: tenant.id, scope: rt.scope, iat: rt.iat, exp: rt.exp, iss: issuer });
   });
 }

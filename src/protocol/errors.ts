@@ -1,6 +1,7 @@
 // Refusals as a closed set of codes, each mapped once to its wire form (spec §2, D9): the OAuth `error`,
 // the AADSTS number, whether MSAL must see `suberror: bad_token`, and the message shown.
 import crypto from 'node:crypto';
+import { errors } from 'oidc-provider';
 
 export const refusals = {
   sessions_revoked: { error: 'invalid_grant', aadsts: 50173, badToken: true, message: 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.' },
@@ -31,11 +32,28 @@ export const refusals = {
 
 export type RefusalCode = keyof typeof refusals;
 
-/** Latchkey's own refusal: thrown in hooks and routes, rendered once by the wire mappers. */
-export class Refusal extends Error {
+/**
+ * Latchkey's own refusal: thrown in hooks and routes, rendered once by the wire mappers.
+ * It is an engine error (CustomOIDCProviderError) on purpose: a plain Error thrown inside an engine hook
+ * (getResourceServerInfo, findAccount) is turned by the engine into a 500 `server_error` and never
+ * reaches the `grant.error` event, so an unknown resource or a revoked refresh token came out as
+ * AADSTS90099 with status 500. As an engine error it keeps its OAuth `error`, its status (400, or 401
+ * for invalid_client) and an `AADSTSnnnnn:` description, also in the redirect of an authorize error.
+ */
+export class Refusal extends errors.CustomOIDCProviderError {
   override name = 'Refusal';
-  constructor(readonly code: RefusalCode, readonly detail?: string) {
-    super(`${code}${detail ? `: ${detail}` : ''}`);
+  readonly code: RefusalCode;
+  readonly detail?: string;
+  constructor(code: RefusalCode, detail?: string) {
+    const r = refusals[code];
+    super(r.error, `AADSTS${r.aadsts}: ${r.message}${detail ? ` ${detail}` : ''}`);
+    this.code = code;
+    this.detail = detail;
+    if (r.error === 'invalid_client') this.status = this.statusCode = 401;
+    if (code === 'server_error') {
+      this.status = this.statusCode = 500;
+      this.expose = false;
+    }
   }
 }
 

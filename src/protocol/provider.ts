@@ -114,6 +114,11 @@ function clientCapabilities(ctx: KoaContextWithOIDC, token: TokenLike): string[]
   return Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string') : [];
 }
 
+/** A refresh token's chain issue time in ms (D5): `iiat` carries milliseconds as fractional seconds. */
+export function chainIssuedAtMs(t: { iiat?: number; iat?: number }): number {
+  return Math.round((t.iiat ?? t.iat ?? 0) * 1000);
+}
+
 export function isPasswordBased(amr: readonly string[] | undefined): boolean {
   return !!amr?.includes('pwd');
 }
@@ -284,7 +289,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (t && t.kind === 'RefreshToken') {
         const client = ctx.oidc.client;
         const confidential = client ? client.tokenEndpointAuthMethod !== 'none' : false;
-        const why = whyInvalid(user, { kind: 'refresh_token', issuedAt: (t.iiat ?? t.iat ?? 0) * 1000, passwordBased: isPasswordBased(t.amr), confidentialClient: confidential });
+        const why = whyInvalid(user, { kind: 'refresh_token', issuedAt: chainIssuedAtMs(t), passwordBased: isPasswordBased(t.amr), confidentialClient: confidential });
         if (why) throw new Refusal(why);
       } else if (!user || user.account_enabled !== 1) {
         if (t) throw new Refusal('user_disabled');
@@ -418,33 +423,52 @@ export function createProvider(deps: ProviderDeps): Provider {
   Client.prototype.compareClientSecret = async function (this: { clientId: string }, actual: string) {
     return deps.secretVerifier.verify(this.clientId, actual);
   };
+  // D5: a refresh-token chain's original issue time in milliseconds. The engine sets `iiat` in whole
+  // seconds and copies it through rotation; a sign-in in the same second as a user change (creation, a
+  // revoke) then looked issued before it and the refresh was refused with AADSTS50173. A brand-new chain
+  // (no id yet, not a rotation) gets the exact time as fractional seconds, which rotation copies as is.
+  const RefreshTokenProto = provider.RefreshToken.prototype as unknown as { save(): Promise<string>; jti?: string; rotations?: number; iiat?: number };
+  const saveRefreshToken = RefreshTokenProto.save;
+  RefreshTokenProto.save = function (this: typeof RefreshTokenProto) {
+    if (!this.jti && !this.rotations) this.iiat = Date.now() / 1000;
+    return saveRefreshToken.call(this);
+  };
   // D16: sid as the engine issues it (one per app per browser session) in every ID token, not only for
   // back-channel-logout clients.
   Client.prototype.includeSid = () => true;
 
-  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
+  // The engine's detail (and our own refusal) behind an error, for the AADSTS mapping below. Not only
+  // grant.error: the devicecode and revocation routes emit their own events, and an error the engine
+  // does not expose emits server_error.
+  const rememberError = (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
     ctx.state.errorDetail = err.error_detail;
     ctx.state.refusal = err instanceof Refusal ? err.code : undefined;
-  });
+  };
+  provider.on('grant.error', rememberError);
+  provider.on('device_authorization.error', rememberError);
+  provider.on('revocation.error', rememberError);
+  provider.on('server_error', rememberError);
 
   // Entra's token-endpoint shape: AADSTS errors with suberror, client_info, ext_expires_in.
   provider.use(async (ctx, next) => {
     const oidcPath = ctx.path;
-    if (ctx.method === 'POST' && (oidcPath === ROUTES.token || oidcPath === ROUTES.device_authorization)) {
-      await preparseForm(ctx as KoaContextWithOIDC);
-      const alias = (ctx.req as unknown as Record<symbol, string | undefined>)[TENANT_ALIAS];
-      const grantType = (ctx.req as unknown as { body?: Record<string, string> }).body?.grant_type;
-      if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
-        ctx.status = 400;
-        ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
-        return;
-      }
-    }
     try {
+      // Inside the try: a Refusal from the pre-parse (body too large, repeated parameter) must become a
+      // 400 like any other, not escape to Koa's default handler as a 500.
+      if (ctx.method === 'POST' && (oidcPath === ROUTES.token || oidcPath === ROUTES.device_authorization)) {
+        await preparseForm(ctx as KoaContextWithOIDC);
+        const alias = (ctx.req as unknown as Record<symbol, string | undefined>)[TENANT_ALIAS];
+        const grantType = (ctx.req as unknown as { body?: Record<string, string> }).body?.grant_type;
+        if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
+          ctx.status = 400;
+          ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
+          return;
+        }
+      }
       await next();
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
-      ctx.status = e.code === 'server_error' ? 500 : e.code.startsWith('client_') ? 401 : 400;
+      ctx.status = e.statusCode;
       ctx.body = entraErrorBody(e.code, origin);
       return;
     }

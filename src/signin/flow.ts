@@ -10,6 +10,8 @@ import { verifyPassword } from '../crypto/secrets.js';
 import type { Tenant } from '../directory/tenant.js';
 import { type User, findUserById, findUserByUpn, setOwnPassword } from '../directory/users.js';
 import type { Db } from '../storage/db.js';
+import { refusals } from '../protocol/errors.js';
+import { whyInvalid } from '../protocol/validity.js';
 import { escapeHtml, page } from './html.js';
 import { checkNewPassword } from './password-policy.js';
 import { logSignin } from './signin-log.js';
@@ -41,6 +43,13 @@ export interface SigninDeps {
 }
 
 const STEPS: readonly Step[] = ['username', 'password', 'change_password', 'kmsi'];
+/** Longest password input verified: 256 characters (D13) of up to two UTF-16 units each. */
+const MAX_PASSWORD_UNITS = 512;
+
+/** forceChangePasswordNextSignIn, or its ...WithMfa variant (MFA comes first once it exists; the change is forced either way). */
+function mustChangePassword(user: User): boolean {
+  return user.force_change_password === 1 || user.force_change_password_mfa === 1;
+}
 
 /** Constant-time comparison of the posted token; compares bytes (a same-length string may differ in bytes). */
 function csrfMatches(posted: unknown, expected: string): boolean {
@@ -117,6 +126,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
       .code(status)
       .header('content-type', 'text/html; charset=utf-8')
       .header('cache-control', 'no-store')
+      .header('x-frame-options', 'DENY')
       .send(page('Sign in', `<div class="card"><h1>Sorry, but we're having trouble signing you in.</h1><p id="errorMessage">${escapeHtml(message)}</p></div>`));
   }
 
@@ -150,11 +160,12 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
 
   // Errors before the handler runs (body too large, unsupported content type, invalid JSON) get the sign-in
   // error page instead of the API's JSON; anything unexpected is logged and shown without details.
-  const errorHandler = (err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply) => {
+  const errorHandler = (err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply): void => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
       req.log.error({ err }, 'sign-in page failed');
-      return errorPage(reply, 500, 'Something went wrong. Go back to the app and sign in again.');
+      void errorPage(reply, 500, 'Something went wrong. Go back to the app and sign in again.');
+      return;
     }
     const message =
       status === 413
@@ -162,7 +173,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
         : status === 415
           ? 'The request was not sent as a form.'
           : 'The request could not be read.';
-    return errorPage(reply, status, `${message} Go back to the app and sign in again.`);
+    void errorPage(reply, status, `${message} Go back to the app and sign in again.`);
   };
 
   app.get('/signin/:uid', { errorHandler }, async (req, reply) => {
@@ -224,7 +235,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
         const passwd = typeof form.passwd === 'string' ? form.passwd : '';
         const user = state.userId ? await findUserById(db, state.userId) : undefined;
         if (!user) return errorPage(reply, 400, 'The account no longer exists.');
-        if (!passwd || passwd.length > 256 || !user.password_hash || !(await verifyPassword(user.password_hash, passwd))) {
+        if (!passwd || passwd.length > MAX_PASSWORD_UNITS || !user.password_hash || !(await verifyPassword(user.password_hash, passwd))) {
           await logSignin(db, tenant.id, { status: 'failure', errorCode: 50126, reason: 'invalid username or password', userId: user.id, userName: user.upn, appId, req, interactive: true });
           return render(reply, uid, state, { error: 'Your account or password is incorrect. If you don\'t remember your password, reset it now. (AADSTS50126)', status: 400 });
         }
@@ -232,17 +243,21 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
           await logSignin(db, tenant.id, { status: 'failure', errorCode: 50057, reason: 'user account is disabled', userId: user.id, userName: user.upn, appId, req, interactive: true });
           return render(reply, uid, state, { error: 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)', status: 403 });
         }
-        const next: FlowState = { ...state, amr: ['pwd'], authTimeMs: Date.now(), step: user.force_change_password === 1 ? 'change_password' : 'kmsi' };
+        const next: FlowState = { ...state, amr: ['pwd'], authTimeMs: Date.now(), step: mustChangePassword(user) ? 'change_password' : 'kmsi' };
         await saveFlow(uid, next, exp);
         return render(reply, uid, next);
       }
       case 'change_password': {
         const user = state.userId ? await findUserById(db, state.userId) : undefined;
         if (!user) return errorPage(reply, 400, 'The account no longer exists.');
+        if (user.account_enabled !== 1) {
+          await logSignin(db, tenant.id, { status: 'failure', errorCode: 50057, reason: 'user account is disabled', userId: user.id, userName: user.upn, appId, req, interactive: true });
+          return errorPage(reply, 403, 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)');
+        }
         const oldp = typeof form.oldpasswd === 'string' ? form.oldpasswd : '';
         const newp = typeof form.newpasswd === 'string' ? form.newpasswd : '';
         const confirm = typeof form.confirmnewpasswd === 'string' ? form.confirmnewpasswd : '';
-        if (!user.password_hash || !oldp || oldp.length > 256 || !(await verifyPassword(user.password_hash, oldp))) {
+        if (!user.password_hash || !oldp || oldp.length > MAX_PASSWORD_UNITS || !(await verifyPassword(user.password_hash, oldp))) {
           return render(reply, uid, state, { error: 'Your current password is incorrect.', status: 400 });
         }
         if (newp !== confirm) return render(reply, uid, state, { error: "The passwords don't match.", status: 400 });
@@ -257,9 +272,27 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
       }
       case 'kmsi': {
         const user = state.userId ? await findUserById(db, state.userId) : undefined;
-        if (!user || user.account_enabled !== 1) return errorPage(reply, 403, 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)');
         const kmsi = form.kmsi === 'yes' ? true : form.kmsi === 'no' ? false : undefined;
         if (kmsi === undefined) return render(reply, uid, state, { error: 'Choose Yes or No.', status: 400 });
+        // The validity rule (spec §2) applies to this sign-in's own facts: an admin who disabled the account,
+        // revoked sessions or reset the password while this flow was open must not be outrun by one more click.
+        const why = whyInvalid(user, { kind: 'session', issuedAt: state.authTimeMs ?? 0, passwordBased: state.amr.includes('pwd') });
+        if (why === 'user_disabled' || !user) {
+          await logSignin(db, tenant.id, { status: 'failure', errorCode: 50057, reason: 'user account is disabled', userId: user?.id ?? state.userId, userName: user?.upn ?? state.username, appId, req, interactive: true });
+          return errorPage(reply, 403, 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)');
+        }
+        if (why) {
+          await logSignin(db, tenant.id, { status: 'failure', errorCode: refusals[why].aadsts, reason: `account changed during sign-in (${why})`, userId: user.id, userName: user.upn, appId, req, interactive: true });
+          const restart: FlowState = { step: 'username', amr: [] };
+          await saveFlow(uid, restart, exp);
+          return render(reply, uid, restart, { error: 'Your account changed while you were signing in. Sign in again.', status: 409, loginHint: user.upn });
+        }
+        if (mustChangePassword(user)) {
+          // flagged while this flow was open: the change comes before any code (spec §8)
+          const next: FlowState = { ...state, step: 'change_password' };
+          await saveFlow(uid, next, exp);
+          return render(reply, uid, next, { status: 409 });
+        }
         await logSignin(db, tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId, req, interactive: true });
         return finish(req, reply, uid, user, state, kmsi);
       }

@@ -25,6 +25,9 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
   let store: Store;
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // An idle connection that the server drops (restart, failover) must not crash the process; the pool
+    // replaces it on the next checkout.
+    pool.on('error', (err) => console.warn(`latchkey: idle PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', close: () => db.destroy() };
   } else {
