@@ -38,6 +38,17 @@ export interface LatchkeyApp {
 
 type AliasedRequest = IncomingMessage & { [TENANT_ALIAS]?: string };
 
+/** Whether every path segment and query component is valid percent-encoded UTF-8. */
+function wellEncoded(url: string): boolean {
+  if (!url.includes('%')) return true;
+  try {
+    for (const part of url.split(/[/?&=]/)) decodeURIComponent(part.replace(/\+/g, ' '));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function buildApp(deps: AppDeps): LatchkeyApp {
   const { tenant, origin } = deps;
   const tid = tenant.id;
@@ -51,14 +62,10 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     bodyLimit: 256 * 1024,
     rewriteUrl(req) {
       const url = req.url ?? '/';
+      if (!wellEncoded(url)) return '/__malformed';
       const m = /^\/([^/?#]+)(.*)$/.exec(url);
       if (!m) return url;
-      let first: string;
-      try {
-        first = decodeURIComponent(m[1]!).toLowerCase();
-      } catch {
-        return '/__malformed';
-      }
+      const first = decodeURIComponent(m[1]!).toLowerCase();
       if (!aliases.has(first)) return url;
       if (first !== tid) (req as AliasedRequest)[TENANT_ALIAS] = first;
       const rest = m[2] ?? '';
@@ -95,7 +102,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   });
   void app.register(formbody);
 
-  app.get('/__malformed', (_req, reply) => reply.code(400).type('text/plain').send('Bad request: the path is not valid percent-encoding.'));
+  app.all('/__malformed', (_req, reply) => reply.code(400).type('text/plain').send('Bad request: the URL is not valid percent-encoding.'));
   app.get('/', (_req, reply) =>
     reply
       .type('text/html')
