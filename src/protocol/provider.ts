@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
-import { type App, type SecretVerifier, GRAPH_APP_ID, findApp, isConfidential } from '../directory/apps.js';
+import { type App, type SecretVerifier, GRAPH_APP_ID, findApp, findAppByIdentifier, isConfidential } from '../directory/apps.js';
 import { findUserById } from '../directory/users.js';
 import type { Tenant } from '../directory/tenant.js';
 import type { Db } from '../storage/db.js';
@@ -108,13 +108,21 @@ function requestedClaims(ctx: KoaContextWithOIDC, token: TokenLike): unknown {
   return token.claims;
 }
 
+const KNOWN_CLIENT_CAPABILITIES = new Set(['cp1']);
+
 function clientCapabilities(ctx: KoaContextWithOIDC, token: TokenLike): string[] {
   const claims = requestedClaims(ctx, token) as { access_token?: { xms_cc?: { values?: unknown } } } | undefined;
   const values = claims?.access_token?.xms_cc?.values;
-  return Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string') : [];
+  // Only capabilities Latchkey knows (cp1: CAE-capable, spec §1) go into xms_cc: a client asking for
+  // anything else got it echoed into its access tokens.
+  return Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string' && KNOWN_CLIENT_CAPABILITIES.has(v)) : [];
 }
 
-/** A refresh token's chain issue time in ms (D5): `iiat` carries milliseconds as fractional seconds. */
+/**
+ * A refresh token's chain issue time in ms (D5). The storage adapter records a new chain's `iiat` as
+ * fractional seconds (the engine's own is whole seconds, which made a sign-in in the same second as a
+ * user change look issued before it); rounding undoes the float error.
+ */
 export function chainIssuedAtMs(t: { iiat?: number; iat?: number }): number {
   return Math.round((t.iiat ?? t.iat ?? 0) * 1000);
 }
@@ -135,7 +143,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   policy.get('consent')?.checks.remove('native_client_prompt');
   // One validity rule (spec §2) for an existing browser session at authorize.
   policy.get('login')?.checks.add(
-    new interactionPolicy.Check('session_invalid', 'the browser session is no longer valid', async (ctx) => {
+    new interactionPolicy.Check('session_invalid', 'the browser session is no longer valid', 'login_required', async (ctx) => {
       const session = ctx.oidc.session;
       if (!session?.accountId || !session.uid || ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       const row = await db.selectFrom('signin_sessions').selectAll().where('id', '=', session.uid).executeTakeFirst();
@@ -154,6 +162,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: adapterFactory(db, deps.secrets, {
       async clientMetadata(clientId: string): Promise<AdapterPayload | undefined> {
+        // A client_id with a NUL byte is no app, and PostgreSQL refuses NUL in text (the lookup threw:
+        // a 500 at authorize, token, devicecode and revoke).
+        if (clientId.includes('\0')) return undefined;
         const app = await findApp(db, clientId);
         if (!app || app.kind === 'resource') return undefined;
         return clientMetadata(app) as AdapterPayload;
@@ -250,7 +261,11 @@ export function createProvider(deps: ProviderDeps): Provider {
             return resources.length === 1 ? resources[0]! : (resources as unknown as string);
           }
           if (ctx.oidc.route === 'token' && body?.grant_type === 'client_credentials') {
-            return requested[0] ?? (undefined as unknown as string);
+            // App-only tokens are for exactly one resource (`{resource}/.default`, as Entra requires).
+            // Without one the engine issued an opaque token with no audience, for nothing.
+            if (!body.scope?.trim()) throw new Refusal('request_invalid', "The request body must contain the following parameter: 'scope'.");
+            if (requested.length !== 1) throw new Refusal('scope_invalid', 'Client credential flows must have a scope value with /.default suffixed to exactly one resource identifier.');
+            return requested[0]!;
           }
           return requested.length === 1 ? requested[0]! : (requested as unknown as string);
         },
@@ -361,7 +376,10 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (view?.delegated.length) extra.scp = view.delegated.join(' ');
       }
       if (t.sid) extra.sid = t.sid;
-      if (t.amr) extra.amr = t.amr;
+      // the access token carries the sign-in's methods, from the code or refresh token it came from
+      const e = ctx.oidc.entities as Record<string, { amr?: string[] } | undefined>;
+      const amr = t.amr ?? e.AuthorizationCode?.amr ?? e.RefreshToken?.amr ?? e.DeviceCode?.amr;
+      if (amr) extra.amr = amr;
       return extra;
     },
     formats: {
@@ -423,16 +441,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   Client.prototype.compareClientSecret = async function (this: { clientId: string }, actual: string) {
     return deps.secretVerifier.verify(this.clientId, actual);
   };
-  // D5: a refresh-token chain's original issue time in milliseconds. The engine sets `iiat` in whole
-  // seconds and copies it through rotation; a sign-in in the same second as a user change (creation, a
-  // revoke) then looked issued before it and the refresh was refused with AADSTS50173. A brand-new chain
-  // (no id yet, not a rotation) gets the exact time as fractional seconds, which rotation copies as is.
-  const RefreshTokenProto = provider.RefreshToken.prototype as unknown as { save(): Promise<string>; jti?: string; rotations?: number; iiat?: number };
-  const saveRefreshToken = RefreshTokenProto.save;
-  RefreshTokenProto.save = function (this: typeof RefreshTokenProto) {
-    if (!this.jti && !this.rotations) this.iiat = Date.now() / 1000;
-    return saveRefreshToken.call(this);
-  };
   // D16: sid as the engine issues it (one per app per browser session) in every ID token, not only for
   // back-channel-logout clients.
   Client.prototype.includeSid = () => true;
@@ -477,7 +485,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     const body = ctx.body as Record<string, unknown>;
     const form = (ctx.req as unknown as { body?: Record<string, string> }).body ?? {};
     if (typeof body.error === 'string') {
-      const code: RefusalCode = (ctx.state.refusal as RefusalCode | undefined) ?? refusalFromEngine(body.error, ctx.state.errorDetail as string | undefined, body.error_description as string | undefined, form.grant_type);
+      let code: RefusalCode = (ctx.state.refusal as RefusalCode | undefined) ?? refusalFromEngine(body.error, ctx.state.errorDetail as string | undefined, body.error_description as string | undefined, form.grant_type);
+      // A refresh for a resource that does not exist: the engine only sees a scope the refresh token
+      // lacks (70011); Entra names the unknown resource (AADSTS500011).
+      if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
       ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'] });
       return;
     }
@@ -506,6 +517,14 @@ export function createProvider(deps: ProviderDeps): Provider {
   }
 
   return provider;
+}
+
+/** Whether a scope string names a resource that is not registered (only well-formed scope tokens are looked up). */
+async function namesUnknownResource(db: Db, scope: string | undefined): Promise<boolean> {
+  for (const r of resourcesFromScope(scope)) {
+    if (/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(r) && !(await findAppByIdentifier(db, r))) return true;
+  }
+  return false;
 }
 
 function rawScopeHasOfflineAccess(ctx: KoaContextWithOIDC): boolean {

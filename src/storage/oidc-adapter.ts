@@ -51,6 +51,11 @@ export class StoreAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<undefined> {
     const idHash = this.key(id);
+    if (this.model === 'RefreshToken' && !payload.rotations && Number.isInteger(payload.iiat)) {
+      // A new chain: record its original issue time to the millisecond (spec D5). The engine copies
+      // `iiat` unchanged through rotation, so the chain keeps it.
+      payload.iiat = Date.now() / 1000;
+    }
     const row = {
       payload: this.secrets.encrypt(JSON.stringify(payload), `oidc:${this.model}:${idHash}`),
       account_id: payload.accountId ?? null,
