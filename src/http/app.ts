@@ -97,7 +97,11 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
       req.headers['x-forwarded-host'] = publicHost;
       req.headers['x-forwarded-proto'] = publicProto;
       if (!deps.config.trustProxy) delete req.headers['x-forwarded-for'];
-      return engine(req, res);
+      engine(req, res).catch((err: unknown) => {
+        app.log.error({ err }, 'engine failed to answer');
+        if (!res.headersSent) res.statusCode = 500;
+        res.end();
+      });
     });
   });
   void app.register(formbody);
@@ -118,6 +122,16 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config });
   registerTokenRoutes(app, { provider, keys: deps.keys, db: deps.db, tenant, origin });
   if (deps.config.demo) registerDemo(app, { origin, tenant, caFile: deps.tls?.caFile });
+
+  // Sign-in page posts: a NUL in any value is refused with a page before a handler sees it (PostgreSQL
+  // text refuses NUL; the OAuth routes refuse it in their own wire format).
+  app.addHook('preHandler', async (req, reply) => {
+    if (!req.url.startsWith('/signin/')) return;
+    const body = req.body;
+    if (body && typeof body === 'object' && Object.values(body as Record<string, unknown>).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
+      return reply.code(400).type('text/html; charset=utf-8').send(page('Bad request', '<div class="card"><h1>Bad request</h1><p id="errorMessage">A field of the form contains a character that is not allowed.</p></div>'));
+    }
+  });
 
   app.setNotFoundHandler((req, reply) => {
     const wantsJson = !String(req.headers.accept ?? '').includes('text/html');

@@ -8,7 +8,7 @@ import { GRAPH_RESOURCE, SecretVerifier, findApp } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById } from '../directory/users.js';
 import { entraErrorBody } from '../protocol/errors.js';
-import { ROUTES, chainIssuedAtMs, isPasswordBased } from '../protocol/provider.js';
+import { ROUTES, accessTokenIssuedAtMs, chainIssuedAtMs, isPasswordBased } from '../protocol/provider.js';
 import { whyInvalid } from '../protocol/validity.js';
 import type { Db } from '../storage/db.js';
 
@@ -68,12 +68,12 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       if ((p as { idtyp?: string }).idtyp === 'app') return userinfoError(reply, 401, 'invalid_token', 'App-only tokens have no user.');
       sub = p.sub;
       amr = (p as { amr?: string[] }).amr;
-      iatMs = (p.iat ?? 0) * 1000;
+      iatMs = accessTokenIssuedAtMs(p); // ms (D5), not iat's whole seconds
     } else {
       const at = await provider.AccessToken.find(token).catch(() => undefined);
       if (!at || at.isExpired) return userinfoError(reply, 401, 'invalid_token', 'Access token is invalid or expired.');
       sub = at.accountId;
-      iatMs = (at.iat ?? 0) * 1000;
+      iatMs = accessTokenIssuedAtMs({ ...((at as unknown as { extra?: Record<string, unknown> }).extra ?? {}), iat: at.iat });
     }
     const user = sub ? await findUserById(db, sub) : undefined;
     const why = whyInvalid(user, { kind: 'access_token', issuedAt: iatMs, passwordBased: isPasswordBased(amr) });
@@ -87,10 +87,31 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       ...(user.mail ? { email: user.mail } : {}),
     });
   };
-  app.get(`/${tenant.id}${ROUTES.userinfo}`, userinfo);
-  app.post(`/${tenant.id}${ROUTES.userinfo}`, userinfo);
+  // A body Fastify cannot read (malformed JSON, too large, an unsupported content type) fails before the
+  // handler; without these the answer was Fastify's own `{error, message}` (413 for a large body), not the
+  // endpoint's error shape.
+  const bodyErrorStatus = (err: { statusCode?: number }) => (err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500);
+  const userinfoErrorHandler = (err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply): void => {
+    if (bodyErrorStatus(err) === 500) {
+      req.log.error({ err }, 'userinfo failed');
+      void reply.code(500).send({ error: { code: 'generalException', message: 'An internal error occurred.' } });
+      return;
+    }
+    void reply.code(400).send({ error: { code: 'BadRequest', message: 'The request body could not be read.' } });
+  };
+  const introspectionErrorHandler = (err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply): void => {
+    if (bodyErrorStatus(err) === 500) {
+      req.log.error({ err }, 'introspection failed');
+      void reply.code(500).send(entraErrorBody('server_error', origin));
+      return;
+    }
+    void reply.code(400).send(entraErrorBody('request_invalid', origin, { detail: err.statusCode === 413 ? 'The request body is too large.' : 'The request body could not be read.' }));
+  };
 
-  app.post(`/${tenant.id}${ROUTES.introspection}`, async (req, reply) => {
+  app.get(`/${tenant.id}${ROUTES.userinfo}`, { errorHandler: userinfoErrorHandler }, userinfo);
+  app.post(`/${tenant.id}${ROUTES.userinfo}`, { errorHandler: userinfoErrorHandler }, userinfo);
+
+  app.post(`/${tenant.id}${ROUTES.introspection}`, { errorHandler: introspectionErrorHandler }, async (req, reply) => {
     const form = (req.body ?? {}) as Record<string, unknown>;
     if (typeof form !== 'object' || Array.isArray(form)) return reply.code(400).send(entraErrorBody('request_invalid', origin));
     // client authentication: client_secret_basic or client_secret_post
@@ -113,7 +134,8 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       secret = form.client_secret;
     }
     if (!clientId || !secret) return reply.code(401).send(entraErrorBody('client_auth_missing', origin));
-    const caller = await findApp(db, clientId);
+    // NUL is no app id, and PostgreSQL refuses it in text (the lookup threw: a 500)
+    const caller = clientId.includes('\0') ? undefined : await findApp(db, clientId);
     if (!caller || caller.kind !== 'web') return reply.code(401).send(entraErrorBody('client_unknown', origin));
     if (!(await secretVerifier.verify(caller.id, secret))) return reply.code(401).send(entraErrorBody('client_secret_invalid', origin));
     const token = form.token;
@@ -127,7 +149,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       if (!p || !(audiences.includes(caller.id) || (caller.identifierUri && audiences.includes(caller.identifierUri)))) return reply.send(inactive);
       if ((p as { idtyp?: string }).idtyp !== 'app') {
         const user = p.sub ? await findUserById(db, p.sub) : undefined;
-        if (whyInvalid(user, { kind: 'access_token', issuedAt: (p.iat ?? 0) * 1000, passwordBased: isPasswordBased((p as { amr?: string[] }).amr) })) return reply.send(inactive);
+        if (whyInvalid(user, { kind: 'access_token', issuedAt: accessTokenIssuedAtMs(p), passwordBased: isPasswordBased((p as { amr?: string[] }).amr) })) return reply.send(inactive);
       }
       return reply.send({ active: true, token_type: 'Bearer', ...p, client_id: (p as { azp?: string }).azp });
     }

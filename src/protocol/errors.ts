@@ -12,6 +12,7 @@ export const refusals = {
   code_invalid: { error: 'invalid_grant', aadsts: 70008, badToken: false, message: 'The provided authorization code or refresh token has expired or is not valid.' },
   code_reused: { error: 'invalid_grant', aadsts: 54005, badToken: false, message: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code.' },
   code_redirect_mismatch: { error: 'invalid_grant', aadsts: 50148, badToken: false, message: 'The redirect_uri does not match the one the authorization code was issued to.' },
+  redirect_uri_mismatch: { error: 'invalid_request', aadsts: 50011, badToken: false, message: 'The redirect URI specified in the request does not match the redirect URIs configured for the application.' },
   pkce_failed: { error: 'invalid_grant', aadsts: 501481, badToken: false, message: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
   grant_invalid: { error: 'invalid_grant', aadsts: 70000, badToken: false, message: 'The provided request was denied because the grant is invalid or malformed.' },
   tenant_alias_for_app_token: { error: 'invalid_request', aadsts: 700016, badToken: false, message: "Application tokens cannot be requested through the 'organizations' or 'common' endpoints; use the tenant id or domain." },
@@ -107,6 +108,9 @@ export function refusalFromEngine(error: string, detail: string | undefined, des
       if (/client not found/.test(d)) return 'client_unknown';
       if (/no client authentication mechanism provided|client_secret must be provided/.test(d)) return 'client_auth_missing';
       return 'client_secret_invalid';
+    case 'invalid_redirect_uri':
+      // authorize with an unregistered redirect_uri: shown on the error page, never redirected to
+      return 'redirect_uri_mismatch';
     case 'invalid_target':
       return 'resource_unknown';
     case 'invalid_scope':

@@ -43,6 +43,15 @@ export const ROUTES = {
   pushed_authorization_request: '/oauth2/v2.0/par',
 } as const;
 
+/** Private access-token claim: the token's issue time in ms (D5); `iat` has only whole seconds. */
+export const ACCESS_TOKEN_ISSUED_MS_CLAIM = 'latchkey_iat_ms';
+
+/** A user access token's issue time in ms: our claim when present (signature already checked), else `iat`. */
+export function accessTokenIssuedAtMs(claims: { iat?: number; [k: string]: unknown }): number {
+  const ms = claims[ACCESS_TOKEN_ISSUED_MS_CLAIM];
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : (claims.iat ?? 0) * 1000;
+}
+
 /** Tenant aliases that may not be used for app-only tokens (D10). */
 export const MULTI_TENANT_ALIASES = new Set(['organizations', 'common']);
 
@@ -362,6 +371,10 @@ export function createProvider(deps: ProviderDeps): Provider {
         return extra;
       }
       if (t.accountId) {
+        // D5: the token's issue time in milliseconds, for the validity rule at userinfo and introspection
+        // (src/http/token-routes.ts). `iat` is whole seconds: a token issued just after a password change
+        // in the same second (every forced change at sign-in) looked older than the change and was refused.
+        extra[ACCESS_TOKEN_ISSUED_MS_CLAIM] = Date.now();
         const user = await findUserById(db, t.accountId);
         if (user) {
           extra.oid = user.id;

@@ -1,0 +1,104 @@
+// A user agent without a browser: the sign-in pages work without JavaScript, so an authorization request,
+// the sign-in (user name, password, Stay signed in) and the redirect back to the app are plain HTTP with a
+// cookie jar. Plus the token call and the assertion on Entra-shaped refusals.
+import crypto from 'node:crypto';
+import assert from 'node:assert/strict';
+import { DEMO } from '../../src/directory/seed.js';
+import type { TestServer } from './server.js';
+
+/** Enough of a cookie store for the engine's and the sign-in pages' cookies (paths are not scoped). */
+export class Jar {
+  private readonly cookies = new Map<string, string>();
+  take(res: Response): void {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = '', ...attrs] = c.split(';');
+      const i = pair.indexOf('=');
+      const name = pair.slice(0, i).trim();
+      const value = pair.slice(i + 1).trim();
+      const expired = attrs.some((a) => /^\s*max-age=(0|-)/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.slice(a.indexOf('=') + 1)) <= Date.now()));
+      if (expired || !value) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+export interface AuthorizeOutcome {
+  /** the redirect to the app (code or error in its query), when there was one */
+  redirect?: URL;
+  /** otherwise the final response */
+  status: number;
+  html?: string;
+  /** how many times the sign-in pages were shown */
+  signInPages: number;
+}
+
+export function pkce() {
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** Fills the sign-in pages of one interaction (user name, password, Stay signed in = Yes); returns where they send the browser. */
+export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: string, password: string): Promise<URL> {
+  let res = await fetch(at, { headers: { cookie: jar.header() }, redirect: 'manual' });
+  jar.take(res);
+  for (let i = 0; i < 6; i++) {
+    if (res.status === 303 || res.status === 302) return new URL(res.headers.get('location')!, server.origin);
+    const html = await res.text();
+    assert.equal(res.status, 200, `sign-in page: ${res.status} ${html.slice(0, 300)}`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+    const step = /name="step" value="([^"]+)"/.exec(html)?.[1];
+    assert.ok(csrf && step, `a sign-in form: ${html.slice(0, 300)}`);
+    const fields: Record<string, string> = { csrf, step };
+    if (step === 'username') fields.loginfmt = user;
+    else if (step === 'password') fields.passwd = password;
+    else if (step === 'kmsi') fields.kmsi = 'yes';
+    else assert.fail(`unexpected sign-in step ${step}`);
+    res = await fetch(at, { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields), redirect: 'manual' });
+    jar.take(res);
+  }
+  assert.fail('the sign-in pages did not finish');
+}
+
+/** Runs an authorization request the way a browser would, signing in when the pages ask. */
+export async function authorize(server: TestServer, jar: Jar, params: Record<string, string>, who = { user: '', password: DEMO.demoPassword }): Promise<AuthorizeOutcome> {
+  const user = who.user || `alice@${server.tenantDomain}`;
+  const redirectUri = params.redirect_uri ?? '';
+  let url = new URL(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams(params)}`);
+  let signInPages = 0;
+  for (let i = 0; i < 8; i++) {
+    const res = await fetch(url, { headers: { cookie: jar.header() }, redirect: 'manual' });
+    jar.take(res);
+    const location = res.headers.get('location');
+    if ((res.status === 302 || res.status === 303) && location) {
+      if (redirectUri && location.startsWith(redirectUri)) return { redirect: new URL(location), status: res.status, signInPages };
+      const next = new URL(location, server.origin);
+      if (next.pathname.startsWith('/signin/')) {
+        signInPages++;
+        url = await fillSignIn(server, jar, next, user, who.password);
+      } else url = next;
+      continue;
+    }
+    return { status: res.status, html: await res.text(), signInPages };
+  }
+  assert.fail('too many redirects');
+}
+
+export interface TokenResponse {
+  status: number;
+  body: Record<string, unknown> & { access_token?: string; refresh_token?: string; id_token?: string; error?: string; error_description?: string; error_codes?: number[]; suberror?: string };
+}
+
+export async function token(server: TestServer, form: Record<string, string>): Promise<TokenResponse> {
+  const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams(form) });
+  return { status: res.status, body: (await res.json()) as TokenResponse['body'] };
+}
+
+export function assertRefused(r: TokenResponse, error: string, aadsts: number, what: string): void {
+  assert.equal(r.body.error, error, `${what}: ${JSON.stringify(r.body)}`);
+  assert.deepEqual(r.body.error_codes, [aadsts], `${what}: ${JSON.stringify(r.body)}`);
+  assert.match(r.body.error_description ?? '', new RegExp(`^AADSTS${aadsts}: `), what);
+  assert.ok(r.status === 400 || r.status === 401, `${what}: status ${r.status}`);
+}
