@@ -47,9 +47,40 @@ interface SeedFile {
   }[];
 }
 
+/** Reads and checks a seed file before anything is created, so a bad file leaves no half-made tenant. */
+export function readSeedFile(file: string): SeedFile {
+  let seed: SeedFile;
+  try {
+    seed = JSON.parse(fs.readFileSync(file, 'utf8')) as SeedFile;
+  } catch (e) {
+    throw new Error(`seed file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const problems: string[] = [];
+  if (typeof seed !== 'object' || seed === null || Array.isArray(seed)) problems.push('must be a JSON object with "users" and/or "apps"');
+  const upns = new Set<string>();
+  for (const [i, u] of (Array.isArray(seed.users) ? seed.users : []).entries()) {
+    if (typeof u?.userPrincipalName !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(u.userPrincipalName)) problems.push(`users[${i}].userPrincipalName must be name@domain`);
+    else if (upns.has(u.userPrincipalName.toLowerCase())) problems.push(`users[${i}].userPrincipalName ${u.userPrincipalName} is repeated`);
+    else upns.add(u.userPrincipalName.toLowerCase());
+    if (typeof u?.displayName !== 'string' || !u.displayName) problems.push(`users[${i}].displayName is required`);
+  }
+  const ids = new Set<string>();
+  for (const [i, a] of (Array.isArray(seed.apps) ? seed.apps : []).entries()) {
+    if (typeof a?.displayName !== 'string' || !a.displayName) problems.push(`apps[${i}].displayName is required`);
+    if (!['web', 'native', 'spa'].includes(a?.kind)) problems.push(`apps[${i}].kind must be web, native or spa`);
+    if (a?.appId !== undefined && (typeof a.appId !== 'string' || ids.has(a.appId))) problems.push(`apps[${i}].appId is invalid or repeated`);
+    if (typeof a?.appId === 'string') ids.add(a.appId);
+  }
+  if (seed.users !== undefined && !Array.isArray(seed.users)) problems.push('"users" must be an array');
+  if (seed.apps !== undefined && !Array.isArray(seed.apps)) problems.push('"apps" must be an array');
+  if (problems.length) throw new Error(`seed file ${file}: ${problems.join('; ')}`);
+  return seed;
+}
+
 export async function ensureTenant(db: Db, config: Config, origin: string): Promise<SeedReport> {
   const existing = await loadTenant(db);
   if (existing) return { tenant: existing, created: false, printed: [] };
+  const seed = config.seedFile ? readSeedFile(config.seedFile) : undefined;
   const printed: string[] = [];
   const tenant: Tenant = { id: config.tenantId || crypto.randomUUID(), domain: config.tenantDomain.toLowerCase(), display_name: config.tenantDomain.split('.')[0]!.replace(/^./, (c) => c.toUpperCase()), created_at: Date.now() };
   await db.insertInto('tenants').values(tenant).execute();
@@ -85,12 +116,11 @@ export async function ensureTenant(db: Db, config: Config, origin: string): Prom
     printed.push(`Demo users alice@, bob@, carol@${tenant.domain} with password ${DEMO.demoPassword}`);
   }
 
-  if (config.seedFile) await applySeedFile(db, tenant, config.seedFile, printed);
+  if (seed) await applySeedFile(db, tenant, seed, printed);
   return { tenant, created: true, printed };
 }
 
-async function applySeedFile(db: Db, tenant: Tenant, file: string, printed: string[]): Promise<void> {
-  const seed = JSON.parse(fs.readFileSync(file, 'utf8')) as SeedFile;
+async function applySeedFile(db: Db, tenant: Tenant, seed: SeedFile, printed: string[]): Promise<void> {
   for (const u of seed.users ?? []) {
     await createUser(db, { tenantId: tenant.id, upn: u.userPrincipalName, displayName: u.displayName, mail: u.mail ?? null, password: u.password ?? null, accountEnabled: u.accountEnabled, forceChangePassword: u.forceChangePasswordNextSignIn, roles: u.roles });
   }
