@@ -21,8 +21,8 @@ async function main() {
     `Latchkey is running for tenant ${server.tenantDomain} (${server.tenantId})`,
     `  issuer:     ${server.issuer}`,
     `  discovery:  ${server.origin}/${server.tenantId}/v2.0/.well-known/openid-configuration`,
-    `  demo:       ${server.origin}/demo/`,
   ];
+  if (config.demo) lines.push(`  demo:       ${server.origin}/demo/`);
   if (server.tls?.caFile) lines.push(`  TLS: trust the local CA ${server.tls.caFile}`, `       Node.js clients: NODE_EXTRA_CA_CERTS=${server.tls.caFile}`, '       browsers: import it as a trusted authority, or accept the certificate warning');
   for (const p of server.printed) lines.push(`  ${p}`);
   for (const w of productionWarnings(config)) lines.push(`  note: ${w}`);
