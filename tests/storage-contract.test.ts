@@ -342,7 +342,8 @@ for (const dbKind of await databases()) {
         assert.deepEqual(await new StoreAdapter('RefreshToken', second.db, secrets).find('rt-persist'), { jti: 'rt-persist', accountId: 'user-a' });
       });
 
-      test('SQLite runs in WAL mode', { skip: dbKind !== 'sqlite' && 'SQLite only' }, async () => {
+      // (defined for SQLite only: PostgreSQL has no journal mode)
+      if (dbKind === 'sqlite') test('SQLite runs in WAL mode', async () => {
         const mode = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(store.db);
         assert.deepEqual(mode.rows, [{ journal_mode: 'wal' }]);
         assert.ok(store.file && fs.existsSync(`${store.file}-wal`), 'the -wal file exists next to the database');

@@ -10,7 +10,7 @@ import { findUserById } from '../directory/users.js';
 import type { Tenant } from '../directory/tenant.js';
 import type { Db } from '../storage/db.js';
 import { adapterFactory } from '../storage/oidc-adapter.js';
-import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine } from './errors.js';
+import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
 import type { KeySet } from './keys.js';
 import { OIDC_SCOPES, consentedResources, normalizeScope, resolveResource, resourceOfScope, resourcesFromScope } from './resources.js';
 import { whyInvalid } from './validity.js';
@@ -494,6 +494,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return;
     }
     await recordSignin(ctx as KoaContextWithOIDC);
+    entraShapeAuthorizationError(ctx as KoaContextWithOIDC, origin);
     if ((oidcPath !== ROUTES.token && oidcPath !== ROUTES.device_authorization && oidcPath !== ROUTES.revocation) || typeof ctx.body !== 'object' || ctx.body === null) return;
     const body = ctx.body as Record<string, unknown>;
     const form = (ctx.req as unknown as { body?: Record<string, string> }).body ?? {};
@@ -530,6 +531,42 @@ export function createProvider(deps: ProviderDeps): Provider {
   }
 
   return provider;
+}
+
+/**
+ * Errors the engine sends back to the app from authorize (query, fragment or form_post) get Entra's
+ * `AADSTSnnnnn:` description (D9), e.g. login_required for prompt=none without a session is AADSTS50058.
+ */
+function entraShapeAuthorizationError(ctx: KoaContextWithOIDC, origin: string): void {
+  const route = ctx.oidc?.route;
+  if (route !== 'authorization' && route !== 'resume') return;
+  const describe = (error: string, description: string | null): string | undefined => {
+    if (!error || description?.startsWith('AADSTS')) return undefined;
+    const code = refusalFromEngine(error, undefined, description ?? undefined, undefined);
+    if (refusals[code].error !== error) return undefined; // no Entra code for this one: left as the engine said it
+    return entraErrorBody(code, origin).error_description;
+  };
+  const location = ctx.response.get('location');
+  if (location && /[?#&]error=/.test(location)) {
+    const url = new URL(location);
+    for (const params of [url.searchParams, new URLSearchParams(url.hash.slice(1))]) {
+      const error = params.get('error');
+      const d = error && describe(error, params.get('error_description'));
+      if (!d) continue;
+      params.set('error_description', d);
+      if (params !== url.searchParams) url.hash = params.toString();
+    }
+    ctx.set('location', url.toString());
+    return;
+  }
+  if (typeof ctx.body === 'string' && ctx.body.includes('name="error"')) {
+    const error = /name="error" value="([^"]*)"/.exec(ctx.body)?.[1];
+    const current = /name="error_description" value="([^"]*)"/.exec(ctx.body)?.[1] ?? null;
+    const d = error && describe(error, current);
+    if (!d) return;
+    const html = escapeHtml(d);
+    ctx.body = current !== null ? ctx.body.replace(/(name="error_description" value=")[^"]*"/, `$1${html}"`) : ctx.body.replace(/(<input type="hidden" name="error" value="[^"]*"\s*\/?>)/, `$1<input type="hidden" name="error_description" value="${html}"/>`);
+  }
 }
 
 /** Whether a scope string names a resource that is not registered (only well-formed scope tokens are looked up). */
