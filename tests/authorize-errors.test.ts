@@ -27,6 +27,10 @@ for (const dbKind of await databases()) {
       assert.equal(loc.searchParams.get('error'), 'login_required');
       assert.match(loc.searchParams.get('error_description') ?? '', /^AADSTS50058: /);
       assert.equal(loc.searchParams.get('state'), 's1');
+      const logged = await server.store.db.selectFrom('signin_log').selectAll().where('error_code', '=', 50058).execute();
+      assert.equal(logged.length, 1, 'the refusal is logged (D11)');
+      assert.equal(logged[0]!.status, 'failure');
+      assert.equal(logged[0]!.app_id, DEMO.webAppId);
     });
 
     test('prompt=none without a session posts login_required with AADSTS50058 (form_post)', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { DEMO } from '../src/directory/seed.js';
-import { browserSkipReason, captureRedirect, launchBrowser, signIn } from './helpers/browser.js';
+import { browserSkipReason, captureRedirect, closeQuietly, launchBrowser, signIn } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('validity rule wiring', { skip: browserSkipReason() }, () => {
@@ -36,7 +36,7 @@ describe('validity rule wiring', { skip: browserSkipReason() }, () => {
       await page.goto(url.href);
       if (!prompt) await signIn(page, upn(), DEMO.demoPassword);
     });
-    await page.close();
+    await closeQuietly(page);
     if (cb.searchParams.get('error')) return { error: cb.searchParams.get('error')! };
     return { tokens: await client.authorizationCodeGrant(web, cb, { pkceCodeVerifier: verifier }) };
   }
@@ -55,6 +55,11 @@ describe('validity rule wiring', { skip: browserSkipReason() }, () => {
       assert.equal((e.cause as { suberror?: string }).suberror, 'bad_token');
       return true;
     });
+    const logged = await server.store.db.selectFrom('signin_log').selectAll().where('error_code', '=', 50173).execute();
+    assert.equal(logged.length, 1, 'the refused refresh is logged once (D11)');
+    assert.equal(logged[0]!.interactive, 0);
+    assert.equal(logged[0]!.app_id, DEMO.webAppId);
+    assert.equal(logged[0]!.user_id, (await server.store.db.selectFrom('users').select('id').where('upn_lower', '=', upn()).executeTakeFirstOrThrow()).id);
     assert.equal((await client.tokenIntrospection(web, tokens.refresh_token)).active, false);
     assert.equal((await client.tokenIntrospection(api, tokens.access_token)).active, false, 'the access token is dead at introspection (D8)');
     const silent = await signInAndRedeem(context, 'none');

@@ -16,6 +16,7 @@ import { OIDC_SCOPES, consentedResources, normalizeScope, resolveResource, resou
 import { whyInvalid } from './validity.js';
 import { escapeHtml, page } from '../signin/html.js';
 import type { LatchkeyLoginResult } from '../signin/flow.js';
+import { logSignin } from '../signin/signin-log.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -309,6 +310,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: { url: (_ctx, interaction) => deps.interactionUrl(interaction.uid), policy },
     async findAccount(ctx, sub, token) {
       const user = await findUserById(db, sub);
+      ctx.state.userId = sub; // for the sign-in log of a refusal
       const t = token as TokenLike | undefined;
       if (t && t.kind === 'RefreshToken') {
         const client = ctx.oidc.client;
@@ -494,7 +496,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       return;
     }
     await recordSignin(ctx as KoaContextWithOIDC);
-    entraShapeAuthorizationError(ctx as KoaContextWithOIDC, origin);
+    const authorizeRefusal = entraShapeAuthorizationError(ctx as KoaContextWithOIDC, origin);
+    if (authorizeRefusal) await logRefusal(ctx as KoaContextWithOIDC, authorizeRefusal, undefined);
     if ((oidcPath !== ROUTES.token && oidcPath !== ROUTES.device_authorization && oidcPath !== ROUTES.revocation) || typeof ctx.body !== 'object' || ctx.body === null) return;
     const body = ctx.body as Record<string, unknown>;
     const form = (ctx.req as unknown as { body?: Record<string, string> }).body ?? {};
@@ -504,6 +507,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // lacks (70011); Entra names the unknown resource (AADSTS500011).
       if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
       ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'] });
+      if (code !== 'authorization_pending') await logRefusal(ctx as KoaContextWithOIDC, code, form.client_id);
       return;
     }
     if (oidcPath === ROUTES.token) {
@@ -519,6 +523,20 @@ export function createProvider(deps: ProviderDeps): Provider {
       body.message ??= `To sign in, use a web browser to open the page ${body.verification_uri as string} and enter the code ${body.user_code as string} to authenticate.`;
     }
   });
+
+  /** Every refusal is logged one by one (D11), as a non-interactive sign-in failure with its AADSTS code. */
+  async function logRefusal(ctx: KoaContextWithOIDC, code: RefusalCode, clientId: string | undefined): Promise<void> {
+    await logSignin(db, tenant.id, {
+      status: 'failure',
+      errorCode: refusals[code].aadsts,
+      reason: code,
+      userId: typeof ctx.state.userId === 'string' ? ctx.state.userId : ctx.oidc?.session?.accountId,
+      appId: (ctx.oidc?.client?.clientId ?? clientId)?.slice(0, 64),
+      interactive: false,
+      ip: ctx.ip,
+      userAgent: String(ctx.get('user-agent') ?? ''),
+    });
+  }
 
   /** After a sign-in flow finished, the browser session gets Latchkey's own record (ms times, D5). */
   async function recordSignin(ctx: KoaContextWithOIDC): Promise<void> {
@@ -537,12 +555,15 @@ export function createProvider(deps: ProviderDeps): Provider {
  * Errors the engine sends back to the app from authorize (query, fragment or form_post) get Entra's
  * `AADSTSnnnnn:` description (D9), e.g. login_required for prompt=none without a session is AADSTS50058.
  */
-function entraShapeAuthorizationError(ctx: KoaContextWithOIDC, origin: string): void {
+function entraShapeAuthorizationError(ctx: KoaContextWithOIDC, origin: string): RefusalCode | undefined {
   const route = ctx.oidc?.route;
-  if (route !== 'authorization' && route !== 'resume') return;
+  if (route !== 'authorization' && route !== 'resume') return undefined;
+  let refused: RefusalCode | undefined;
   const describe = (error: string, description: string | null): string | undefined => {
-    if (!error || description?.startsWith('AADSTS')) return undefined;
+    if (!error) return undefined;
     const code = refusalFromEngine(error, undefined, description ?? undefined, undefined);
+    refused = code;
+    if (description?.startsWith('AADSTS')) return undefined;
     if (refusals[code].error !== error) return undefined; // no Entra code for this one: left as the engine said it
     return entraErrorBody(code, origin).error_description;
   };
@@ -557,16 +578,17 @@ function entraShapeAuthorizationError(ctx: KoaContextWithOIDC, origin: string): 
       if (params !== url.searchParams) url.hash = params.toString();
     }
     ctx.set('location', url.toString());
-    return;
+    return refused;
   }
   if (typeof ctx.body === 'string' && ctx.body.includes('name="error"')) {
     const error = /name="error" value="([^"]*)"/.exec(ctx.body)?.[1];
     const current = /name="error_description" value="([^"]*)"/.exec(ctx.body)?.[1] ?? null;
     const d = error && describe(error, current);
-    if (!d) return;
+    if (!d) return refused;
     const html = escapeHtml(d);
     ctx.body = current !== null ? ctx.body.replace(/(name="error_description" value=")[^"]*"/, `$1${html}"`) : ctx.body.replace(/(<input type="hidden" name="error" value="[^"]*"\s*\/?>)/, `$1<input type="hidden" name="error_description" value="${html}"/>`);
   }
+  return refused;
 }
 
 /** Whether a scope string names a resource that is not registered (only well-formed scope tokens are looked up). */

@@ -51,3 +51,13 @@ export async function captureRedirect(page: Page, redirectPrefix: string, act: (
   await act();
   return new URL((await req).url());
 }
+
+/**
+ * Closes a page that may still be navigating to a redirect target. Chromium sometimes never acknowledges
+ * closing a page whose navigation is mid-commit; the page dies with its context anyway.
+ */
+export async function closeQuietly(page: Page, ms = 3000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([page.close().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
