@@ -1,0 +1,103 @@
+// The part both server children share: mint refresh tokens with the engine's own models, report the
+// ready line, answer the parent's commands over IPC (mint, RSS and CPU time, CPU profile), and exit with the parent.
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import type Provider from 'oidc-provider';
+import { type ChildStats, type Command, GRAPH, MINTED_TTL, REFRESH_TOKEN_SCOPE, type ReadyInfo, type Reply } from './protocol.js';
+
+/**
+ * Mints n refresh tokens the way a finished sign-in leaves them: one grant per token (as one sign-in
+ * each; a shared grant would make the memory adapter's per-grant index O(n) per save), password-based
+ * (amr pwd), Graph as the resource, openid in scope. Same code for both servers.
+ */
+export async function mintRefreshTokens(provider: Provider, clientId: string, accountId: string, n: number): Promise<string[]> {
+  const client = await provider.Client.find(clientId);
+  if (!client) throw new Error(`client ${clientId} not found`);
+  const out: string[] = [];
+  const authTime = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < n; i++) {
+    const grant = new provider.Grant({ clientId, accountId });
+    (grant as unknown as { expiresIn: number }).expiresIn = MINTED_TTL;
+    grant.addOIDCScope('openid profile offline_access');
+    grant.addResourceScope(GRAPH, `${GRAPH}/User.Read ${GRAPH}/.default`);
+    const grantId = await grant.save();
+    const rt = new provider.RefreshToken({
+      client,
+      accountId,
+      grantId,
+      gty: 'authorization_code',
+      scope: REFRESH_TOKEN_SCOPE,
+      resource: GRAPH,
+      amr: ['pwd'],
+      authTime,
+      expiresIn: MINTED_TTL,
+    });
+    out.push(await rt.save());
+  }
+  return out;
+}
+
+export interface BenchChild {
+  info: Omit<ReadyInfo, 'benchReady' | 'pid'>;
+  mint(n: number): Promise<string[]>;
+  /** what the child counted since the last call (reset on read), if it counts anything; `on`: count from now */
+  counters?(on: boolean): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export function serveParent(child: BenchChild): void {
+  let session: Session | undefined;
+
+  async function handle(msg: Command): Promise<unknown> {
+    switch (msg.cmd) {
+      case 'mint':
+        return child.mint(msg.n);
+      case 'stats': {
+        const cpu = process.cpuUsage();
+        return { rss: process.memoryUsage.rss(), cpuUser: cpu.user, cpuSystem: cpu.system } satisfies ChildStats;
+      }
+      case 'counters':
+        return child.counters?.(msg.on) ?? {};
+      case 'profile-start':
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: msg.intervalUs });
+        await session.post('Profiler.start');
+        return null;
+      case 'profile-stop': {
+        if (!session) throw new Error('no profile running');
+        const { profile } = await session.post('Profiler.stop');
+        session.disconnect();
+        session = undefined;
+        fs.writeFileSync(msg.file, JSON.stringify(profile));
+        return msg.file;
+      }
+    }
+  }
+
+  process.on('message', (m: Command) => {
+    handle(m).then(
+      (result) => process.send?.({ id: m.id, ok: true, result } satisfies Reply),
+      (e: unknown) => process.send?.({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies Reply),
+    );
+  });
+
+  let closing = false;
+  const shutdown = () => {
+    if (closing) return;
+    closing = true;
+    setTimeout(() => process.exit(0), 3000).unref();
+    child.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  // the parent went away (normally or not): go too
+  process.on('disconnect', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  const ready: ReadyInfo = { benchReady: true, pid: process.pid, ...child.info };
+  process.stdout.write(JSON.stringify(ready) + '\n');
+}
