@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
 import { type App, type SecretVerifier, GRAPH_APP_ID, findApp, findAppByIdentifier, isConfidential } from '../directory/apps.js';
 import { findUserById } from '../directory/users.js';
+import { TtlCache, memo } from '../directory/cache.js';
 import type { Tenant } from '../directory/tenant.js';
 import type { Db } from '../storage/db.js';
 import { adapterFactory } from '../storage/oidc-adapter.js';
@@ -26,6 +27,8 @@ export interface ProviderDeps {
   origin: string;
   keys: KeySet;
   secretVerifier: SecretVerifier;
+  /** how long app registrations and consents are cached (ms); several instances agree within it */
+  directoryCacheMs?: number;
   /** where the sign-in flow pages live (outside the engine's mount) */
   interactionUrl: (uid: string) => string;
 }
@@ -144,6 +147,10 @@ export function isPasswordBased(amr: readonly string[] | undefined): boolean {
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, db, tenant, origin } = deps;
   const issuer = `${origin}/${tenant.id}/v2.0`;
+  // App registrations and consents change rarely and are read on every token request.
+  const directoryCache = new TtlCache<unknown>(deps.directoryCacheMs ?? 5000);
+  const resourceView = (indicator: string, clientId: string) =>
+    directoryCache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, indicator, clientId)) as ReturnType<typeof resolveResource>;
 
   const policy = interactionPolicy.base();
   // Microsoft clients send prompt=select_account; accept it (it behaves like no prompt here).
@@ -175,9 +182,11 @@ export function createProvider(deps: ProviderDeps): Provider {
         // A client_id with a NUL byte is no app, and PostgreSQL refuses NUL in text (the lookup threw:
         // a 500 at authorize, token, devicecode and revoke).
         if (clientId.includes('\0')) return undefined;
-        const app = await findApp(db, clientId);
-        if (!app || app.kind === 'resource') return undefined;
-        return clientMetadata(app) as AdapterPayload;
+        return (await directoryCache.get(`client:${clientId}`, async () => {
+          const app = await findApp(db, clientId);
+          if (!app || app.kind === 'resource') return undefined;
+          return clientMetadata(app) as AdapterPayload;
+        })) as AdapterPayload | undefined;
       },
     }),
     jwks: { keys: deps.keys.privateJwks as never },
@@ -262,7 +271,7 @@ export function createProvider(deps: ProviderDeps): Provider {
             const resources = [...requested];
             for (const r of await consentedResources(db, ctx.oidc.client!.clientId)) if (!resources.includes(r)) resources.push(r);
             for (const r of resources) {
-              const view = await resolveResource(db, r, ctx.oidc.client!.clientId);
+              const view = await resourceView(r, ctx.oidc.client!.clientId);
               if (!view) continue;
               for (const s of view.delegated) scopes.add(`${r}/${s}`);
               scopes.add(`${r}/.default`);
@@ -280,7 +289,7 @@ export function createProvider(deps: ProviderDeps): Provider {
           return requested.length === 1 ? requested[0]! : (requested as unknown as string);
         },
         async getResourceServerInfo(ctx, indicator, client) {
-          const view = await resolveResource(db, indicator, client.clientId);
+          const view = await resourceView(indicator, client.clientId);
           if (!view) throw new Refusal('resource_unknown', `Resource '${indicator}' is not registered.`);
           const isCc = ctx.oidc.route === 'token' && (ctx.oidc.body as Record<string, unknown> | undefined)?.grant_type === 'client_credentials';
           const scopes = isCc ? ['.default'] : [...view.delegated, '.default'];
@@ -309,7 +318,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
     interactions: { url: (_ctx, interaction) => deps.interactionUrl(interaction.uid), policy },
     async findAccount(ctx, sub, token) {
-      const user = await findUserById(db, sub);
+      const user = await memo(ctx.state, `user:${sub}`, () => findUserById(db, sub));
       ctx.state.userId = sub; // for the sign-in log of a refusal
       const t = token as TokenLike | undefined;
       if (t && t.kind === 'RefreshToken') {
@@ -365,7 +374,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (caps.length) extra.xms_cc = caps;
       if (t.kind === 'ClientCredentials') {
         const indicator = resourcesFromScope(t.scope)[0];
-        const view = indicator && client ? await resolveResource(db, indicator, client.clientId) : undefined;
+        const view = indicator && client ? await resourceView(indicator, client.clientId) : undefined;
         extra.oid = client?.clientId;
         extra.sub = client?.clientId;
         extra.idtyp = 'app';
@@ -377,7 +386,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         // (src/http/token-routes.ts). `iat` is whole seconds: a token issued just after a password change
         // in the same second (every forced change at sign-in) looked older than the change and was refused.
         extra[ACCESS_TOKEN_ISSUED_MS_CLAIM] = Date.now();
-        const user = await findUserById(db, t.accountId);
+        const user = await memo(ctx.state, `user:${t.accountId}`, () => findUserById(db, t.accountId!));
         if (user) {
           extra.oid = user.id;
           extra.name = user.display_name;
@@ -387,7 +396,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (t.kind === 'AccessToken' && client) {
         // Entra puts every consented delegated scope of the resource in scp, whatever was requested
         const indicator = resourcesFromScope(t.scope)[0];
-        const view = indicator ? await resolveResource(db, indicator, client.clientId) : undefined;
+        const view = indicator ? await resourceView(indicator, client.clientId) : undefined;
         if (view?.delegated.length) extra.scp = view.delegated.join(' ');
       }
       if (t.sid) extra.sid = t.sid;
@@ -526,6 +535,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   /** Every refusal is logged one by one (D11), as a non-interactive sign-in failure with its AADSTS code. */
   async function logRefusal(ctx: KoaContextWithOIDC, code: RefusalCode, clientId: string | undefined): Promise<void> {
+    // a failing log write must not turn the refusal into a 500
     await logSignin(db, tenant.id, {
       status: 'failure',
       errorCode: refusals[code].aadsts,
@@ -535,7 +545,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       interactive: false,
       ip: ctx.ip,
       userAgent: String(ctx.get('user-agent') ?? ''),
-    });
+    }).catch((err: unknown) => console.warn(`latchkey: sign-in log write failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   /** After a sign-in flow finished, the browser session gets Latchkey's own record (ms times, D5). */

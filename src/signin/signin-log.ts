@@ -15,6 +15,12 @@ export interface SigninLogEntry {
   userAgent?: string;
 }
 
+/** Log fields come from requests: bounded, and without NUL (PostgreSQL text refuses it). */
+function clean(v: string | undefined | null, max: number): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  return v.replace(/\0/g, '\uFFFD').slice(0, max);
+}
+
 export async function logSignin(db: Db, tenantId: string, e: SigninLogEntry): Promise<void> {
   await db
     .insertInto('signin_log')
@@ -22,14 +28,14 @@ export async function logSignin(db: Db, tenantId: string, e: SigninLogEntry): Pr
       tenant_id: tenantId,
       at: Date.now(),
       user_id: e.userId ?? null,
-      user_name: e.userName?.slice(0, 256) ?? null,
-      app_id: e.appId ?? null,
+      user_name: clean(e.userName, 256),
+      app_id: clean(e.appId, 64),
       interactive: e.interactive ? 1 : 0,
       status: e.status,
       error_code: e.errorCode ?? null,
-      reason: e.reason ?? null,
-      ip: e.ip ?? e.req?.ip ?? null,
-      user_agent: (e.userAgent ?? String(e.req?.headers['user-agent'] ?? '')).slice(0, 512) || null,
+      reason: clean(e.reason, 512),
+      ip: clean(e.ip ?? e.req?.ip, 64),
+      user_agent: clean(e.userAgent ?? String(e.req?.headers['user-agent'] ?? ''), 512),
     })
     .execute();
 }

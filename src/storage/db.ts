@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { Migrations } from './migrations.js';
@@ -20,6 +20,27 @@ export interface Store {
 
 // BIGINT (int8) columns hold millisecond times, well inside Number's exact range.
 pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/**
+ * Kysely's SQLite driver prepares every statement anew; the token endpoint runs the same few statements
+ * all day, so prepared statements are kept by their SQL text (bounded; better-sqlite3 statements are
+ * reusable and bound per call).
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (!stmt) {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= 500) cache.delete(cache.keys().next().value!);
+        cache.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
+}
 
 export async function openStore(opts: { databaseUrl: string; dataDir: string }): Promise<Store> {
   let store: Store;
@@ -38,7 +59,7 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
   }
   const migrator = new Migrator({ db: store.db, provider: new Migrations(store.dialect) });

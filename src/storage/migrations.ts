@@ -1,6 +1,6 @@
 // Schema migrations, one source for SQLite and PostgreSQL (Kysely's schema builder; the few
 // dialect differences are named where they occur).
-import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -89,9 +89,10 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('oidc_models_account').on('oidc_models').columns(['account_id', 'model']).execute();
         await db.schema.createIndex('oidc_models_grant').on('oidc_models').columns(['grant_id', 'model']).execute();
-        await db.schema.createIndex('oidc_models_session').on('oidc_models').column('session_uid').execute();
-        await db.schema.createIndex('oidc_models_uid').on('oidc_models').columns(['model', 'uid_hash']).execute();
-        await db.schema.createIndex('oidc_models_user_code').on('oidc_models').columns(['model', 'user_code_hash']).execute();
+        // partial indexes: most rows have no uid, user code or session, and every write pays for each index
+        await db.schema.createIndex('oidc_models_session').on('oidc_models').column('session_uid').where(sql.ref('session_uid'), 'is not', null).execute();
+        await db.schema.createIndex('oidc_models_uid').on('oidc_models').columns(['model', 'uid_hash']).where(sql.ref('uid_hash'), 'is not', null).execute();
+        await db.schema.createIndex('oidc_models_user_code').on('oidc_models').columns(['model', 'user_code_hash']).where(sql.ref('user_code_hash'), 'is not', null).execute();
         await db.schema.createIndex('oidc_models_expires').on('oidc_models').column('expires_at').execute();
         await db.schema.createTable('signin_sessions')
           .addColumn('id', 'text', (c) => c.primaryKey())
