@@ -53,6 +53,18 @@ describe('signing keys', () => {
       // the private keys are stored encrypted
       const rows = await server.store.db.selectFrom('signing_keys').select(['private_jwk']).execute();
       for (const r of rows) assert.match(r.private_jwk, /^v1\./);
+
+      // once every token the old key signed has expired, it is no longer published
+      await server.close();
+      const longest = Math.max(config.accessTokenMaxTtl, config.idTokenTtl) * 1000;
+      const expired = await startServer(config).then(async (s) => {
+        await s.store.db.updateTable('signing_keys').set({ retired_at: Date.now() - longest - 1000 }).where('kid', '=', oldKid!).execute();
+        await s.close();
+        return startServer(config);
+      });
+      server = expired;
+      const jwks3 = (await (await fetch(`${server.origin}/${server.tenantId}/discovery/v2.0/keys`)).json()) as JSONWebKeySet;
+      assert.deepEqual(jwks3.keys.map((k) => k.kid), [newKid]);
     } finally {
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
