@@ -142,6 +142,82 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('signin_log_user_at').on('signin_log').columns(['user_id', 'at']).execute();
       },
     },
+    '0002_admin_audit_outbox_lockout': {
+      async up(db: Kysely<unknown>) {
+        // Audit records with Entra's activity names (spec §5), written in the action's transaction.
+        await db.schema.createTable('audit_log')
+          .addColumn('id', serial, serialPk)
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('at', ms, (c) => c.notNull())
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('service', 'text', (c) => c.notNull())
+          .addColumn('operation_type', 'text', (c) => c.notNull())
+          .addColumn('actor_type', 'text', (c) => c.notNull())
+          .addColumn('actor_id', 'text', (c) => c.notNull())
+          .addColumn('actor_name', 'text')
+          .addColumn('target_id', 'text')
+          .addColumn('target_name', 'text')
+          .addColumn('modified', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('result', 'text', (c) => c.notNull())
+          .addColumn('result_reason', 'text')
+          .addColumn('correlation_id', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_log_at').on('audit_log').columns(['tenant_id', 'at']).execute();
+        await db.schema.createIndex('audit_log_target').on('audit_log').columns(['target_id', 'at']).execute();
+        // Events to deliver (back-channel logout, signals), written in the same transaction as the change.
+        await db.schema.createTable('outbox')
+          .addColumn('id', serial, serialPk)
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('at', ms, (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', ms, (c) => c.notNull())
+          .addColumn('delivered_at', ms)
+          .addColumn('failed_at', ms)
+          .addColumn('last_error', 'text')
+          .execute();
+        await db.schema.createIndex('outbox_pending').on('outbox').columns(['delivered_at', 'failed_at', 'next_attempt_at']).execute();
+        // Directory roles held by apps' service principals (D7: app-only password changes need one).
+        await db.schema.createTable('app_directory_roles')
+          .addColumn('app_id', 'text', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('app_directory_roles_pk', ['app_id', 'role'])
+          .execute();
+        // Smart lockout (spec §9, D12): counters per user and location class, bad-password HMACs.
+        await db.schema.createTable('signin_lockouts')
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('location', 'text', (c) => c.notNull())
+          .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('lockouts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('locked_until', ms)
+          .addColumn('recent_bad', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .addPrimaryKeyConstraint('signin_lockouts_pk', ['user_id', 'location'])
+          .execute();
+        await db.schema.createTable('familiar_locations')
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('prefix', 'text', (c) => c.notNull())
+          .addColumn('last_success_at', ms, (c) => c.notNull())
+          .addPrimaryKeyConstraint('familiar_locations_pk', ['user_id', 'prefix'])
+          .execute();
+        // Groups with members (Graph /groups).
+        await db.schema.createTable('groups')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('is_assignable_to_role', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('group_members')
+          .addColumn('group_id', 'text', (c) => c.notNull().references('groups.id').onDelete('cascade'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addPrimaryKeyConstraint('group_members_pk', ['group_id', 'user_id'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -127,6 +127,73 @@ export interface SigninLogTable {
   user_agent: string | null;
 }
 
+export interface AuditLogTable {
+  id: Generated<number>;
+  tenant_id: string;
+  at: number;
+  activity: string;
+  category: string;
+  service: string;
+  operation_type: string;
+  actor_type: 'user' | 'app';
+  actor_id: string;
+  actor_name: string | null;
+  target_id: string | null;
+  target_name: string | null;
+  modified: string; // JSON [{displayName, oldValue, newValue}]
+  result: 'success' | 'failure';
+  result_reason: string | null;
+  correlation_id: string;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  tenant_id: string;
+  at: number;
+  type: string;
+  payload: string; // JSON
+  attempts: number;
+  next_attempt_at: number;
+  delivered_at: number | null;
+  failed_at: number | null;
+  last_error: string | null;
+}
+
+export interface AppDirectoryRoleTable {
+  app_id: string;
+  role: string;
+}
+
+export interface SigninLockoutTable {
+  user_id: string;
+  location: 'familiar' | 'unfamiliar';
+  failures: number;
+  lockouts: number;
+  locked_until: number | null;
+  recent_bad: string; // JSON array of HMACs of the last distinct bad passwords (D12)
+  updated_at: number;
+}
+
+export interface FamiliarLocationTable {
+  user_id: string;
+  prefix: string;
+  last_success_at: number;
+}
+
+export interface GroupTable {
+  id: string;
+  tenant_id: string;
+  display_name: string;
+  description: string | null;
+  is_assignable_to_role: number;
+  created_at: number;
+}
+
+export interface GroupMemberTable {
+  group_id: string;
+  user_id: string;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -139,4 +206,11 @@ export interface Database {
   signin_flows: SigninFlowTable;
   signing_keys: SigningKeyTable;
   signin_log: SigninLogTable;
+  audit_log: AuditLogTable;
+  outbox: OutboxTable;
+  app_directory_roles: AppDirectoryRoleTable;
+  signin_lockouts: SigninLockoutTable;
+  familiar_locations: FamiliarLocationTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
 }
