@@ -41,6 +41,8 @@ export const settings = {
   automationClientSecret: s({ env: 'LATCHKEY_AUTOMATION_CLIENT_SECRET', kind: 'secret', default: '', description: 'Client secret of the automation app created at first start. Empty: generated and printed once.' }),
   seedFile: s({ env: 'LATCHKEY_SEED_FILE', kind: 'string', default: '', description: 'JSON seed file (see docs/seed.md) applied at first start to create users and apps.' }),
   passwordMinLength: s({ env: 'LATCHKEY_PASSWORD_MIN_LENGTH', kind: 'int', default: 8, min: 8, max: 256, description: 'Minimum password length (spec D13).' }),
+  lockoutThreshold: s({ env: 'LATCHKEY_LOCKOUT_THRESHOLD', kind: 'int', default: 10, min: 1, max: 1000, description: 'Smart lockout: failed passwords (distinct ones; spec §9) from one kind of location, familiar or unfamiliar, that lock the account.' }),
+  lockoutDurationSeconds: s({ env: 'LATCHKEY_LOCKOUT_DURATION', kind: 'int', default: 60, min: 1, max: 86400, description: 'Smart lockout: seconds the first lockout lasts; each further lockout doubles it, up to an hour (or this value, if longer).' }),
   accessTokenMinTtl: s({ env: 'LATCHKEY_ACCESS_TOKEN_MIN_TTL', kind: 'int', default: 3600, min: 1, description: 'Shortest access-token lifetime, seconds; each token gets a random lifetime between min and max (spec D1).' }),
   accessTokenMaxTtl: s({ env: 'LATCHKEY_ACCESS_TOKEN_MAX_TTL', kind: 'int', default: 5400, min: 1, description: 'Longest access-token lifetime, seconds.' }),
   idTokenTtl: s({ env: 'LATCHKEY_ID_TOKEN_TTL', kind: 'int', default: 3600, min: 1, description: 'ID-token lifetime, seconds.' }),

@@ -1,9 +1,9 @@
 // Latchkey's own userinfo and introspection routes (spec D8). Both apply the one validity rule; the
 // engine's versions are off because they refuse JWT access tokens and Graph-audience tokens.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
 import type { KeySet } from '../protocol/keys.js';
+import { createAccessTokenVerifier } from '../protocol/access-tokens.js';
 import { GRAPH_RESOURCE, SecretVerifier, findApp } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById } from '../directory/users.js';
@@ -20,8 +20,6 @@ export interface TokenRouteDeps {
   origin: string;
 }
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
-
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return undefined;
@@ -33,19 +31,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
   const { provider, db, tenant, origin } = deps;
   const issuer = `${origin}/${tenant.id}/v2.0`;
   const secretVerifier = new SecretVerifier(db);
-  const publicKeys = deps.keys.privateJwks.map((k) => Object.fromEntries(Object.entries(k).filter(([n]) => !PRIVATE_MEMBERS.includes(n)))) as JWK[];
-  const keySet = createLocalJWKSet({ keys: publicKeys });
-  const jwks = () => keySet;
-
-  /** Verifies one of our JWT access tokens: signature, issuer, expiry, type. */
-  async function verifyJwt(token: string): Promise<JWTPayload | undefined> {
-    try {
-      const { payload } = await jwtVerify(token, jwks(), { issuer, algorithms: ['RS256'] });
-      return payload;
-    } catch {
-      return undefined;
-    }
-  }
+  const verifyJwt = createAccessTokenVerifier(deps.keys, issuer);
 
   function userinfoError(reply: FastifyReply, status: number, error: string, description: string) {
     return reply

@@ -122,3 +122,11 @@ export async function sweepExpired(db: Db, now = Date.now()): Promise<number> {
   const b = await db.deleteFrom('signin_flows').where('expires_at', '<=', now).executeTakeFirst();
   return Number(a.numDeletedRows) + Number(b.numDeletedRows);
 }
+
+/** Decrypted engine payloads of one model for one account (admin previews read sessions and grants). */
+export async function payloadsOfAccount(db: Db, secrets: Secrets, model: string, accountId: string, opts: { liveOnly?: boolean } = {}): Promise<(AdapterPayload & { consumedAt: number | null })[]> {
+  let q = db.selectFrom('oidc_models').select(['id_hash', 'payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('account_id', '=', accountId);
+  if (opts.liveOnly) q = q.where('consumed_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', Date.now())]));
+  const rows = await q.execute();
+  return rows.map((r) => ({ ...(JSON.parse(secrets.decrypt(r.payload, `oidc:${model}:${r.id_hash}`)) as AdapterPayload), consumedAt: r.consumed_at }));
+}

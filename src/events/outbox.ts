@@ -1,0 +1,16 @@
+// The outbox: events for relying parties (back-channel logout now; shared signals later) written in the
+// same transaction as the state change, delivered afterwards by a subscriber with retries.
+import type { Db } from '../storage/db.js';
+
+export type EventType = 'user.sessions.revoked' | 'user.password.reset' | 'user.disabled' | 'user.enabled' | 'user.deleted' | 'user.password_profile.updated';
+
+export interface SessionEndedPayload {
+  userId: string;
+  /** the browser sessions that died, with the sid each app holds (for back-channel logout) */
+  sessions: { sessionUid: string; apps: { clientId: string; sid: string }[] }[];
+  reason: string;
+}
+
+export async function enqueue(db: Db, tenantId: string, type: EventType, payload: unknown, at = Date.now()): Promise<void> {
+  await db.insertInto('outbox').values({ tenant_id: tenantId, at, type, payload: JSON.stringify(payload), attempts: 0, next_attempt_at: at, delivered_at: null, failed_at: null, last_error: null }).execute();
+}

@@ -1,0 +1,45 @@
+// The Graph-compatible API at /v1.0, with /beta beside it: one encapsulated Fastify scope per version with
+// Graph's error shape for every refusal (bad JSON, wrong content type, unknown route, missing rights).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/index.js';
+import type { Secrets } from '../crypto/secrets.js';
+import type { Tenant } from '../directory/tenant.js';
+import type { AccessTokenVerifier } from '../protocol/access-tokens.js';
+import type { Db } from '../storage/db.js';
+import { sendGraphError } from './errors.js';
+import { mapError, registerUserRoutes } from './users.js';
+
+export interface GraphDeps {
+  db: Db;
+  secrets: Secrets;
+  tenant: Tenant;
+  config: Config;
+  origin: string;
+  verify: AccessTokenVerifier;
+}
+
+export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
+  for (const prefix of ['/v1.0', '/beta']) {
+    void app.register(
+      async (scope) => {
+        scope.addHook('onRequest', async (req, reply) => {
+          if (['POST', 'PATCH', 'PUT'].includes(req.method) && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !/^application\/json\b/i.test(req.headers['content-type'])) {
+            return sendGraphError(req, reply, 415, 'UnsupportedMediaType', 'The request body must be application/json.');
+          }
+        });
+        registerUserRoutes(scope, deps);
+        scope.setNotFoundHandler((req, reply) => sendGraphError(req, reply, 400, 'BadRequest', `Resource not found for the segment '${req.url.split('?')[0]!.split('/').filter(Boolean).slice(1).join('/')}'.`));
+        scope.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) => {
+          const mapped = mapError(err);
+          if (mapped) return sendGraphError(req, reply, mapped.status, mapped.code, mapped.message);
+          if (err.statusCode === 413) return sendGraphError(req, reply, 413, 'RequestEntityTooLarge', 'The request body is too large.');
+          if (err.statusCode === 415) return sendGraphError(req, reply, 415, 'UnsupportedMediaType', 'The request body must be application/json.');
+          if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendGraphError(req, reply, 400, 'BadRequest', `The request is malformed: ${err.message}`);
+          req.log.error({ err }, 'graph request failed');
+          return sendGraphError(req, reply, 500, 'generalException', 'An internal error occurred.');
+        });
+      },
+      { prefix },
+    );
+  }
+}
