@@ -63,7 +63,7 @@ export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: st
 }
 
 /** Runs an authorization request the way a browser would, signing in when the pages ask. */
-export async function authorize(server: TestServer, jar: Jar, params: Record<string, string>, who = { user: '', password: DEMO.demoPassword }): Promise<AuthorizeOutcome> {
+export async function authorize(server: TestServer, jar: Jar, params: Record<string, string>, who: { user: string; password: string } = { user: '', password: DEMO.demoPassword }): Promise<AuthorizeOutcome> {
   const user = who.user || `alice@${server.tenantDomain}`;
   const redirectUri = params.redirect_uri ?? '';
   let url = new URL(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams(params)}`);
