@@ -48,7 +48,7 @@ for (const dbKind of await databases()) {
       const code = cb.searchParams.get('code')!;
       const tokens = await client.authorizationCodeGrant(web, cb, { pkceCodeVerifier: verifier });
       const refreshed = await client.refreshTokenGrant(web, tokens.refresh_token!);
-      const sessionCookie = cookies.find((c) => c.name === '__Secure-lk_session')?.value;
+      const sessionCookie = cookies.find((c) => c.name === '__Host-lk_session')?.value;
       assert.ok(sessionCookie, 'the browser holds a session cookie');
 
       // the signing key's private exponent, read back through the master key

@@ -15,7 +15,7 @@ import { browserSkipReason, captureRedirect, launchBrowser, launchPersistent, si
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const skip = browserSkipReason();
-const SESSION_COOKIE = '__Secure-lk_session';
+const SESSION_COOKIE = '__Host-lk_session';
 
 describe('browser sign-in (sqlite)', { skip }, () => {
   let server: TestServer;

@@ -60,11 +60,11 @@ export async function userRoles(db: Db, userId: string): Promise<string[]> {
 }
 
 /** The user's own password change (forced at sign-in): a new hash and lastPasswordChangeDateTime = now. */
-export async function setOwnPassword(db: Db, userId: string, password: string, at = Date.now()): Promise<void> {
+export async function setOwnPassword(db: Db, userId: string, password: string, at = Date.now(), expectedHash?: string): Promise<boolean> {
   const password_hash = await hashPassword(password);
-  await db
-    .updateTable('users')
-    .set({ password_hash, last_password_change_at: at, force_change_password: 0, force_change_password_mfa: 0 })
-    .where('id', '=', userId)
-    .execute();
+  let q = db.updateTable('users').set({ password_hash, last_password_change_at: at, force_change_password: 0, force_change_password_mfa: 0 }).where('id', '=', userId);
+  // only if the password is still the one the user just proved (an admin reset in between wins)
+  if (expectedHash !== undefined) q = q.where('password_hash', '=', expectedHash);
+  const res = await q.executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }

@@ -60,7 +60,8 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   const app = Fastify({
     ...(deps.tls ? { https: { key: deps.tls.key, cert: deps.tls.cert } } : {}),
     trustProxy: deps.config.trustProxy,
-    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    // Request logs carry no query string: codes, id_token_hint, user codes and login hints travel there.
+    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel, serializers: { req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: (req.url ?? '').split('?')[0], remoteAddress: req.ip }) } },
     bodyLimit: 256 * 1024,
     rewriteUrl(req) {
       const url = req.url ?? '/';

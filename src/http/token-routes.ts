@@ -59,6 +59,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       const at = await provider.AccessToken.find(token).catch(() => undefined);
       if (!at || at.isExpired) return userinfoError(reply, 401, 'invalid_token', 'Access token is invalid or expired.');
       sub = at.accountId;
+      amr = (at as unknown as { amr?: string[] }).amr ?? ((at as unknown as { extra?: { amr?: string[] } }).extra?.amr);
       iatMs = accessTokenIssuedAtMs({ ...((at as unknown as { extra?: Record<string, unknown> }).extra ?? {}), iat: at.iat });
     }
     const user = sub ? await findUserById(db, sub) : undefined;
@@ -128,9 +129,12 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     if (typeof token !== 'string' || !token) return reply.code(400).send(entraErrorBody('request_invalid', origin, { detail: "The request body must contain the parameter 'token'." }));
     const inactive = { active: false };
 
+    // D8: only apps registered as resource servers introspect, and only tokens meant for them
+    if (!caller.introspectionAllowed) return reply.code(403).send(entraErrorBody('access_denied', origin, { detail: 'The app is not registered as a resource server that may introspect tokens.' }));
     if (token.split('.').length === 3) {
-      if (!caller.introspectionAllowed) return reply.code(403).send(entraErrorBody('access_denied', origin, { detail: 'The app is not registered as a resource server that may introspect tokens.' }));
       const p = await verifyJwt(token);
+      // an access token, not an ID token with the same audience: ours all carry uti and typ JWT
+      if (p && (typeof p.uti !== 'string' || !p.ver)) return reply.send(inactive);
       const audiences = Array.isArray(p?.aud) ? p.aud : [p?.aud];
       if (!p || !(audiences.includes(caller.id) || (caller.identifierUri && audiences.includes(caller.identifierUri)))) return reply.send(inactive);
       if ((p as { idtyp?: string }).idtyp !== 'app') {

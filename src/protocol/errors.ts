@@ -24,6 +24,7 @@ export const refusals = {
   grant_type_unsupported: { error: 'unsupported_grant_type', aadsts: 70003, badToken: false, message: 'The app requested an unsupported grant type.' },
   request_invalid: { error: 'invalid_request', aadsts: 900144, badToken: false, message: 'The request is missing a required parameter or has a malformed one.' },
   login_required: { error: 'login_required', aadsts: 50058, badToken: false, message: 'A silent sign-in request was sent but no user is signed in.' },
+  consent_required: { error: 'consent_required', aadsts: 65001, badToken: false, message: 'The user or administrator has not consented to use the application for the requested scope.' },
   mfa_required: { error: 'interaction_required', aadsts: 50076, badToken: false, message: 'Due to a configuration change made by your administrator, you must use multi-factor authentication.' },
   authorization_pending: { error: 'authorization_pending', aadsts: 70016, badToken: false, message: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
   device_code_expired: { error: 'expired_token', aadsts: 70020, badToken: false, message: 'The provided value for the device code has expired.' },
@@ -125,6 +126,8 @@ export function refusalFromEngine(error: string, detail: string | undefined, des
       return 'access_denied';
     case 'login_required':
       return 'login_required';
+    case 'consent_required':
+      return 'consent_required';
     case 'server_error':
       return 'server_error';
     default:

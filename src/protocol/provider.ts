@@ -44,7 +44,6 @@ export const ROUTES = {
   // the engine's userinfo and introspection are off (D8); these are Latchkey's own routes
   userinfo: '/openid/userinfo',
   introspection: '/oauth2/v2.0/introspect',
-  pushed_authorization_request: '/oauth2/v2.0/par',
 } as const;
 
 /** Private access-token claim: the token's issue time in ms (D5); `iat` has only whole seconds. */
@@ -201,7 +200,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     acrValues: ['1'],
     cookies: {
       keys: cookieKeys,
-      names: { session: '__Secure-lk_session', interaction: '__Secure-lk_interaction', resume: '__Secure-lk_resume' },
+      names: { session: '__Host-lk_session', interaction: '__Secure-lk_interaction', resume: '__Secure-lk_resume' }, // D15: the session cookie has Path=/
       long: { httpOnly: true, sameSite: 'lax', secure: true },
       short: { httpOnly: true, sameSite: 'lax', secure: true },
     },
@@ -219,6 +218,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfo: { enabled: false },
       introspection: { enabled: false },
       revocation: { enabled: true },
+      // PAR is not part of Entra's surface, and the scope workarounds read the authorize request itself
+      pushedAuthorizationRequests: { enabled: false },
       clientCredentials: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -262,6 +263,7 @@ export function createProvider(deps: ProviderDeps): Provider {
           const requested = resourcesFromScope((ctx.oidc.params?.scope as string | undefined) ?? body?.scope);
           if (ctx.oidc.route === 'authorization' || ctx.oidc.route === 'device_authorization') {
             const params = ctx.oidc.params as Record<string, unknown>;
+            await assertConsented(ctx);
             const scopes = new Set(String(params.scope ?? '').split(' ').filter(Boolean));
             // WORKAROUND (engine ~9.13): checkScope drops offline_access unless prompt=consent; MSAL never
             // sends it, so re-add it here (this hook runs after checkScope).
@@ -325,6 +327,13 @@ export function createProvider(deps: ProviderDeps): Provider {
         const client = ctx.oidc.client;
         const confidential = client ? client.tokenEndpointAuthMethod !== 'none' : false;
         const why = whyInvalid(user, { kind: 'refresh_token', issuedAt: chainIssuedAtMs(t), passwordBased: isPasswordBased(t.amr), confidentialClient: confidential });
+        if (why) throw new Refusal(why);
+      } else if (t && (t.kind === 'AuthorizationCode' || t.kind === 'DeviceCode')) {
+        // A code is only as alive as the browser session it came from: a stamp set between sign-in and
+        // redemption (revoke, password change, disable) kills it, as it kills the session (spec §2).
+        const row = t.sessionUid ? await db.selectFrom('signin_sessions').select(['created_at', 'password_based']).where('id', '=', t.sessionUid).executeTakeFirst() : undefined;
+        if (!row) throw new Refusal(user ? 'sessions_revoked' : 'user_disabled');
+        const why = whyInvalid(user, { kind: 'session', issuedAt: row.created_at, passwordBased: row.password_based === 1 });
         if (why) throw new Refusal(why);
       } else if (!user || user.account_enabled !== 1) {
         if (t) throw new Refusal('user_disabled');
@@ -504,6 +513,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.body = entraErrorBody(e.code, origin);
       return;
     }
+    // the engine's own pages (logout, device code) are never framed
+    if (ctx.response.is('html')) {
+      ctx.set('x-frame-options', 'DENY');
+      ctx.set('content-security-policy', "frame-ancestors 'none'");
+    }
     await recordSignin(ctx as KoaContextWithOIDC);
     const authorizeRefusal = entraShapeAuthorizationError(ctx as KoaContextWithOIDC, origin);
     if (authorizeRefusal) await logRefusal(ctx as KoaContextWithOIDC, authorizeRefusal, undefined);
@@ -532,6 +546,26 @@ export function createProvider(deps: ProviderDeps): Provider {
       body.message ??= `To sign in, use a web browser to open the page ${body.verification_uri as string} and enter the code ${body.user_code as string} to authenticate.`;
     }
   });
+
+  /**
+   * Entra refuses a delegated scope nobody consented to (AADSTS65001); the engine would silently drop it
+   * and still issue a token for the resource. Read from the request as sent: the engine's own scope check
+   * has already removed what it did not recognise.
+   */
+  async function assertConsented(ctx: KoaContextWithOIDC): Promise<void> {
+    const raw = ctx.query?.scope ?? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope ?? ctx.oidc.params?.scope;
+    const clientId = ctx.oidc.client!.clientId;
+    for (const s of normalizeScope(typeof raw === 'string' ? raw : '').split(' ')) {
+      const r = s && resourceOfScope(s);
+      if (!r) continue;
+      const view = await resourceView(r, clientId);
+      if (!view) throw new Refusal('resource_unknown', `Resource '${r}' is not registered.`);
+      const name = s.slice(r.length + 1);
+      if (name === '.default' ? view.delegated.length === 0 : !view.delegated.includes(name)) {
+        throw new Refusal('consent_required', `The app has no consent for '${s}'.`);
+      }
+    }
+  }
 
   /** Every refusal is logged one by one (D11), as a non-interactive sign-in failure with its AADSTS code. */
   async function logRefusal(ctx: KoaContextWithOIDC, code: RefusalCode, clientId: string | undefined): Promise<void> {

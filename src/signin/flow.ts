@@ -271,13 +271,19 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
         const newp = typeof form.newpasswd === 'string' ? form.newpasswd : '';
         const confirm = typeof form.confirmnewpasswd === 'string' ? form.confirmnewpasswd : '';
         if (!user.password_hash || !oldp || oldp.length > MAX_PASSWORD_UNITS || !(await verifyPassword(user.password_hash, oldp))) {
+          await logSignin(db, tenant.id, { status: 'failure', errorCode: 50126, reason: 'wrong current password at the forced password change', userId: user.id, userName: user.upn, appId, req, interactive: true });
           return render(reply, uid, state, { error: 'Your current password is incorrect.', status: 400 });
         }
         if (newp !== confirm) return render(reply, uid, state, { error: "The passwords don't match.", status: 400 });
         const problem = checkNewPassword(newp, { minLength: deps.config.passwordMinLength, previous: oldp, userName: user.upn });
         if (problem) return render(reply, uid, state, { error: problem, status: 400 });
         const at = Date.now();
-        await setOwnPassword(db, user.id, newp, at);
+        if (!(await setOwnPassword(db, user.id, newp, at, user.password_hash))) {
+          // an admin reset the password meanwhile: theirs stands, and this sign-in starts again
+          const restart: FlowState = { step: 'username', amr: [] };
+          await saveFlow(uid, restart, exp);
+          return render(reply, uid, restart, { error: 'Your password was changed by an administrator while you were signing in. Sign in again.', status: 409 });
+        }
         // the new password is the first factor of this sign-in (rule 3 kills sessions from before the change)
         const next: FlowState = { ...state, authTimeMs: at, step: 'kmsi' };
         await saveFlow(uid, next, exp);

@@ -1,7 +1,7 @@
 // The engine's storage adapter (oidc-provider's Adapter contract) on Latchkey's store. Rows are keyed by
 // a keyed hash of the model id and carry the payload encrypted (spec D14); the user, grant and session
 // columns are plain and indexed so that "everything of this user" is one indexed query.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Secrets } from '../crypto/secrets.js';
 import type { Db } from './db.js';
 
@@ -38,6 +38,8 @@ class ClientAdapter implements Adapter {
   }
 }
 
+const GRANT_SLACK_MS = 7 * 86_400_000;
+
 export class StoreAdapter implements Adapter {
   constructor(
     private readonly model: string,
@@ -66,6 +68,18 @@ export class StoreAdapter implements Adapter {
       client_id: payload.clientId ?? null,
       expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
     };
+    if (this.model === 'RefreshToken' && payload.rotations && payload.grantId && expiresIn) {
+      // A public client's chain slides with each rotation (spec §3); its Grant must outlive the newest
+      // refresh token, so it is extended, a week at a time (most rotations write nothing here).
+      const rtExpires = Date.now() + expiresIn * 1000;
+      await this.db
+        .updateTable('oidc_models')
+        .set({ expires_at: rtExpires + GRANT_SLACK_MS })
+        .where('model', '=', 'Grant')
+        .where('id_hash', '=', this.secrets.lookupHash(String(payload.grantId), 'oidc:Grant:id'))
+        .where('expires_at', '<', rtExpires)
+        .execute();
+    }
     await this.db
       .insertInto('oidc_models')
       .values({ model: this.model, id_hash: idHash, consumed_at: null, ...row })
@@ -85,6 +99,8 @@ export class StoreAdapter implements Adapter {
     if (row.expires_at !== null && row.expires_at <= Date.now()) return undefined;
     const payload = JSON.parse(this.secrets.decrypt(row.payload, `oidc:${this.model}:${row.id_hash}`)) as AdapterPayload;
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+    // the row's expiry is the truth for a Grant (extended as its chain slides)
+    if (this.model === 'Grant' && row.expires_at !== null && typeof payload.exp === 'number') payload.exp = Math.floor(row.expires_at / 1000);
     return payload;
   }
 
@@ -100,9 +116,18 @@ export class StoreAdapter implements Adapter {
     return this.load('user_code_hash', this.secrets.lookupHash(userCode, `oidc:${this.model}:userCode`));
   }
 
+  /**
+   * Single use under any concurrency (RFC 6749 §4.1.2, spec D2/D20): only the request whose UPDATE flips
+   * consumed_at wins. A loser found the token unconsumed and raced to use it: a replay, so the whole grant
+   * dies (as the engine does for a sequential replay) and the request is refused.
+   */
   async consume(id: string): Promise<undefined> {
-    await this.db.updateTable('oidc_models').set({ consumed_at: Date.now() }).where('model', '=', this.model).where('id_hash', '=', this.key(id)).execute();
-    return undefined;
+    const idHash = this.key(id);
+    const res = await this.db.updateTable('oidc_models').set({ consumed_at: Date.now() }).where('model', '=', this.model).where('id_hash', '=', idHash).where('consumed_at', 'is', null).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 1) return undefined;
+    const row = await this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', this.model).where('id_hash', '=', idHash).executeTakeFirst();
+    if (row?.grant_id) await this.db.deleteFrom('oidc_models').where('grant_id', '=', row.grant_id).execute();
+    throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : this.model === 'DeviceCode' ? 'device code' : 'authorization code'} already consumed`);
   }
 
   async destroy(id: string): Promise<undefined> {
