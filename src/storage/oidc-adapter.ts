@@ -142,10 +142,30 @@ export class StoreAdapter implements Adapter {
 }
 
 /** Deletes expired engine rows and sign-in flows; returns how many rows went. */
-export async function sweepExpired(db: Db, now = Date.now()): Promise<number> {
-  const a = await db.deleteFrom('oidc_models').where('expires_at', '<=', now).executeTakeFirst();
-  const b = await db.deleteFrom('signin_flows').where('expires_at', '<=', now).executeTakeFirst();
-  return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+export interface SweepLimits {
+  /** a browser-session record unused this long is gone (the longest session lifetime) */
+  sessionIdleMs: number;
+  /** lockout counters untouched this long are forgotten (spec §9) */
+  lockoutIdleMs: number;
+  /** a location with no successful sign-in this long is no longer familiar (D12) */
+  familiarMs: number;
+}
+
+const DEFAULT_LIMITS: SweepLimits = { sessionIdleMs: 90 * 86_400_000, lockoutIdleMs: 86_400_000, familiarMs: 30 * 86_400_000 };
+
+export async function sweepExpired(db: Db, now = Date.now(), limits: SweepLimits = DEFAULT_LIMITS): Promise<number> {
+  const counts = await Promise.all([
+    db.deleteFrom('oidc_models').where('expires_at', '<=', now).executeTakeFirst(),
+    db.deleteFrom('signin_flows').where('expires_at', '<=', now).executeTakeFirst(),
+    db.deleteFrom('signin_sessions').where('last_used_at', '<', now - limits.sessionIdleMs).executeTakeFirst(),
+    db
+      .deleteFrom('signin_lockouts')
+      .where('updated_at', '<', now - limits.lockoutIdleMs)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+      .executeTakeFirst(),
+    db.deleteFrom('familiar_locations').where('last_success_at', '<', now - limits.familiarMs).executeTakeFirst(),
+  ]);
+  return counts.reduce((n, r) => n + Number(r.numDeletedRows), 0);
 }
 
 /** Decrypted engine payloads of one model for one account (admin previews read sessions and grants). */
