@@ -71,7 +71,11 @@ export async function userCredentials(db: Db, secrets: Secrets, userId: string):
       clientId,
       appName: apps.get(clientId)?.display_name ?? clientId,
       clientKind: apps.get(clientId)?.kind ?? 'unknown',
-      issuedAt: Number(p.iiat ?? p.iat ?? 0) * 1000,
+      // Rounded as the refresh path rounds it (protocol/provider.ts chainIssuedAtMs): `iiat` is stored as
+      // fractional seconds and ms/1000*1000 is not always exact (2155399817423 comes back as
+      // 2155399817422.9998), so unrounded, a chain issued in the same millisecond as a stamp would count as
+      // issued before it here but not at refresh (D5), and the preview would disagree with what happens.
+      issuedAt: Math.round(Number(p.iiat ?? p.iat ?? 0) * 1000),
       lastUsedAt: Number(p.iat ?? 0) * 1000,
       expiresAt: typeof p.exp === 'number' ? p.exp * 1000 : null,
       passwordBased: Array.isArray(p.amr) && p.amr.includes('pwd'),
