@@ -1,9 +1,13 @@
 // Starts Latchkey: configuration → store (migrations) → master key → tenant and seed → signing keys →
-// TLS → HTTP server, plus the sweeper of expired rows. Used by main.ts and by the tests.
+// TLS → HTTP server, plus the sweeper of expired rows and the outbox deliverer. Used by main.ts and by
+// the tests.
+import fs from 'node:fs';
 import net from 'node:net';
 import type { Config } from './config/index.js';
 import { Secrets } from './crypto/secrets.js';
 import { ensureTenant } from './directory/seed.js';
+import { backchannelLogoutSubscribers } from './events/backchannel-logout.js';
+import { type Deliverer, startDeliverer } from './events/deliver.js';
 import { buildApp, type LatchkeyApp } from './http/app.js';
 import { loadSigningKeys } from './protocol/keys.js';
 import { openStore, type Store } from './storage/db.js';
@@ -15,6 +19,8 @@ export interface RunningServer extends LatchkeyApp {
   store: Store;
   secrets: Secrets;
   tls: TlsMaterial | undefined;
+  /** delivers the outbox (back-channel logout) */
+  deliverer: Deliverer;
   tenantId: string;
   tenantDomain: string;
   issuer: string;
@@ -39,6 +45,7 @@ function freePort(host: string): Promise<number> {
 export async function startServer(config: Config): Promise<RunningServer> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   let sweeper: NodeJS.Timeout | undefined;
+  let deliverer: Deliverer | undefined;
   try {
     const secrets = Secrets.load(config.masterKey, config.dataDir);
     const tls = loadTls({ mode: config.tls, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey, caPair: config.tlsCaCert });
@@ -53,12 +60,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
       sweepExpired(store.db).catch((err: unknown) => built.app.log.warn({ err }, 'sweep of expired rows failed'));
     }, config.sweepInterval * 1000);
     sweeper.unref();
+    // Outbound calls trust Latchkey's own CA besides the system roots, so that an app served beside it
+    // (the demo portal) verifies.
+    const extraCa = tls?.caFile ? fs.readFileSync(tls.caFile) : undefined;
+    deliverer = startDeliverer({
+      db: store.db,
+      subscribers: backchannelLogoutSubscribers({ db: store.db, provider: built.provider, outbound: { allowPrivate: config.allowPrivateOutbound, extraCa, ownOrigins: [origin] } }),
+      log: built.app.log,
+    });
+    const running = deliverer;
     return {
       ...built,
       config,
       store,
       secrets,
       tls,
+      deliverer: running,
       tenantId: seed.tenant.id,
       tenantDomain: seed.tenant.domain,
       issuer: `${origin}/${seed.tenant.id}/v2.0`,
@@ -66,12 +83,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
       printed: seed.printed,
       async close() {
         clearInterval(sweeper);
+        await running.stop();
         await built.app.close();
         await store.close();
       },
     };
   } catch (e) {
     clearInterval(sweeper);
+    await deliverer?.stop();
     await store.close();
     throw e;
   }

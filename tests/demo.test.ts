@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { DEMO } from '../src/directory/seed.js';
+import { findUserByUpn } from '../src/directory/users.js';
+import * as revokeSessions from '../src/admin/actions/revoke-sessions.js';
 import { browserSkipReason, launchBrowser, signIn } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -35,6 +37,27 @@ describe('demo portal and demo API', { skip: browserSkipReason() }, () => {
     const result = JSON.parse((await page.textContent('#apiResult')) ?? '{}') as { user?: string; scp?: string };
     assert.equal(result.user, `alice@${server.tenantDomain}`);
     assert.equal(result.scp, 'read');
+    await context.close();
+  });
+
+  test('revoking her sessions signs her out of the demo portal by back-channel logout, with default outbound rules', async () => {
+    assert.equal(server.config.allowPrivateOutbound, false);
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/demo/`);
+    await page.click('#signin');
+    await signIn(page, `carol@${server.tenantDomain}`, DEMO.demoPassword);
+    await page.waitForSelector('#userName');
+    const carol = (await findUserByUpn(server.store.db, server.tenantId, `carol@${server.tenantDomain}`))!;
+    const ctx = { db: server.store.db, secrets: server.secrets, tenantId: server.tenantId, config: server.config };
+    await revokeSessions.apply(ctx, await revokeSessions.plan(ctx, { kind: 'system', id: 'system', displayName: 'test' }, carol.id));
+    let signedOut = false;
+    for (let i = 0; i < 50 && !signedOut; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await page.goto(`${server.origin}/demo/`);
+      signedOut = ((await page.textContent('body')) ?? '').includes('You are not signed in');
+    }
+    assert.ok(signedOut, 'the portal ended its session within 5 s');
     await context.close();
   });
 

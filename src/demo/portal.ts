@@ -1,12 +1,13 @@
 // The demo relying party, served beside the IdP under /demo: a "portal" that signs in with Latchkey as any
 // confidential web app would (code + PKCE + nonce over HTTPS), shows the user and the token claims, and
 // calls the protected demo API, which checks each call by introspection (spec D8) so that a revocation
-// shows at once. It talks to the IdP only over HTTP(S), like an outside app.
+// shows at once, and ends its own sessions when the IdP sends a back-channel logout token. It talks to the
+// IdP only over HTTP(S), like an outside app.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
+import { type JSONWebKeySet, type JWTVerifyGetKey, createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Tenant } from '../directory/tenant.js';
 import { DEMO } from '../directory/seed.js';
 import { escapeHtml, page } from '../signin/html.js';
@@ -81,6 +82,37 @@ export function registerDemo(app: FastifyInstance, deps: DemoDeps): void {
   const sessions = new Map<string, PortalSession>();
   const pending = new Map<string, PendingLogin>();
   const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
+
+  // The IdP's published keys, fetched through the CA-trusting client and fetched again for an unknown kid
+  // (a key rotation), at most every 30 s.
+  let jwks: { get: JWTVerifyGetKey; fetchedAt: number } | undefined;
+  class KeysUnavailable extends Error {}
+  const loadJwks = async () => {
+    const res = await request(`${base}/discovery/v2.0/keys`, { method: 'GET', ca }).catch((e: unknown) => {
+      throw new KeysUnavailable(`the IdP's keys could not be fetched: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    if (res.status !== 200) throw new KeysUnavailable(`the IdP's keys answered ${res.status}`);
+    jwks = { get: createLocalJWKSet(JSON.parse(res.body) as JSONWebKeySet), fetchedAt: Date.now() };
+    return jwks.get;
+  };
+  const verifyLogoutToken = async (token: string) => {
+    // OIDC Back-Channel Logout 1.0 §2.6: signature, iss, aud, iat/exp, typ (ASVS 10.5.5), events, sid/sub, no nonce
+    const options = { issuer: `${base}/v2.0`, audience: DEMO.webAppId, algorithms: ['RS256'], typ: 'logout+jwt', requiredClaims: ['iat', 'exp', 'jti', 'events'], maxTokenAge: '5m' };
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(token, jwks?.get ?? (await loadJwks()), options));
+    } catch (e) {
+      if (!(e instanceof joseErrors.JWKSNoMatchingKey) || (jwks && Date.now() - jwks.fetchedAt < 30_000)) throw e;
+      ({ payload: claims } = await jwtVerify(token, await loadJwks(), options));
+    }
+    const events = claims.events as Record<string, unknown> | undefined;
+    const event = events?.['http://schemas.openid.net/event/backchannel-logout'];
+    if (!event || typeof event !== 'object' || Array.isArray(event)) throw new Error('the events claim has no back-channel logout event');
+    if ('nonce' in claims) throw new Error('a logout token must not carry a nonce');
+    // registered with backchannel_logout_session_required: the sid names the session to end
+    if (typeof claims.sid !== 'string' || !claims.sid) throw new Error('the logout token has no sid');
+    return { sid: claims.sid, sub: typeof claims.sub === 'string' ? claims.sub : undefined };
+  };
 
   const prune = () => {
     const now = Date.now();
@@ -181,6 +213,27 @@ export function registerDemo(app: FastifyInstance, deps: DemoDeps): void {
     const url = new URL(`${base}/oauth2/v2.0/logout`);
     url.search = form({ post_logout_redirect_uri: `${origin}/demo/`, client_id: DEMO.webAppId, ...(s ? { id_token_hint: s.idToken } : {}) });
     return reply.code(303).header('location', url.toString()).send();
+  });
+
+  // OIDC Back-Channel Logout 1.0 §2.8: the IdP ends the user's session here, server to server.
+  app.post('/demo/backchannel-logout', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
+    let who;
+    try {
+      if (typeof token !== 'string') throw new Error('logout_token is required');
+      who = await verifyLogoutToken(token);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : 'invalid logout token';
+      req.log.warn({ reason: why }, 'demo portal: logout token refused');
+      // not the token's fault: a 5xx makes the IdP retry later
+      if (e instanceof KeysUnavailable) return reply.code(503).send({ error: 'temporarily_unavailable', error_description: why });
+      return reply.code(400).send({ error: 'invalid_request', error_description: why });
+    }
+    for (const [id, s] of sessions) {
+      if (s.idClaims.sid === who.sid && (who.sub === undefined || s.idClaims.sub === who.sub)) sessions.delete(id);
+    }
+    return reply.code(200).send();
   });
 
   // The protected demo API: every call is checked by introspection, so revocation is seen at once (D8).

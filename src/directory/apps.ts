@@ -20,6 +20,8 @@ export interface App {
   appRoles: string[];
   requirePkce: boolean;
   introspectionAllowed: boolean;
+  /** where the app receives back-channel logout tokens (OIDC Back-Channel Logout 1.0), if anywhere */
+  backchannelLogoutUri: string | null;
 }
 
 /** Microsoft Graph's well-known appId, as in Entra. */
@@ -43,6 +45,7 @@ function fromRow(r: AppTable): App {
     appRoles: JSON.parse(r.app_roles) as string[],
     requirePkce: r.require_pkce === 1,
     introspectionAllowed: r.introspection_allowed === 1,
+    backchannelLogoutUri: r.backchannel_logout_uri,
   };
 }
 
@@ -58,6 +61,7 @@ export interface NewApp {
   appRoles?: string[];
   requirePkce?: boolean;
   introspectionAllowed?: boolean;
+  backchannelLogoutUri?: string | null;
 }
 
 export async function createApp(db: Db, a: NewApp): Promise<App> {
@@ -74,6 +78,7 @@ export async function createApp(db: Db, a: NewApp): Promise<App> {
     require_pkce: a.requirePkce === false && a.kind === 'web' ? 0 : 1, // D3: only confidential apps may switch it off
     introspection_allowed: a.introspectionAllowed ? 1 : 0,
     created_at: Date.now(),
+    backchannel_logout_uri: a.backchannelLogoutUri || null,
   };
   await db.insertInto('apps').values(row).execute();
   return fromRow(row);

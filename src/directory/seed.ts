@@ -104,7 +104,7 @@ export async function ensureTenant(db: Db, config: Config, origin: string): Prom
     }
     await createApp(db, { id: DEMO.apiAppId, tenantId: tenant.id, displayName: 'Demo API', kind: 'web', identifierUri: DEMO.apiIdentifier, exposedScopes: ['read', 'write'], appRoles: ['Data.Read.All'], introspectionAllowed: true });
     await addAppSecret(db, DEMO.apiAppId, 'demo-api-secret');
-    await createApp(db, { id: DEMO.webAppId, tenantId: tenant.id, displayName: 'Demo portal', kind: 'web', redirectUris: [`${origin}/demo/callback`], postLogoutRedirectUris: [`${origin}/demo/`], introspectionAllowed: true });
+    await createApp(db, { id: DEMO.webAppId, tenantId: tenant.id, displayName: 'Demo portal', kind: 'web', redirectUris: [`${origin}/demo/callback`], postLogoutRedirectUris: [`${origin}/demo/`], introspectionAllowed: true, backchannelLogoutUri: `${origin}/demo/backchannel-logout` });
     await addAppSecret(db, DEMO.webAppId, 'demo-portal-secret');
     await grantPermission(db, DEMO.webAppId, GRAPH_APP_ID, 'delegated', ['User.Read']);
     await grantPermission(db, DEMO.webAppId, DEMO.apiAppId, 'delegated', ['read']);

@@ -7,6 +7,9 @@ import type { Tenant } from '../directory/tenant.js';
 import type { AccessTokenVerifier } from '../protocol/access-tokens.js';
 import type { Db } from '../storage/db.js';
 import { sendGraphError } from './errors.js';
+import { registerGroupRoutes } from './groups.js';
+import { registerLogRoutes } from './logs.js';
+import { registerRoleRoutes } from './roles.js';
 import { mapError, registerUserRoutes } from './users.js';
 
 export interface GraphDeps {
@@ -28,7 +31,14 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
           }
         });
         registerUserRoutes(scope, deps);
-        scope.setNotFoundHandler((req, reply) => sendGraphError(req, reply, 400, 'BadRequest', `Resource not found for the segment '${req.url.split('?')[0]!.split('/').filter(Boolean).slice(1).join('/')}'.`));
+        registerGroupRoutes(scope, deps);
+        registerRoleRoutes(scope, deps);
+        registerLogRoutes(scope, deps);
+        scope.setNotFoundHandler((req, reply) =>
+          req.url.includes('/__malformed')
+            ? sendGraphError(req, reply, 400, 'BadRequest', 'The URL is not valid percent-encoded UTF-8.')
+            : sendGraphError(req, reply, 400, 'BadRequest', `Resource not found for the segment '${req.url.split('?')[0]!.split('/').filter(Boolean).slice(1).join('/')}'.`),
+        );
         scope.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) => {
           const mapped = mapError(err);
           if (mapped) return sendGraphError(req, reply, mapped.status, mapped.code, mapped.message);

@@ -91,6 +91,14 @@ function bool(v: unknown, name: string): boolean | undefined {
   return v;
 }
 
+/** Reset-password operations (D17), shared by /v1.0 and /beta; in memory, bounded. */
+const operationsByDb = new WeakMap<object, Map<string, { userId: string; at: number }>>();
+function operationsOf(db: object): Map<string, { userId: string; at: number }> {
+  let m = operationsByDb.get(db);
+  if (!m) operationsByDb.set(db, (m = new Map()));
+  return m;
+}
+
 export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
   const ctx: ActionContext = { db, secrets: deps.secrets, tenantId: tenant.id, config: deps.config };
@@ -246,6 +254,10 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
 
   // --- revokeSignInSessions (200 {"value": true}: Entra's documented known issue) ---
   const revoke = guarded(async (req, reply, actor) => {
+    // Graph: "Don't supply a request body for this method" — an empty object is tolerated
+    if (req.body !== undefined && req.body !== '' && !(typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) && Object.keys(req.body).length === 0)) {
+      throw new GraphError(400, 'BadRequest', 'revokeSignInSessions takes no request body.');
+    }
     const id = userIdOf(req, actor);
     const plan = await revokeSessions.plan(ctx, actor, id);
     await revokeSessions.apply(ctx, plan);
@@ -271,13 +283,14 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.get('/me/authentication/passwordMethods', methodsRead(false));
 
   // resetPassword: delegated only (D7); 202 + Location, already committed when sent (D17)
-  const operations = new Map<string, { userId: string; at: number }>();
+  const operations = operationsOf(db);
   const reset = guarded(async (req, reply, actor) => {
     const { methodId } = req.params as { methodId: string };
     if (methodId !== PASSWORD_METHOD_ID) throw new GraphError(404, 'Request_ResourceNotFound', `Authentication method '${methodId}' is not a password method.`);
     if (actor.kind === 'app') throw new GraphError(403, 'Authorization_RequestDenied', 'resetPassword is not supported for application permissions; use PATCH /users/{id} passwordProfile with a directory role.');
     const id = userIdOf(req, actor);
-    const b = req.body === undefined || req.body === null || req.body === '' ? {} : body(req, ['newPassword']);
+    // no body, or a JSON object with at most newPassword (a JSON null is not "no body")
+    const b = req.body === undefined || req.body === '' ? {} : body(req, ['newPassword']);
     const newPassword = str(b.newPassword, 'newPassword');
     const plan = await resetPassword.plan(ctx, actor, id, { newPassword, forceChangePasswordNextSignIn: true });
     const result = await resetPassword.apply(ctx, plan);
@@ -296,8 +309,9 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.get('/users/:id/authentication/operations/:opId', guarded(async (req, reply, actor) => {
     const { opId } = req.params as { opId: string };
     const id = userIdOf(req, actor);
-    const op = operations.get(opId);
     const u = await findTarget(id);
+    if (!(actor.kind === 'user' && actor.id === u.id)) requirePermission(actor, ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'Directory.AccessAsUser.All'], ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All']);
+    const op = operations.get(opId);
     if (!op || op.userId !== u.id) throw new GraphError(404, 'Request_ResourceNotFound', `Operation '${opId}' does not exist.`);
     return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${u.id}')/authentication/operations/$entity`, id: opId, status: 'succeeded', createdDateTime: iso(op.at), lastActionDateTime: iso(op.at), resourceLocation: `${base(req)}/users/${u.id}/authentication/passwordMethods/${PASSWORD_METHOD_ID}`, statusDetail: null });
   }));

@@ -63,9 +63,12 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     // Request logs carry no query string: codes, id_token_hint, user codes and login hints travel there.
     logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel, serializers: { req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: (req.url ?? '').split('?')[0], remoteAddress: req.ip }) } },
     bodyLimit: 256 * 1024,
+    // ids longer than this are refused by the routes themselves, in their own wire format
+    routerOptions: { maxParamLength: 1000 },
     rewriteUrl(req) {
       const url = req.url ?? '/';
-      if (!wellEncoded(url)) return '/__malformed';
+      // a malformed Graph URL is refused in Graph's shape by the Graph scope's not-found handler
+      if (!wellEncoded(url)) return /^\/(v1\.0|beta)\//.test(url) ? `${url.slice(0, url.indexOf('/', 1))}/__malformed` : '/__malformed';
       const m = /^\/([^/?#]+)(.*)$/.exec(url);
       if (!m) return url;
       const first = decodeURIComponent(m[1]!).toLowerCase();

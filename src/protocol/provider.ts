@@ -17,7 +17,7 @@ import { OIDC_SCOPES, consentedResources, normalizeScope, resolveResource, resou
 import { whyInvalid } from './validity.js';
 import { escapeHtml, page } from '../signin/html.js';
 import type { LatchkeyLoginResult } from '../signin/flow.js';
-import { logSignin } from '../signin/signin-log.js';
+import { logSignin, refreshSigninAggregator } from '../signin/signin-log.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -87,6 +87,11 @@ export function clientMetadata(app: App): ClientMetadata {
   if (confidential) {
     // The engine's own comparison is replaced (D14): the real secrets are argon2id hashes in app_secrets.
     md.client_secret = 'hashed-at-rest';
+  }
+  if (app.backchannelLogoutUri) {
+    // OIDC Back-Channel Logout 1.0; the logout token always carries the sid the app holds (D16)
+    md.backchannel_logout_uri = app.backchannelLogoutUri;
+    md.backchannel_logout_session_required = true;
   }
   if (app.kind === 'native' || app.kind === 'spa' || app.redirectUris.length === 0) {
     // devicecode for public clients
@@ -218,6 +223,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfo: { enabled: false },
       introspection: { enabled: false },
       revocation: { enabled: true },
+      // Logout tokens for admin actions leave through the outbox (src/events/backchannel-logout.ts); the
+      // engine itself sends them when a user signs out at the logout endpoint.
+      backchannelLogout: { enabled: true },
       // PAR is not part of Entra's surface, and the scope workarounds read the authorize request itself
       pushedAuthorizationRequests: { enabled: false },
       clientCredentials: { enabled: true },
@@ -539,6 +547,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         body.client_info = Buffer.from(JSON.stringify({ uid: accountId, utid: tenant.id })).toString('base64url');
       }
       if (typeof body.expires_in === 'number') body.ext_expires_in = body.expires_in;
+      if (form.grant_type === 'refresh_token') await logRefresh(ctx as KoaContextWithOIDC);
     }
     if (oidcPath === ROUTES.device_authorization && body.device_code) {
       // The engine's response has no interval, and MSAL then polls in a tight loop.
@@ -580,6 +589,24 @@ export function createProvider(deps: ProviderDeps): Provider {
       ip: ctx.ip,
       userAgent: String(ctx.get('user-agent') ?? ''),
     }).catch((err: unknown) => console.warn(`latchkey: sign-in log write failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** D11: a successful refresh is a non-interactive sign-in, logged once per grant per hour. */
+  const aggregateRefresh = refreshSigninAggregator(db, tenant.id);
+  async function logRefresh(ctx: KoaContextWithOIDC): Promise<void> {
+    const rt = ctx.oidc?.entities?.RefreshToken as { grantId?: string; accountId?: string; amr?: string[] } | undefined;
+    const userId = rt?.accountId;
+    if (!rt?.grantId || !userId) return;
+    await aggregateRefresh(rt.grantId, async () => ({
+      status: 'success',
+      userId,
+      userName: (await memo(ctx.state, `user:${userId}`, () => findUserById(db, userId)))?.upn,
+      appId: ctx.oidc.client?.clientId,
+      interactive: false,
+      amr: rt.amr,
+      ip: ctx.ip,
+      userAgent: String(ctx.get('user-agent') ?? ''),
+    })).catch((err: unknown) => console.warn(`latchkey: sign-in log write failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   /** After a sign-in flow finished, the browser session gets Latchkey's own record (ms times, D5). */

@@ -218,6 +218,26 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_backchannel_logout': {
+      async up(db: Kysely<unknown>) {
+        // OIDC Back-Channel Logout 1.0: where an app receives logout tokens (null: it does not).
+        await db.schema.alterTable('apps').addColumn('backchannel_logout_uri', 'text').execute();
+      },
+    },
+    '0004_signin_aggregate': {
+      async up(db: Kysely<unknown>) {
+        // D11: successful refreshes are logged once per grant per hour; the key makes the insert idempotent
+        // across processes (a plain unique index: NULLs, every other row, never conflict).
+        await db.schema.alterTable('signin_log').addColumn('aggregate_key', 'text').execute();
+        await db.schema.createIndex('signin_log_aggregate_key').unique().on('signin_log').column('aggregate_key').execute();
+        // the methods of the sign-in (JSON amr), for the log's authenticationDetails
+        await db.schema.alterTable('signin_log').addColumn('amr', 'text').execute();
+        await db.schema.createIndex('signin_log_at').on('signin_log').columns(['tenant_id', 'at']).execute();
+        // Graph /groups: mailNickname is required on create; group members are looked up by user too
+        await db.schema.alterTable('groups').addColumn('mail_nickname', 'text').execute();
+        await db.schema.createIndex('group_members_user').on('group_members').column('user_id').execute();
+      },
+    },
   };
 }
 

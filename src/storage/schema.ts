@@ -46,6 +46,7 @@ export interface AppTable {
   require_pkce: number; // D3: confidential apps may switch PKCE off
   introspection_allowed: number; // D8: a resource server that may introspect tokens meant for it
   created_at: number;
+  backchannel_logout_uri: string | null; // OIDC Back-Channel Logout 1.0 (migration 0003)
 }
 
 export interface AppSecretTable {
@@ -125,6 +126,10 @@ export interface SigninLogTable {
   reason: string | null;
   ip: string | null;
   user_agent: string | null;
+  /** D11: `${grantId}:${hour}` for an aggregated non-interactive sign-in (unique), else null */
+  aggregate_key: string | null;
+  /** JSON array of the sign-in's amr values, when known */
+  amr: string | null;
 }
 
 export interface AuditLogTable {
@@ -187,6 +192,7 @@ export interface GroupTable {
   description: string | null;
   is_assignable_to_role: number;
   created_at: number;
+  mail_nickname: string | null;
 }
 
 export interface GroupMemberTable {

@@ -1,0 +1,346 @@
+// Graph directory roles: /directoryRoles (the activated roles, their members, adding and removing user
+// members by $ref) and the RBAC shape /roleManagement/directory (roleDefinitions, roleAssignments). A role
+// is identified by its template id (a directoryRole's id here equals its roleTemplateId); holders are
+// users (user_roles) and service principals (app_directory_roles; a service principal's id is its appId
+// here). Each change and its audit record (Core Directory, RoleManagement) share one transaction. A
+// change of a user's roles makes any pending admin-action plan on that user stale (plans fingerprint
+// roles, src/admin/action.ts).
+import type { FastifyInstance } from 'fastify';
+import type { Actor } from '../admin/actor.js';
+import { ALL_ROLES, ROLES, ROLE_TEMPLATE_IDS } from '../admin/roles.js';
+import type { User } from '../directory/users.js';
+import { writeAudit } from '../events/audit.js';
+import type { Db } from '../storage/db.js';
+import { requirePermission } from './auth.js';
+import { GraphError } from './errors.js';
+import { findUser, jsonBody, notFound, referencedId, requireRole, routeKit, userObject } from './groups.js';
+import type { GraphDeps } from './index.js';
+import { type FieldMap, type FilterNode, decodeSkipToken, encodeSkipToken, parseFilter, parseTop } from './odata.js';
+
+const READ_DELEGATED = ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
+const READ_APP = ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const WRITE_DELEGATED = ['RoleManagement.ReadWrite.Directory', 'Directory.AccessAsUser.All'];
+const WRITE_APP = ['RoleManagement.ReadWrite.Directory'];
+/** Who may assign and remove directory roles (delegated). */
+export const ROLE_ASSIGN_ROLES = [ROLES.privilegedRoleAdmin, ROLES.globalAdmin];
+
+/** Microsoft's descriptions of the built-in roles Latchkey knows. */
+const DESCRIPTIONS: Record<string, string> = {
+  [ROLES.globalAdmin]: 'Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.',
+  [ROLES.privilegedAuthAdmin]: 'Can access to view, set and reset authentication method information for any user (admin or non-admin).',
+  [ROLES.authAdmin]: 'Can access to view, set and reset authentication method information for any non-admin user.',
+  [ROLES.userAdmin]: 'Can manage all aspects of users and groups, including resetting passwords for limited admins.',
+  [ROLES.helpdeskAdmin]: 'Can reset passwords for non-administrators and Helpdesk Administrators.',
+  [ROLES.passwordAdmin]: 'Can reset passwords for non-administrators and Password Administrators.',
+  [ROLES.authPolicyAdmin]: 'Can create and manage the authentication methods policy, tenant-wide MFA settings, password protection policy, and verifiable credentials.',
+  [ROLES.globalReader]: 'Can read everything that a Global Administrator can, but not update anything.',
+  [ROLES.directoryReaders]: 'Can read basic directory information. Commonly used to grant directory read access to applications and guests.',
+  [ROLES.groupsAdmin]: 'Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.',
+  [ROLES.guestInviter]: "Can invite guest users independent of the 'members can invite guests' setting.",
+  [ROLES.messageCenterReader]: 'Can read messages and updates for their organization in Message Center only.',
+  [ROLES.privilegedRoleAdmin]: 'Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.',
+  [ROLES.reportsReader]: 'Can read sign-in and audit reports.',
+  [ROLES.uxSuccessManager]: 'Can see only tenant level aggregates in Microsoft 365 Usage Analytics and Productivity Score.',
+  [ROLES.usageSummaryReportsReader]: "Read Usage reports and Adoption Score, but can't access user details.",
+};
+
+const ROLE_BY_TEMPLATE = new Map(Object.entries(ROLE_TEMPLATE_IDS).map(([name, id]) => [id, name]));
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The role a template id (or `roleTemplateId=...` alternate key) names; 404 otherwise. */
+function roleOf(id: string): { name: string; templateId: string } {
+  const key = id.replace(/^roleTemplateId=/i, '').toLowerCase();
+  const name = ROLE_BY_TEMPLATE.get(key);
+  if (!name) throw notFound(id);
+  return { name, templateId: key };
+}
+
+function directoryRole(name: string): Record<string, unknown> {
+  const templateId = ROLE_TEMPLATE_IDS[name]!;
+  return { id: templateId, deletedDateTime: null, description: DESCRIPTIONS[name] ?? null, displayName: name, roleTemplateId: templateId };
+}
+
+function roleDefinition(name: string): Record<string, unknown> {
+  const templateId = ROLE_TEMPLATE_IDS[name]!;
+  return { id: templateId, description: DESCRIPTIONS[name] ?? null, displayName: name, isBuiltIn: true, isEnabled: true, resourceScopes: ['/'], templateId, version: null, rolePermissions: [] };
+}
+
+interface Holder {
+  kind: 'user' | 'app';
+  principalId: string;
+  role: string;
+  templateId: string;
+}
+
+async function holders(db: Db, tenantId: string, role?: string): Promise<Holder[]> {
+  let uq = db.selectFrom('user_roles').innerJoin('users', 'users.id', 'user_roles.user_id').select(['user_roles.user_id as id', 'user_roles.role as role']).where('users.tenant_id', '=', tenantId);
+  let aq = db.selectFrom('app_directory_roles').innerJoin('apps', 'apps.id', 'app_directory_roles.app_id').select(['app_directory_roles.app_id as id', 'app_directory_roles.role as role']).where('apps.tenant_id', '=', tenantId);
+  if (role) {
+    uq = uq.where('user_roles.role', '=', role);
+    aq = aq.where('app_directory_roles.role', '=', role);
+  }
+  const [users, apps] = await Promise.all([uq.execute(), aq.execute()]);
+  const out: Holder[] = [];
+  for (const [kind, rows] of [['user', users], ['app', apps]] as const) {
+    for (const r of rows) {
+      const templateId = ROLE_TEMPLATE_IDS[r.role];
+      if (templateId) out.push({ kind, principalId: r.id, role: r.role, templateId });
+    }
+  }
+  return out;
+}
+
+const assignmentId = (templateId: string, principalId: string) => `${templateId}_${principalId}`;
+
+function roleAssignment(h: Pick<Holder, 'principalId' | 'templateId'>): Record<string, unknown> {
+  return { id: assignmentId(h.templateId, h.principalId), principalId: h.principalId, roleDefinitionId: h.templateId, directoryScopeId: '/', appScopeId: null };
+}
+
+// $filter on roleAssignments (principalId, roleDefinitionId, id), evaluated in memory over the holders.
+const ASSIGNMENT_FILTER_FIELDS: FieldMap = {
+  id: { column: 'id', type: 'string', ops: ['eq', 'ne', 'in'] },
+  principalId: { column: 'principalId', type: 'guid', ops: ['eq', 'ne', 'in'] },
+  roleDefinitionId: { column: 'roleDefinitionId', type: 'guid', ops: ['eq', 'ne', 'in'] },
+  directoryScopeId: { column: 'directoryScopeId', type: 'string', ops: ['eq'] },
+};
+
+function matches(node: FilterNode, row: Record<string, string>): boolean {
+  switch (node.kind) {
+    case 'and':
+      return node.args.every((a) => matches(a, row));
+    case 'or':
+      return node.args.some((a) => matches(a, row));
+    case 'not':
+      return !matches(node.arg, row);
+    case 'compare': {
+      const v = row[node.column]!.toLowerCase();
+      const want = node.value === null ? null : String(node.value).toLowerCase();
+      return node.op === 'eq' ? v === want : node.op === 'ne' ? v !== want : false;
+    }
+    case 'in':
+      return node.values.map((x) => String(x).toLowerCase()).includes(row[node.column]!.toLowerCase());
+    case 'startsWith':
+      return row[node.column]!.toLowerCase().startsWith(node.value.toLowerCase());
+  }
+}
+
+export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): void {
+  const { db, tenant } = deps;
+  const kit = routeKit(deps);
+  const { guarded, base } = kit;
+
+  /** Reads: a read permission, or (app-only) any directory role held by the app's service principal. */
+  const requireRead = (actor: Actor) => {
+    if (actor.kind === 'app' && actor.roles.some((r) => ALL_ROLES.includes(r))) return;
+    requirePermission(actor, READ_DELEGATED, READ_APP);
+  };
+  const requireWrite = (actor: Actor) => {
+    requirePermission(actor, WRITE_DELEGATED, WRITE_APP);
+    requireRole(actor, ROLE_ASSIGN_ROLES, 'assigning or removing directory roles');
+  };
+
+  /** A principal to hold a role: a user, or (when allowed) an app's service principal. */
+  const findPrincipal = async (id: string, kinds: 'user' | 'any'): Promise<{ kind: 'user'; user: User } | { kind: 'app'; id: string; name: string }> => {
+    const user = await findUser(db, tenant.id, id);
+    if (user) return { kind: 'user', user };
+    if (kinds === 'any') {
+      const app = await db.selectFrom('apps').select(['id', 'display_name']).where('tenant_id', '=', tenant.id).where('id', '=', id).where('kind', '!=', 'resource').executeTakeFirst();
+      if (app) return { kind: 'app', id: app.id, name: app.display_name };
+    }
+    throw notFound(id);
+  };
+
+  const roleAudit = (add: boolean, actor: Actor, role: { name: string; templateId: string }, target: { id: string; name: string }) => ({
+    activity: add ? 'Add member to role' : 'Remove member from role',
+    category: 'RoleManagement',
+    service: 'Core Directory',
+    operationType: add ? ('Assign' as const) : ('Unassign' as const),
+    actor,
+    target,
+    modified: [
+      { displayName: 'Role.ObjectID', oldValue: add ? null : role.templateId, newValue: add ? role.templateId : null },
+      { displayName: 'Role.DisplayName', oldValue: add ? null : role.name, newValue: add ? role.name : null },
+      { displayName: 'Role.TemplateId', oldValue: add ? null : role.templateId, newValue: add ? role.templateId : null },
+    ],
+  });
+
+  /** Assigns a role in one transaction with its audit record; 400 if the principal already holds it. */
+  const assign = async (actor: Actor, role: { name: string; templateId: string }, p: Awaited<ReturnType<typeof findPrincipal>>) => {
+    await db.transaction().execute(async (trx) => {
+      const conflict = () => new GraphError(400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.");
+      if (p.kind === 'user') {
+        if (await trx.selectFrom('user_roles').select('role').where('user_id', '=', p.user.id).where('role', '=', role.name).executeTakeFirst()) throw conflict();
+        await trx.insertInto('user_roles').values({ user_id: p.user.id, role: role.name }).execute();
+      } else {
+        if (await trx.selectFrom('app_directory_roles').select('role').where('app_id', '=', p.id).where('role', '=', role.name).executeTakeFirst()) throw conflict();
+        await trx.insertInto('app_directory_roles').values({ app_id: p.id, role: role.name }).execute();
+      }
+      await writeAudit(trx, tenant.id, roleAudit(true, actor, role, p.kind === 'user' ? { id: p.user.id, name: p.user.upn } : { id: p.id, name: p.name }));
+    });
+  };
+
+  /** Removes a role in one transaction with its audit record; 404 if the principal does not hold it. */
+  const unassign = async (actor: Actor, role: { name: string; templateId: string }, principalId: string) => {
+    await db.transaction().execute(async (trx) => {
+      const user = await findUser(trx, tenant.id, principalId);
+      if (user) {
+        if (role.name === ROLES.globalAdmin) {
+          const admins = await trx.selectFrom('user_roles').innerJoin('users', 'users.id', 'user_roles.user_id').select('users.id').where('users.tenant_id', '=', tenant.id).where('user_roles.role', '=', ROLES.globalAdmin).execute();
+          if (admins.length === 1 && admins[0]!.id === user.id) throw new GraphError(400, 'Request_BadRequest', 'The last Global Administrator cannot be removed from the role: assign another user first.');
+        }
+        const gone = await trx.deleteFrom('user_roles').where('user_id', '=', user.id).where('role', '=', role.name).executeTakeFirst();
+        if (Number(gone.numDeletedRows) !== 1) throw notFound(principalId);
+        await writeAudit(trx, tenant.id, roleAudit(false, actor, role, { id: user.id, name: user.upn }));
+        return;
+      }
+      const app = await trx.selectFrom('apps').select(['id', 'display_name']).where('tenant_id', '=', tenant.id).where('id', '=', principalId).executeTakeFirst();
+      const gone = app ? await trx.deleteFrom('app_directory_roles').where('app_id', '=', app.id).where('role', '=', role.name).executeTakeFirst() : undefined;
+      if (!app || Number(gone?.numDeletedRows ?? 0) !== 1) throw notFound(principalId);
+      await writeAudit(trx, tenant.id, roleAudit(false, actor, role, { id: app.id, name: app.display_name }));
+    });
+  };
+
+  // --- /directoryRoles ---
+  scope.get('/directoryRoles', guarded(async (req, reply, actor) => {
+    requireRead(actor);
+    kit.query(req, [], 'directoryRoles');
+    const held = new Set((await holders(db, tenant.id)).map((h) => h.role));
+    held.add(ROLES.globalAdmin); // always activated in a tenant
+    const value = ALL_ROLES.filter((r) => held.has(r)).map(directoryRole);
+    return reply.send({ '@odata.context': `${base(req)}/$metadata#directoryRoles`, value });
+  }));
+
+  scope.get('/directoryRoles/:id', guarded(async (req, reply, actor) => {
+    requireRead(actor);
+    kit.query(req, [], 'directoryRoles');
+    const role = roleOf(kit.id((req.params as { id: string }).id));
+    if (role.name !== ROLES.globalAdmin && !(await holders(db, tenant.id, role.name)).length) throw notFound(role.templateId);
+    return reply.send({ '@odata.context': `${base(req)}/$metadata#directoryRoles/$entity`, ...directoryRole(role.name) });
+  }));
+
+  scope.get('/directoryRoles/:id/members', guarded(async (req, reply, actor) => {
+    requireRead(actor);
+    const q = kit.query(req, ['$top', '$skiptoken'], 'directoryRole members');
+    const top = q.$top !== undefined ? parseTop(q.$top, 999) : 100;
+    const role = roleOf(kit.id((req.params as { id: string }).id));
+    let list = (await holders(db, tenant.id, role.name)).sort((a, b) => (a.principalId < b.principalId ? -1 : a.principalId > b.principalId ? 1 : 0));
+    if (q.$skiptoken !== undefined) {
+      const after = decodeSkipToken(q.$skiptoken).after;
+      if (typeof after !== 'string') throw new GraphError(400, 'BadRequest', 'The $skiptoken is not valid.');
+      list = list.filter((h) => h.principalId > after);
+    }
+    const page = list.slice(0, top);
+    const userIds = page.filter((h) => h.kind === 'user').map((h) => h.principalId);
+    const appIds = page.filter((h) => h.kind === 'app').map((h) => h.principalId);
+    const users = new Map((userIds.length ? await db.selectFrom('users').selectAll().where('id', 'in', userIds).execute() : []).map((u) => [u.id, u]));
+    const apps = new Map((appIds.length ? await db.selectFrom('apps').select(['id', 'display_name']).where('id', 'in', appIds).execute() : []).map((a) => [a.id, a]));
+    const value = page.flatMap((h) => {
+      if (h.kind === 'user') {
+        const u = users.get(h.principalId);
+        return u ? [userObject(u)] : [];
+      }
+      const a = apps.get(h.principalId);
+      return a ? [{ '@odata.type': '#microsoft.graph.servicePrincipal', id: a.id, accountEnabled: true, appId: a.id, appDisplayName: a.display_name, displayName: a.display_name, servicePrincipalType: 'Application' }] : [];
+    });
+    const out: Record<string, unknown> = { '@odata.context': `${base(req)}/$metadata#directoryObjects`, value };
+    if (list.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken({ after: page[page.length - 1]!.principalId }));
+    return reply.send(out);
+  }));
+
+  scope.post('/directoryRoles/:id/members/$ref', guarded(async (req, reply, actor) => {
+    requireWrite(actor);
+    const ref = referencedId(jsonBody(req, [], 'directoryObject'), ['directoryObjects', 'users', 'servicePrincipals']);
+    const role = roleOf(kit.id((req.params as { id: string }).id));
+    const principal = await findPrincipal(ref.id, ref.kind === 'users' ? 'user' : 'any');
+    await assign(actor, role, principal);
+    return reply.code(204).send();
+  }));
+
+  scope.delete('/directoryRoles/:id/members/:memberId/$ref', guarded(async (req, reply, actor) => {
+    requireWrite(actor);
+    const p = req.params as { id: string; memberId: string };
+    const role = roleOf(kit.id(p.id));
+    await unassign(actor, role, kit.id(p.memberId));
+    return reply.code(204).send();
+  }));
+
+  // --- /roleManagement/directory ---
+  scope.get('/roleManagement/directory/roleDefinitions', guarded(async (req, reply, actor) => {
+    requireRead(actor);
+    kit.query(req, [], 'roleDefinitions');
+    return reply.send({ '@odata.context': `${base(req)}/$metadata#roleManagement/directory/roleDefinitions`, value: ALL_ROLES.map(roleDefinition) });
+  }));
+
+  scope.get('/roleManagement/directory/roleDefinitions/:id', guarded(async (req, reply, actor) => {
+    requireRead(actor);
+    kit.query(req, [], 'roleDefinitions');
+    const role = roleOf(kit.id((req.params as { id: string }).id));
+    return reply.send({ '@odata.context': `${base(req)}/$metadata#roleManagement/directory/roleDefinitions/$entity`, ...roleDefinition(role.name) });
+  }));
+
+  scope.get('/roleManagement/directory/roleAssignments', guarded(async (req, reply, actor) => {
+    requireRead(actor);
+    const q = kit.query(req, ['$filter', '$top', '$skiptoken'], 'roleAssignments');
+    const top = q.$top !== undefined ? parseTop(q.$top, 999) : 100;
+    const filter = q.$filter !== undefined ? parseFilter(q.$filter, ASSIGNMENT_FILTER_FIELDS) : undefined;
+    let list = (await holders(db, tenant.id))
+      .map((h) => roleAssignment(h) as Record<string, string>)
+      .filter((a) => !filter || matches(filter, a))
+      .sort((a, b) => (a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0));
+    if (q.$skiptoken !== undefined) {
+      const after = decodeSkipToken(q.$skiptoken).after;
+      if (typeof after !== 'string') throw new GraphError(400, 'BadRequest', 'The $skiptoken is not valid.');
+      list = list.filter((a) => a.id! > after);
+    }
+    const page = list.slice(0, top);
+    const out: Record<string, unknown> = { '@odata.context': `${base(req)}/$metadata#roleManagement/directory/roleAssignments`, value: page };
+    if (list.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken({ after: page[page.length - 1]!.id }));
+    return reply.send(out);
+  }));
+
+  const parseAssignmentId = (raw: string) => {
+    const m = /^([0-9a-f-]{36})_(.+)$/i.exec(raw);
+    if (!m) throw notFound(raw);
+    return { role: roleOf(m[1]!), principalId: m[2]! };
+  };
+
+  scope.get('/roleManagement/directory/roleAssignments/:id', guarded(async (req, reply, actor) => {
+    requireRead(actor);
+    kit.query(req, [], 'roleAssignments');
+    const raw = kit.id((req.params as { id: string }).id);
+    const { role, principalId } = parseAssignmentId(raw);
+    const h = (await holders(db, tenant.id, role.name)).find((x) => x.principalId === principalId);
+    if (!h) throw notFound(raw);
+    return reply.send({ '@odata.context': `${base(req)}/$metadata#roleManagement/directory/roleAssignments/$entity`, ...roleAssignment(h) });
+  }));
+
+  scope.post('/roleManagement/directory/roleAssignments', guarded(async (req, reply, actor) => {
+    requireWrite(actor);
+    const b = jsonBody(req, ['principalId', 'roleDefinitionId', 'directoryScopeId', 'appScopeId'], 'unifiedRoleAssignment');
+    for (const k of ['principalId', 'roleDefinitionId'] as const) {
+      if (typeof b[k] !== 'string' || !GUID.test(b[k])) throw new GraphError(400, 'Request_BadRequest', `Property '${k}' is required and must be an object id (GUID).`);
+    }
+    if ((b.directoryScopeId ?? '/') !== '/') throw new GraphError(400, 'Request_BadRequest', "Only the tenant-wide scope is supported: 'directoryScopeId' must be '/'.");
+    if (b.appScopeId !== undefined && b.appScopeId !== null) throw new GraphError(400, 'Request_BadRequest', "Property 'appScopeId' is not supported: leave it out.");
+    const role = roleOf(b.roleDefinitionId as string);
+    const principal = await findPrincipal(b.principalId as string, 'any');
+    const principalId = principal.kind === 'user' ? principal.user.id : principal.id;
+    await assign(actor, role, principal).catch((e: unknown) => {
+      throw e instanceof GraphError && e.status === 400 ? new GraphError(400, 'Request_BadRequest', 'A conflicting object with one or more of the specified property values is present in the directory.') : e;
+    });
+    return reply
+      .code(201)
+      .header('location', `${base(req)}/roleManagement/directory/roleAssignments/${assignmentId(role.templateId, principalId)}`)
+      .send({ '@odata.context': `${base(req)}/$metadata#roleManagement/directory/roleAssignments/$entity`, ...roleAssignment({ principalId, templateId: role.templateId }) });
+  }));
+
+  scope.delete('/roleManagement/directory/roleAssignments/:id', guarded(async (req, reply, actor) => {
+    requireWrite(actor);
+    const raw = kit.id((req.params as { id: string }).id);
+    const { role, principalId } = parseAssignmentId(raw);
+    await unassign(actor, role, principalId).catch((e: unknown) => {
+      throw e instanceof GraphError && e.status === 404 ? notFound(raw) : e;
+    });
+    return reply.code(204).send();
+  }));
+}
