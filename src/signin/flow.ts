@@ -312,7 +312,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
           await saveFlow(uid, next, exp);
           return render(reply, uid, next, { status: 409 });
         }
-        await logSignin(db, tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId, req, interactive: true });
+        await logSignin(db, tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId, req, interactive: true, amr: state.amr });
         return finish(req, reply, uid, user, state, kmsi);
       }
     }
