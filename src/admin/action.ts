@@ -35,6 +35,12 @@ export interface ActionContext {
   secrets: Secrets;
   tenantId: string;
   config: Config;
+  /**
+   * Callers that show no preview (the Graph API) list only browser sessions (needed for back-channel
+   * logout), not refresh-token grants, so an action costs the same whatever the user's token count:
+   * the kill itself is a stamp either way.
+   */
+  lean?: boolean;
 }
 
 /** A column value, or "the time of apply" (stamps are taken when the change is written, D5). */
@@ -171,7 +177,7 @@ function nextSignIn(after: User | undefined): string {
 export async function preview(ctx: ActionContext, action: ActionName, target: Target, patch: UserPatch, opts: { deletesUser?: boolean; changes: Preview['changes']; warnings?: string[] }): Promise<Preview> {
   const now = Date.now();
   const after = opts.deletesUser ? undefined : { ...target.user, ...resolvePatch(patch, now) };
-  const creds = await userCredentials(ctx.db, ctx.secrets, target.user.id);
+  const creds = await userCredentials(ctx.db, ctx.secrets, target.user.id, { grants: !ctx.lean });
   const { dying, surviving } = whatDies(target.user, after, creds);
   const atTtl = ctx.config.accessTokenMaxTtl * 1000;
   const liveApps = new Map<string, number>();
@@ -214,7 +220,7 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
     });
     if (fingerprint(target) !== plan.fingerprint) throw new ActionError('stale', "The user's account, credentials or roles changed since the preview was made; make a new preview.");
     const now = Math.max(Date.now(), plan.madeAt);
-    const creds = await userCredentials(trx, ctx.secrets, target.user.id);
+    const creds = await userCredentials(trx, ctx.secrets, target.user.id, { grants: !ctx.lean });
     const patch = resolvePatch(plan.patch, now);
     const after = plan.deletesUser ? undefined : { ...target.user, ...patch };
     const { dying } = whatDies(target.user, after, creds);

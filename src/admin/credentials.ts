@@ -41,7 +41,7 @@ export function factsOf(c: CredentialView): CredentialFacts {
     : { kind: 'refresh_token', issuedAt: c.issuedAt, passwordBased: c.passwordBased, confidentialClient: c.clientKind === 'web' };
 }
 
-export async function userCredentials(db: Db, secrets: Secrets, userId: string): Promise<{ sessions: SessionView[]; grants: GrantView[] }> {
+export async function userCredentials(db: Db, secrets: Secrets, userId: string, opts: { grants?: boolean } = {}): Promise<{ sessions: SessionView[]; grants: GrantView[] }> {
   const apps = new Map((await db.selectFrom('apps').select(['id', 'display_name', 'kind']).execute()).map((a) => [a.id, a]));
   const engineSessions = new Map((await payloadsOfAccount(db, secrets, 'Session', userId, { liveOnly: true })).map((p) => [p.uid as string, p]));
   const rows = await db.selectFrom('signin_sessions').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
@@ -63,6 +63,7 @@ export async function userCredentials(db: Db, secrets: Secrets, userId: string):
     });
   }
   const grants = new Map<string, GrantView>();
+  if (opts.grants === false) return { sessions, grants: [] };
   for (const p of await payloadsOfAccount(db, secrets, 'RefreshToken', userId, { liveOnly: true })) {
     const clientId = String(p.clientId);
     const view: GrantView = {

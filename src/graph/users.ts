@@ -101,7 +101,8 @@ function operationsOf(db: object): Map<string, { userId: string; at: number }> {
 
 export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
-  const ctx: ActionContext = { db, secrets: deps.secrets, tenantId: tenant.id, config: deps.config };
+  // Graph shows no preview: actions run lean (their cost does not grow with the user's refresh tokens)
+  const ctx: ActionContext = { db, secrets: deps.secrets, tenantId: tenant.id, config: deps.config, lean: true };
   const version = (req: FastifyRequest) => (req.url.startsWith('/beta') ? 'beta' : 'v1.0');
   const base = (req: FastifyRequest) => `${deps.origin}/${version(req)}`;
 
