@@ -1,5 +1,5 @@
 // The part both server children share: mint refresh tokens with the engine's own models, report the
-// ready line, answer the parent's commands over IPC (mint, RSS and CPU time, CPU profile), and exit with the parent.
+// ready line, answer the parent's commands over IPC (mint, RSS and CPU time, CPU profile, a server's own), and exit with the parent.
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type Provider from 'oidc-provider';
@@ -42,6 +42,8 @@ export interface BenchChild {
   mint(n: number): Promise<string[]>;
   /** what the child counted since the last call (reset on read), if it counts anything; `on`: count from now */
   counters?(on: boolean): Record<string, number>;
+  /** commands only this server knows (Latchkey's revoke-sessions and password-signin scenarios) */
+  extra?(msg: Command): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,9 @@ export function serveParent(child: BenchChild): void {
         fs.writeFileSync(msg.file, JSON.stringify(profile));
         return msg.file;
       }
+      default:
+        if (!child.extra) throw new Error(`the ${child.info.name} server does not know the command ${msg.cmd}`);
+        return child.extra(msg);
     }
   }
 

@@ -2,19 +2,27 @@
 // encrypted signing key), over plain HTTP on loopback (tls=off; publicUrl names an https origin only
 // because configuration requires it; the bench hits http://127.0.0.1:<port>), logs at warn.
 // Refresh tokens are minted with the running engine's models for alice and the demo native app.
+// For the revoke-sessions scenario it makes users holding N minted refresh tokens and calls the admin
+// action directly (plan, apply, each timed); for password-signin it makes the users who sign in and
+// times raw argon2id verifies in this same process.
 // Run by bench/run.ts (BENCH_DATA_DIR: a fresh folder it removes afterwards); prints one JSON line
 // ({benchReady, port, pid, ...}) on stdout when it listens.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { verify as argonVerify } from '@node-rs/argon2';
 import SqliteDatabase from 'better-sqlite3';
+import type { ActionContext } from '../src/admin/action.js';
+import * as revokeSessions from '../src/admin/actions/revoke-sessions.js';
+import type { Actor } from '../src/admin/actor.js';
 import { loadConfig } from '../src/config/index.js';
+import { hashPassword } from '../src/crypto/secrets.js';
 import { DEMO } from '../src/directory/seed.js';
-import { findUserByUpn } from '../src/directory/users.js';
+import { type User, createUser, findUserById, findUserByUpn } from '../src/directory/users.js';
 import { startServer } from '../src/server.js';
 import { mintRefreshTokens, serveParent } from './child.js';
-import { CLIENT_SECRET } from './protocol.js';
+import { type Argon2Run, CLIENT_SECRET, type Command, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,19 +35,32 @@ function freePort(): Promise<number> {
   });
 }
 
-// On the parent's request (npm run bench -- --profile), count the SQL statements prepared (Kysely's SQLite
-// driver prepares each query it runs) to show how many a grant costs. The counting wrapper is in place
-// only while counting: measured and profiled runs run better-sqlite3 untouched.
+// On the parent's request (npm run bench -- --profile), count the SQL statements run (the store keeps
+// prepared statements by their text, so it is their runs that are counted, not their preparation) to show
+// how many a grant or a sign-in costs. The counting wrappers are in place only while counting: measured
+// and profiled runs run better-sqlite3 untouched.
 const sqlCounts = new Map<string, number>();
-const sqliteProto = SqliteDatabase.prototype as unknown as { prepare(this: unknown, sql: string): unknown };
-const originalPrepare = sqliteProto.prepare;
+type StatementMethod = (this: { source: string }, ...args: unknown[]) => unknown;
+const statementProto = (() => {
+  const probe = new SqliteDatabase(':memory:');
+  try {
+    return Object.getPrototypeOf(probe.prepare('select 1')) as Record<'run' | 'get' | 'all' | 'iterate', StatementMethod>;
+  } finally {
+    probe.close();
+  }
+})();
+const RUNS = ['run', 'get', 'all', 'iterate'] as const;
+const originalRuns = Object.fromEntries(RUNS.map((m) => [m, statementProto[m]])) as Record<(typeof RUNS)[number], StatementMethod>;
 function countSql(on: boolean) {
-  sqliteProto.prepare = on
-    ? function (sql: string) {
-        sqlCounts.set(sql, (sqlCounts.get(sql) ?? 0) + 1);
-        return originalPrepare.call(this, sql);
-      }
-    : originalPrepare;
+  for (const m of RUNS) {
+    const original = originalRuns[m];
+    statementProto[m] = on
+      ? function (this: { source: string }, ...args: unknown[]) {
+          sqlCounts.set(this.source, (sqlCounts.get(this.source) ?? 0) + 1);
+          return original.apply(this, args);
+        }
+      : original;
+  }
 }
 
 /** `select users where id`, `insert oidc_models`: a statement's verb, table and compared columns. */
@@ -69,12 +90,122 @@ const config = loadConfig(
 );
 const server = await startServer(config);
 
+/**
+ * A refresh token's original issue time may be whole seconds, the user's stamps are milliseconds: mint
+ * only once a whole second after the user's stamps, or the validity rule would call every token stale.
+ */
+async function waitPastStamps(user: User): Promise<void> {
+  const stamp = Math.max(user.last_password_change_at, user.sign_in_sessions_valid_from);
+  while (Math.floor(Date.now() / 1000) * 1000 < stamp) await new Promise((r) => setTimeout(r, 50));
+}
+
 const alice = await findUserByUpn(server.store.db, server.tenantId, `alice@${server.tenantDomain}`);
 if (!alice) throw new Error('the demo user alice is missing (LATCHKEY_DEMO off?)');
-// A refresh token's original issue time is whole seconds, the user's stamps are milliseconds: mint
-// only once a whole second after the seed has begun, or the validity rule would call every token stale.
-const stamp = Math.max(alice.last_password_change_at, alice.sign_in_sessions_valid_from);
-while (Math.floor(Date.now() / 1000) * 1000 < stamp) await new Promise((r) => setTimeout(r, 50));
+await waitPastStamps(alice);
+
+// --- revoke-sessions: the admin action called as the Graph route calls it (plan, then apply), with a
+// full preview (the preview an admin screen shows) or lean (ctx.lean: no grant listing, as Graph runs it) ---
+const db = server.store.db;
+const actionCtx: ActionContext = { db, secrets: server.secrets, tenantId: server.tenantId, config: server.config };
+const benchActor: Actor = { kind: 'system', id: 'system', displayName: 'bench' };
+/** each revoke-sessions user's stamps at setup, which revoke-reset puts back */
+const stampsAtSetup = new Map<string, Pick<User, 'sign_in_sessions_valid_from' | 'mfa_remembered_valid_from'>>();
+let benchUsers = 0;
+const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+async function revokeSetup(n: number): Promise<RevokeSetup> {
+  // a user of their own per N (not alice: the refresh scenario's tokens are hers)
+  const user = await createUser(db, { tenantId: server.tenantId, upn: `revoke-bench-${++benchUsers}@${server.tenantDomain}`, displayName: `Revoke bench ${n}` });
+  await waitPastStamps(user);
+  if (n < 2) throw new Error('revoke-setup needs n ≥ 2 (a guard token and a control token)');
+  const tokens = await mintRefreshTokens(server.provider, DEMO.nativeAppId, user.id, n);
+  stampsAtSetup.set(user.id, { sign_in_sessions_valid_from: user.sign_in_sessions_valid_from, mfa_remembered_valid_from: user.mfa_remembered_valid_from });
+  return { userId: user.id, guard: tokens[0]!, control: tokens[n - 1]! };
+}
+
+async function revokeDirect(userId: string, lean: boolean): Promise<RevokeTiming> {
+  const ctx = lean ? { ...actionCtx, lean: true } : actionCtx;
+  const t0 = process.hrtime.bigint();
+  const plan = await revokeSessions.plan(ctx, benchActor, userId);
+  const planMs = msSince(t0);
+  const t1 = process.hrtime.bigint();
+  const result = await revokeSessions.apply(ctx, plan);
+  const applyMs = msSince(t1);
+  return { planMs, applyMs, previewEnding: plan.preview.ending.length, ended: result.ended.length };
+}
+
+async function liveRefreshRows(userId: string): Promise<number> {
+  const now = Date.now();
+  const row = await db
+    .selectFrom('oidc_models')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('model', '=', 'RefreshToken')
+    .where('account_id', '=', userId)
+    .where('consumed_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+async function revokeReset(userId: string): Promise<RevokeReset> {
+  const before = stampsAtSetup.get(userId);
+  const user = await findUserById(db, userId);
+  if (!before || !user) throw new Error(`revoke-reset: ${userId} is not a revoke-sessions user`);
+  const stamped = user.sign_in_sessions_valid_from > before.sign_in_sessions_valid_from;
+  await db.updateTable('users').set(before).where('id', '=', userId).execute();
+  return { stamped, liveRows: await liveRefreshRows(userId) };
+}
+
+// --- password-signin: the users who sign in, and the raw argon2id rate at the same parameters ---
+const SIGNIN_PASSWORD = 'Bench-Signin-Password-1!';
+
+async function signinSetup(users: number): Promise<SigninSetup> {
+  const upns: string[] = [];
+  for (let i = 0; i < users; i++) {
+    const upn = `signin-bench-${++benchUsers}@${server.tenantDomain}`;
+    await createUser(db, { tenantId: server.tenantId, upn, displayName: `Sign-in bench ${i + 1}`, password: SIGNIN_PASSWORD });
+    upns.push(upn);
+  }
+  return { upns, password: SIGNIN_PASSWORD };
+}
+
+let argonHash: string | undefined;
+async function argon2Run(n: number, concurrency: number): Promise<Argon2Run> {
+  argonHash ??= await hashPassword(SIGNIN_PASSWORD);
+  const hash = argonHash;
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next++;
+        const t = process.hrtime.bigint();
+        if (!(await argonVerify(hash, SIGNIN_PASSWORD))) throw new Error('argon2 verify said no to the right password');
+        latencies.push(msSince(t));
+      }
+    }),
+  );
+  const seconds = msSince(t0) / 1000;
+  return { n, seconds, latencies: latencies.sort((a, b) => a - b) };
+}
+
+function extra(msg: Command): Promise<unknown> {
+  switch (msg.cmd) {
+    case 'revoke-setup':
+      return revokeSetup(msg.n);
+    case 'revoke-direct':
+      return revokeDirect(msg.userId, msg.lean);
+    case 'revoke-reset':
+      return revokeReset(msg.userId);
+    case 'signin-setup':
+      return signinSetup(msg.users);
+    case 'argon2':
+      return argon2Run(msg.n, msg.concurrency);
+    default:
+      return Promise.reject(new Error(`unknown command ${msg.cmd}`));
+  }
+}
 
 serveParent({
   info: {
@@ -85,7 +216,9 @@ serveParent({
     refreshClientId: DEMO.nativeAppId,
     ccClientId: DEMO.automationAppId,
     ccClientSecret: CLIENT_SECRET,
+    tenantId: server.tenantId,
   },
+  extra,
   mint: (n) => mintRefreshTokens(server.provider, DEMO.nativeAppId, alice.id, n),
   counters(on) {
     const out: Record<string, number> = {};

@@ -28,6 +28,8 @@ export interface ReadyInfo {
   /** confidential client (client_secret_post) with client_credentials */
   ccClientId: string;
   ccClientSecret: string;
+  /** Latchkey only: the tenant's id (its endpoints live under /{tenantId}) */
+  tenantId?: string;
 }
 
 export type Command =
@@ -36,7 +38,70 @@ export type Command =
   /** returns what the child counted since the last call and resets; `on` says whether to count from now */
   | { id: number; cmd: 'counters'; on: boolean }
   | { id: number; cmd: 'profile-start'; intervalUs: number }
-  | { id: number; cmd: 'profile-stop'; file: string };
+  | { id: number; cmd: 'profile-stop'; file: string }
+  // Latchkey only (revoke-sessions scenario): a fresh user holding n (≥ 2) live refresh tokens
+  | { id: number; cmd: 'revoke-setup'; n: number }
+  /** Revoke sessions called directly in the child: plan() then apply(), each timed; `lean`: with ctx.lean (as Graph calls it: no grant listing) */
+  | { id: number; cmd: 'revoke-direct'; userId: string; lean: boolean }
+  /** puts the user's stamps back to what they were at setup, so that the same tokens live again */
+  | { id: number; cmd: 'revoke-reset'; userId: string }
+  // Latchkey only (password-signin scenario)
+  /** creates `users` users with one password (hashed by createUser → hashPassword) */
+  | { id: number; cmd: 'signin-setup'; users: number }
+  /** n argon2id verifies of a hash made by hashPassword, `concurrency` in flight, in the child */
+  | { id: number; cmd: 'argon2'; n: number; concurrency: number };
+
+/** Answer to `revoke-setup`. */
+export interface RevokeSetup {
+  userId: string;
+  /** one of the n tokens, refreshed after each revoke: must be refused */
+  guard: string;
+  /** another of the n, refreshed once before any revoke: must succeed (its rotated successor keeps the count at n) */
+  control: string;
+}
+
+/** Answer to `revoke-direct`: milliseconds of plan() and of apply(), and what apply() reports ended. */
+export interface RevokeTiming {
+  planMs: number;
+  applyMs: number;
+  /** credentials the preview lists as ending, and those apply() reports ended */
+  previewEnding: number;
+  ended: number;
+}
+
+/** Answer to `revoke-reset`. */
+export interface RevokeReset {
+  /** the revoke had moved signInSessionsValidFrom past the setup value */
+  stamped: boolean;
+  /** refresh tokens of the user that are unconsumed and unexpired (the rows the preview reads) */
+  liveRows: number;
+}
+
+/** Answer to `signin-setup`. */
+export interface SigninSetup {
+  upns: string[];
+  password: string;
+}
+
+/** Answer to `argon2`: elapsed seconds of the n verifies. */
+export interface Argon2Run {
+  n: number;
+  seconds: number;
+  /** milliseconds, sorted */
+  latencies: number[];
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A command as the parent sends it (the id is added on the way). */
+export type CommandBody = DistributiveOmit<Command, 'id'>;
+
+/** The parent's handle on a running child (run.ts's ServerChild), as the scenario modules use it. */
+export interface ChildHandle {
+  readonly name: string;
+  readonly info: ReadyInfo;
+  call<T>(cmd: CommandBody): Promise<T>;
+  stats(): Promise<ChildStats>;
+}
 
 /** Answer to `stats`: the child process's resident set and CPU time so far (all its threads). */
 export interface ChildStats {

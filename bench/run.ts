@@ -1,7 +1,9 @@
 // `npm run bench`: refresh-token and client-credentials grants per second, Latchkey against a bare
-// oidc-provider with its in-memory store, on this machine, same request shapes for both (see README.md).
-// Each server runs in its own child process; this process is the load generator. Prints a table; the
-// ratios (Latchkey / bare) are the output that matters, not the absolute numbers.
+// oidc-provider with its in-memory store, on this machine, same request shapes for both; plus, on Latchkey
+// alone, Revoke sessions against the number of live refresh tokens (revoke-sessions.ts) and password
+// sign-ins against the raw argon2id rate (password-signin.ts). See README.md. Each server runs in its own
+// child process; this process is the load generator. Prints tables; the ratios are the output that
+// matters, not the absolute numbers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,8 +11,12 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { percentile, runLoad, type LoadResult } from './load.js';
+import { ATTEMPTS, cpuMs, machineBusyMs, waitForQuiet, watched, type Watch } from './machine.js';
+import { passwordSigninScenario } from './password-signin.js';
 import { summarizeProfile } from './profile-summary.js';
-import { type ChildStats, CLIENT_CREDENTIALS_SCOPE, type Command, REFRESH_REQUEST_SCOPE, type ReadyInfo, type Reply } from './protocol.js';
+import { table } from './report.js';
+import { revokeSessionsScenario } from './revoke-sessions.js';
+import { type ChildHandle, type ChildStats, CLIENT_CREDENTIALS_SCOPE, type Command, type CommandBody, REFRESH_REQUEST_SCOPE, type ReadyInfo, type Reply } from './protocol.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -20,6 +26,13 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '4' },
+    'revoke-counts': { type: 'string', default: '10,1000,10000' },
+    'revoke-calls': { type: 'string', default: '10' },
+    'revoke-warmup': { type: 'string', default: '3' },
+    signins: { type: 'string', default: '200' },
+    'signin-warmup': { type: 'string', default: '200' },
+    'signin-concurrency': { type: 'string', default: '4' },
+    'signin-rounds': { type: 'string', default: '4' },
     'time-cap': { type: 'string', default: '60' },
     'quiet-wait': { type: 'string', default: '15' },
     scenario: { type: 'string', default: 'all' },
@@ -28,21 +41,37 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
+const TOKEN_SCENARIOS = ['refresh', 'client_credentials'] as const;
+const LATCHKEY_SCENARIOS = ['revoke-sessions', 'password-signin'] as const;
+const ALL_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SCENARIOS];
+/** what `--scenario all` (the default) runs */
+const DEFAULT_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SCENARIOS];
 if (args.help) {
   console.log(`usage: npm run bench -- [options]
+  --scenario S     refresh | client_credentials | revoke-sessions | password-signin, comma-separated,
+                   or all (all: ${DEFAULT_SCENARIOS.join(', ')})
+  --quiet-wait S   before each measured run, wait up to S seconds for other processes to use less than
+                   15% of the machine's CPU (15; 0: do not wait); a run during which they used more is
+                   run again (at most 3 tries)
+  --time-cap S     cap of one measured run, seconds (60)
+  --profile        after the measured runs, one more run per server and scenario with the V8 CPU
+                   profiler on; prints where the time went and Latchkey's SQL statements per token
+                   request and per sign-in; does not change the measured figures
+  --verbose        show the servers' own output
+ token grants (refresh, client_credentials; Latchkey against a bare oidc-provider):
   --requests N     measured requests per server, scenario and round (1000)
   --warmup N       unmeasured requests per server and scenario before the first round (2000)
   --concurrency N  requests in flight (10)
   --rounds N       rounds; each runs both servers, alternating which goes first (4)
-  --time-cap S     cap of one measured run, seconds (60)
-  --quiet-wait S   before each measured run, wait up to S seconds for other processes to use less than
-                   15% of the machine's CPU (15; 0: do not wait); a run during which they used more is
-                   run again (at most 3 tries)
-  --scenario S     refresh | client_credentials | all (all)
-  --profile        after the measured rounds, one more run per server and scenario with the V8 CPU
-                   profiler on; prints where the time went and Latchkey's SQL statements per request
-                   (does not change the measured figures)
-  --verbose        show the servers' own output`);
+ revoke-sessions (Latchkey only):
+  --revoke-counts L  live refresh tokens of the user, comma-separated, each ≥ 2 (10,1000,10000)
+  --revoke-calls N   measured calls per count and path, direct and Graph (10)
+  --revoke-warmup N  unmeasured calls per path before the first count (3)
+ password-signin (Latchkey only):
+  --signins N             measured sign-ins (and raw argon2id verifies) per round (200)
+  --signin-warmup N       unmeasured sign-ins and verifies before the first round (200)
+  --signin-concurrency N  sign-ins, and verifies, in flight (4)
+  --signin-rounds N       rounds; each runs sign-ins and verifies, alternating which goes first (4)`);
   process.exit(0);
 }
 function int(name: string, v: string | undefined, min: number): number {
@@ -56,14 +85,22 @@ const CONCURRENCY = int('concurrency', args.concurrency, 1);
 const ROUNDS = int('rounds', args.rounds, 1);
 const TIME_CAP_MS = int('time-cap', args['time-cap'], 1) * 1000;
 const QUIET_WAIT_MS = int('quiet-wait', args['quiet-wait'], 0) * 1000;
-const SCENARIOS = (args.scenario === 'all' ? ['refresh', 'client_credentials'] : [args.scenario]) as Scenario[];
-for (const s of SCENARIOS) if (s !== 'refresh' && s !== 'client_credentials') throw new Error(`--scenario must be refresh, client_credentials or all, got ${String(s)}`);
+const SCENARIOS = args.scenario === 'all' ? DEFAULT_SCENARIOS : (args.scenario ?? '').split(',').map((x) => x.trim());
+for (const s of SCENARIOS) if (!ALL_SCENARIOS.includes(s)) throw new Error(`--scenario must be ${ALL_SCENARIOS.join(', ')} (comma-separated) or all, got ${s}`);
+const REVOKE_COUNTS = (args['revoke-counts'] ?? '').split(',').map((v) => int('revoke-counts', v.trim(), 2));
+if (REVOKE_COUNTS.length < 2) throw new Error('--revoke-counts needs at least two counts');
+const REVOKE_CALLS = int('revoke-calls', args['revoke-calls'], 1);
+const REVOKE_WARMUP = int('revoke-warmup', args['revoke-warmup'], 0);
+const SIGNINS = int('signins', args.signins, 1);
+const SIGNIN_WARMUP = int('signin-warmup', args['signin-warmup'], 0);
+const SIGNIN_CONCURRENCY = int('signin-concurrency', args['signin-concurrency'], 1);
+const SIGNIN_ROUNDS = int('signin-rounds', args['signin-rounds'], 1);
 
-type Scenario = 'refresh' | 'client_credentials';
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type Scenario = (typeof TOKEN_SCENARIOS)[number];
+const isTokenScenario = (s: string): s is Scenario => (TOKEN_SCENARIOS as readonly string[]).includes(s);
 
 /** One server child: started with tsx in its own Node process, driven over IPC. */
-class ServerChild {
+class ServerChild implements ChildHandle {
   info!: ReadyInfo;
   private readonly tail: string[] = [];
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -133,7 +170,7 @@ class ServerChild {
     });
   }
 
-  call<T>(cmd: DistributiveOmit<Command, 'id'>): Promise<T> {
+  call<T>(cmd: CommandBody): Promise<T> {
     if (this.exited || !this.proc.connected) return Promise.reject(new Error(`${this.name} server is not running${this.exitedHow ? `: it ${this.exitedHow}` : ''}\n${this.tail.join('\n')}`));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -243,61 +280,13 @@ interface Tally {
   rssAfter: number;
 }
 
-/** CPU time the whole machine has spent busy so far, ms (all CPUs). */
-function machineBusyMs(): number {
-  return os.cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
-}
-
-const cpuMs = (st: ChildStats) => (st.cpuUser + st.cpuSystem) / 1000;
-
-/**
- * On a shared machine, waits (up to QUIET_WAIT_MS) until other processes use less than NOISY of the CPU,
- * sampled over half a second while both servers are idle; returns how long it waited, ms.
- */
-async function waitForQuiet(): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < QUIET_WAIT_MS) {
-    const m0 = machineBusyMs();
-    const p0 = process.cpuUsage();
-    await new Promise((r) => setTimeout(r, 500));
-    const p1 = process.cpuUsage(p0);
-    const share = (machineBusyMs() - m0 - (p1.user + p1.system) / 1000) / (500 * os.cpus().length);
-    if (share < NOISY) break;
-  }
-  return Date.now() - start;
-}
-
-interface Measured extends LoadResult {
-  /** CPU time of the server process (all threads) during the run, ms */
-  serverCpuMs: number;
-  /** CPU time of everything else on the machine (not this process, not the server under load), ms */
-  foreignCpuMs: number;
-  /** elapsed × CPUs, ms */
-  capacityMs: number;
-  waitedMs: number;
-  /** other processes took more than NOISY of the machine during the run */
-  disturbed: boolean;
-}
+type Measured = LoadResult & Watch;
 
 async function measuredRun(s: ServerChild, scenario: Scenario): Promise<Measured> {
   const tokens = await tokensFor(s, scenario, REQUESTS);
-  const waitedMs = await waitForQuiet();
-  const m0 = machineBusyMs();
-  const p0 = process.cpuUsage();
-  const c0 = await s.stats();
-  const r = await run(s, scenario, tokens, 0, REQUESTS);
-  const c1 = await s.stats();
-  const p1 = process.cpuUsage(p0);
-  const m1 = machineBusyMs();
-  const serverCpuMs = cpuMs(c1) - cpuMs(c0);
-  const foreignCpuMs = Math.max(0, m1 - m0 - serverCpuMs - (p1.user + p1.system) / 1000);
-  const capacityMs = r.seconds * 1000 * os.cpus().length;
-  return { ...r, serverCpuMs, foreignCpuMs, capacityMs, waitedMs, disturbed: foreignCpuMs / capacityMs > NOISY };
+  const { value, watch } = await watched(s, QUIET_WAIT_MS, () => run(s, scenario, tokens, 0, REQUESTS));
+  return { ...value, ...watch };
 }
-
-/** A measured run during which other processes took more than this share of the machine is run again. */
-const NOISY = 0.15;
-const ATTEMPTS = 3;
 
 async function scenarioRounds(servers: ServerChild[], scenario: Scenario): Promise<Map<string, Tally>> {
   const tallies = new Map<string, Tally>(servers.map((s) => [s.name, { rounds: [], rssBefore: 0, rssAfter: 0 }]));
@@ -342,7 +331,7 @@ async function profileRun(s: ServerChild, scenario: Scenario, dir: string): Prom
   await s.call({ cmd: 'counters', on: true });
   const c = await run(s, scenario, tokens, WARMUP, counted);
   const counts = await s.call<Record<string, number>>({ cmd: 'counters', on: false });
-  await waitForQuiet();
+  await waitForQuiet(QUIET_WAIT_MS);
   const m0 = machineBusyMs();
   const p0 = process.cpuUsage();
   const c0 = await s.stats();
@@ -357,7 +346,7 @@ async function profileRun(s: ServerChild, scenario: Scenario, dir: string): Prom
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const sql = total
     ? [
-        `  SQL statements prepared and run per request: ${(total / c.sent).toFixed(1)}`,
+        `  SQL statements run per request: ${(total / c.sent).toFixed(1)}`,
         ...Object.entries(counts)
           .sort((a, b) => b[1] - a[1])
           .map(([shape, n]) => `    ${(n / c.sent).toFixed(2).padStart(5)}  ${shape}`),
@@ -389,30 +378,50 @@ function aggregate(runs: Measured[]) {
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.slice(1).map(line)].join('\n');
-}
 
 async function main(children: ServerChild[], dataDir: string): Promise<void> {
-  console.log(`Latchkey vs bare oidc-provider ${readVersion('oidc-provider')} — Node ${process.versions.node}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'})`);
-  console.log(`${ROUNDS} round(s) of ${REQUESTS} measured requests per server and scenario (${WARMUP} warm-up requests before the first), concurrency ${CONCURRENCY}, keep-alive HTTP/1.1, plain HTTP on loopback for both\n`);
+  const started = Date.now();
+  const tokenScenarios = SCENARIOS.filter(isTokenScenario);
+  console.log(`Latchkey bench (${SCENARIOS.join(', ')}) — Node ${process.versions.node}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'})\n`);
+  const profileDir = args.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-profiles-')) : undefined;
 
   // one at a time, so that neither start-up (argon2 seeding, key generation) disturbs the other
-  const bare = await ServerChild.start('bare', 'bench/bare-server.ts', {});
-  children.push(bare);
+  const servers: ServerChild[] = [];
+  if (tokenScenarios.length) {
+    const bare = await ServerChild.start('bare', 'bench/bare-server.ts', {});
+    children.push(bare);
+    servers.push(bare);
+  }
   const latchkey = await ServerChild.start('latchkey', 'bench/latchkey-server.ts', { BENCH_DATA_DIR: dataDir });
   children.push(latchkey);
-  const servers = [bare, latchkey];
+  servers.push(latchkey);
+
+  if (tokenScenarios.length) await tokenGrants(servers, tokenScenarios, profileDir);
+  if (SCENARIOS.includes('revoke-sessions')) {
+    console.log('');
+    const lines = await revokeSessionsScenario(latchkey, { counts: REVOKE_COUNTS, calls: REVOKE_CALLS, warmupCalls: REVOKE_WARMUP, quietWaitMs: QUIET_WAIT_MS, profileDir, root });
+    for (const l of lines) console.log(l);
+  }
+  if (SCENARIOS.includes('password-signin')) {
+    console.log('');
+    const lines = await passwordSigninScenario(latchkey, { signins: SIGNINS, warmup: SIGNIN_WARMUP, concurrency: SIGNIN_CONCURRENCY, rounds: SIGNIN_ROUNDS, quietWaitMs: QUIET_WAIT_MS, timeCapMs: TIME_CAP_MS, profileDir, root });
+    for (const l of lines) console.log(l);
+  }
+  if (profileDir) console.log(`\nCPU profiles (.cpuprofile, open in Chrome DevTools) are in ${profileDir}`);
+  console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** The refresh and client-credentials scenarios: Latchkey against the bare engine. */
+async function tokenGrants(servers: ServerChild[], scenarios: Scenario[], profileDir: string | undefined): Promise<void> {
+  console.log(`Token grants, Latchkey vs bare oidc-provider ${readVersion('oidc-provider')}: ${ROUNDS} round(s) of ${REQUESTS} measured requests per server and scenario (${WARMUP} warm-up requests before the first), concurrency ${CONCURRENCY}, keep-alive HTTP/1.1, plain HTTP on loopback for both\n`);
   const idle = new Map<string, number>();
   for (const s of servers) idle.set(s.name, (await s.stats()).rss);
 
-  for (const scenario of SCENARIOS) for (const s of servers) console.log(`${s.name.padEnd(8)} ${scenario.padEnd(18)} ${await probe(s, scenario)}`);
+  for (const scenario of scenarios) for (const s of servers) console.log(`${s.name.padEnd(8)} ${scenario.padEnd(18)} ${await probe(s, scenario)}`);
   console.log('');
 
   const results = new Map<Scenario, Map<string, Tally>>();
-  for (const scenario of SCENARIOS) results.set(scenario, await scenarioRounds(servers, scenario));
+  for (const scenario of scenarios) results.set(scenario, await scenarioRounds(servers, scenario));
 
   const rows = [['scenario', 'bare req/s', 'latchkey req/s', 'ratio', 'bare p50/p99 ms', 'latchkey p50/p99 ms', 'bare CPU ms/req', 'latchkey CPU ms/req', 'bare RSS MB', 'latchkey RSS MB']];
   const notes: string[] = [];
@@ -466,10 +475,10 @@ async function main(children: ServerChild[], dataDir: string): Promise<void> {
   console.log(`Other processes on this machine used ${(100 * foreignShare).toFixed(0)}% of its CPU capacity during the measured runs that count${foreignShare > 0.05 ? ' — the figures are disturbed; rerun on a quiet machine (the CPU ms/req columns are the least affected)' : ''}.`);
   for (const n of notes) console.log(`note: ${n}`);
 
-  if (args.profile) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-profiles-'));
+  if (profileDir) {
+    const dir = profileDir;
     console.log(`\nCPU profiles (V8 sampling profiler on each server's main thread, one extra run per server and scenario after the measured rounds; not part of the figures above) in ${dir}:`);
-    for (const scenario of SCENARIOS) {
+    for (const scenario of scenarios) {
       for (const s of servers) {
         const { file, sql } = await profileRun(s, scenario, dir);
         console.log(`\n${s.name}, ${scenario} — ${file}`);
