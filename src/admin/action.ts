@@ -214,13 +214,14 @@ export interface CommitSpec {
  * patch with the stamps at `now`, writes the audit record and the outbox event, all in one transaction.
  */
 export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): Promise<ApplyResult> {
-  return ctx.db.transaction().execute(async (trx) => {
+  const written = await ctx.db.transaction().execute(async (trx) => {
     const target = await loadTarget(trx, ctx.tenantId, plan.targetId).catch((e: unknown) => {
       throw e instanceof ActionError && e.code === 'not_found' ? new ActionError('stale', 'The user no longer exists; make a new preview.') : e;
     });
     if (fingerprint(target) !== plan.fingerprint) throw new ActionError('stale', "The user's account, credentials or roles changed since the preview was made; make a new preview.");
     const now = Math.max(Date.now(), plan.madeAt);
-    const creds = await userCredentials(trx, ctx.secrets, target.user.id, { grants: !ctx.lean });
+    // Inside the transaction only the browser sessions are read (few; back-channel logout needs them).
+    const creds = await userCredentials(trx, ctx.secrets, target.user.id, { grants: false });
     const patch = resolvePatch(plan.patch, now);
     const after = plan.deletesUser ? undefined : { ...target.user, ...patch };
     const { dying } = whatDies(target.user, after, creds);
@@ -231,8 +232,16 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
       await trx.updateTable('users').set(patch).where('id', '=', target.user.id).execute();
     }
     await writeAudit(trx, ctx.tenantId, { ...spec.audit(now, target.user), actor: plan.actor, at: now, target: { id: target.user.id, name: target.user.upn } });
-    const sessions = dying.filter((f) => f.credential.kind === 'session').map((f) => f.credential as SessionView);
+    const sessions = dying.map((f) => f.credential as SessionView);
     await enqueue(trx, ctx.tenantId, spec.event, { userId: target.user.id, reason: plan.action, sessions: sessions.map((s) => ({ sessionUid: s.id, apps: s.apps.map((a) => ({ clientId: a.clientId, sid: a.sid })) })) }, now);
-    return { plan, appliedAt: now, ended: dying.map((f) => line(f.credential, f)) };
+    return { now, before: target.user, after, dying };
   });
+  // The refresh-token grants that ended are listed after the commit, outside the write lock: the stamp
+  // is already written, and a grant issued after it is (rightly) not among them.
+  let ended = written.dying;
+  if (!ctx.lean) {
+    const { grants } = await userCredentials(ctx.db, ctx.secrets, plan.targetId);
+    ended = [...ended, ...whatDies(written.before, written.after, { sessions: [], grants }).dying];
+  }
+  return { plan, appliedAt: written.now, ended: ended.map((f) => line(f.credential, f)) };
 }
