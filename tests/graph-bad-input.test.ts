@@ -26,7 +26,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn } from '../src/directory/users.js';
-import { Jar, authorize, pkce, token } from './helpers/http-signin.js';
+import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce, token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 const GRAPH = 'https://graph.microsoft.com/.default';
@@ -117,13 +117,7 @@ for (const dbKind of await databases()) {
       return out.length ? `changed ${out.join('; ')}` : undefined;
     };
 
-    const signInAdmin = async (): Promise<string> => {
-      const p = pkce();
-      const out = await authorize(server, new Jar(), { client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: 'http://localhost:5999', scope: 'openid offline_access https://graph.microsoft.com/Directory.AccessAsUser.All', code_challenge: p.challenge, code_challenge_method: 'S256' }, { user: `admin@${server.tenantDomain}`, password: 'Bootstrap-Admin-Pw-1' });
-      const t = await token(server, { grant_type: 'authorization_code', client_id: DEMO.nativeAppId, code: out.redirect!.searchParams.get('code')!, redirect_uri: 'http://localhost:5999', code_verifier: p.verifier, scope: GRAPH });
-      assert.ok(t.body.access_token, JSON.stringify(t.body));
-      return t.body.access_token;
-    };
+    const signInAdmin = (): Promise<string> => delegatedGraphToken(server, `admin@${server.tenantDomain}`, 'Bootstrap-Admin-Pw-1');
 
     /** After a request wrongly changed something (say, revoked the administrator's sessions), the tests go on with a working token. */
     const recover = async () => {
@@ -258,7 +252,7 @@ for (const dbKind of await databases()) {
       server = await startTestServer(dbKind);
       const d = server.tenantDomain;
       // the most privileged caller (a delegated Global Administrator), so that refusals come from validation, not rights
-      await server.store.db.insertInto('permission_grants').values({ client_app_id: DEMO.nativeAppId, resource_app_id: '00000003-0000-0000-c000-000000000000', kind: 'delegated', value: 'Directory.AccessAsUser.All', created_at: Date.now() }).execute();
+      await consentNativeAppToGraph(server);
       adminToken = await signInAdmin();
       // the demo portal's app token: User.Read.All only
       const weak = await token(server, { grant_type: 'client_credentials', client_id: DEMO.webAppId, client_secret: 'demo-portal-secret', scope: GRAPH });

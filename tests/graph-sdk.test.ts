@@ -13,7 +13,7 @@ import { createODataErrorFromDiscriminatorValue, type ODataError } from '@micros
 import { AllowedHostsValidator, BaseBearerTokenAuthenticationProvider, HttpMethod, RequestInformation } from '@microsoft/kiota-abstractions';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn } from '../src/directory/users.js';
-import { Jar, authorize, pkce, token } from './helpers/http-signin.js';
+import { consentNativeAppToGraph, delegatedGraphToken, token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 const GRAPH = 'https://graph.microsoft.com/.default';
@@ -72,12 +72,8 @@ for (const dbKind of await databases()) {
       weakToken = (await token(server, { grant_type: 'client_credentials', client_id: DEMO.webAppId, client_secret: 'demo-portal-secret', scope: GRAPH })).body.access_token!;
       assert.ok(weakToken);
       // a delegated token for the Global Administrator through the demo native app (Directory.AccessAsUser.All)
-      await server.store.db.insertInto('permission_grants').values({ client_app_id: DEMO.nativeAppId, resource_app_id: '00000003-0000-0000-c000-000000000000', kind: 'delegated', value: 'Directory.AccessAsUser.All', created_at: Date.now() }).execute();
-      const p = pkce();
-      const out = await authorize(server, new Jar(), { client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: 'http://localhost:5999', scope: 'openid offline_access https://graph.microsoft.com/Directory.AccessAsUser.All', code_challenge: p.challenge, code_challenge_method: 'S256' }, { user: `admin@${domain}`, password: 'Bootstrap-Admin-Pw-1' });
-      const t = await token(server, { grant_type: 'authorization_code', client_id: DEMO.nativeAppId, code: out.redirect!.searchParams.get('code')!, redirect_uri: 'http://localhost:5999', code_verifier: p.verifier, scope: GRAPH });
-      adminToken = t.body.access_token!;
-      assert.ok(adminToken, JSON.stringify(t.body));
+      await consentNativeAppToGraph(server);
+      adminToken = await delegatedGraphToken(server, `admin@${domain}`, 'Bootstrap-Admin-Pw-1');
     });
     after(async () => {
       await server?.close();

@@ -5,10 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn } from '../src/directory/users.js';
-import { Jar, authorize, pkce, token } from './helpers/http-signin.js';
+import { appGraphToken, consentNativeAppToGraph, delegatedGraphToken, token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
-const GRAPH = 'https://graph.microsoft.com/.default';
 
 for (const dbKind of await databases()) {
   describe(`Graph /users (${dbKind})`, () => {
@@ -20,15 +19,10 @@ for (const dbKind of await databases()) {
 
     before(async () => {
       server = await startTestServer(dbKind);
-      const cc = await token(server, { grant_type: 'client_credentials', client_id: DEMO.automationAppId, client_secret: 'automation-secret-value', scope: GRAPH });
-      appToken = cc.body.access_token!;
+      appToken = await appGraphToken(server, DEMO.automationAppId, 'automation-secret-value');
       // a delegated token for the Global Administrator through the demo native app (Directory.AccessAsUser.All)
-      await server.store.db.insertInto('permission_grants').values({ client_app_id: DEMO.nativeAppId, resource_app_id: '00000003-0000-0000-c000-000000000000', kind: 'delegated', value: 'Directory.AccessAsUser.All', created_at: Date.now() }).execute();
-      const p = pkce();
-      const out = await authorize(server, new Jar(), { client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: 'http://localhost:5999', scope: 'openid offline_access https://graph.microsoft.com/Directory.AccessAsUser.All', code_challenge: p.challenge, code_challenge_method: 'S256' }, { user: `admin@${server.tenantDomain}`, password: 'Bootstrap-Admin-Pw-1' });
-      const t = await token(server, { grant_type: 'authorization_code', client_id: DEMO.nativeAppId, code: out.redirect!.searchParams.get('code')!, redirect_uri: 'http://localhost:5999', code_verifier: p.verifier, scope: GRAPH });
-      adminToken = t.body.access_token!;
-      assert.ok(adminToken, JSON.stringify(t.body));
+      await consentNativeAppToGraph(server);
+      adminToken = await delegatedGraphToken(server, `admin@${server.tenantDomain}`, 'Bootstrap-Admin-Pw-1');
     });
     after(async () => {
       await server?.close();

@@ -102,3 +102,34 @@ export function assertRefused(r: TokenResponse, error: string, aadsts: number, w
   assert.match(r.body.error_description ?? '', new RegExp(`^AADSTS${aadsts}: `), what);
   assert.ok(r.status === 400 || r.status === 401, `${what}: status ${r.status}`);
 }
+
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+const GRAPH_DEFAULT = 'https://graph.microsoft.com/.default';
+
+/** Consents `Directory.AccessAsUser.All` (and any other delegated Graph scopes) for the demo native app. */
+export async function consentNativeAppToGraph(server: TestServer, scopes: readonly string[] = ['Directory.AccessAsUser.All']): Promise<void> {
+  for (const value of scopes) {
+    await server.store.db
+      .insertInto('permission_grants')
+      .values({ client_app_id: DEMO.nativeAppId, resource_app_id: GRAPH_APP_ID, kind: 'delegated', value, created_at: Date.now() })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+/** A delegated Graph access token for a user, through a real sign-in with the demo native app. */
+export async function delegatedGraphToken(server: TestServer, user: string, password: string): Promise<string> {
+  const p = pkce();
+  const redirectUri = 'http://localhost:5999';
+  const out = await authorize(server, new Jar(), { client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: redirectUri, scope: 'openid offline_access https://graph.microsoft.com/Directory.AccessAsUser.All', code_challenge: p.challenge, code_challenge_method: 'S256' }, { user, password });
+  const t = await token(server, { grant_type: 'authorization_code', client_id: DEMO.nativeAppId, code: out.redirect!.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: p.verifier, scope: GRAPH_DEFAULT });
+  assert.ok(t.body.access_token, JSON.stringify(t.body));
+  return t.body.access_token;
+}
+
+/** An app-only Graph access token (client credentials). */
+export async function appGraphToken(server: TestServer, clientId: string, secret: string): Promise<string> {
+  const t = await token(server, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: GRAPH_DEFAULT });
+  assert.ok(t.body.access_token, JSON.stringify(t.body));
+  return t.body.access_token;
+}
