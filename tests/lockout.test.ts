@@ -264,6 +264,21 @@ for (const dbKind of await databases()) {
       assert.equal((await checkLocked(db, u.id, '192.0.2.200', now + DEFAULT_LOCKOUT.durationMs)).locked, false);
     });
 
+    test('a burst of parallel wrong passwords from separate sign-in flows is all counted: the right password sent with them is refused', async () => {
+      const u = await newUser(server);
+      const flows = await Promise.all(Array.from({ length: 16 }, () => passwordStep(server, u.upn)));
+      const wrong = flows.slice(0, 15).map((f, i) => tryPassword(f, `Burst-Wrong-${i}`));
+      await new Promise((r) => setTimeout(r, 30)); // the burst is in flight; the right password follows it
+      const results = await Promise.all([...wrong, tryPassword(flows[15]!, RIGHT)]);
+      assert.ok(results.slice(10, 15).every((r) => r.code === 50053 || r.code === 50126));
+      const wrongChecked = results.slice(0, 15).filter((r) => r.code === 50126).length;
+      assert.ok(wrongChecked <= 10, `at most 10 wrong passwords were checked before the lock, got ${wrongChecked}`);
+      // the right password came last in the queue: the lock stands
+      assert.equal(results[15]!.code, 50053, `${results[15]!.status} ${results[15]!.error}`);
+      const rows = await lockRows(server, u.id);
+      assert.ok(rows.some((r) => r.locked_until !== null && r.locked_until > Date.now()), 'the counter is locked');
+    });
+
     test('the counters store keyed hashes of wrong passwords, never the passwords or password hashes', async () => {
       const u = await newUser(server);
       const v = await newUser(server);

@@ -3,7 +3,7 @@
 // parse, authorize, call the admin action, shape the reply as Graph does.
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ActionContext, ActionError, type ApplyResult } from '../admin/action.js';
+import { type ActionContext, ActionError, type ApplyResult, checkRights, loadTarget } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
 import * as deleteUser from '../admin/actions/delete-user.js';
 import * as disableAccount from '../admin/actions/disable-account.js';
@@ -11,7 +11,7 @@ import * as enableAccount from '../admin/actions/enable-account.js';
 import * as resetPassword from '../admin/actions/reset-password.js';
 import * as revokeSessions from '../admin/actions/revoke-sessions.js';
 import * as setPasswordProfile from '../admin/actions/set-password-profile.js';
-import { mayActOn } from '../admin/roles.js';
+import { mayActOn, rolesAllowedOn } from '../admin/roles.js';
 import { createUser, type User } from '../directory/users.js';
 import { writeAudit } from '../events/audit.js';
 import { checkNewPassword } from '../signin/password-policy.js';
@@ -214,11 +214,19 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     // every part is planned (rights and validation) before anything is written
     const plans = [];
     if (pp) plans.push({ mod: setPasswordProfile, plan: await setPasswordProfile.plan(ctx, actor, target.id, pp) });
+    const targetWithRoles = await loadTarget(db, tenant.id, target.id);
     if (accountEnabled === false && target.account_enabled === 1) plans.push({ mod: disableAccount, plan: await disableAccount.plan(ctx, actor, target.id) });
-    if (accountEnabled === true && target.account_enabled !== 1) plans.push({ mod: enableAccount, plan: await enableAccount.plan(ctx, actor, target.id) });
-    if (displayName !== undefined || mail !== undefined) {
+    else if (accountEnabled === true && target.account_enabled !== 1) plans.push({ mod: enableAccount, plan: await enableAccount.plan(ctx, actor, target.id) });
+    // a value that is already so changes nothing, but is still authorized (no answer may reveal state)
+    else if (accountEnabled !== undefined) checkRights(actor, targetWithRoles, disableAccount.RULE);
+    const other = Object.keys(b).filter((k) => k !== 'passwordProfile' && k !== 'accountEnabled');
+    if (other.length) {
+      // displayName, mail (and bare @odata annotations): the "who may update users" rule on this target
       requirePermission(actor, WRITE_DELEGATED, WRITE_APP);
-      if (actor.kind === 'user' && actor.id !== target.id && !mayActOn('sensitive', actor.roles, [])) throw new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation: updating users needs the User Administrator role or higher.');
+      const self = actor.kind === 'user' && actor.id === target.id;
+      if (actor.kind === 'user' && !self && !mayActOn('sensitive', actor.roles, targetWithRoles.roles)) {
+        throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges to update this user: a directory role among ${rolesAllowedOn('sensitive', targetWithRoles.roles).join(', ')} is required.`);
+      }
     }
     // Each applied part changes the user's state, so the later parts are planned again just before their
     // apply (their first plans checked rights and input before anything was written).

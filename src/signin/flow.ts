@@ -13,7 +13,7 @@ import type { Db } from '../storage/db.js';
 import { refusals } from '../protocol/errors.js';
 import { whyInvalid } from '../protocol/validity.js';
 import { escapeHtml, page } from './html.js';
-import { checkLocked, lockoutConfig, recordFailure, recordSuccess } from './lockout.js';
+import { checkLocked, lockoutConfig, oneAttemptAtATime, recordFailure, recordSuccess } from './lockout.js';
 import { checkNewPassword } from './password-policy.js';
 import { logSignin } from './signin-log.js';
 
@@ -238,24 +238,33 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
         const user = state.userId ? await findUserById(db, state.userId) : undefined;
         if (!user) return errorPage(reply, 400, 'The account no longer exists.');
         // Smart lockout (spec §9): a locked counter for this kind of location refuses even the right
-        // password, without verifying it and without touching the user or the counter.
-        const lock = await checkLocked(db, user.id, req.ip, Date.now(), lockout);
-        if (lock.locked) {
-          await logSignin(db, tenant.id, { status: 'failure', errorCode: 50053, reason: `account is locked (smart lockout, ${lock.location} location)`, userId: user.id, userName: user.upn, appId, req, interactive: true });
+        // password, without verifying it and without touching the user or the counter. One attempt per
+        // user at a time, so parallel guesses are all counted.
+        const outcome = await oneAttemptAtATime(user.id, async () => {
+          const lock = await checkLocked(db, user.id, req.ip, Date.now(), lockout);
+          if (lock.locked) return { kind: 'locked' as const, location: lock.location };
+          const hash = passwd && passwd.length <= MAX_PASSWORD_UNITS ? user.password_hash : null;
+          if (!hash || !(await verifyPassword(hash, passwd))) {
+            // only a password that was checked and did not match counts toward lockout
+            if (hash) await recordFailure(db, secrets, user.id, req.ip, passwd, Date.now(), lockout);
+            return { kind: 'wrong' as const };
+          }
+          if (user.account_enabled !== 1) return { kind: 'disabled' as const };
+          await recordSuccess(db, user.id, req.ip, Date.now(), lockout);
+          return { kind: 'ok' as const };
+        });
+        if (outcome.kind === 'locked') {
+          await logSignin(db, tenant.id, { status: 'failure', errorCode: 50053, reason: `account is locked (smart lockout, ${outcome.location} location)`, userId: user.id, userName: user.upn, appId, req, interactive: true });
           return render(reply, uid, state, { error: 'Your account is temporarily locked to prevent unauthorized use. Try again later. (AADSTS50053)', status: 429 });
         }
-        const hash = passwd && passwd.length <= MAX_PASSWORD_UNITS ? user.password_hash : null;
-        if (!hash || !(await verifyPassword(hash, passwd))) {
-          // only a password that was checked and did not match counts toward lockout
-          if (hash) await recordFailure(db, secrets, user.id, req.ip, passwd, Date.now(), lockout);
+        if (outcome.kind === 'wrong') {
           await logSignin(db, tenant.id, { status: 'failure', errorCode: 50126, reason: 'invalid username or password', userId: user.id, userName: user.upn, appId, req, interactive: true });
           return render(reply, uid, state, { error: 'Your account or password is incorrect. If you don\'t remember your password, reset it now. (AADSTS50126)', status: 400 });
         }
-        if (user.account_enabled !== 1) {
+        if (outcome.kind === 'disabled') {
           await logSignin(db, tenant.id, { status: 'failure', errorCode: 50057, reason: 'user account is disabled', userId: user.id, userName: user.upn, appId, req, interactive: true });
           return render(reply, uid, state, { error: 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)', status: 403 });
         }
-        await recordSuccess(db, user.id, req.ip, Date.now(), lockout);
         const next: FlowState = { ...state, amr: ['pwd'], authTimeMs: Date.now(), step: mustChangePassword(user) ? 'change_password' : 'kmsi' };
         await saveFlow(uid, next, exp);
         return render(reply, uid, next);

@@ -226,3 +226,22 @@ export async function recordSuccess(db: Db, userId: string, ip: string, now: num
     await trx.deleteFrom('signin_lockouts').where('user_id', '=', userId).where('location', '=', location).execute();
   });
 }
+
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs one password attempt for a user at a time in this process: lock check, password check and counter
+ * update happen as one step, so a burst of parallel guesses cannot all pass the lock check before any of
+ * them is counted. (Across several instances the counter's conditional updates still bound the burst to
+ * one lock check per instance.)
+ */
+export function oneAttemptAtATime<T>(userId: string, attempt: () => Promise<T>): Promise<T> {
+  const prev = queues.get(userId) ?? Promise.resolve();
+  const run = prev.then(attempt, attempt);
+  const tail = run.catch(() => undefined);
+  queues.set(userId, tail);
+  void tail.then(() => {
+    if (queues.get(userId) === tail) queues.delete(userId);
+  });
+  return run;
+}

@@ -1,6 +1,6 @@
 // Delete user: the user and everything it holds die (rule 1: the user no longer exists); the engine's
 // rows are swept later.
-import { type ActionContext, type ApplyResult, type Plan, type RightsRule, checkRights, commit, fingerprint, loadTarget, newPlan, preview } from '../action.js';
+import { type ActionContext, type ApplyResult, type Plan, type RightsRule, assertNotLastGlobalAdmin, checkRights, commit, fingerprint, loadTarget, newPlan, preview } from '../action.js';
 import type { Actor } from '../actor.js';
 
 export const RULE: RightsRule = {
@@ -14,8 +14,9 @@ export const RULE: RightsRule = {
 export async function plan(ctx: ActionContext, actor: Actor, targetId: string): Promise<Plan<Record<string, never>>> {
   const target = await loadTarget(ctx.db, ctx.tenantId, targetId);
   checkRights(actor, target, RULE);
+  await assertNotLastGlobalAdmin(ctx.db, ctx.tenantId, target, 'delete the user');
   const p = await preview(ctx, 'deleteUser', target, {}, { deletesUser: true, changes: [{ property: 'user', oldValue: target.user.upn, newValue: null }] });
-  return newPlan({ action: 'deleteUser', actor, targetId: target.user.id, input: {}, fingerprint: fingerprint(target), preview: p, patch: {}, deletesUser: true });
+  return newPlan({ action: 'deleteUser', actor, rule: RULE, targetId: target.user.id, input: {}, fingerprint: fingerprint(target), preview: p, patch: {}, deletesUser: true });
 }
 
 export function apply(ctx: ActionContext, plan: Plan): Promise<ApplyResult> {

@@ -14,7 +14,7 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string): 
     changes: [{ property: 'accountEnabled', oldValue: String(target.user.account_enabled === 1), newValue: 'true' }],
     warnings: target.user.disabled_at ? ['Sessions and refresh tokens issued before the account was disabled stay dead: the user signs in again.'] : [],
   });
-  return newPlan({ action: 'enableAccount', actor, targetId: target.user.id, input: {}, fingerprint: fingerprint(target), preview: p, patch });
+  return newPlan({ action: 'enableAccount', actor, rule: RULE, targetId: target.user.id, input: {}, fingerprint: fingerprint(target), preview: p, patch });
 }
 
 export function apply(ctx: ActionContext, plan: Plan): Promise<ApplyResult> {

@@ -58,7 +58,7 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string, i
     warnings: ['Authentication methods and remembered MFA are unchanged: reset or re-register them too if the account is compromised.'],
   });
   // The plan holds the new password until apply; only its preview is ever shown.
-  return newPlan({ action: 'resetPassword', actor, targetId: target.user.id, input: { ...input, password }, fingerprint: fingerprint(target), preview: p, patch });
+  return newPlan({ action: 'resetPassword', actor, rule: RULE, targetId: target.user.id, input: { ...input, password }, fingerprint: fingerprint(target), preview: p, patch });
 }
 
 export async function apply(ctx: ActionContext, plan: Plan<ResetPasswordInput & { password: string }>): Promise<ApplyResult> {

@@ -18,7 +18,7 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string): 
   const p = await preview(ctx, 'revokeSessions', target, patch, {
     changes: [{ property: 'signInSessionsValidFromDateTime', oldValue: new Date(target.user.sign_in_sessions_valid_from).toISOString(), newValue: '(the time of apply)' }],
   });
-  return newPlan({ action: 'revokeSessions', actor, targetId: target.user.id, input: {}, fingerprint: fingerprint(target), preview: p, patch });
+  return newPlan({ action: 'revokeSessions', actor, rule: RULE, targetId: target.user.id, input: {}, fingerprint: fingerprint(target), preview: p, patch });
 }
 
 export function apply(ctx: ActionContext, plan: Plan): Promise<ApplyResult> {

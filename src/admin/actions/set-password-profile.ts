@@ -42,7 +42,7 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string, i
     changes.push({ property: 'passwordProfile.forceChangePasswordNextSignInWithMfa', oldValue: String(target.user.force_change_password_mfa === 1), newValue: String(input.forceChangePasswordNextSignInWithMfa) });
   }
   const p = await preview(ctx, 'setPasswordProfile', target, patch, { changes });
-  return newPlan({ action: 'setPasswordProfile', actor, targetId: target.user.id, input, fingerprint: fingerprint(target), preview: p, patch });
+  return newPlan({ action: 'setPasswordProfile', actor, rule: RULE, targetId: target.user.id, input, fingerprint: fingerprint(target), preview: p, patch });
 }
 
 export function apply(ctx: ActionContext, plan: Plan<PasswordProfileInput>): Promise<ApplyResult> {
