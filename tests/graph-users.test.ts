@@ -132,6 +132,14 @@ for (const dbKind of await databases()) {
       assert.deepEqual(acts, ['Add user', 'Disable account', 'Update user', 'Delete user']);
     });
 
+    test('two concurrent creates of the same user: one 201, the other a Graph 400 conflict, never a 500', async () => {
+      const body = JSON.stringify({ accountEnabled: true, displayName: 'Gina', mailNickname: 'gina', userPrincipalName: `gina@${server.tenantDomain}`, passwordProfile: { password: 'Sturdy-Password-12' } });
+      const results = await Promise.all([1, 2, 3].map(() => g('/users', { method: 'POST', token: adminToken, body })));
+      assert.deepEqual(results.map((r) => r.status).sort(), [201, 400, 400]);
+      const audits = await server.store.db.selectFrom('audit_log').selectAll().where('activity', '=', 'Add user').where('target_name', '=', `gina@${server.tenantDomain}`).execute();
+      assert.equal(audits.length, 1, 'one user, one audit record');
+    });
+
     test('bad bodies are Graph 400s and change nothing', async () => {
       const alice = (await findUserByUpn(server.store.db, server.tenantId, `alice@${server.tenantDomain}`))!;
       for (const [body, type] of [['{not json', 'application/json'], ['[]', 'application/json'], [JSON.stringify({ surname: 'x' }), 'application/json'], [JSON.stringify({ accountEnabled: 'no' }), 'application/json'], ['displayName=x', 'application/x-www-form-urlencoded']] as const) {

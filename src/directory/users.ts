@@ -39,10 +39,12 @@ export async function createUser(db: Db, u: NewUser): Promise<User> {
     admin_reset_at: null,
     created_at: now,
   };
-  await db.transaction().execute(async (trx) => {
+  const write = async (trx: Db) => {
     await trx.insertInto('users').values(row).execute();
     for (const role of u.roles ?? []) await trx.insertInto('user_roles').values({ user_id: row.id, role }).execute();
-  });
+  };
+  // inside a caller's transaction (user and audit record together), or in one of its own
+  await (db.isTransaction ? write(db) : db.transaction().execute(write));
   return row;
 }
 

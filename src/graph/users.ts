@@ -189,8 +189,20 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     if (problem) throw new GraphError(400, 'Request_BadRequest', `The specified password does not comply with password complexity requirements: ${problem}`);
     const exists = await db.selectFrom('users').select('id').where('tenant_id', '=', tenant.id).where('upn_lower', '=', upn.toLowerCase()).executeTakeFirst();
     if (exists) throw new GraphError(400, 'Request_MultipleObjectsWithSameKeyValue', 'Another object with the same value for property userPrincipalName already exists.');
-    const user = await createUser(db, { tenantId: tenant.id, upn, displayName, mail: mail ?? null, password, accountEnabled, forceChangePassword: bool(ppo.forceChangePasswordNextSignIn, 'forceChangePasswordNextSignIn') ?? false });
-    await writeAudit(db, tenant.id, { activity: 'Add user', service: 'Core Directory', operationType: 'Add', actor, target: { id: user.id, name: user.upn }, modified: [{ displayName: 'AccountEnabled', oldValue: null, newValue: String(accountEnabled) }] });
+    const forceChange = bool(ppo.forceChangePasswordNextSignIn, 'forceChangePasswordNextSignIn') ?? false;
+    const user = await db
+      .transaction()
+      .execute(async (trx) => {
+        const created = await createUser(trx, { tenantId: tenant.id, upn, displayName, mail: mail ?? null, password, accountEnabled, forceChangePassword: forceChange });
+        await writeAudit(trx, tenant.id, { activity: 'Add user', service: 'Core Directory', operationType: 'Add', actor, target: { id: created.id, name: created.upn }, modified: [{ displayName: 'AccountEnabled', oldValue: null, newValue: String(accountEnabled) }] });
+        return created;
+      })
+      .catch(async (e: unknown) => {
+        // a concurrent create of the same UPN lost the race on the unique index
+        const now = await db.selectFrom('users').select('id').where('tenant_id', '=', tenant.id).where('upn_lower', '=', upn.toLowerCase()).executeTakeFirst();
+        if (now) throw new GraphError(400, 'Request_MultipleObjectsWithSameKeyValue', 'Another object with the same value for property userPrincipalName already exists.');
+        throw e;
+      });
     return reply.code(201).header('location', `${base(req)}/users/${user.id}`).send({ '@odata.context': `${base(req)}/$metadata#users/$entity`, ...graphUser(user) });
   }));
 
