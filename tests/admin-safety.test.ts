@@ -50,6 +50,21 @@ describe('admin safety', () => {
     }
   });
 
+  test('a PATCH whose later part is refused writes none of its parts', async () => {
+    const before = await findUserByUpn(server.store.db, server.tenantId, 'carol@contoso.test');
+    // the password is valid, the display name change is refused for this caller: nothing is written
+    const res = await g('/users/carol@contoso.test', nobody, { method: 'PATCH', body: JSON.stringify({ passwordProfile: { password: 'Another-Sturdy-Pass-3' }, displayName: 'x' }) });
+    assert.equal(res.status, 403);
+    assert.deepEqual(await findUserByUpn(server.store.db, server.tenantId, 'carol@contoso.test'), before);
+    const both = await g('/users/carol@contoso.test', userAdmin, { method: 'PATCH', body: JSON.stringify({ passwordProfile: { password: 'Another-Sturdy-Pass-3', forceChangePasswordNextSignIn: false }, accountEnabled: false, displayName: 'Carol Both' }) });
+    assert.equal(both.status, 204);
+    const after = (await findUserByUpn(server.store.db, server.tenantId, 'carol@contoso.test'))!;
+    assert.deepEqual([after.account_enabled, after.display_name, after.password_hash !== before!.password_hash], [0, 'Carol Both', true]);
+    const acts = (await server.store.db.selectFrom('audit_log').select('activity').where('target_name', '=', 'carol@contoso.test').orderBy('id').execute()).map((r) => r.activity);
+    assert.deepEqual(acts, ['Reset password', 'Disable account', 'Update user']);
+    await server.store.db.updateTable('users').set({ account_enabled: 1 }).where('id', '=', after.id).execute();
+  });
+
   test('the only enabled Global Administrator cannot be disabled or deleted', async () => {
     const system = { kind: 'system', id: 'system', displayName: 'test' } as const;
     await assert.rejects(disableAccount.plan(ctx(), system, 'admin@contoso.test'), (e: ActionError) => e.code === 'invalid' && /only enabled Global Administrator/.test(e.message));

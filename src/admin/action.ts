@@ -238,7 +238,9 @@ export interface CommitSpec {
  * patch with the stamps at `now`, writes the audit record and the outbox event, all in one transaction.
  */
 export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): Promise<ApplyResult> {
-  const written = await ctx.db.transaction().execute(async (trx) => {
+  // within a caller's transaction (several parts of one update, all or nothing), or in one of its own
+  const inTransaction = <T>(fn: (trx: Db) => Promise<T>): Promise<T> => (ctx.db.isTransaction ? fn(ctx.db) : ctx.db.transaction().execute(fn));
+  const written = await inTransaction(async (trx) => {
     const target = await loadTarget(trx, ctx.tenantId, plan.targetId).catch((e: unknown) => {
       throw e instanceof ActionError && e.code === 'not_found' ? new ActionError('stale', 'The user no longer exists; make a new preview.') : e;
     });

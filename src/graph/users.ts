@@ -3,7 +3,7 @@
 // parse, authorize, call the admin action, shape the reply as Graph does.
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ActionContext, ActionError, type ApplyResult, checkRights, loadTarget } from '../admin/action.js';
+import { type ActionContext, ActionError, type ApplyResult, type Plan, checkRights, loadTarget } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
 import * as deleteUser from '../admin/actions/delete-user.js';
 import * as disableAccount from '../admin/actions/disable-account.js';
@@ -224,7 +224,7 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     if (!Object.keys(b).length) throw new GraphError(400, 'BadRequest', 'The request body has no property to update.');
     const target = await findTarget(id);
     // every part is planned (rights and validation) before anything is written
-    const plans = [];
+    const plans: { mod: { plan: unknown; apply: unknown }; plan: Plan<unknown> }[] = [];
     if (pp) plans.push({ mod: setPasswordProfile, plan: await setPasswordProfile.plan(ctx, actor, target.id, pp) });
     const targetWithRoles = await loadTarget(db, tenant.id, target.id);
     if (accountEnabled === false && target.account_enabled === 1) plans.push({ mod: disableAccount, plan: await disableAccount.plan(ctx, actor, target.id) });
@@ -240,14 +240,16 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
         throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges to update this user: a directory role among ${rolesAllowedOn('sensitive', targetWithRoles.roles).join(', ')} is required.`);
       }
     }
-    // Each applied part changes the user's state, so the later parts are planned again just before their
-    // apply (their first plans checked rights and input before anything was written).
-    for (const [i, { mod, plan }] of plans.entries()) {
-      const fresh = i === 0 ? plan : await (mod.plan as (c: ActionContext, a: Actor, id: string, input: unknown) => Promise<typeof plan>)(ctx, actor, target.id, plan.input);
-      await (mod.apply as (c: ActionContext, p: typeof plan) => Promise<ApplyResult>)(ctx, fresh);
-    }
-    if (displayName !== undefined || mail !== undefined) {
-      await db.transaction().execute(async (trx) => {
+    // All parts in one transaction (spec §5: all or nothing). Each applied part changes the user's state,
+    // so the later parts are planned again just before their apply (the first plans above checked rights
+    // and input before anything was written).
+    await db.transaction().execute(async (trx) => {
+      const tctx: ActionContext = { ...ctx, db: trx };
+      for (const [i, { mod, plan }] of plans.entries()) {
+        const fresh = i === 0 ? plan : await (mod.plan as (c: ActionContext, a: Actor, id: string, input: unknown) => Promise<typeof plan>)(tctx, actor, target.id, plan.input);
+        await (mod.apply as (c: ActionContext, p: typeof plan) => Promise<ApplyResult>)(tctx, fresh);
+      }
+      if (displayName !== undefined || mail !== undefined) {
         await trx.updateTable('users').set({ ...(displayName !== undefined ? { display_name: displayName } : {}), ...(mail !== undefined ? { mail } : {}) }).where('id', '=', target.id).execute();
         await writeAudit(trx, tenant.id, {
           activity: 'Update user',
@@ -260,8 +262,8 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
             ...(mail !== undefined ? [{ displayName: 'Mail', oldValue: target.mail, newValue: mail }] : []),
           ],
         });
-      });
-    }
+      }
+    });
     return reply.code(204).send();
   }));
 
