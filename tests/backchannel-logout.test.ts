@@ -18,7 +18,7 @@ import { BACKCHANNEL_LOGOUT_EVENT, backchannelLogoutSubscribers, logoutToken } f
 import { type Deliverer, startDeliverer } from '../src/events/deliver.js';
 import { OutboundRefused, outboundPost, specialUseReason } from '../src/events/outbound.js';
 import { enqueue } from '../src/events/outbox.js';
-import { browserSkipReason, launchBrowser, signIn } from './helpers/browser.js';
+import { browserSkipReason, launchBrowser, signInToDemoPortal } from './helpers/browser.js';
 import { token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -173,10 +173,7 @@ describe('back-channel logout to the demo portal in Chromium', { skip: browserSk
   test('revokeSignInSessions signs the user out of the portal within seconds, by the sid the portal holds (D16)', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
-    await page.goto(`${server.origin}/demo/`);
-    await page.click('#signin');
-    await signIn(page, `alice@${server.tenantDomain}`, DEMO.demoPassword);
-    await page.waitForSelector('#userName');
+    await signInToDemoPortal(page, server.origin, `alice@${server.tenantDomain}`, DEMO.demoPassword);
     const idClaims = Object.fromEntries(await page.$$eval('#idClaims tr', (rows) => rows.map((r) => [r.children[0]?.textContent ?? '', r.children[1]?.textContent ?? '']))) as Record<string, string>;
     const heldSid = idClaims.sid;
     assert.ok(heldSid, 'the portal holds an ID token with a sid');

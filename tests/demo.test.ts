@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn } from '../src/directory/users.js';
 import * as revokeSessions from '../src/admin/actions/revoke-sessions.js';
-import { browserSkipReason, launchBrowser, signIn } from './helpers/browser.js';
+import { browserSkipReason, launchBrowser, signInToDemoPortal } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('demo portal and demo API', { skip: browserSkipReason() }, () => {
@@ -23,10 +23,7 @@ describe('demo portal and demo API', { skip: browserSkipReason() }, () => {
   test('signing in to the demo portal shows the user and claims, and the demo API answers for her', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
-    await page.goto(`${server.origin}/demo/`);
-    await page.click('#signin');
-    await signIn(page, `alice@${server.tenantDomain}`, DEMO.demoPassword);
-    await page.waitForSelector('#userName');
+    await signInToDemoPortal(page, server.origin, `alice@${server.tenantDomain}`, DEMO.demoPassword);
     assert.equal(await page.textContent('#userName'), 'Alice Example');
     assert.equal(await page.textContent('#upn'), `alice@${server.tenantDomain}`);
     const idClaims = await page.textContent('#idClaims');
@@ -44,10 +41,7 @@ describe('demo portal and demo API', { skip: browserSkipReason() }, () => {
     assert.equal(server.config.allowPrivateOutbound, false);
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
-    await page.goto(`${server.origin}/demo/`);
-    await page.click('#signin');
-    await signIn(page, `carol@${server.tenantDomain}`, DEMO.demoPassword);
-    await page.waitForSelector('#userName');
+    await signInToDemoPortal(page, server.origin, `carol@${server.tenantDomain}`, DEMO.demoPassword);
     const carol = (await findUserByUpn(server.store.db, server.tenantId, `carol@${server.tenantDomain}`))!;
     const ctx = { db: server.store.db, secrets: server.secrets, tenantId: server.tenantId, config: server.config };
     await revokeSessions.apply(ctx, await revokeSessions.plan(ctx, { kind: 'system', id: 'system', displayName: 'test' }, carol.id));

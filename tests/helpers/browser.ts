@@ -61,3 +61,11 @@ export async function closeQuietly(page: Page, ms = 3000): Promise<void> {
   await Promise.race([page.close().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
 }
+
+/** Opens the demo portal, signs in through Latchkey's pages, and waits for the portal's signed-in page. */
+export async function signInToDemoPortal(page: Page, origin: string, user: string, password: string): Promise<void> {
+  await page.goto(`${origin}/demo/`);
+  await page.click('#signin');
+  await signIn(page, user, password);
+  await page.waitForSelector('#userName');
+}
