@@ -8,7 +8,7 @@ import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEMO } from '../src/directory/seed.js';
 import { createUser } from '../src/directory/users.js';
-import { DEFAULT_LOCKOUT, checkLocked, locationOf, recordFailure } from '../src/signin/lockout.js';
+import { DEFAULT_LOCKOUT, checkLocked, locationOf, recordFailure } from '../src/methods/password/lockout.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 import { Jar, pkce } from './helpers/http-signin.js';
 

@@ -138,6 +138,8 @@ function userRow(u: Stamps, createdAt: number): User | undefined {
     mfa_remembered_valid_from: u.signInSessionsValidFrom,
     disabled_at: u.disabledAt,
     admin_reset_at: u.adminResetAt,
+    per_user_mfa_state: 'disabled',
+    preferred_mfa_method: null,
     created_at: createdAt,
   };
 }

@@ -19,6 +19,8 @@ export interface App {
   exposedScopes: string[];
   appRoles: string[];
   requirePkce: boolean;
+  /** spec §8: this app (or API) requires MFA */
+  requireMfa: boolean;
   introspectionAllowed: boolean;
   /** where the app receives back-channel logout tokens (OIDC Back-Channel Logout 1.0), if anywhere */
   backchannelLogoutUri: string | null;
@@ -44,6 +46,7 @@ function fromRow(r: AppTable): App {
     exposedScopes: JSON.parse(r.exposed_scopes) as string[],
     appRoles: JSON.parse(r.app_roles) as string[],
     requirePkce: r.require_pkce === 1,
+    requireMfa: r.require_mfa === 1,
     introspectionAllowed: r.introspection_allowed === 1,
     backchannelLogoutUri: r.backchannel_logout_uri,
   };
@@ -62,6 +65,8 @@ export interface NewApp {
   requirePkce?: boolean;
   introspectionAllowed?: boolean;
   backchannelLogoutUri?: string | null;
+  /** spec §8: signing in to this app, or getting a token for this API, needs MFA */
+  requireMfa?: boolean;
 }
 
 export async function createApp(db: Db, a: NewApp): Promise<App> {
@@ -79,6 +84,7 @@ export async function createApp(db: Db, a: NewApp): Promise<App> {
     introspection_allowed: a.introspectionAllowed ? 1 : 0,
     created_at: Date.now(),
     backchannel_logout_uri: a.backchannelLogoutUri || null,
+    require_mfa: a.requireMfa ? 1 : 0,
   };
   await db.insertInto('apps').values(row).execute();
   return fromRow(row);

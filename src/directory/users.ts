@@ -38,6 +38,8 @@ export async function createUser(db: Db, u: NewUser): Promise<User> {
     disabled_at: null,
     admin_reset_at: null,
     created_at: now,
+    per_user_mfa_state: 'disabled',
+    preferred_mfa_method: null,
   };
   const write = async (trx: Db) => {
     await trx.insertInto('users').values(row).execute();

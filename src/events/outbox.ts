@@ -2,7 +2,17 @@
 // same transaction as the state change, delivered afterwards by a subscriber with retries.
 import type { Db } from '../storage/db.js';
 
-export type EventType = 'user.sessions.revoked' | 'user.password.reset' | 'user.disabled' | 'user.enabled' | 'user.deleted' | 'user.password_profile.updated';
+export type EventType =
+  | 'user.sessions.revoked'
+  | 'user.password.reset'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'user.deleted'
+  | 'user.password_profile.updated'
+  | 'user.method.added'
+  | 'user.method.deleted'
+  | 'user.mfa_sessions.revoked'
+  | 'user.mfa_state.updated';
 
 export interface SessionEndedPayload {
   userId: string;

@@ -33,6 +33,29 @@ export const refusals = {
 } as const;
 
 export type RefusalCode = keyof typeof refusals;
+/**
+ * Refusals on the sign-in pages (spec D9): the page message, the AADSTS code of the sign-in log and its
+ * log reason. The TAP codes are Entra's 1305xx range, unverified (Entra's exact codes are not documented).
+ */
+export const signinCodes = {
+  user_not_found: { aadsts: 50034, log: 'user not found', message: "We couldn't find an account with that username. Try another, or get a new account." },
+  wrong_password: { aadsts: 50126, log: 'invalid username or password', message: "Your account or password is incorrect. If you don't remember your password, reset it now. (AADSTS50126)" },
+  locked: { aadsts: 50053, log: 'account is locked (smart lockout)', message: 'Your account is temporarily locked to prevent unauthorized use. Try again later. (AADSTS50053)' },
+  disabled: { aadsts: 50057, log: 'user account is disabled', message: 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)' },
+  code_wrong: { aadsts: 500121, log: 'MFA failed: wrong code', message: "That code didn't work. Check the code and try again. (AADSTS500121)" },
+  code_replayed: { aadsts: 500121, log: 'MFA failed: code already used', message: 'That code was already used. Wait for the next code and try again. (AADSTS500121)' },
+  method_unusable: { aadsts: 500121, log: 'MFA failed: method not usable', message: "That method can't be used now. Choose another way to sign in. (AADSTS500121)" },
+  too_many_codes: { aadsts: 500121, log: 'MFA failed: too many wrong codes', message: 'Too many wrong codes. Wait a few minutes and try again. (AADSTS500121)' },
+  tap_wrong: { aadsts: 50126, log: 'wrong Temporary Access Pass', message: "That Temporary Access Pass isn't correct. Check it and try again. (AADSTS50126)" },
+  tap_disabled: { aadsts: 130501, log: 'Temporary Access Pass blocked by the methods policy (code unverified)', message: 'Temporary Access Pass sign in was blocked due to User Credential Policy. Sign in another way. (AADSTS130501)' },
+  tap_not_yet_valid: { aadsts: 130502, log: 'Temporary Access Pass not yet valid (code unverified)', message: "Your Temporary Access Pass isn't valid yet. Sign in another way. (AADSTS130502)" },
+  tap_expired: { aadsts: 130503, log: 'Temporary Access Pass expired (code unverified)', message: 'Your Temporary Access Pass has expired. Sign in another way. (AADSTS130503)' },
+  tap_used: { aadsts: 130504, log: 'one-time Temporary Access Pass already used (code unverified)', message: 'Your Temporary Access Pass was already used. Sign in another way. (AADSTS130504)' },
+  tap_deleted: { aadsts: 130505, log: 'no Temporary Access Pass (deleted or replaced; code unverified)', message: 'You no longer have a Temporary Access Pass. Sign in another way. (AADSTS130505)' },
+} as const;
+
+export type SigninCode = keyof typeof signinCodes;
+
 
 /**
  * Latchkey's own refusal: thrown in hooks and routes, rendered once by the wire mappers.

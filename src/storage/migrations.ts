@@ -238,6 +238,55 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('group_members_user').on('group_members').column('user_id').execute();
       },
     },
+    '0006_mfa': {
+      async up(db: Kysely<unknown>) {
+        // Authentication methods other than the password (spec §4): one row per method. Seeds are
+        // AES-GCM sealed, TAP values kept as keyed hashes (D14); `state` holds the method's own settings.
+        await db.schema.createTable('auth_methods')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
+          .addColumn('display_name', 'text')
+          .addColumn('secret', 'text')
+          .addColumn('state', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('last_step', ms)
+          .addColumn('used_at', ms)
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('last_used_at', ms)
+          .addColumn('expires_at', ms)
+          .execute();
+        await db.schema.createIndex('auth_methods_user').on('auth_methods').columns(['user_id', 'type']).execute();
+        // Wrong one-time codes per user and method in a sliding window (spec §9).
+        await db.schema.createTable('mfa_failures')
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('method', 'text', (c) => c.notNull())
+          .addColumn('window_start', ms, (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mfa_failures_pk', ['user_id', 'method'])
+          .execute();
+        // Tenant settings kept in the database and changed through /latchkey/v1 (audited).
+        await db.schema.createTable('tenant_settings')
+          .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+          .addColumn('remember_mfa_days', 'integer', (c) => c.notNull().defaultTo(14))
+          .addColumn('registration_policy', 'text', (c) => c.notNull().defaultTo('anywhere'))
+          .addColumn('wrong_code_limit', 'integer', (c) => c.notNull().defaultTo(5))
+          .addColumn('security_defaults', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+        // Per-user MFA (Graph beta authentication/requirements) and the default second method.
+        await db.schema.alterTable('users').addColumn('per_user_mfa_state', 'text', (c) => c.notNull().defaultTo('disabled')).execute();
+        await db.schema.alterTable('users').addColumn('preferred_mfa_method', 'text').execute();
+        // An app registration (or API) that requires MFA (spec §8).
+        await db.schema.alterTable('apps').addColumn('require_mfa', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        // What a browser session's sign-in did: MFA time, each step's method (D22), the TAP it came from (rule 5).
+        await db.schema.alterTable('signin_sessions').addColumn('mfa_at', ms).execute();
+        await db.schema.alterTable('signin_sessions').addColumn('methods', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+        await db.schema.alterTable('signin_sessions').addColumn('tap_id', 'text').execute();
+        await db.schema.alterTable('signin_sessions').addColumn('tap_expires_at', ms).execute();
+      },
+    },
   };
 }
 

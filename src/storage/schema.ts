@@ -26,6 +26,8 @@ export interface UserTable {
   disabled_at: number | null;
   admin_reset_at: number | null;
   created_at: number;
+  per_user_mfa_state: 'disabled' | 'enabled' | 'enforced'; // migration 0006
+  preferred_mfa_method: string | null;
 }
 
 export interface UserRoleTable {
@@ -47,6 +49,7 @@ export interface AppTable {
   introspection_allowed: number; // D8: a resource server that may introspect tokens meant for it
   created_at: number;
   backchannel_logout_uri: string | null; // OIDC Back-Channel Logout 1.0 (migration 0003)
+  require_mfa: number; // spec §8 (migration 0006)
 }
 
 export interface AppSecretTable {
@@ -93,6 +96,10 @@ export interface SigninSessionTable {
   user_agent: string;
   created_at: number;
   last_used_at: number;
+  mfa_at: number | null; // when this sign-in satisfied MFA (migration 0006)
+  methods: Generated<string>; // JSON array of each step's method (D22)
+  tap_id: string | null; // the TAP this session was born of (spec §6)
+  tap_expires_at: number | null; // rule 5: the session never outlives it
 }
 
 export interface SigninFlowTable {
@@ -200,6 +207,38 @@ export interface GroupMemberTable {
   user_id: string;
 }
 
+export interface AuthMethodTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  type: string; // a MethodType of src/methods
+  status: Generated<'active' | 'pending'>; // pending: an enrollment not yet confirmed with a first code
+  display_name: string | null;
+  secret: string | null; // sealed seed (OATH) or keyed hash (TAP), never the value (D14)
+  state: Generated<string>; // JSON, the method's own settings
+  last_step: number | null; // OATH: the last accepted time step (no replay)
+  used_at: number | null; // TAP: when a one-time pass was consumed
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null; // pending enrollments expire
+}
+
+export interface MfaFailureTable {
+  user_id: string;
+  method: string;
+  window_start: number;
+  count: number;
+}
+
+export interface TenantSettingsTable {
+  tenant_id: string;
+  remember_mfa_days: number;
+  registration_policy: 'anywhere' | 'mfaOrTap';
+  wrong_code_limit: number;
+  security_defaults: number;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -219,4 +258,7 @@ export interface Database {
   familiar_locations: FamiliarLocationTable;
   groups: GroupTable;
   group_members: GroupMemberTable;
+  auth_methods: AuthMethodTable;
+  mfa_failures: MfaFailureTable;
+  tenant_settings: TenantSettingsTable;
 }

@@ -10,9 +10,9 @@
 // compare-and-swap on the whole row (retried on conflict): portable across SQLite and PostgreSQL and
 // free of lost updates between instances without row locks.
 import net from 'node:net';
-import type { Secrets } from '../crypto/secrets.js';
-import type { Db } from '../storage/db.js';
-import type { SigninLockoutTable } from '../storage/schema.js';
+import type { Secrets } from '../../crypto/secrets.js';
+import type { Db } from '../../storage/db.js';
+import type { SigninLockoutTable } from '../../storage/schema.js';
 
 export type LocationKind = 'familiar' | 'unfamiliar';
 

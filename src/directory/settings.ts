@@ -1,0 +1,19 @@
+// Tenant settings kept in the database (changed through /latchkey/v1, audited): remember-MFA days
+// (1–365, default 14), who may register security info without MFA (spec §8), the wrong-code limit,
+// and security defaults (D18: off for tenants that existed before MFA; tests pin it off).
+import type { Db } from '../storage/db.js';
+import type { TenantSettingsTable } from '../storage/schema.js';
+
+export type TenantSettings = TenantSettingsTable;
+
+export const SETTINGS_DEFAULTS = { remember_mfa_days: 14, registration_policy: 'anywhere', wrong_code_limit: 5, security_defaults: 0 } as const;
+
+export async function tenantSettings(db: Db, tenantId: string): Promise<TenantSettings> {
+  const row = await db.selectFrom('tenant_settings').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
+  return row ?? { tenant_id: tenantId, ...SETTINGS_DEFAULTS, updated_at: 0 };
+}
+
+export async function writeTenantSettings(db: Db, s: TenantSettings): Promise<void> {
+  const rest = { remember_mfa_days: s.remember_mfa_days, registration_policy: s.registration_policy, wrong_code_limit: s.wrong_code_limit, security_defaults: s.security_defaults, updated_at: s.updated_at };
+  await db.insertInto('tenant_settings').values(s).onConflict((oc) => oc.column('tenant_id').doUpdateSet(rest)).execute();
+}

@@ -1,0 +1,222 @@
+// The step dispatcher: loads the flow, checks that the posted step is the flow's step, runs that step's
+// handler, and moves the flow on with nextStep(). Also starts step-up flows for signed-in sessions.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Interaction } from 'oidc-provider';
+import { tenantSettings } from '../../directory/settings.js';
+import { findUserById, type User } from '../../directory/users.js';
+import { byPreference, METHODS, type MethodType } from '../../methods/index.js';
+import { methodEnabledFor } from '../../methods/policy.js';
+import { listMethods } from '../../methods/store.js';
+import { tapUsability } from '../../methods/tap/index.js';
+import { resourcesFromScope } from '../../protocol/resources.js';
+import { refusals } from '../../protocol/errors.js';
+import { whyInvalid } from '../../protocol/validity.js';
+import { type FlowState, type FlowStore, type LatchkeyLoginResult, type SigninDeps, type StepFacts, type StepId, STEP_IDS, errorPage, nextStep } from '../flow.js';
+import { appsRequireMfa, mfaRequiredFor, perUserMfaOn, REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
+import type { PageInput } from '../pages.js';
+import { logSignin } from '../signin-log.js';
+import { firstFactorSteps } from './first-factor.js';
+import { interruptSteps, prepareRegister } from './interrupts.js';
+import { secondFactorSteps } from './second-factor.js';
+
+export interface StepContext {
+  deps: SigninDeps;
+  flows: FlowStore;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  uid: string;
+  details: Interaction;
+  exp: number;
+  appId: string | undefined;
+  render: (input: Omit<PageInput, 'action' | 'csrf'>, status?: number) => FastifyReply;
+}
+
+/** A step's answer: move on with this state, or show the page again with an error. */
+export type StepOutcome = { next: FlowState } | { again: FlowState; error: string; status: number } | { reply: FastifyReply };
+
+export type StepHandler = (ctx: StepContext, state: FlowState, form: Record<string, unknown>, user: User | undefined) => Promise<StepOutcome>;
+
+const HANDLERS: Record<StepId, StepHandler> = { ...firstFactorSteps, ...secondFactorSteps, ...interruptSteps };
+/** Posts that change the flow without being a step: going back, switching method. */
+const SIDE_POSTS = new Set(['back', 'use_tap', 'use_password', 'switch_method']);
+
+export const INTERACTION_MFA_CHECK = 'latchkey_mfa_required';
+
+export async function userOf(ctx: StepContext, state: FlowState): Promise<User | undefined> {
+  return state.userId ? findUserById(ctx.deps.db, state.userId) : undefined;
+}
+
+/** The facts of the sign-in order for this user and this request (spec §8). */
+export async function gatherFacts(ctx: StepContext, state: FlowState, user: User | undefined): Promise<StepFacts & { choices: MethodType[]; rememberDays?: number }> {
+  if (!user) return { mfaRequired: false, usableTap: false, mfaMethods: [], mustChangePassword: false, choices: [] };
+  const now = Date.now();
+  const { db } = ctx.deps;
+  const [methods, settings] = await Promise.all([listMethods(db, user.id), tenantSettings(db, user.tenant_id)]);
+  const tap = methods.find((m) => m.type === 'temporaryAccessPass');
+  const usableTap = !!tap && tapUsability(tap, user, now) === 'EnabledByPolicy';
+  const mfaMethods = byPreference(
+    methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(user, t)),
+  );
+  const params = ctx.details.params as Record<string, unknown>;
+  const resources = resourcesFromScope(typeof params.scope === 'string' ? params.scope : undefined);
+  const mfaRequired = mfaRequiredFor(user, settings, await appsRequireMfa(db, ctx.appId, resources));
+  const choices = byPreference([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods]);
+  // the user's default second method first when it is one of the choices
+  const preferred = user.preferred_mfa_method as MethodType | null;
+  if (preferred && choices.includes(preferred)) choices.sort((a, b) => (a === preferred ? -1 : b === preferred ? 1 : 0));
+  const mustChangePassword = user.force_change_password === 1 || user.force_change_password_mfa === 1;
+  return { mfaRequired, usableTap, mfaMethods, mustChangePassword, choices, rememberDays: perUserMfaOn(user) ? settings.remember_mfa_days : undefined };
+}
+
+/** Moves the flow to its next step (or finishes it) and shows that step. */
+export async function advance(ctx: StepContext, state: FlowState, opts: { error?: string; status?: number } = {}): Promise<FastifyReply> {
+  const user = await userOf(ctx, state);
+  const facts = await gatherFacts(ctx, state, user);
+  // per-user MFA's "Don't ask again" cookie satisfies MFA when it is still trusted (rule 6)
+  if (user && facts.mfaRequired && state.mfaAt === undefined && state.firstFactor) {
+    const settings = await tenantSettings(ctx.deps.db, user.tenant_id);
+    const at = rememberedMfaAt(ctx.deps.secrets, cookieValue(ctx.req, REMEMBER_MFA_COOKIE), user, settings);
+    if (at !== undefined) state = { ...state, mfaAt: at, amr: union(state.amr, ['mfa']), methods: [...state.methods, 'previouslySatisfied'] };
+  }
+  const step = nextStep(state, facts);
+  if (step === 'done') return finish(ctx, state, user);
+  const next: FlowState = { ...state, step };
+  if (step === 'mfa' && (!next.mfaMethod || !facts.choices.includes(next.mfaMethod))) next.mfaMethod = facts.choices[0];
+  await ctx.flows.save(ctx.uid, next, ctx.exp);
+  return show(ctx, next, user, facts, opts);
+}
+
+export async function show(ctx: StepContext, state: FlowState, user: User | undefined, facts?: Awaited<ReturnType<typeof gatherFacts>>, opts: { error?: string; status?: number; loginHint?: string } = {}): Promise<FastifyReply> {
+  const f = facts ?? (state.step === 'mfa' || state.step === 'register' ? await gatherFacts(ctx, state, user) : undefined);
+  const extra = state.step === 'register' && user ? await prepareRegister(ctx, state, user) : {};
+  return ctx.render({ state, error: opts.error, loginHint: opts.loginHint, mfaChoices: f?.choices, rememberDays: f?.rememberDays, ...extra }, opts.status ?? 200);
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+export function cookieValue(req: FastifyRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+async function finish(ctx: StepContext, state: FlowState, user: User | undefined): Promise<FastifyReply> {
+  const { req, reply, deps } = ctx;
+  // The validity rule (spec §2) applies to this sign-in's own facts: an admin who disabled the account,
+  // revoked sessions or reset the password while this flow was open must not be outrun by one more click.
+  const why = whyInvalid(user, { kind: 'session', issuedAt: state.authTimeMs ?? 0, passwordBased: state.firstFactor === 'password' });
+  if (why === 'user_disabled' || !user) {
+    await logSignin(deps.db, deps.tenant.id, { status: 'failure', errorCode: 50057, reason: 'user account is disabled', userId: user?.id ?? state.userId, userName: user?.upn ?? state.username, appId: ctx.appId, req, interactive: true });
+    return errorPage(reply, 403, 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)');
+  }
+  if (why) {
+    await logSignin(deps.db, deps.tenant.id, { status: 'failure', errorCode: refusals[why].aadsts, reason: `account changed during sign-in (${why})`, userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true });
+    const restart: FlowState = { step: 'username', methods: [], amr: [] };
+    await ctx.flows.save(ctx.uid, restart, ctx.exp);
+    return show(ctx, restart, undefined, undefined, { error: 'Your account changed while you were signing in. Sign in again.', status: 409, loginHint: user.upn });
+  }
+  const persistent = state.stepUp ? !!state.kmsi : state.kmsi === true;
+  const latchkey: LatchkeyLoginResult = {
+    authTimeMs: state.authTimeMs ?? Date.now(),
+    passwordBased: state.firstFactor === 'password',
+    persistent,
+    ip: req.ip,
+    userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512),
+    mfaAt: state.mfaAt,
+    methods: state.methods,
+    tap: state.tap,
+  };
+  const result = {
+    login: { accountId: user.id, amr: state.amr, remember: persistent, ts: Math.floor(latchkey.authTimeMs / 1000) },
+    select_account: {},
+    latchkey,
+  };
+  await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr });
+  if (state.rememberMfa) {
+    const settings = await tenantSettings(deps.db, user.tenant_id);
+    const value = rememberCookieValue(deps.secrets, user.id, state.mfaAt ?? Date.now());
+    reply.header('set-cookie', `${REMEMBER_MFA_COOKIE}=${value}; Path=/; Max-Age=${settings.remember_mfa_days * 86_400}; Secure; HttpOnly; SameSite=Lax`);
+  }
+  const url = await deps.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
+  await ctx.flows.remove(ctx.uid);
+  return reply.code(303).header('location', url).header('cache-control', 'no-store').send();
+}
+
+/** A signed-in session that reached an app needing MFA: ask only the second factor (spec §8). */
+async function startStepUp(ctx: StepContext): Promise<FlowState | undefined> {
+  const session = ctx.details.session;
+  const reasons = (ctx.details.prompt.reasons ?? []) as string[];
+  if (!session?.accountId || !reasons.includes(INTERACTION_MFA_CHECK)) return undefined;
+  const row = session.uid ? await ctx.deps.db.selectFrom('signin_sessions').selectAll().where('id', '=', session.uid).executeTakeFirst() : undefined;
+  const user = await findUserById(ctx.deps.db, session.accountId);
+  if (!row || !user) return undefined;
+  const methods = JSON.parse(row.methods) as string[];
+  return {
+    step: 'mfa',
+    stepUp: true,
+    userId: user.id,
+    username: user.upn,
+    firstFactor: row.password_based === 1 ? 'password' : ((methods[0] as MethodType | undefined) ?? 'password'),
+    authTimeMs: row.created_at,
+    methods,
+    amr: JSON.parse(row.amr) as string[],
+    kmsi: row.persistent === 1,
+    ...(row.tap_id && row.tap_expires_at ? { tap: { id: row.tap_id, expiresAt: row.tap_expires_at } } : {}),
+  };
+}
+
+export async function handleStep(ctx: StepContext, form: Record<string, unknown> | undefined): Promise<FastifyReply> {
+  const d = ctx.details;
+  let state = await ctx.flows.load(ctx.uid);
+  if (!form) {
+    if (!state) {
+      const stepUp = await startStepUp(ctx);
+      // An existing valid session only needs to confirm the account (prompt=select_account) or consent.
+      if (!stepUp && d.session?.accountId && !d.prompt.details.missingOIDCScope && d.prompt.name !== 'login') {
+        const url = await ctx.deps.provider.interactionResult(ctx.req.raw, ctx.reply.raw, { select_account: {}, consent: {} }, { mergeWithLastSubmission: true });
+        return ctx.reply.code(303).header('location', url).send();
+      }
+      state = stepUp ?? { step: 'username', methods: [], amr: [] };
+      if (stepUp) return advance(ctx, stepUp);
+      await ctx.flows.save(ctx.uid, state, ctx.exp);
+    }
+    const hint = typeof d.params.login_hint === 'string' ? d.params.login_hint : undefined;
+    return show(ctx, state, await userOf(ctx, state), undefined, { loginHint: hint });
+  }
+  if (!state) return errorPage(ctx.reply, 400, 'Your sign-in session has expired. Go back to the app and sign in again.');
+  const step = typeof form.step === 'string' ? form.step : '';
+  const user = await userOf(ctx, state);
+  if (SIDE_POSTS.has(step)) return sidePost(ctx, state, step, form, user);
+  if (!(STEP_IDS as readonly string[]).includes(step) || step !== state.step) {
+    // a stale or forged page: show the step the flow is really at
+    return show(ctx, state, user, undefined, { error: 'This page was out of date. Please continue here.', status: 409 });
+  }
+  const outcome = await HANDLERS[state.step](ctx, state, form, user);
+  if ('reply' in outcome) return outcome.reply;
+  if ('again' in outcome) {
+    if (outcome.again !== state) await ctx.flows.save(ctx.uid, outcome.again, ctx.exp);
+    return show(ctx, outcome.again, user, undefined, { error: outcome.error, status: outcome.status });
+  }
+  return advance(ctx, outcome.next);
+}
+
+async function sidePost(ctx: StepContext, state: FlowState, step: string, form: Record<string, unknown>, user: User | undefined): Promise<FastifyReply> {
+  let next: FlowState | undefined;
+  if (step === 'back' && (state.step === 'password' || state.step === 'tap')) next = { step: 'username', methods: [], amr: [] };
+  if (step === 'use_password' && state.step === 'tap') next = { ...state, step: 'password', tapDeclined: true };
+  if (step === 'use_tap' && state.step === 'password' && state.tapOffered) next = { ...state, step: 'tap', tapDeclined: false };
+  if (step === 'switch_method' && state.step === 'mfa') {
+    const facts = await gatherFacts(ctx, state, user);
+    const m = form.method as MethodType;
+    if (facts.choices.includes(m)) next = { ...state, mfaMethod: m };
+  }
+  if (!next) return show(ctx, state, user, undefined, { error: 'This page was out of date. Please continue here.', status: 409 });
+  await ctx.flows.save(ctx.uid, next, ctx.exp);
+  return show(ctx, next, user);
+}

@@ -1,0 +1,56 @@
+// The second factor (spec §8): the chosen method's code, with the wrong-code limit (500121 each).
+import { tenantSettings } from '../../directory/settings.js';
+import { attemptsExhausted, clearWrongCodes, recordWrongCode } from '../../methods/attempts.js';
+import { METHODS, type MethodType } from '../../methods/index.js';
+import { verifySoftwareOath } from '../../methods/software-oath/index.js';
+import { verifyTap } from '../../methods/tap/index.js';
+import type { VerifyResult } from '../../methods/types.js';
+import { signinCodes } from '../../protocol/errors.js';
+import { errorPage } from '../flow.js';
+import { perUserMfaOn } from '../mfa.js';
+import { logSignin } from '../signin-log.js';
+import { wrongCodeLimit } from './first-factor.js';
+import { gatherFacts, type StepHandler } from './index.js';
+
+const MAX_CODE = 64;
+
+const mfa: StepHandler = async (ctx, state, form, user) => {
+  if (!user) return { reply: errorPage(ctx.reply, 400, 'The account no longer exists.') };
+  const facts = await gatherFacts(ctx, state, user);
+  const method = form.method as MethodType;
+  if (typeof form.method !== 'string' || !facts.choices.includes(method)) return { again: state, error: 'Choose a way to verify your identity.', status: 400 };
+  const code = typeof form.code === 'string' ? form.code.trim() : '';
+  const settings = await tenantSettings(ctx.deps.db, user.tenant_id);
+  const lim = wrongCodeLimit(ctx, settings.wrong_code_limit);
+  const log = (key: keyof typeof signinCodes, reason?: string) =>
+    logSignin(ctx.deps.db, ctx.deps.tenant.id, { status: 'failure', errorCode: signinCodes[key].aadsts, reason: reason ?? signinCodes[key].log, userId: user.id, userName: user.upn, appId: ctx.appId, req: ctx.req, interactive: true });
+  if (await attemptsExhausted(ctx.deps.db, user.id, method, lim)) {
+    await log('too_many_codes');
+    return { again: { ...state, mfaMethod: method }, error: signinCodes.too_many_codes.message, status: 429 };
+  }
+  let r: VerifyResult;
+  if (!code || code.length > MAX_CODE) r = { ok: false, reason: 'wrong' };
+  else if (method === 'softwareOath') r = await verifySoftwareOath(ctx.deps, user, code);
+  else if (method === 'temporaryAccessPass') r = await verifyTap(ctx.deps, user, code);
+  else r = { ok: false, reason: 'none' };
+  if (!r.ok) {
+    const key = r.reason === 'replayed' ? 'code_replayed' : r.reason === 'wrong' ? 'code_wrong' : 'method_unusable';
+    await log(key, `${signinCodes[key].log} (${method})`);
+    if (r.reason === 'wrong' || r.reason === 'replayed') await recordWrongCode(ctx.deps.db, user.id, method, lim);
+    return { again: { ...state, mfaMethod: method }, error: signinCodes[key].message, status: 400 };
+  }
+  await clearWrongCodes(ctx.deps.db, user.id, method);
+  const now = Date.now();
+  return {
+    next: {
+      ...state,
+      mfaAt: now,
+      amr: [...new Set([...state.amr, ...METHODS[method].amr, 'mfa'])],
+      methods: [...state.methods, method],
+      ...(method === 'temporaryAccessPass' && r.expiresAt ? { tap: { id: r.methodId, expiresAt: r.expiresAt } } : {}),
+      rememberMfa: form.remember === 'yes' && perUserMfaOn(user),
+    },
+  };
+};
+
+export const secondFactorSteps = { mfa } satisfies Record<string, StepHandler>;
