@@ -10,10 +10,12 @@ import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
 import { SecretVerifier } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
-import { createProvider, ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/provider.js';
+import { createProvider } from '../protocol/provider.js';
+import { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/routes.js';
 import type { KeySet } from '../protocol/keys.js';
 import { registerSignin } from '../signin/flow.js';
-import { page } from '../signin/html.js';
+import { escapeHtml, page } from '../signin/html.js';
+import { logSignin, refreshSigninAggregator } from '../signin/signin-log.js';
 import type { Db } from '../storage/db.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
 import { registerTokenRoutes } from './token-routes.js';
@@ -89,6 +91,8 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     keys: deps.keys,
     secretVerifier: new SecretVerifier(deps.db),
     interactionUrl: (uid) => `/signin/${uid}`,
+    html: { page, escapeHtml },
+    signinLog: { write: (e) => logSignin(deps.db, tid, e), refresh: refreshSigninAggregator(deps.db, tid) },
   });
 
   const engine = provider.callback();

@@ -4,7 +4,7 @@ import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { User } from '../directory/users.js';
 import type { KeySet } from './keys.js';
 import type { RefusalCode } from './errors.js';
-import { accessTokenIssuedAtMs, isPasswordBased } from './provider.js';
+import { accessTokenFacts } from './credential-facts.js';
 import { whyInvalid } from './validity.js';
 
 const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi']);
@@ -38,5 +38,5 @@ export function createAccessTokenVerifier(keys: KeySet, issuer: string): AccessT
 
 /** The validity rule for a user access token (D8): undefined when its user and chain are still good. */
 export function whyAccessTokenInvalid(user: User | undefined, claims: AccessTokenClaims): RefusalCode | undefined {
-  return whyInvalid(user, { kind: 'access_token', issuedAt: accessTokenIssuedAtMs(claims as { iat?: number }), passwordBased: isPasswordBased(claims.amr) });
+  return whyInvalid(user, accessTokenFacts(claims));
 }

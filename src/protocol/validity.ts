@@ -1,6 +1,6 @@
 // The one validity rule (spec §2): whether a browser session or refresh-token chain is still usable.
 // Every path calls this function: an existing session at authorize, refresh, userinfo, introspection.
-// Times are Latchkey's own milliseconds (D5).
+// Times are Latchkey's own milliseconds (D5). Its inputs come from one builder: src/protocol/credential-facts.ts.
 import type { User } from '../directory/users.js';
 import type { RefusalCode } from './errors.js';
 
@@ -12,6 +12,13 @@ export interface CredentialFacts {
   passwordBased: boolean;
   /** issued to a confidential client (rule 4) */
   confidentialClient?: boolean;
+  /**
+   * Not read yet (rule 6): when the credential's MFA was satisfied, in ms; for a refresh-token chain its
+   * original issue time when its `amr` holds `mfa`. Compared with `mfaRememberedValidFrom`.
+   */
+  mfaAt?: number;
+  /** Not read yet (rule 5): the expiry, in ms, of the Temporary Access Pass the credential came from. */
+  tapExpiresAt?: number;
 }
 
 /** undefined when usable, else the refusal that names why not. */
