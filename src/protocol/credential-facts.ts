@@ -44,8 +44,14 @@ export function isPasswordBased(amr: readonly string[] | undefined): boolean {
 }
 
 /** A browser session's facts, from its `signin_sessions` record. */
-export function sessionFacts(row: { created_at: number; password_based: number }): CredentialFacts {
-  return { kind: 'session', issuedAt: row.created_at, passwordBased: row.password_based === 1 };
+export function sessionFacts(row: { created_at: number; password_based: number; mfa_at?: number | null; tap_expires_at?: number | null }): CredentialFacts {
+  return {
+    kind: 'session',
+    issuedAt: row.created_at,
+    passwordBased: row.password_based === 1,
+    ...(row.mfa_at != null ? { mfaAt: row.mfa_at } : {}),
+    ...(row.tap_expires_at != null ? { tapExpiresAt: row.tap_expires_at } : {}),
+  };
 }
 
 /** A refresh token's facts: its chain's issue time, and the client it was issued to. */

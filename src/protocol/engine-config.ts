@@ -16,7 +16,8 @@ import { extraTokenClaims, customizeJwt } from './claims.js';
 import { type ResourceDirectory, accessTokenTtl, resourceIndicators } from './resource-indicators.js';
 import { loadExistingGrant } from './grants.js';
 import { engineErrorPage, logoutPages, deviceFlowPages } from './pages.js';
-import { sessionInvalidCheck } from './browser-sessions.js';
+import { mfaRequiredCheck, sessionInvalidCheck } from './browser-sessions.js';
+import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
 import { isConfidentialClient } from './credential-facts.js';
 
 /** How the engine's pages look: the sign-in pages' shell, passed in by the app. */
@@ -112,6 +113,8 @@ function interactionPolicyFor(deps: EngineDeps) {
   policy.get('consent')?.checks.remove('native_client_prompt');
   // One validity rule (spec §2) for an existing browser session at authorize.
   policy.get('login')?.checks.add(sessionInvalidCheck(deps.db), 0);
+  // Step-up (spec §8): a valid session without MFA reaching an app or API that requires it
+  policy.get('login')?.checks.add(mfaRequiredCheck(deps.db), 1);
   return policy;
 }
 
@@ -210,7 +213,7 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
     expiresWithSession: async () => false,
     renderError: engineErrorPage(deps.html, origin),
     extraClientMetadata: { properties: ['latchkey_kind', 'latchkey_pkce_optional'] },
-    extraParams: ['client_info', 'clidata', 'client-request-id', 'x-client-SKU', 'x-client-VER', 'x-client-OS', 'x-client-CPU', 'X-AnchorMailbox', 'domain_hint', 'sso_reload', 'instance_aware'],
+    extraParams: [REQUESTED_RESOURCES_PARAM, 'client_info', 'clidata', 'client-request-id', 'x-client-SKU', 'x-client-VER', 'x-client-OS', 'x-client-CPU', 'X-AnchorMailbox', 'domain_hint', 'sso_reload', 'instance_aware'],
     pkce: {
       // D3: always for public clients; for confidential clients unless the app switched it off
       required: (_ctx, client) => !isConfidentialClient(client) || !(client.metadata() as { latchkey_pkce_optional?: boolean }).latchkey_pkce_optional,

@@ -62,6 +62,9 @@ export async function namesUnknownResource(db: Db, scope: string | undefined): P
   return false;
 }
 
+/** The authorize parameter where the resources a request named are kept (set by Latchkey only). */
+export const REQUESTED_RESOURCES_PARAM = 'latchkey_resources';
+
 function rawScopeHasOfflineAccess(ctx: KoaContextWithOIDC): boolean {
   const raw = ctx.query?.scope ?? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope;
   return typeof raw === 'string' && raw.split(' ').includes('offline_access');
@@ -86,6 +89,9 @@ async function authorizeResources(deps: ResourceDeps, ctx: KoaContextWithOIDC, r
     scopes.add(`${r}/.default`);
   }
   params.scope = [...scopes].join(' ');
+  // The resources this request really named, before the widening: MFA is required per named API (spec
+  // §8). Always set here, so a value sent by the client is never believed.
+  params[REQUESTED_RESOURCES_PARAM] = requested.join(' ');
   return resources.length === 1 ? resources[0]! : (resources as unknown as string);
 }
 

@@ -8,11 +8,12 @@ import { byPreference, METHODS, type MethodType } from '../../methods/index.js';
 import { methodEnabledFor } from '../../methods/policy.js';
 import { listMethods } from '../../methods/store.js';
 import { tapUsability } from '../../methods/tap/index.js';
-import { resourcesFromScope } from '../../protocol/resources.js';
+import { MFA_REQUIRED_CHECK, requestedResources } from '../../protocol/browser-sessions.js';
 import { refusals } from '../../protocol/errors.js';
 import { whyInvalid } from '../../protocol/validity.js';
 import { type FlowState, type FlowStore, type LatchkeyLoginResult, type SigninDeps, type StepFacts, type StepId, STEP_IDS, errorPage, nextStep } from '../flow.js';
-import { appsRequireMfa, mfaRequiredFor, perUserMfaOn, REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
+import { appsRequireMfa, mfaRequiredFor, perUserMfaOn } from '../../methods/requirement.js';
+import { REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
 import type { PageInput } from '../pages.js';
 import { logSignin } from '../signin-log.js';
 import { firstFactorSteps } from './first-factor.js';
@@ -40,8 +41,6 @@ const HANDLERS: Record<StepId, StepHandler> = { ...firstFactorSteps, ...secondFa
 /** Posts that change the flow without being a step: going back, switching method. */
 const SIDE_POSTS = new Set(['back', 'use_tap', 'use_password', 'switch_method']);
 
-export const INTERACTION_MFA_CHECK = 'latchkey_mfa_required';
-
 export async function userOf(ctx: StepContext, state: FlowState): Promise<User | undefined> {
   return state.userId ? findUserById(ctx.deps.db, state.userId) : undefined;
 }
@@ -57,8 +56,7 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   const mfaMethods = byPreference(
     methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(user, t)),
   );
-  const params = ctx.details.params as Record<string, unknown>;
-  const resources = resourcesFromScope(typeof params.scope === 'string' ? params.scope : undefined);
+  const resources = requestedResources(ctx.details.params as Record<string, unknown>);
   const mfaRequired = mfaRequiredFor(user, settings, await appsRequireMfa(db, ctx.appId, resources));
   const choices = byPreference([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods]);
   // the user's default second method first when it is one of the choices
@@ -152,7 +150,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
 async function startStepUp(ctx: StepContext): Promise<FlowState | undefined> {
   const session = ctx.details.session;
   const reasons = (ctx.details.prompt.reasons ?? []) as string[];
-  if (!session?.accountId || !reasons.includes(INTERACTION_MFA_CHECK)) return undefined;
+  if (!session?.accountId || !reasons.includes(MFA_REQUIRED_CHECK)) return undefined;
   const row = session.uid ? await ctx.deps.db.selectFrom('signin_sessions').selectAll().where('id', '=', session.uid).executeTakeFirst() : undefined;
   const user = await findUserById(ctx.deps.db, session.accountId);
   if (!row || !user) return undefined;
