@@ -12,6 +12,7 @@ import { SecretVerifier } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import { createProvider } from '../protocol/provider.js';
 import { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/routes.js';
+import { htmlSecurityHeaders } from '../protocol/pages.js';
 import type { KeySet } from '../protocol/keys.js';
 import { registerSignin } from '../signin/flow.js';
 import { escapeHtml, page } from '../signin/html.js';
@@ -142,6 +143,17 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     if (body && typeof body === 'object' && Object.values(body as Record<string, unknown>).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
       return reply.code(400).type('text/html; charset=utf-8').send(page('Bad request', '<div class="card"><h1>Bad request</h1><p id="errorMessage">A field of the form contains a character that is not allowed.</p></div>'));
     }
+  });
+
+  // Every HTML page Fastify sends (sign-in, demo portal, error pages) gets the same headers as the engine's.
+  const pageHeaders = htmlSecurityHeaders(new URL(origin).protocol === 'https:');
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      for (const [name, value] of Object.entries(pageHeaders)) if (name !== 'content-security-policy' || !reply.hasHeader(name)) reply.header(name, value);
+      const csp = reply.getHeader('content-security-policy');
+      if (typeof csp === 'string' && !csp.includes('frame-ancestors')) reply.header('content-security-policy', `${csp}; frame-ancestors 'none'`);
+    }
+    return payload;
   });
 
   app.setNotFoundHandler((req, reply) => {

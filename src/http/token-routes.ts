@@ -3,13 +3,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { KeySet } from '../protocol/keys.js';
-import { createAccessTokenVerifier } from '../protocol/access-tokens.js';
+import { type AccessTokenClaims, createAccessTokenVerifier, whyAccessTokenInvalid } from '../protocol/access-tokens.js';
 import { GRAPH_RESOURCE, SecretVerifier, findApp } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById } from '../directory/users.js';
 import { entraErrorBody } from '../protocol/errors.js';
 import { ROUTES } from '../protocol/routes.js';
-import { accessTokenFacts, refreshTokenFacts } from '../protocol/credential-facts.js';
+import { refreshTokenFacts } from '../protocol/credential-facts.js';
 import { whyInvalid } from '../protocol/validity.js';
 import type { Db } from '../storage/db.js';
 
@@ -45,7 +45,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     const token = bearer(req);
     if (!token) return userinfoError(reply, 401, 'invalid_token', 'Access token is empty.');
     let sub: string | undefined;
-    let claims: Parameters<typeof accessTokenFacts>[0];
+    let claims: AccessTokenClaims;
     if (token.split('.').length === 3) {
       const p = await verifyJwt(token);
       if (!p || (p.aud !== GRAPH_RESOURCE && !(Array.isArray(p.aud) && p.aud.includes(GRAPH_RESOURCE)))) {
@@ -61,7 +61,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       claims = { ...((at as unknown as { extra?: Record<string, unknown> }).extra ?? {}), iat: at.iat };
     }
     const user = sub ? await findUserById(db, sub) : undefined;
-    const why = whyInvalid(user, accessTokenFacts(claims));
+    const why = await whyAccessTokenInvalid(db, user, claims);
     if (!user || why) return userinfoError(reply, 401, 'invalid_token', 'The user or the token is no longer valid.');
     return reply.send({
       sub: user.id,
@@ -137,7 +137,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       if (!p || !(audiences.includes(caller.id) || (caller.identifierUri && audiences.includes(caller.identifierUri)))) return reply.send(inactive);
       if ((p as { idtyp?: string }).idtyp !== 'app') {
         const user = p.sub ? await findUserById(db, p.sub) : undefined;
-        if (whyInvalid(user, accessTokenFacts(p))) return reply.send(inactive);
+        if (await whyAccessTokenInvalid(db, user, p)) return reply.send(inactive);
       }
       return reply.send({ active: true, token_type: 'Bearer', ...p, client_id: (p as { azp?: string }).azp });
     }
@@ -145,7 +145,8 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     if (!rt || !rt.isValid || rt.clientId !== caller.id) return reply.send(inactive);
     const user = rt.accountId ? await findUserById(db, rt.accountId) : undefined;
     // the refresh token was issued to the caller (checked above)
-    if (whyInvalid(user, refreshTokenFacts(rt, caller))) return reply.send(inactive);
+    const grant = rt.grantId ? await provider.Grant.find(rt.grantId).catch(() => undefined) : undefined;
+    if (!grant || whyInvalid(user, refreshTokenFacts(rt, grant, caller))) return reply.send(inactive);
     return reply.send({ active: true, token_type: 'refresh_token', client_id: rt.clientId, sub: rt.accountId, oid: rt.accountId, tid: tenant.id, scope: rt.scope, iat: rt.iat, exp: rt.exp, iss: issuer });
   });
 }

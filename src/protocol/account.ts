@@ -31,7 +31,7 @@ export async function findAccount(deps: { db: Db; tenant: Tenant }, ctx: KoaCont
   ctx.state.userId = sub; // for the sign-in log of a refusal
   const t = token as TokenLike | undefined;
   if (t && t.kind === 'RefreshToken') {
-    const why = whyInvalid(user, refreshTokenFacts(t, ctx.oidc.client));
+    const why = whyInvalid(user, refreshTokenFacts(t, ctx.oidc.entities.Grant, ctx.oidc.client));
     if (why) throw new Refusal(why);
   } else if (t && (t.kind === 'AuthorizationCode' || t.kind === 'DeviceCode')) {
     // A code is only as alive as the browser session it came from: a stamp set between sign-in and

@@ -7,7 +7,8 @@ import { memo } from '../directory/cache.js';
 import type { Db } from '../storage/db.js';
 import type { Tenant } from '../directory/tenant.js';
 import type { TokenLike } from './account.js';
-import { ACCESS_TOKEN_ISSUED_MS_CLAIM, isConfidentialClient } from './credential-facts.js';
+import { ACCESS_TOKEN_GRANT_CLAIM, ACCESS_TOKEN_ISSUED_MS_CLAIM, ACCESS_TOKEN_PASSWORD_BASED_CLAIM, isConfidentialClient } from './credential-facts.js';
+import { grantPasswordBased } from './grants.js';
 import { OIDC_SCOPES, resourceOfScope, resourcesFromScope } from './resources.js';
 import type { ResourceDirectory } from './resource-indicators.js';
 
@@ -64,6 +65,10 @@ export async function extraTokenClaims(deps: ClaimsDeps, ctx: KoaContextWithOIDC
     // (src/http/token-routes.ts). `iat` is whole seconds: a token issued just after a password change
     // in the same second (every forced change at sign-in) looked older than the change and was refused.
     extra[ACCESS_TOKEN_ISSUED_MS_CLAIM] = Date.now();
+    // spec §8: the grant's stored fact, for the validity rule where the token is checked (never amr)
+    extra[ACCESS_TOKEN_PASSWORD_BASED_CLAIM] = grantPasswordBased(ctx.oidc.entities.Grant);
+    // Latchkey's own routes refuse a token whose grant is gone (revoked, replayed code, reused refresh token)
+    if (t.grantId) extra[ACCESS_TOKEN_GRANT_CLAIM] = t.grantId;
     const user = await memo(ctx.state, `user:${t.accountId}`, () => findUserById(db, t.accountId!));
     if (user) {
       extra.oid = user.id;

@@ -5,9 +5,14 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { isConfidential, type AppKind } from '../directory/apps.js';
 import type { CredentialFacts } from './validity.js';
+import { grantPasswordBased } from './grants.js';
 
 /** Private access-token claim: the token's issue time in ms (D5); `iat` has only whole seconds. */
 export const ACCESS_TOKEN_ISSUED_MS_CLAIM = 'latchkey_iat_ms';
+/** Private access-token claim: whether the grant's sign-in was password-based (spec §8), copied from the grant. */
+export const ACCESS_TOKEN_PASSWORD_BASED_CLAIM = 'latchkey_pwd';
+/** Private access-token claim: the id of the grant the token was issued from (its revocation is seen at once, D25). */
+export const ACCESS_TOKEN_GRANT_CLAIM = 'latchkey_gid';
 
 /** An engine client, as far as the facts need it. */
 export interface EngineClientLike {
@@ -39,10 +44,6 @@ export function chainIssuedAtMs(t: { iiat?: number; iat?: number }): number {
   return Math.round((t.iiat ?? t.iat ?? 0) * 1000);
 }
 
-export function isPasswordBased(amr: readonly string[] | undefined): boolean {
-  return !!amr?.includes('pwd');
-}
-
 /** A browser session's facts, from its `signin_sessions` record. */
 export function sessionFacts(row: { created_at: number; password_based: number; mfa_at?: number | null; tap_expires_at?: number | null }): CredentialFacts {
   return {
@@ -54,12 +55,18 @@ export function sessionFacts(row: { created_at: number; password_based: number; 
   };
 }
 
-/** A refresh token's facts: its chain's issue time, and the client it was issued to. */
-export function refreshTokenFacts(token: { iiat?: number; iat?: number; amr?: string[] }, client: EngineClientLike | { kind: AppKind } | undefined): CredentialFacts {
-  return { kind: 'refresh_token', issuedAt: chainIssuedAtMs(token), passwordBased: isPasswordBased(token.amr), confidentialClient: client ? isConfidentialClient(client) : false };
+/**
+ * A refresh token's facts: its chain's issue time, whether its grant's sign-in was password-based (stored
+ * on the grant when it was made, src/protocol/grants.ts), and the client it was issued to.
+ */
+export function refreshTokenFacts(token: { iiat?: number; iat?: number }, grant: unknown, client: EngineClientLike | { kind: AppKind } | undefined): CredentialFacts {
+  return { kind: 'refresh_token', issuedAt: chainIssuedAtMs(token), passwordBased: grantPasswordBased(grant), confidentialClient: client ? isConfidentialClient(client) : false };
 }
 
-/** A verified user access token's facts (D8): its issue time in ms. */
-export function accessTokenFacts(claims: { iat?: number; amr?: string[]; [k: string]: unknown }): CredentialFacts {
-  return { kind: 'access_token', issuedAt: accessTokenIssuedAtMs(claims), passwordBased: isPasswordBased(claims.amr) };
+/**
+ * A verified user access token's facts (D8): its issue time in ms and the password-based fact its grant
+ * had at issue (a token without the claim, from before it existed, counts as password-based).
+ */
+export function accessTokenFacts(claims: { iat?: number; [k: string]: unknown }): CredentialFacts {
+  return { kind: 'access_token', issuedAt: accessTokenIssuedAtMs(claims), passwordBased: claims[ACCESS_TOKEN_PASSWORD_BASED_CLAIM] !== false };
 }

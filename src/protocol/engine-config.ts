@@ -224,7 +224,7 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
     enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
     interactions: { url: (_ctx, interaction) => deps.interactionUrl(interaction.uid), policy: interactionPolicyFor(deps) },
     findAccount: (ctx, sub, token) => findAccount(deps, ctx, sub, token),
-    loadExistingGrant: (ctx) => loadExistingGrant(ctx),
+    loadExistingGrant: (ctx) => loadExistingGrant(db, ctx),
     extraTokenClaims: (ctx, token) => extraTokenClaims(deps, ctx, token),
     formats: { customizers: { jwt: customizeJwt } },
   };

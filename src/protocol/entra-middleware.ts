@@ -2,7 +2,7 @@
 // pre-parsed (MSAL's short forms normalised), AADSTS errors with suberror, client_info, ext_expires_in,
 // interval on device-code responses, authorize errors described, and every refusal logged (D9, D11).
 import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { findUserById } from '../directory/users.js';
 import { memo } from '../directory/cache.js';
 import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
@@ -11,6 +11,7 @@ import { namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
 import type { EngineDeps } from './engine-config.js';
+import { deviceSessionLostPage, htmlSecurityHeaders } from './pages.js';
 
 /**
  * Reads the form body before the engine does, to normalise Entra-only forms: bare scope names mean Graph,
@@ -176,16 +177,22 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       }
       await next();
     } catch (e) {
+      if (ctx.method === 'POST' && oidcPath === ROUTES.code_verification && !(e instanceof errors.OIDCProviderError)) {
+        // Posted without the browser session the form was shown in: the engine cannot save the new session
+        // it made (a TypeError, and a 500 with a stack on the console). The person only needs to start again.
+        ctx.status = 400;
+        ctx.type = 'html';
+        ctx.body = deviceSessionLostPage(deps.html);
+        ctx.set(htmlSecurityHeaders(origin.startsWith('https:')));
+        return;
+      }
       if (!(e instanceof Refusal)) throw e;
       ctx.status = e.statusCode;
       ctx.body = entraErrorBody(e.code, origin);
       return;
     }
-    // the engine's own pages (logout, device code) are never framed
-    if (ctx.response.is('html')) {
-      ctx.set('x-frame-options', 'DENY');
-      ctx.set('content-security-policy', "frame-ancestors 'none'");
-    }
+    // the engine's own pages (logout, device code, errors): the headers of every HTML page
+    if (ctx.response.is('html')) ctx.set(htmlSecurityHeaders(origin.startsWith('https:')));
     await recordSignin(db, tenant.id, ctx);
     const authorizeRefusal = entraShapeAuthorizationError(ctx, origin, deps.html.escapeHtml);
     if (authorizeRefusal) await logRefusal(ctx, authorizeRefusal, undefined);

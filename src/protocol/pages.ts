@@ -8,6 +8,26 @@ type Features = NonNullable<Configuration['features']>;
 type LogoutPages = Pick<NonNullable<Features['rpInitiatedLogout']>, 'logoutSource' | 'postLogoutSuccessSource'>;
 type DevicePages = Pick<NonNullable<Features['deviceFlow']>, 'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'>;
 
+/**
+ * Headers of every HTML page (sign-in, engine, demo, error pages): no sniffing, no referrer, never framed,
+ * and HSTS when served over HTTPS. The Fastify app sets them on its own pages; the engine's pages get them
+ * from the Entra-shape middleware (they do not pass Fastify's hooks).
+ */
+export function htmlSecurityHeaders(https: boolean): Record<string, string> {
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': "frame-ancestors 'none'",
+    ...(https ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+  };
+}
+
+/** The device-code entry posted without the browser session it was shown in (no cookie): start again. */
+export function deviceSessionLostPage({ page }: HtmlShell): string {
+  return page('Enter code', '<div class="card"><h1>Enter code</h1><p class="error" id="errorMessage">Your browser session for this page has ended. Open the sign-in page again and enter the code.</p></div>');
+}
+
 export function logoutPages({ page }: HtmlShell): LogoutPages {
   return {
     logoutSource(ctx, form) {

@@ -7,6 +7,7 @@ import Provider from 'oidc-provider';
 import { type ProviderDeps, engineConfiguration } from './engine-config.js';
 import { resourceDirectory } from './resource-indicators.js';
 import { installEntraShape } from './entra-middleware.js';
+import { extendGrantPayload } from './grants.js';
 
 export type { ProviderDeps } from './engine-config.js';
 export { clientMetadata } from './engine-config.js';
@@ -20,6 +21,7 @@ export function createProvider(providerDeps: ProviderDeps): Provider {
 
   const provider = new Provider(issuer, engineConfiguration(deps));
   provider.proxy = true;
+  extendGrantPayload(provider);
 
   // D14: client secrets are hashed at rest; compare against the stored hashes.
   const Client = provider.Client as unknown as { prototype: Record<string, unknown> };
