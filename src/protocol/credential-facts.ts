@@ -5,7 +5,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { isConfidential, type AppKind } from '../directory/apps.js';
 import type { CredentialFacts } from './validity.js';
-import { grantPasswordBased } from './grants.js';
+import { grantPasswordBased, grantTap } from './grants.js';
 
 /** Private access-token claim: the token's issue time in ms (D5); `iat` has only whole seconds. */
 export const ACCESS_TOKEN_ISSUED_MS_CLAIM = 'latchkey_iat_ms';
@@ -59,8 +59,18 @@ export function sessionFacts(row: { created_at: number; password_based: number; 
  * A refresh token's facts: its chain's issue time, whether its grant's sign-in was password-based (stored
  * on the grant when it was made, src/protocol/grants.ts), and the client it was issued to.
  */
-export function refreshTokenFacts(token: { iiat?: number; iat?: number }, grant: unknown, client: EngineClientLike | { kind: AppKind } | undefined): CredentialFacts {
-  return { kind: 'refresh_token', issuedAt: chainIssuedAtMs(token), passwordBased: grantPasswordBased(grant), confidentialClient: client ? isConfidentialClient(client) : false };
+export function refreshTokenFacts(token: { iiat?: number; iat?: number; amr?: string[] }, grant: unknown, client: EngineClientLike | { kind: AppKind } | undefined): CredentialFacts {
+  const issuedAt = chainIssuedAtMs(token);
+  const tap = grantTap(grant);
+  return {
+    kind: 'refresh_token',
+    issuedAt,
+    passwordBased: grantPasswordBased(grant),
+    confidentialClient: client ? isConfidentialClient(client) : false,
+    // rule 6: a chain's MFA is its sign-in's, at the chain's original issue time
+    ...(token.amr?.includes('mfa') ? { mfaAt: issuedAt } : {}),
+    ...(tap ? { tapExpiresAt: tap.expiresAt } : {}),
+  };
 }
 
 /**

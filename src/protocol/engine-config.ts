@@ -2,7 +2,7 @@
 // The hooks themselves live in their own modules (account, claims, resource indicators, grants, pages,
 // browser sessions); this module assembles them.
 import crypto from 'node:crypto';
-import { interactionPolicy, type AdapterPayload, type ClientMetadata, type Configuration } from 'oidc-provider';
+import { interactionPolicy, type AdapterPayload, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
 import { type App, type SecretVerifier, findApp, isConfidential } from '../directory/apps.js';
@@ -14,7 +14,7 @@ import { ROUTES } from './routes.js';
 import { findAccount } from './account.js';
 import { extraTokenClaims, customizeJwt } from './claims.js';
 import { type ResourceDirectory, accessTokenTtl, resourceIndicators } from './resource-indicators.js';
-import { loadExistingGrant } from './grants.js';
+import { grantTap, loadExistingGrant } from './grants.js';
 import { engineErrorPage, logoutPages, deviceFlowPages } from './pages.js';
 import { mfaRequiredCheck, sessionInvalidCheck } from './browser-sessions.js';
 import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
@@ -118,9 +118,17 @@ function interactionPolicyFor(deps: EngineDeps) {
   return policy;
 }
 
+/** A lifetime in seconds, cut so that it ends no later than the TAP of the request's grant (spec §6). */
+function capAtTap(ctx: KoaContextWithOIDC | undefined, ttl: number): number {
+  const tap = grantTap(ctx?.oidc?.entities?.Grant);
+  if (!tap) return ttl;
+  return Math.max(1, Math.min(ttl, Math.floor((tap.expiresAt - Date.now()) / 1000)));
+}
+
 function lifetimes(config: Config): Configuration['ttl'] {
   return {
-    AccessToken: () => accessTokenTtl(config),
+    // rule 5: tokens of a TAP-born grant never outlive the TAP
+    AccessToken: (ctx) => capAtTap(ctx, accessTokenTtl(config)),
     ClientCredentials: () => accessTokenTtl(config),
     AuthorizationCode: config.authorizationCodeTtl,
     DeviceCode: config.deviceCodeTtl,
@@ -134,9 +142,9 @@ function lifetimes(config: Config): Configuration['ttl'] {
         // fixed 24 h from the chain's first issue
         const t = token as unknown as { iiat?: number };
         const left = Math.ceil((t.iiat ?? Date.now() / 1000) + config.spaRefreshTokenTtl - Date.now() / 1000);
-        return Math.max(left, 1);
+        return capAtTap(_ctx, Math.max(left, 1));
       }
-      return config.refreshTokenTtl;
+      return capAtTap(_ctx, config.refreshTokenTtl);
     },
   };
 }

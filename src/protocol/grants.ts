@@ -9,6 +9,13 @@ import { findBrowserSession, type SigninResultFacts } from './browser-sessions.j
 
 /** The Grant payload member that holds "password-based" (spec §1, §8). */
 const PASSWORD_BASED = 'latchkeyPasswordBased';
+/** The Grant payload member that holds the TAP its sign-in used, if any (rule 5, spec §6). */
+const TAP = 'latchkeyTap';
+
+export interface GrantTap {
+  id: string;
+  expiresAt: number;
+}
 
 /**
  * WORKAROUND (engine ~9.13): the engine keeps only the members its models list in IN_PAYLOAD, so the
@@ -16,7 +23,7 @@ const PASSWORD_BASED = 'latchkeyPasswordBased';
  */
 export function extendGrantPayload(provider: Provider): void {
   const Grant = provider.Grant as unknown as { IN_PAYLOAD: string[] };
-  const members = [...Grant.IN_PAYLOAD, PASSWORD_BASED];
+  const members = [...Grant.IN_PAYLOAD, PASSWORD_BASED, TAP];
   Object.defineProperty(Grant, 'IN_PAYLOAD', { get: () => members, configurable: true });
 }
 
@@ -27,6 +34,21 @@ export function extendGrantPayload(provider: Provider): void {
 export function grantPasswordBased(grant: unknown): boolean {
   const v = (grant as Record<string, unknown> | undefined)?.[PASSWORD_BASED];
   return typeof v === 'boolean' ? v : true;
+}
+
+/** The TAP a grant's latest sign-in used: its chains never outlive it, and die with it (spec §6). */
+export function grantTap(grant: unknown): GrantTap | undefined {
+  const v = (grant as Record<string, unknown> | undefined)?.[TAP] as GrantTap | undefined;
+  return v && typeof v.id === 'string' && typeof v.expiresAt === 'number' ? v : undefined;
+}
+
+/** The TAP of the sign-in behind this request: the finished flow's, else the browser session's. */
+async function signinTap(db: Db, ctx: KoaContextWithOIDC): Promise<GrantTap | undefined> {
+  const fresh = (ctx.oidc.result as { latchkey?: SigninResultFacts } | undefined)?.latchkey;
+  if (fresh) return fresh.tap;
+  const uid = ctx.oidc.session?.uid;
+  const row = uid ? await findBrowserSession(db, ctx, uid) : undefined;
+  return row?.tap_id && row.tap_expires_at ? { id: row.tap_id, expiresAt: row.tap_expires_at } : undefined;
 }
 
 /** The first factor of the sign-in behind this request: the finished flow's, else the browser session's. */
@@ -52,6 +74,11 @@ export async function loadExistingGrant(db: Db, ctx: KoaContextWithOIDC) {
   // A grant reused by a later sign-in in the same browser serves chains of both sign-ins: once
   // password-based, it stays so (rule 3 then errs towards ending a chain, never towards keeping one).
   (grant as unknown as Record<string, unknown>)[PASSWORD_BASED] = (existing ? grantPasswordBased(existing) : false) || (await signinPasswordBased(db, ctx));
+  // The latest sign-in's TAP, or none: a later sign-in without a TAP lifts the cap for the grant's new
+  // chains (keeping an old cap would end them at once, looping the user through sign-in).
+  const tap = await signinTap(db, ctx);
+  if (tap) (grant as unknown as Record<string, unknown>)[TAP] = tap;
+  else delete (grant as unknown as Record<string, unknown>)[TAP];
   await grant.save();
   return grant;
 }
