@@ -15,6 +15,7 @@ import { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/routes.j
 import { htmlSecurityHeaders } from '../protocol/pages.js';
 import type { KeySet } from '../protocol/keys.js';
 import { registerSignin } from '../signin/flow.js';
+import { registerSecurityInfo } from '../signin/security-info.js';
 import { escapeHtml, page } from '../signin/html.js';
 import { logSignin, refreshSigninAggregator } from '../signin/signin-log.js';
 import type { Db } from '../storage/db.js';
@@ -131,6 +132,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
 
   registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config });
+  registerSecurityInfo(app, { provider, db: deps.db, secrets: deps.secrets, tenant, origin });
   registerTokenRoutes(app, { provider, keys: deps.keys, db: deps.db, tenant, origin });
   registerGraph(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });
   if (deps.config.demo) registerDemo(app, { origin, tenant, caFile: deps.tls?.caFile });

@@ -11,6 +11,7 @@ import { tapUsability } from '../../methods/tap/index.js';
 import { MFA_REQUIRED_CHECK, requestedResources } from '../../protocol/browser-sessions.js';
 import { refusals } from '../../protocol/errors.js';
 import { whyInvalid } from '../../protocol/validity.js';
+import { sessionFacts } from '../../protocol/credential-facts.js';
 import { type FlowState, type FlowStore, type LatchkeyLoginResult, type SigninDeps, type StepFacts, type StepId, STEP_IDS, errorPage, nextStep } from '../flow.js';
 import { appsRequireMfa, mfaRequiredFor, perUserMfaOn } from '../../methods/requirement.js';
 import { REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
@@ -108,7 +109,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
   const { req, reply, deps } = ctx;
   // The validity rule (spec §2) applies to this sign-in's own facts: an admin who disabled the account,
   // revoked sessions or reset the password while this flow was open must not be outrun by one more click.
-  const why = whyInvalid(user, { kind: 'session', issuedAt: state.authTimeMs ?? 0, passwordBased: state.firstFactor === 'password' });
+  const why = whyInvalid(user, sessionFacts({ created_at: state.authTimeMs ?? 0, password_based: state.firstFactor === 'password' ? 1 : 0, tap_expires_at: state.tap?.expiresAt ?? null }));
   if (why === 'user_disabled' || !user) {
     await logSignin(deps.db, deps.tenant.id, { status: 'failure', errorCode: 50057, reason: 'user account is disabled', userId: user?.id ?? state.userId, userName: user?.upn ?? state.username, appId: ctx.appId, req, interactive: true });
     return errorPage(reply, 403, 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)');
