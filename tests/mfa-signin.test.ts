@@ -120,6 +120,8 @@ for (const dbKind of await databases()) {
       const session = await server.store.db.selectFrom('signin_sessions').selectAll().where('user_id', '=', bob.id).orderBy('created_at', 'desc').executeTakeFirst();
       assert.ok(session?.mfa_at, 'the session records when MFA was satisfied');
       assert.deepEqual(JSON.parse(session.methods), ['password', 'softwareOath']);
+      const logRow = await server.store.db.selectFrom('signin_log').selectAll().where('user_id', '=', bob.id).where('status', '=', 'success').orderBy('id', 'desc').executeTakeFirst();
+      assert.deepEqual(JSON.parse(logRow?.methods ?? '[]'), ['password', 'softwareOath'], "each step's method is kept for the sign-in log");
     });
 
     test('step-up: a password-only session reaching an API that requires MFA is asked only the second factor; prompt=none gets AADSTS50076', async () => {

@@ -136,7 +136,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
     select_account: {},
     latchkey,
   };
-  await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr });
+  await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr, methods: state.methods });
   if (state.rememberMfa) {
     const settings = await tenantSettings(deps.db, user.tenant_id);
     const value = rememberCookieValue(deps.secrets, user.id, state.mfaAt ?? Date.now());
