@@ -11,6 +11,19 @@ import { findBrowserSession, type SigninResultFacts } from './browser-sessions.j
 const PASSWORD_BASED = 'latchkeyPasswordBased';
 /** The Grant payload member that holds the TAP its sign-in used, if any (rule 5, spec §6). */
 const TAP = 'latchkeyTap';
+/** The Grant payload member with the IP address and user agent of the sign-in that made it (spec §1). */
+const ORIGIN = 'latchkeyOrigin';
+
+export interface GrantOrigin {
+  ip: string;
+  userAgent: string;
+}
+
+/** Where a grant's sign-in came from, for previews and the sessions-and-apps list. */
+export function grantOrigin(grant: unknown): GrantOrigin | undefined {
+  const v = (grant as Record<string, unknown> | undefined)?.[ORIGIN] as GrantOrigin | undefined;
+  return v && typeof v.ip === 'string' && typeof v.userAgent === 'string' ? v : undefined;
+}
 
 export interface GrantTap {
   id: string;
@@ -23,7 +36,7 @@ export interface GrantTap {
  */
 export function extendGrantPayload(provider: Provider): void {
   const Grant = provider.Grant as unknown as { IN_PAYLOAD: string[] };
-  const members = [...Grant.IN_PAYLOAD, PASSWORD_BASED, TAP];
+  const members = [...Grant.IN_PAYLOAD, PASSWORD_BASED, TAP, ORIGIN];
   Object.defineProperty(Grant, 'IN_PAYLOAD', { get: () => members, configurable: true });
 }
 
@@ -76,6 +89,11 @@ export async function loadExistingGrant(db: Db, ctx: KoaContextWithOIDC) {
   (grant as unknown as Record<string, unknown>)[PASSWORD_BASED] = (existing ? grantPasswordBased(existing) : false) || (await signinPasswordBased(db, ctx));
   // The latest sign-in's TAP, or none: a later sign-in without a TAP lifts the cap for the grant's new
   // chains (keeping an old cap would end them at once, looping the user through sign-in).
+  const fresh = (ctx.oidc.result as { latchkey?: SigninResultFacts } | undefined)?.latchkey;
+  const uid = ctx.oidc.session?.uid;
+  const sessionRow = !fresh && uid ? await findBrowserSession(db, ctx, uid) : undefined;
+  const origin = fresh ? { ip: fresh.ip, userAgent: fresh.userAgent } : sessionRow ? { ip: sessionRow.ip, userAgent: sessionRow.user_agent } : undefined;
+  if (origin) (grant as unknown as Record<string, unknown>)[ORIGIN] = origin;
   const tap = await signinTap(db, ctx);
   if (tap) (grant as unknown as Record<string, unknown>)[TAP] = tap;
   else delete (grant as unknown as Record<string, unknown>)[TAP];
