@@ -16,7 +16,7 @@ import { ROLES, type RightKind, mayActOn, rolesAllowedOn } from './roles.js';
 
 export type ActionName = 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile';
 
-export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid';
+export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid' | 'duplicate';
 
 /** A refused action: nothing was changed. `missingRight` names what the actor lacks (403). */
 export class ActionError extends Error {

@@ -10,7 +10,8 @@ import { sendGraphError } from './errors.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerLogRoutes } from './logs.js';
 import { registerRoleRoutes } from './roles.js';
-import { mapError, registerUserRoutes } from './users.js';
+import { mapError } from './kit.js';
+import { registerUserRoutes } from './users.js';
 
 export interface GraphDeps {
   db: Db;

@@ -13,9 +13,10 @@ import { writeAudit } from '../events/audit.js';
 import type { Db } from '../storage/db.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
-import { findUser, jsonBody, notFound, referencedId, requireRole, routeKit, userObject } from './groups.js';
+import { findUser, jsonBody, notFound, referencedId, requireRole, routeKit, skipAfter } from './kit.js';
+import { userObject } from './users.js';
 import type { GraphDeps } from './index.js';
-import { type FieldMap, type FilterNode, decodeSkipToken, encodeSkipToken, parseFilter, parseTop } from './odata.js';
+import { type FieldMap, type FilterNode, parseFilter } from './odata.js';
 
 const READ_DELEGATED = ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
 const READ_APP = ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All'];
@@ -221,20 +222,20 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.get('/directoryRoles/:id/members', guarded(async (req, reply, actor) => {
     requireRead(actor);
     const q = kit.query(req, ['$top', '$skiptoken'], 'directoryRole members');
-    const top = q.$top !== undefined ? parseTop(q.$top, 999) : 100;
+    const top = kit.top(q);
     const role = roleOf(kit.id((req.params as { id: string }).id));
-    let list = (await holders(db, tenant.id, role.name)).sort((a, b) => (a.principalId < b.principalId ? -1 : a.principalId > b.principalId ? 1 : 0));
-    if (q.$skiptoken !== undefined) {
-      const after = decodeSkipToken(q.$skiptoken).after;
-      if (typeof after !== 'string') throw new GraphError(400, 'BadRequest', 'The $skiptoken is not valid.');
-      list = list.filter((h) => h.principalId > after);
-    }
-    const page = list.slice(0, top);
+    const after = skipAfter(q);
+    const list = (await holders(db, tenant.id, role.name)).sort((a, b) => (a.principalId < b.principalId ? -1 : a.principalId > b.principalId ? 1 : 0)).filter((h) => after === undefined || h.principalId > after);
+    return reply.send(await kit.page(req, q, list, top, { context: 'directoryObjects', shape: (page) => membersOf(page), position: (h) => ({ after: h.principalId }) }));
+  }));
+
+  /** The holders of a role as directory objects: users, and apps as service principals. */
+  const membersOf = async (page: Holder[]): Promise<Record<string, unknown>[]> => {
     const userIds = page.filter((h) => h.kind === 'user').map((h) => h.principalId);
     const appIds = page.filter((h) => h.kind === 'app').map((h) => h.principalId);
     const users = new Map((userIds.length ? await db.selectFrom('users').selectAll().where('id', 'in', userIds).execute() : []).map((u) => [u.id, u]));
     const apps = new Map((appIds.length ? await db.selectFrom('apps').select(['id', 'display_name']).where('id', 'in', appIds).execute() : []).map((a) => [a.id, a]));
-    const value = page.flatMap((h) => {
+    return page.flatMap((h) => {
       if (h.kind === 'user') {
         const u = users.get(h.principalId);
         return u ? [userObject(u)] : [];
@@ -242,10 +243,7 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
       const a = apps.get(h.principalId);
       return a ? [{ '@odata.type': '#microsoft.graph.servicePrincipal', id: a.id, accountEnabled: true, appId: a.id, appDisplayName: a.display_name, displayName: a.display_name, servicePrincipalType: 'Application' }] : [];
     });
-    const out: Record<string, unknown> = { '@odata.context': `${base(req)}/$metadata#directoryObjects`, value };
-    if (list.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken({ after: page[page.length - 1]!.principalId }));
-    return reply.send(out);
-  }));
+  };
 
   scope.post('/directoryRoles/:id/members/$ref', guarded(async (req, reply, actor) => {
     requireWrite(actor);
@@ -281,21 +279,14 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.get('/roleManagement/directory/roleAssignments', guarded(async (req, reply, actor) => {
     requireRead(actor);
     const q = kit.query(req, ['$filter', '$top', '$skiptoken'], 'roleAssignments');
-    const top = q.$top !== undefined ? parseTop(q.$top, 999) : 100;
+    const top = kit.top(q);
     const filter = q.$filter !== undefined ? parseFilter(q.$filter, ASSIGNMENT_FILTER_FIELDS) : undefined;
-    let list = (await holders(db, tenant.id))
+    const after = skipAfter(q);
+    const list = (await holders(db, tenant.id))
       .map((h) => roleAssignment(h) as Record<string, string>)
-      .filter((a) => !filter || matches(filter, a))
+      .filter((a) => (!filter || matches(filter, a)) && (after === undefined || a.id! > after))
       .sort((a, b) => (a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0));
-    if (q.$skiptoken !== undefined) {
-      const after = decodeSkipToken(q.$skiptoken).after;
-      if (typeof after !== 'string') throw new GraphError(400, 'BadRequest', 'The $skiptoken is not valid.');
-      list = list.filter((a) => a.id! > after);
-    }
-    const page = list.slice(0, top);
-    const out: Record<string, unknown> = { '@odata.context': `${base(req)}/$metadata#roleManagement/directory/roleAssignments`, value: page };
-    if (list.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken({ after: page[page.length - 1]!.id }));
-    return reply.send(out);
+    return reply.send(await kit.page(req, q, list, top, { context: 'roleManagement/directory/roleAssignments', shape: (page) => page, position: (a) => ({ after: a.id }) }));
   }));
 
   const parseAssignmentId = (raw: string) => {
