@@ -2,7 +2,22 @@
 // same transaction as the state change, delivered afterwards by a subscriber with retries.
 import type { Db } from '../storage/db.js';
 
-export type EventType = 'user.sessions.revoked' | 'user.password.reset' | 'user.disabled' | 'user.enabled' | 'user.deleted' | 'user.password_profile.updated';
+export type EventType =
+  | 'user.sessions.revoked'
+  | 'user.password.reset'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'user.deleted'
+  | 'user.password_profile.updated'
+  | 'user.created'
+  | 'user.updated'
+  | 'group.created'
+  | 'group.updated'
+  | 'group.deleted'
+  | 'group.member.added'
+  | 'group.member.removed'
+  | 'role.member.added'
+  | 'role.member.removed';
 
 export interface SessionEndedPayload {
   userId: string;

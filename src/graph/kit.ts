@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ActionContext, ActionError } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
+import { checkAnyRole } from '../admin/change.js';
 import type { User } from '../directory/users.js';
 import type { Db } from '../storage/db.js';
 import { authenticate } from './auth.js';
@@ -157,11 +158,7 @@ export function referencedId(body: Record<string, unknown>, kinds: readonly stri
 }
 
 /** Delegated callers also need one of these directory roles (apps are governed by their permissions). */
-export function requireRole(actor: Actor, roles: readonly string[], what: string): void {
-  if (actor.kind !== 'user') return;
-  if (actor.roles.some((r) => roles.includes(r))) return;
-  throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges to complete the operation: ${what} needs one of the directory roles ${roles.join(', ')}.`);
-}
+export const requireRole = checkAnyRole;
 
 export const notFound = (id: string) => new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
 
