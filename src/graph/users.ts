@@ -5,16 +5,15 @@ import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { type ActionContext, type ApplyResult, type Plan, checkRights, loadTarget } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
+import * as createUser from '../admin/actions/create-user.js';
 import * as deleteUser from '../admin/actions/delete-user.js';
 import * as disableAccount from '../admin/actions/disable-account.js';
 import * as enableAccount from '../admin/actions/enable-account.js';
 import * as resetPassword from '../admin/actions/reset-password.js';
 import * as revokeSessions from '../admin/actions/revoke-sessions.js';
 import * as setPasswordProfile from '../admin/actions/set-password-profile.js';
-import { mayActOn, rolesAllowedOn } from '../admin/roles.js';
-import { createUser, type User } from '../directory/users.js';
-import { writeAudit } from '../events/audit.js';
-import { checkNewPassword } from '../signin/password-policy.js';
+import * as updateUser from '../admin/actions/update-user.js';
+import type { User } from '../directory/users.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
@@ -25,8 +24,6 @@ export const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
 
 const READ_DELEGATED = ['User.Read.All', 'User.ReadBasic.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
 const READ_APP = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
-const WRITE_DELEGATED = ['User.ReadWrite.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
-const WRITE_APP = ['User.ReadWrite.All', 'Directory.ReadWrite.All'];
 
 const PASSWORD_PROFILE = ['password', 'forceChangePasswordNextSignIn', 'forceChangePasswordNextSignInWithMfa'];
 
@@ -123,13 +120,8 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
 
   // --- create ---
   scope.post('/users', guarded(async (req, reply, actor) => {
-    requirePermission(actor, WRITE_DELEGATED, WRITE_APP);
-    if (actor.kind === 'user' && !mayActOn('sensitive', actor.roles, [])) throw new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation: creating users needs the User Administrator role or higher.');
     const b = jsonBody(req, ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile', 'mail'], 'user');
-    const upn = str(b.userPrincipalName, 'userPrincipalName', { required: true })!;
-    if (!/^[^@\s]+@[^@\s]+$/.test(upn)) throw new GraphError(400, 'Request_BadRequest', "Property 'userPrincipalName' must be name@domain.");
-    const domain = upn.split('@')[1]!.toLowerCase();
-    if (domain !== tenant.domain) throw new GraphError(400, 'Request_BadRequest', `The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization (${tenant.domain}).`);
+    const userPrincipalName = str(b.userPrincipalName, 'userPrincipalName', { required: true })!;
     const displayName = str(b.displayName, 'displayName', { required: true })!;
     str(b.mailNickname, 'mailNickname');
     const mail = str(b.mail, 'mail');
@@ -139,33 +131,16 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     if (typeof pp !== 'object' || pp === null || Array.isArray(pp)) throw new GraphError(400, 'Request_BadRequest', "Property 'passwordProfile' is required and must be an object.");
     const ppo = nestedObject(pp, 'passwordProfile', PASSWORD_PROFILE, 'passwordProfile');
     const password = str(ppo.password, 'passwordProfile.password', { required: true })!;
-    const problem = checkNewPassword(password, { minLength: deps.config.passwordMinLength, userName: upn });
-    if (problem) throw new GraphError(400, 'Request_BadRequest', `The specified password does not comply with password complexity requirements: ${problem}`);
-    const exists = await db.selectFrom('users').select('id').where('tenant_id', '=', tenant.id).where('upn_lower', '=', upn.toLowerCase()).executeTakeFirst();
-    if (exists) throw new GraphError(400, 'Request_MultipleObjectsWithSameKeyValue', 'Another object with the same value for property userPrincipalName already exists.');
-    const forceChange = bool(ppo.forceChangePasswordNextSignIn, 'forceChangePasswordNextSignIn') ?? false;
-    const user = await db
-      .transaction()
-      .execute(async (trx) => {
-        const created = await createUser(trx, { tenantId: tenant.id, upn, displayName, mail: mail ?? null, password, accountEnabled, forceChangePassword: forceChange });
-        await writeAudit(trx, tenant.id, { activity: 'Add user', service: 'Core Directory', operationType: 'Add', actor, target: { id: created.id, name: created.upn }, modified: [{ displayName: 'AccountEnabled', oldValue: null, newValue: String(accountEnabled) }] });
-        return created;
-      })
-      .catch(async (e: unknown) => {
-        // a concurrent create of the same UPN lost the race on the unique index
-        const now = await db.selectFrom('users').select('id').where('tenant_id', '=', tenant.id).where('upn_lower', '=', upn.toLowerCase()).executeTakeFirst();
-        if (now) throw new GraphError(400, 'Request_MultipleObjectsWithSameKeyValue', 'Another object with the same value for property userPrincipalName already exists.');
-        throw e;
-      });
+    const forceChangePasswordNextSignIn = bool(ppo.forceChangePasswordNextSignIn, 'forceChangePasswordNextSignIn') ?? false;
+    const plan = await createUser.plan(ctx, actor, { userPrincipalName, displayName, mail, accountEnabled, password, forceChangePasswordNextSignIn });
+    const { value: user } = await createUser.apply(ctx, plan);
     return reply.code(201).header('location', `${base(req)}/users/${user.id}`).send({ '@odata.context': `${base(req)}/$metadata#users/$entity`, ...graphUser(user) });
   }));
 
   // --- update ---
   scope.patch('/users/:id', guarded(async (req, reply, actor) => {
     const id = userIdOf(req, actor);
-    const b = jsonBody(req, ['accountEnabled', 'displayName', 'mail', 'passwordProfile'], 'user');
-    const displayName = str(b.displayName, 'displayName');
-    const mail = b.mail === null ? null : str(b.mail, 'mail');
+    const b = jsonBody(req, ['accountEnabled', 'displayName', 'mail', 'userPrincipalName', 'passwordProfile', ...updateUser.UNSTORED], 'user');
     const accountEnabled = bool(b.accountEnabled, 'accountEnabled');
     let pp: setPasswordProfile.PasswordProfileInput | undefined;
     if (b.passwordProfile !== undefined) {
@@ -173,47 +148,38 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
       pp = { password: str(o.password, 'passwordProfile.password'), forceChangePasswordNextSignIn: bool(o.forceChangePasswordNextSignIn, 'forceChangePasswordNextSignIn'), forceChangePasswordNextSignInWithMfa: bool(o.forceChangePasswordNextSignInWithMfa, 'forceChangePasswordNextSignInWithMfa') };
       for (const k of Object.keys(pp) as (keyof typeof pp)[]) if (pp[k] === undefined) delete pp[k];
     }
+    const other = Object.keys(b).filter((k) => k !== 'passwordProfile' && k !== 'accountEnabled');
+    const props: updateUser.UpdateUserInput = {
+      displayName: str(b.displayName, 'displayName'),
+      mail: b.mail === null ? null : str(b.mail, 'mail'),
+      userPrincipalName: str(b.userPrincipalName, 'userPrincipalName'),
+      unstored: other.filter((k) => (updateUser.UNSTORED as readonly string[]).includes(k)),
+    };
     if (!Object.keys(b).length) throw new GraphError(400, 'BadRequest', 'The request body has no property to update.');
     const target = await findTarget(id);
     // every part is planned (rights and validation) before anything is written
-    const plans: { mod: { plan: unknown; apply: unknown }; plan: Plan<unknown> }[] = [];
-    if (pp) plans.push({ mod: setPasswordProfile, plan: await setPasswordProfile.plan(ctx, actor, target.id, pp) });
-    const targetWithRoles = await loadTarget(db, tenant.id, target.id);
-    if (accountEnabled === false && target.account_enabled === 1) plans.push({ mod: disableAccount, plan: await disableAccount.plan(ctx, actor, target.id) });
-    else if (accountEnabled === true && target.account_enabled !== 1) plans.push({ mod: enableAccount, plan: await enableAccount.plan(ctx, actor, target.id) });
+    type Part = { plan: (c: ActionContext, a: Actor, id: string, input: unknown) => Promise<Plan<unknown>>; apply: (c: ActionContext, p: Plan<unknown>) => Promise<ApplyResult> };
+    const plans: { mod: Part; plan: Plan<unknown> }[] = [];
+    const part = async (mod: unknown, input: unknown) => {
+      const m = mod as Part;
+      plans.push({ mod: m, plan: await m.plan(ctx, actor, target.id, input) });
+    };
+    if (pp) await part(setPasswordProfile, pp);
+    if (accountEnabled === false && target.account_enabled === 1) await part(disableAccount, undefined);
+    else if (accountEnabled === true && target.account_enabled !== 1) await part(enableAccount, undefined);
     // a value that is already so changes nothing, but is still authorized (no answer may reveal state)
-    else if (accountEnabled !== undefined) checkRights(actor, targetWithRoles, disableAccount.RULE);
-    const other = Object.keys(b).filter((k) => k !== 'passwordProfile' && k !== 'accountEnabled');
-    if (other.length) {
-      // displayName, mail (and bare @odata annotations): the "who may update users" rule on this target
-      requirePermission(actor, WRITE_DELEGATED, WRITE_APP);
-      const self = actor.kind === 'user' && actor.id === target.id;
-      if (actor.kind === 'user' && !self && !mayActOn('sensitive', actor.roles, targetWithRoles.roles)) {
-        throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges to update this user: a directory role among ${rolesAllowedOn('sensitive', targetWithRoles.roles).join(', ')} is required.`);
-      }
-    }
+    else if (accountEnabled !== undefined) checkRights(actor, await loadTarget(db, tenant.id, target.id), disableAccount.RULE);
+    // displayName, mail, userPrincipalName (and bare @odata annotations): authorized even when nothing changes
+    if (other.length) await part(updateUser, props);
     // All parts in one transaction (spec §5: all or nothing). Each applied part changes the user's state,
     // so the later parts are planned again just before their apply (the first plans above checked rights
     // and input before anything was written).
     await db.transaction().execute(async (trx) => {
       const tctx: ActionContext = { ...ctx, db: trx };
       for (const [i, { mod, plan }] of plans.entries()) {
-        const fresh = i === 0 ? plan : await (mod.plan as (c: ActionContext, a: Actor, id: string, input: unknown) => Promise<typeof plan>)(tctx, actor, target.id, plan.input);
-        await (mod.apply as (c: ActionContext, p: typeof plan) => Promise<ApplyResult>)(tctx, fresh);
-      }
-      if (displayName !== undefined || mail !== undefined) {
-        await trx.updateTable('users').set({ ...(displayName !== undefined ? { display_name: displayName } : {}), ...(mail !== undefined ? { mail } : {}) }).where('id', '=', target.id).execute();
-        await writeAudit(trx, tenant.id, {
-          activity: 'Update user',
-          service: 'Core Directory',
-          operationType: 'Update',
-          actor,
-          target: { id: target.id, name: target.upn },
-          modified: [
-            ...(displayName !== undefined ? [{ displayName: 'DisplayName', oldValue: target.display_name, newValue: displayName }] : []),
-            ...(mail !== undefined ? [{ displayName: 'Mail', oldValue: target.mail, newValue: mail }] : []),
-          ],
-        });
+        const fresh = i === 0 ? plan : await mod.plan(tctx, actor, target.id, plan.input);
+        if (fresh.action === 'updateUser' && !fresh.preview.changes.length) continue;
+        await mod.apply(tctx, fresh);
       }
     });
     return reply.code(204).send();
