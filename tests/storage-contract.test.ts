@@ -338,7 +338,7 @@ for (const dbKind of await databases()) {
         second = await openStore(location());
         if (dbKind === 'sqlite') assert.equal(second.file, store.file);
         const migrations = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(second.db);
-        assert.deepEqual(migrations.rows.map((r) => r.name), ['0001_foundation', '0002_admin_audit_outbox_lockout', '0003_backchannel_logout', '0004_signin_aggregate']);
+        assert.deepEqual(migrations.rows.map((r) => r.name), ['0001_foundation', '0002_admin_audit_outbox_lockout', '0003_backchannel_logout', '0004_signin_aggregate', '0005_graph_operations']);
         assert.deepEqual(await new StoreAdapter('RefreshToken', second.db, secrets).find('rt-persist'), { jti: 'rt-persist', accountId: 'user-a' });
       });
 

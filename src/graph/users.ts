@@ -71,14 +71,6 @@ export function userObject(u: User, select: string[] = USER_DEFAULT_SELECT): Rec
   return { '@odata.type': '#microsoft.graph.user', ...graphUser(u, select) };
 }
 
-/** Reset-password operations (D17), shared by /v1.0 and /beta; in memory, bounded. */
-const operationsByDb = new WeakMap<object, Map<string, { userId: string; at: number }>>();
-function operationsOf(db: object): Map<string, { userId: string; at: number }> {
-  let m = operationsByDb.get(db);
-  if (!m) operationsByDb.set(db, (m = new Map()));
-  return m;
-}
-
 export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
   const kit = routeKit(deps);
@@ -224,7 +216,6 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.get('/me/authentication/passwordMethods', methodsRead(false));
 
   // resetPassword: delegated only (D7); 202 + Location, already committed when sent (D17)
-  const operations = operationsOf(db);
   const reset = guarded(async (req, reply, actor) => {
     const { methodId } = req.params as { methodId: string };
     if (methodId !== PASSWORD_METHOD_ID) throw new GraphError(404, 'Request_ResourceNotFound', `Authentication method '${methodId}' is not a password method.`);
@@ -234,10 +225,13 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     const b = req.body === undefined || req.body === '' ? {} : jsonBody(req, ['newPassword'], 'user');
     const newPassword = str(b.newPassword, 'newPassword');
     const plan = await resetPassword.plan(ctx, actor, id, { newPassword, forceChangePasswordNextSignIn: true });
-    const result = await resetPassword.apply(ctx, plan);
+    // D17: the reset and its operation, recorded as succeeded, are committed together before the 202 is sent
     const opId = crypto.randomUUID();
-    if (operations.size > 1000) operations.clear();
-    operations.set(opId, { userId: plan.targetId, at: result.appliedAt });
+    const result = await db.transaction().execute(async (trx) => {
+      const applied = await resetPassword.apply({ ...ctx, db: trx }, plan);
+      await trx.insertInto('graph_operations').values({ id: opId, tenant_id: tenant.id, user_id: plan.targetId, kind: 'passwordReset', status: 'succeeded', created_at: applied.appliedAt, updated_at: applied.appliedAt }).execute();
+      return applied;
+    });
     return reply
       .code(202)
       .header('location', `${base(req)}/users/${plan.targetId}/authentication/operations/${opId}`)
@@ -252,8 +246,8 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     const id = userIdOf(req, actor);
     const u = await findTarget(id);
     if (!(actor.kind === 'user' && actor.id === u.id)) requirePermission(actor, ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'Directory.AccessAsUser.All'], ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All']);
-    const op = operations.get(opId);
-    if (!op || op.userId !== u.id) throw new GraphError(404, 'Request_ResourceNotFound', `Operation '${opId}' does not exist.`);
-    return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${u.id}')/authentication/operations/$entity`, id: opId, status: 'succeeded', createdDateTime: iso(op.at), lastActionDateTime: iso(op.at), resourceLocation: `${base(req)}/users/${u.id}/authentication/passwordMethods/${PASSWORD_METHOD_ID}`, statusDetail: null });
+    const op = await db.selectFrom('graph_operations').selectAll().where('tenant_id', '=', tenant.id).where('id', '=', kit.id(opId)).where('user_id', '=', u.id).executeTakeFirst();
+    if (!op) throw new GraphError(404, 'Request_ResourceNotFound', `Operation '${opId}' does not exist.`);
+    return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${u.id}')/authentication/operations/$entity`, id: op.id, status: op.status, createdDateTime: iso(op.created_at), lastActionDateTime: iso(op.updated_at), resourceLocation: `${base(req)}/users/${u.id}/authentication/passwordMethods/${PASSWORD_METHOD_ID}`, statusDetail: null });
   }));
 }

@@ -200,6 +200,17 @@ export interface GroupMemberTable {
   user_id: string;
 }
 
+/** A Graph long-running operation (D17: resetPassword's operation, `succeeded` when the 202 is sent). */
+export interface GraphOperationTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  kind: 'passwordReset';
+  status: 'notStarted' | 'running' | 'succeeded' | 'failed';
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -219,4 +230,5 @@ export interface Database {
   familiar_locations: FamiliarLocationTable;
   groups: GroupTable;
   group_members: GroupMemberTable;
+  graph_operations: GraphOperationTable;
 }
