@@ -7,7 +7,7 @@ import type { User } from '../directory/users.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
-import { findUser, iso, jsonBody, notFound, routeKit, str } from './kit.js';
+import { iso, jsonBody, routeKit, str } from './kit.js';
 
 export const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
 
@@ -16,11 +16,7 @@ export function registerAuthenticationMethodRoutes(scope: FastifyInstance, deps:
   const kit = routeKit(deps);
   const { guarded, base, ctx } = kit;
   const userIdOf = kit.userId;
-  const findTarget = async (id: string): Promise<User> => {
-    const u = await findUser(db, tenant.id, id);
-    if (!u) throw notFound(id);
-    return u;
-  };
+  const findTarget = kit.user;
 
   const passwordMethod = (u: User) => ({ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: iso(u.last_password_change_at) });
   const methodsRead = (all: boolean) =>

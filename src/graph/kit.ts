@@ -36,6 +36,8 @@ export interface RouteKit {
    * the position of the last one when there were more.
    */
   page<T>(req: FastifyRequest, q: Record<string, string>, rows: readonly T[], top: number, p: { context: string; shape: (page: T[]) => unknown[] | Promise<unknown[]>; position: (last: T) => Record<string, unknown> }): Promise<Record<string, unknown>>;
+  /** a user of the tenant by id or UPN; a Graph 404 otherwise */
+  user(id: string): Promise<User>;
   /** the context admin actions run in for Graph: lean, since Graph shows no preview */
   ctx: ActionContext;
 }
@@ -77,6 +79,11 @@ export function routeKit(deps: GraphDeps): RouteKit {
       const out: Record<string, unknown> = { '@odata.context': `${kit.base(req)}/$metadata#${p.context}`, value: await p.shape(page) };
       if (rows.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken(p.position(page[page.length - 1]!)));
       return out;
+    },
+    async user(id) {
+      const u = await findUser(deps.db, deps.tenant.id, id);
+      if (!u) throw notFound(id);
+      return u;
     },
     // Graph shows no preview: actions run lean (their cost does not grow with the user's refresh tokens)
     ctx: { db: deps.db, secrets: deps.secrets, tenantId: deps.tenant.id, config: deps.config, lean: true },

@@ -15,7 +15,7 @@ import type { User } from '../directory/users.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
-import { bool, findUser, iso, jsonBody, nestedObject, notFound, routeKit, skipAfter, str } from './kit.js';
+import { bool, iso, jsonBody, nestedObject, routeKit, skipAfter, str } from './kit.js';
 import { type FieldMap, applyFilter, parseFilter } from './odata.js';
 
 const READ_DELEGATED = ['User.Read.All', 'User.ReadBasic.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
@@ -72,11 +72,7 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   const kit = routeKit(deps);
   const { guarded, base, ctx } = kit;
   const userIdOf = kit.userId;
-  const findTarget = async (id: string): Promise<User> => {
-    const u = await findUser(db, tenant.id, id);
-    if (!u) throw notFound(id);
-    return u;
-  };
+  const findTarget = kit.user;
 
   // --- read ---
   scope.get('/users', guarded(async (req, reply, actor) => {
