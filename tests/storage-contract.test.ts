@@ -108,7 +108,14 @@ for (const dbKind of await databases()) {
       assert.deepEqual(await rt.find('rt-expiring'), { jti: 'rt-expiring', accountId: 'user-a' }, 'found while still live');
 
       await store.db.updateTable('oidc_models').set({ expires_at: Date.now() - 1000 }).where('id_hash', '=', expiring.id_hash).execute();
-      assert.equal(await rt.find('rt-expiring'), undefined);
+      // an expired refresh token is still handed to the engine, which refuses it as expired (AADSTS700082,
+      // D9) rather than unknown; any other model past its expiry is not found
+      assert.deepEqual(await rt.find('rt-expiring'), { jti: 'rt-expiring', accountId: 'user-a' });
+      const code = adapter('AuthorizationCode');
+      await code.upsert('code-expiring', { jti: 'code-expiring', accountId: 'user-a' }, 60);
+      const codeRow = await rowOf('AuthorizationCode', 'code-expiring');
+      await store.db.updateTable('oidc_models').set({ expires_at: Date.now() - 1000 }).where('id_hash', '=', codeRow!.id_hash).execute();
+      assert.equal(await code.find('code-expiring'), undefined);
       assert.deepEqual(await rt.find('rt-live'), { jti: 'rt-live', accountId: 'user-a' });
 
       const now = Date.now();
@@ -117,7 +124,7 @@ for (const dbKind of await databases()) {
         { id: 'flow-new', interaction_uid: 'i-2', csrf_hash: 'y', state: '{}', expires_at: now + 600_000, created_at: now },
       ]).execute();
 
-      assert.equal(await sweepExpired(store.db), 2, 'one engine row and one sign-in flow');
+      assert.equal(await sweepExpired(store.db), 3, 'two engine rows and one sign-in flow');
       assert.equal(await rowOf('RefreshToken', 'rt-expiring'), undefined);
       assert.equal(await countRows(), 2);
       assert.deepEqual(await rt.find('rt-live'), { jti: 'rt-live', accountId: 'user-a' });
@@ -338,7 +345,7 @@ for (const dbKind of await databases()) {
         second = await openStore(location());
         if (dbKind === 'sqlite') assert.equal(second.file, store.file);
         const migrations = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(second.db);
-        assert.deepEqual(migrations.rows.map((r) => r.name), ['0001_foundation', '0002_admin_audit_outbox_lockout', '0003_backchannel_logout', '0004_signin_aggregate']);
+        assert.deepEqual(migrations.rows.map((r) => r.name), ['0001_foundation', '0002_admin_audit_outbox_lockout', '0003_backchannel_logout', '0004_signin_aggregate', '0005_graph_operations', '0006_mfa']);
         assert.deepEqual(await new StoreAdapter('RefreshToken', second.db, secrets).find('rt-persist'), { jti: 'rt-persist', accountId: 'user-a' });
       });
 

@@ -12,11 +12,11 @@ import { type AuditEntry, writeAudit } from '../events/audit.js';
 import { type EventType, enqueue } from '../events/outbox.js';
 import type { Actor } from './actor.js';
 import { type CredentialView, type Fate, type GrantView, type SessionView, userCredentials, whatDies } from './credentials.js';
-import { ROLES, type RightKind, mayActOn, rolesAllowedOn } from './roles.js';
+import { type RightKind, mayActOn, rolesAllowedOn } from './roles.js';
 
-export type ActionName = 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile';
+export type ActionName = 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile' | 'updateUser';
 
-export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid';
+export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid' | 'duplicate';
 
 /** A refused action: nothing was changed. `missingRight` names what the actor lacks (403). */
 export class ActionError extends Error {
@@ -153,25 +153,10 @@ export function checkRights(actor: Actor, target: Target, rule: RightsRule): voi
 }
 
 /** The actor with the directory roles it holds now (a role lost between preview and apply counts). */
-async function currentActor(db: Db, actor: Actor): Promise<Actor> {
+export async function currentActor(db: Db, actor: Actor): Promise<Actor> {
   if (actor.kind === 'user') return { ...actor, roles: (await db.selectFrom('user_roles').select('role').where('user_id', '=', actor.id).execute()).map((r) => r.role) };
   if (actor.kind === 'app') return { ...actor, roles: (await db.selectFrom('app_directory_roles').select('role').where('app_id', '=', actor.id).execute()).map((r) => r.role) };
   return actor;
-}
-
-/** Refuses to disable or delete the last enabled Global Administrator (the tenant would have none). */
-export async function assertNotLastGlobalAdmin(db: Db, tenantId: string, target: Target, what: string): Promise<void> {
-  if (!target.roles.includes(ROLES.globalAdmin) || target.user.account_enabled !== 1) return;
-  const others = await db
-    .selectFrom('user_roles')
-    .innerJoin('users', 'users.id', 'user_roles.user_id')
-    .select('users.id')
-    .where('user_roles.role', '=', ROLES.globalAdmin)
-    .where('users.tenant_id', '=', tenantId)
-    .where('users.account_enabled', '=', 1)
-    .where('users.id', '!=', target.user.id)
-    .executeTakeFirst();
-  if (!others) throw new ActionError('invalid', `Cannot ${what}: this is the only enabled Global Administrator of the tenant.`);
 }
 
 function resolvePatch(patch: UserPatch, now: number): Partial<UserTable> {
@@ -231,6 +216,8 @@ export interface CommitSpec {
   event: EventType;
   /** extra writes in the same transaction (e.g. a new password hash computed before) */
   extra?: (trx: Db, now: number) => Promise<void>;
+  /** a precondition checked again inside the transaction, before anything is written */
+  guard?: (trx: Db, target: Target) => Promise<void>;
 }
 
 /**
@@ -246,6 +233,7 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
     });
     if (fingerprint(target) !== plan.fingerprint) throw new ActionError('stale', "The user's account, credentials or roles changed since the preview was made; make a new preview.");
     if (plan.rule) checkRights(await currentActor(trx, plan.actor), target, plan.rule);
+    if (spec.guard) await spec.guard(trx, target);
     const now = Math.max(Date.now(), plan.madeAt);
     // Inside the transaction only the browser sessions are read (few; back-channel logout needs them).
     const creds = await userCredentials(trx, ctx.secrets, target.user.id, { grants: false });

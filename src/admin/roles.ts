@@ -85,3 +85,8 @@ export function rolesAllowedOn(kind: RightKind, targetRoles: readonly string[]):
   const matrix = kind === 'password' ? PASSWORD_MATRIX : SENSITIVE_MATRIX;
   return Object.keys(matrix).filter((role) => mayActOn(kind, [role], targetRoles));
 }
+
+/** Who may assign and remove directory roles (delegated callers; apps need RoleManagement.ReadWrite.Directory). */
+export const ROLE_ASSIGN_ROLES: readonly string[] = [ROLES.privilegedRoleAdmin, ROLES.globalAdmin];
+/** Directory roles that may manage groups (delegated). */
+export const GROUP_WRITE_ROLES: readonly string[] = [ROLES.groupsAdmin, ROLES.userAdmin, ROLES.globalAdmin];

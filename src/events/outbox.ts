@@ -12,7 +12,16 @@ export type EventType =
   | 'user.method.added'
   | 'user.method.deleted'
   | 'user.mfa_sessions.revoked'
-  | 'user.mfa_state.updated';
+  | 'user.mfa_state.updated'
+  | 'user.created'
+  | 'user.updated'
+  | 'group.created'
+  | 'group.updated'
+  | 'group.deleted'
+  | 'group.member.added'
+  | 'group.member.removed'
+  | 'role.member.added'
+  | 'role.member.removed';
 
 export interface SessionEndedPayload {
   userId: string;

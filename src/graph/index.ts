@@ -10,7 +10,9 @@ import { sendGraphError } from './errors.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerLogRoutes } from './logs.js';
 import { registerRoleRoutes } from './roles.js';
-import { mapError, registerUserRoutes } from './users.js';
+import { registerAuthenticationMethodRoutes } from './authentication-methods.js';
+import { mapError } from './kit.js';
+import { registerUserRoutes } from './users.js';
 
 export interface GraphDeps {
   db: Db;
@@ -31,6 +33,7 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
           }
         });
         registerUserRoutes(scope, deps);
+        registerAuthenticationMethodRoutes(scope, deps);
         registerGroupRoutes(scope, deps);
         registerRoleRoutes(scope, deps);
         registerLogRoutes(scope, deps);

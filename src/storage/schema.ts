@@ -241,6 +241,17 @@ export interface TenantSettingsTable {
   updated_at: number;
 }
 
+/** A Graph long-running operation (D17: resetPassword's operation, `succeeded` when the 202 is sent). */
+export interface GraphOperationTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  kind: 'passwordReset';
+  status: 'notStarted' | 'running' | 'succeeded' | 'failed';
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -263,4 +274,5 @@ export interface Database {
   auth_methods: AuthMethodTable;
   mfa_failures: MfaFailureTable;
   tenant_settings: TenantSettingsTable;
+  graph_operations: GraphOperationTable;
 }
