@@ -9,12 +9,13 @@ import type { User } from '../directory/users.js';
 import type { Db } from '../storage/db.js';
 import type { UserTable } from '../storage/schema.js';
 import { type AuditEntry, writeAudit } from '../events/audit.js';
-import { type EventType, enqueue } from '../events/outbox.js';
+import { type EventType, type SessionEndedPayload, enqueue } from '../events/outbox.js';
 import type { Actor } from './actor.js';
 import { type CredentialView, type Fate, type GrantView, type SessionView, userCredentials, whatDies } from './credentials.js';
 import { ROLES, type RightKind, mayActOn, rolesAllowedOn } from './roles.js';
 
-export type ActionName = 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile';
+export type ActionName = 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile'
+  | 'deleteMethod' | 'createTap' | 'requireReregisterMfa' | 'revokeMfaSessions' | 'setPerUserMfa' | 'setAppRequireMfa';
 
 export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid';
 
@@ -69,6 +70,8 @@ export interface Preview {
   accessTokensLiveUntil: { app: string; until: string }[];
   nextSignIn: string;
   warnings: string[];
+  /** actions on authentication methods: each method of the user and what the action does to it */
+  methods?: { id: string; type: string; fate: 'deleted' | 'deactivated' | 'kept' | 'added' }[];
 }
 
 export interface Plan<I = unknown> {
@@ -99,19 +102,23 @@ export interface ApplyResult {
 export interface Target {
   user: User;
   roles: string[];
+  /** the user's registered methods as far as a plan depends on them (a one-time TAP's use included) */
+  methods?: { id: string; used_at: number | null }[];
 }
 
 export async function loadTarget(db: Db, tenantId: string, id: string): Promise<Target> {
   const user = await db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where((eb) => eb.or([eb('id', '=', id), eb('upn_lower', '=', id.toLowerCase())])).executeTakeFirst();
   if (!user) throw new ActionError('not_found', `User '${id}' does not exist.`);
   const roles = (await db.selectFrom('user_roles').select('role').where('user_id', '=', user.id).execute()).map((r) => r.role).sort();
-  return { user, roles };
+  const methods = await db.selectFrom('auth_methods').select(['id', 'used_at']).where('user_id', '=', user.id).where('status', '=', 'active').orderBy('id').execute();
+  return { user, roles, methods };
 }
 
-/** Everything a plan depends on: account state, credentials' stamps, password, roles (spec §5 "stale"). */
+/** Everything a plan depends on: account state, credentials' stamps, password, methods, roles (spec §5 "stale"). */
 export function fingerprint(t: Target): string {
   const u = t.user;
-  const state = [u.account_enabled, u.password_hash, u.force_change_password, u.force_change_password_mfa, u.last_password_change_at, u.sign_in_sessions_valid_from, u.mfa_remembered_valid_from, u.disabled_at, u.admin_reset_at, u.upn, t.roles.join(',')];
+  const methods = (t.methods ?? []).map((m) => `${m.id}:${m.used_at ?? ''}`).join(',');
+  const state = [u.account_enabled, u.password_hash, u.force_change_password, u.force_change_password_mfa, u.last_password_change_at, u.sign_in_sessions_valid_from, u.mfa_remembered_valid_from, u.disabled_at, u.admin_reset_at, u.upn, t.roles.join(','), u.per_user_mfa_state, methods];
   return crypto.createHash('sha256').update(JSON.stringify(state)).digest('base64url');
 }
 
@@ -180,7 +187,7 @@ function resolvePatch(patch: UserPatch, now: number): Partial<UserTable> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function line(c: CredentialView, fate?: Fate): CredentialLine {
+export function line(c: CredentialView, fate?: Fate): CredentialLine {
   const s = c as SessionView;
   const g = c as GrantView;
   return c.kind === 'session'
@@ -229,8 +236,11 @@ export function newPlan<I>(fields: Omit<Plan<I>, 'id' | 'madeAt'>): Plan<I> {
 export interface CommitSpec {
   audit: (now: number, before: User) => Omit<AuditEntry, 'actor' | 'at'>;
   event: EventType;
-  /** extra writes in the same transaction (e.g. a new password hash computed before) */
-  extra?: (trx: Db, now: number) => Promise<void>;
+  /**
+   * extra writes in the same transaction (e.g. a new password hash computed before); what it returns is
+   * added to the event's payload, its `sessions` (ended by the extra writes) to the stamp's
+   */
+  extra?: (trx: Db, now: number) => Promise<void | { sessions?: SessionEndedPayload['sessions']; [k: string]: unknown }>;
 }
 
 /**
@@ -252,7 +262,7 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
     const patch = resolvePatch(plan.patch, now);
     const after = plan.deletesUser ? undefined : { ...target.user, ...patch };
     const { dying } = whatDies(target.user, after, creds);
-    if (spec.extra) await spec.extra(trx, now);
+    const more = spec.extra ? await spec.extra(trx, now) : undefined;
     if (plan.deletesUser) {
       await trx.deleteFrom('users').where('id', '=', target.user.id).execute();
     } else if (Object.keys(patch).length) {
@@ -260,7 +270,8 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
     }
     await writeAudit(trx, ctx.tenantId, { ...spec.audit(now, target.user), actor: plan.actor, at: now, target: { id: target.user.id, name: target.user.upn } });
     const sessions = dying.map((f) => f.credential as SessionView);
-    await enqueue(trx, ctx.tenantId, spec.event, { userId: target.user.id, reason: plan.action, sessions: sessions.map((s) => ({ sessionUid: s.id, apps: s.apps.map((a) => ({ clientId: a.clientId, sid: a.sid })) })) }, now);
+    const ended = sessions.map((s) => ({ sessionUid: s.id, apps: s.apps.map((a) => ({ clientId: a.clientId, sid: a.sid })) }));
+    await enqueue(trx, ctx.tenantId, spec.event, { ...more, userId: target.user.id, reason: plan.action, sessions: [...ended, ...(more?.sessions ?? [])] } satisfies SessionEndedPayload, now);
     return { now, before: target.user, after, dying };
   });
   // The refresh-token grants that ended are listed after the commit, outside the write lock: the stamp
