@@ -1,5 +1,5 @@
 // Graph /users and /me: list ($select, $filter, $top, paging), get by id or UPN, create, update, delete,
-// revokeSignInSessions, authentication methods (the password method) and resetPassword. Routes are thin:
+// revokeSignInSessions and resetPassword (the other authentication methods routes: methods.ts). Routes are thin:
 // parse, authorize, call the admin action, shape the reply as Graph does.
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -289,21 +289,7 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.post('/users/:id/revokeSignInSessions', revoke);
   scope.post('/me/revokeSignInSessions', revoke);
 
-  // --- authentication methods (the password method for now) ---
-  const passwordMethod = (u: User) => ({ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: iso(u.last_password_change_at) });
-  const methodsRead = (all: boolean) =>
-    guarded(async (req, reply, actor) => {
-      const id = userIdOf(req, actor);
-      const self = actor.kind === 'user' && actor.id === (await findTarget(id)).id;
-      if (!self) requirePermission(actor, ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'], ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All']);
-      const u = await findTarget(id);
-      const value = u.password_hash ? [passwordMethod(u)] : [];
-      return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${u.id}')/authentication/${all ? 'methods' : 'passwordMethods'}`, value });
-    });
-  scope.get('/users/:id/authentication/methods', methodsRead(true));
-  scope.get('/me/authentication/methods', methodsRead(true));
-  scope.get('/users/:id/authentication/passwordMethods', methodsRead(false));
-  scope.get('/me/authentication/passwordMethods', methodsRead(false));
+  // --- authentication methods: src/graph/methods.ts (resetPassword stays here with the password) ---
 
   // resetPassword: delegated only (D7); 202 + Location, already committed when sent (D17)
   const operations = operationsOf(db);
