@@ -1,0 +1,70 @@
+// The admin actions on authentication methods through their plan/apply: a TAP plan holds no secret and
+// its preview warns that old methods stay; replacing a TAP lists the old one as deleted; an app's
+// requireMfa is switched only by a Global Administrator or an app with Application.ReadWrite.All, audited
+// as "Update application", and a stale plan is refused.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ActionContext } from '../src/admin/action.js';
+import type { Actor } from '../src/admin/actor.js';
+import * as createTap from '../src/admin/actions/create-tap.js';
+import * as setAppRequireMfa from '../src/admin/actions/set-app-require-mfa.js';
+import { DEMO } from '../src/directory/seed.js';
+import { createUser } from '../src/directory/users.js';
+import { databases, startTestServer, type TestServer } from './helpers/server.js';
+
+const SYSTEM = { kind: 'system', id: 'system', displayName: 'test' } as const;
+
+for (const dbKind of await databases()) {
+  describe(`admin actions on methods (${dbKind})`, () => {
+    let server: TestServer;
+    let ctx: ActionContext;
+    const person = (roles: string[], scopes = ['Directory.AccessAsUser.All']): Actor => ({ kind: 'user', id: `actor-${roles.join('-')}`, displayName: 'actor', upn: 'actor@x', roles, scopes });
+
+    before(async () => {
+      server = await startTestServer(dbKind);
+      ctx = { db: server.store.db, secrets: server.secrets, tenantId: server.tenantId, config: server.config };
+    });
+    after(async () => {
+      await server?.close();
+    });
+
+    test('a TAP plan holds no secret; its preview warns that old methods are NOT removed; a replaced TAP is listed as deleted', async () => {
+      const u = await createUser(server.store.db, { tenantId: server.tenantId, upn: `tap-${dbKind}@${server.tenantDomain}`, displayName: 'Tap', password: DEMO.demoPassword });
+      const first = await createTap.plan(ctx, SYSTEM, u.id, { lifetimeInMinutes: 30 });
+      assert.ok(first.preview.warnings.some((w) => /NOT removed/.test(w)), first.preview.warnings.join(' | '));
+      const applied = await createTap.apply(ctx, first);
+      assert.ok(applied.secret);
+      assert.ok(!JSON.stringify(first).includes(applied.secret!), 'the plan never held the value');
+      const second = await createTap.plan(ctx, SYSTEM, u.id);
+      assert.deepEqual(second.preview.methods, [
+        { id: first.input.id, type: 'temporaryAccessPass', fate: 'deleted' },
+        { id: second.input.id, type: 'temporaryAccessPass', fate: 'added' },
+      ]);
+      assert.ok(second.preview.warnings.some((w) => w.includes(first.input.id)));
+      await assert.rejects(createTap.plan(ctx, SYSTEM, u.id, { lifetimeInMinutes: 43_201 }), /lifetimeInMinutes/);
+    });
+
+    test('an app’s requireMfa: Global Administrator or Application.ReadWrite.All only, audited, stale plans refused', async () => {
+      const appId = DEMO.apiAppId;
+      const requireMfa = async () => (await server.store.db.selectFrom('apps').select('require_mfa').where('id', '=', appId).executeTakeFirstOrThrow()).require_mfa;
+      for (const actor of [person(['Authentication Administrator']), person(['Privileged Authentication Administrator']), person(['Global Administrator'], ['User.Read.All']), { kind: 'app', id: 'a', displayName: 'a', roles: [], permissions: ['User.ReadWrite.All'] } as Actor]) {
+        await assert.rejects(setAppRequireMfa.plan(ctx, actor, appId, { requireMfa: true }), (e: Error & { code?: string }) => e.code === 'forbidden', JSON.stringify(actor));
+      }
+      assert.equal(await requireMfa(), 0);
+      const plan = await setAppRequireMfa.plan(ctx, person(['Global Administrator']), appId, { requireMfa: true });
+      assert.deepEqual(plan.preview.changes, [{ property: 'requireMfa', oldValue: 'false', newValue: 'true' }]);
+      await setAppRequireMfa.apply(ctx, plan);
+      assert.equal(await requireMfa(), 1);
+      const audit = await server.store.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+      assert.deepEqual([audit.activity, audit.target_id, audit.category], ['Update application', appId, 'ApplicationManagement']);
+      const event = await server.store.db.selectFrom('outbox').selectAll().where('type', '=', 'app.require_mfa.updated').executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(event.payload), { appId, requireMfa: true });
+      // made before the change above: stale
+      const byApp = await setAppRequireMfa.plan(ctx, { kind: 'app', id: 'a', displayName: 'a', roles: [], permissions: ['Application.ReadWrite.All'] }, appId, { requireMfa: false });
+      await server.store.db.updateTable('apps').set({ display_name: 'Renamed API' }).where('id', '=', appId).execute();
+      await assert.rejects(setAppRequireMfa.apply(ctx, byApp), /changed since the preview/);
+      assert.equal(await requireMfa(), 1);
+      await assert.rejects(setAppRequireMfa.plan(ctx, SYSTEM, 'no-such-app', { requireMfa: true }), /does not exist/);
+    });
+  });
+}
