@@ -9,6 +9,7 @@ import type { Actor } from '../src/admin/actor.js';
 import * as createTap from '../src/admin/actions/create-tap.js';
 import * as setAppRequireMfa from '../src/admin/actions/set-app-require-mfa.js';
 import { DEMO } from '../src/directory/seed.js';
+import { backchannelLogoutSubscribers } from '../src/events/backchannel-logout.js';
 import { createUser } from '../src/directory/users.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -65,6 +66,14 @@ for (const dbKind of await databases()) {
       await assert.rejects(setAppRequireMfa.apply(ctx, byApp), /changed since the preview/);
       assert.equal(await requireMfa(), 1);
       await assert.rejects(setAppRequireMfa.plan(ctx, SYSTEM, 'no-such-app', { requireMfa: true }), /does not exist/);
+    });
+
+    test('a deleted TAP’s event fans out to back-channel logout; a deleted method that ended no session is not a delivery failure', async () => {
+      const subs = backchannelLogoutSubscribers({ db: server.store.db, provider: server.provider, outbound: { allowPrivate: true } });
+      const fan = subs['user.method.deleted']!;
+      const event = (payload: unknown) => ({ id: 1, tenantId: server.tenantId, type: 'user.method.deleted', payload, at: Date.now(), attempt: 1 });
+      assert.deepEqual(await fan(event({ userId: 'u', methodId: 'm', type: 'softwareOath' })), {});
+      assert.deepEqual(await fan(event({ userId: 'u', tapId: 't', sessions: [{ sessionUid: 's', apps: [{ clientId: 'no-such-app', sid: 'sid' }] }] })), { followUps: [] });
     });
   });
 }

@@ -40,6 +40,9 @@ function isSessionEnded(p: unknown): p is SessionEndedPayload {
 
 /** One derived event per (app with a back-channel logout URI, sid) among the ended sessions. */
 async function fanOut(db: Db, event: OutboxEvent): Promise<SubscriberOutcome> {
+  // an event that ended no session (a deleted method that was not a TAP) may carry no list at all
+  const p = event.payload as Partial<SessionEndedPayload> | null;
+  if (typeof p?.userId === 'string' && p.sessions === undefined) return {};
   if (!isSessionEnded(event.payload)) throw new PermanentFailure(`${event.type} payload has no userId and sessions`);
   const { userId, reason, sessions } = event.payload;
   const pairs = new Map<string, BackchannelLogoutPayload>();

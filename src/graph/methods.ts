@@ -54,7 +54,8 @@ function optionalBody(req: FastifyRequest, type: string, allowed: readonly strin
   return req.body === undefined || req.body === '' ? {} : objectBody(req, type, allowed);
 }
 
-export function registerMethodRoutes(scope: FastifyInstance, deps: GraphDeps): void {
+/** What the routes of this file share: the action context, URL shapes, the target loader, read rights. */
+function methodKit(scope: FastifyInstance, deps: GraphDeps) {
   const { db, tenant } = deps;
   const ctx: ActionContext = { db, secrets: deps.secrets, tenantId: tenant.id, config: deps.config, lean: true };
   const version = (req: FastifyRequest) => (req.url.startsWith('/beta') ? 'beta' : 'v1.0');
@@ -116,7 +117,20 @@ export function registerMethodRoutes(scope: FastifyInstance, deps: GraphDeps): v
 
   const context = (req: FastifyRequest, target: Target, collection: string, entity = false) => `${base(req)}/$metadata#users('${target.user.id}')/authentication/${collection}${entity ? '/$entity' : ''}`;
   const notFound = (id: string) => new GraphError(404, 'Request_ResourceNotFound', `Authentication method '${id}' does not exist for this user.`);
+  return { db, tenant, ctx, base, route, betaOnly, checkRead, shape, allOf, context, notFound };
+}
+type Kit = ReturnType<typeof methodKit>;
 
+export function registerMethodRoutes(scope: FastifyInstance, deps: GraphDeps): void {
+  const k = methodKit(scope, deps);
+  registerReadsAndDeletes(k);
+  registerTapCreate(k);
+  registerRequirements(k);
+  registerSignInPreferences(k);
+  registerSecurityDefaults(scope, deps);
+}
+
+function registerReadsAndDeletes({ db, ctx, route, checkRead, shape, allOf, context, notFound }: Kit): void {
   // --- all methods ---
   route('/methods', 'get', async (req, reply, actor, target) => {
     checkRead(actor, target);
@@ -157,6 +171,9 @@ export function registerMethodRoutes(scope: FastifyInstance, deps: GraphDeps): v
     }
   }
 
+}
+
+function registerTapCreate({ db, ctx, base, route, shape, context }: Kit): void {
   // --- create a TAP (201; the value only in this response) ---
   route('/temporaryAccessPassMethods', 'post', async (req, reply, actor, target) => {
     const b = optionalBody(req, 'temporaryAccessPassAuthenticationMethod', ['startDateTime', 'lifetimeInMinutes', 'isUsableOnce']);
@@ -184,6 +201,9 @@ export function registerMethodRoutes(scope: FastifyInstance, deps: GraphDeps): v
       .send({ '@odata.context': context(req, target, 'temporaryAccessPassMethods', true), ...shaped });
   });
 
+}
+
+function registerRequirements({ ctx, base, route, betaOnly }: Kit): void {
   // --- beta: per-user MFA state ---
   const requirementsRead = (actor: Actor, target: Target) => {
     if (actor.kind === 'user' && actor.id === target.user.id) return;
@@ -209,6 +229,9 @@ export function registerMethodRoutes(scope: FastifyInstance, deps: GraphDeps): v
     return reply.code(204).send();
   });
 
+}
+
+function registerSignInPreferences({ db, tenant, base, route, betaOnly, checkRead }: Kit): void {
   // --- beta: sign-in preferences (system-preferred MFA is always on here: spec §8's order) ---
   const preferenceOf = (target: Target) => Object.entries(PREFERRED).find(([, t]) => t !== undefined && t === target.user.preferred_mfa_method)?.[0] ?? null;
   route('/signInPreferences', 'get', async (req, reply, actor, target) => {
@@ -241,6 +264,11 @@ export function registerMethodRoutes(scope: FastifyInstance, deps: GraphDeps): v
     return reply.code(204).send();
   });
 
+}
+
+function registerSecurityDefaults(scope: FastifyInstance, deps: GraphDeps): void {
+  const { db, tenant } = deps;
+  const base = (req: FastifyRequest) => `${deps.origin}/${req.url.startsWith('/beta') ? 'beta' : 'v1.0'}`;
   // --- security defaults (D18: the tenant-wide require-MFA switch) ---
   scope.get('/policies/identitySecurityDefaultsEnforcementPolicy', async (req, reply) => {
     const actor = await authenticate(req, db, deps.verify);
