@@ -127,6 +127,17 @@ const MFA_STATE_TABLE: Record<(typeof ACTOR_ROLES)[number], readonly string[]> =
   [APA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
   [GR]: [],
 };
+// Reading a user's methods (GET …/authentication/methods): whoever manages them, and Global Reader.
+const METHODS_READ_TABLE: Record<(typeof ACTOR_ROLES)[number], readonly string[]> = {
+  [GA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [PAA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [AA]: [PLAIN, AA, PA, DR, RR, PA_AND_RR],
+  [UA]: [],
+  [HA]: [],
+  [PA]: [],
+  [APA]: [],
+  [GR]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+};
 type MethodAction = 'createTap' | 'deleteTap' | 'requireReregisterMfa' | 'revokeMfaSessions' | 'setPerUserMfa';
 const METHOD_ACTIONS: readonly MethodAction[] = ['createTap', 'deleteTap', 'requireReregisterMfa', 'revokeMfaSessions', 'setPerUserMfa'];
 const methodTableOf = (a: MethodAction) => (a === 'setPerUserMfa' ? MFA_STATE_TABLE : METHODS_TABLE);
@@ -392,6 +403,21 @@ for (const dbKind of await databases()) {
         assert.deepEqual(mismatches, [], 'the cells that disagree with the expected tables');
       });
     }
+
+    test('reading another user’s authentication methods needs a role covering the target; one’s own needs none', async () => {
+      const mismatches: string[] = [];
+      for (const role of actorRoles) {
+        const actor = actors.get(role)!;
+        for (const target of targets) {
+          const res = await graph(`/users/${targetIds.get(target)!}/authentication/methods`, actor.token);
+          const allowed = METHODS_READ_TABLE[role].includes(target);
+          if (res.status !== (allowed ? 200 : 403)) mismatches.push(`${role} → read methods → ${target}: got ${res.status}`);
+        }
+        const own = await graph('/me/authentication/methods', actor.token);
+        if (own.status !== 200) mismatches.push(`${role} → own methods: got ${own.status}`);
+      }
+      assert.deepEqual(mismatches, [], 'the read cells that disagree with the expected table');
+    });
 
     test('nobody creates a TAP for themself, whatever their role; apps need UserAuthenticationMethod.ReadWrite.All and no role', async () => {
       for (const role of actorRoles) {
