@@ -45,6 +45,19 @@ for (const dbKind of await databases()) {
       await assert.rejects(createTap.plan(ctx, SYSTEM, u.id, { lifetimeInMinutes: 43_201 }), /lifetimeInMinutes/);
     });
 
+    test('two TAPs applied at once from plans made together: one is created, the other plan is stale; one TAP remains', async () => {
+      const u = await createUser(server.store.db, { tenantId: server.tenantId, upn: `tap-race-${dbKind}@${server.tenantDomain}`, displayName: 'Race', password: DEMO.demoPassword });
+      for (let round = 0; round < 3; round++) {
+        const plans = await Promise.all([createTap.plan(ctx, SYSTEM, u.id), createTap.plan(ctx, SYSTEM, u.id)]);
+        const outcomes = await Promise.allSettled(plans.map((p) => createTap.apply(ctx, p)));
+        assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, `round ${round}`);
+        const refused = outcomes.find((o) => o.status === 'rejected');
+        assert.match(String(refused?.reason), /changed since the preview/);
+        const taps = await server.store.db.selectFrom('auth_methods').select('id').where('user_id', '=', u.id).execute();
+        assert.equal(taps.length, 1, `round ${round}: one TAP per user`);
+      }
+    });
+
     test('an app’s requireMfa: Global Administrator or Application.ReadWrite.All only, audited, stale plans refused', async () => {
       const appId = DEMO.apiAppId;
       const requireMfa = async () => (await server.store.db.selectFrom('apps').select('require_mfa').where('id', '=', appId).executeTakeFirstOrThrow()).require_mfa;

@@ -251,6 +251,10 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
   // within a caller's transaction (several parts of one update, all or nothing), or in one of its own
   const inTransaction = <T>(fn: (trx: Db) => Promise<T>): Promise<T> => (ctx.db.isTransaction ? fn(ctx.db) : ctx.db.transaction().execute(fn));
   const written = await inTransaction(async (trx) => {
+    // Lock the user's row first (a no-op write; PostgreSQL holds it to the end of the transaction, SQLite
+    // writes one transaction at a time), so two applies on one user run one after the other and the
+    // second sees the first's changes: stale, never a second TAP or a double patch.
+    await trx.updateTable('users').set((eb) => ({ account_enabled: eb.ref('account_enabled') })).where('id', '=', plan.targetId).execute();
     const target = await loadTarget(trx, ctx.tenantId, plan.targetId).catch((e: unknown) => {
       throw e instanceof ActionError && e.code === 'not_found' ? new ActionError('stale', 'The user no longer exists; make a new preview.') : e;
     });
