@@ -24,7 +24,9 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string, i
   if (input.methodId === PASSWORD_METHOD_ID && (input.type === undefined || input.type === 'password')) {
     throw new ActionError('invalid', 'The password method cannot be deleted; reset the password instead.');
   }
-  const row = await findMethod(ctx.db, target.user.id, input.methodId);
+  // an id no method can have (NUL, overlong) is not looked up: PostgreSQL refuses NUL in text
+  const possible = input.methodId.length > 0 && input.methodId.length <= 256 && !input.methodId.includes('\0');
+  const row = possible ? await findMethod(ctx.db, target.user.id, input.methodId) : undefined;
   if (!row || (input.type !== undefined && row.type !== input.type)) throw new ActionError('not_found', `Authentication method '${input.methodId}' does not exist for this user.`);
   const s = strategy(row.type);
   if (!s?.adminMayDelete) throw new ActionError('invalid', `A ${row.type} method cannot be deleted by an admin.`);
