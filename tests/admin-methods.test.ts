@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import type { ActionContext } from '../src/admin/action.js';
 import type { Actor } from '../src/admin/actor.js';
 import * as createTap from '../src/admin/actions/create-tap.js';
+import * as deleteMethod from '../src/admin/actions/delete-method.js';
 import * as setAppRequireMfa from '../src/admin/actions/set-app-require-mfa.js';
 import { DEMO } from '../src/directory/seed.js';
 import { backchannelLogoutSubscribers } from '../src/events/backchannel-logout.js';
 import { createUser } from '../src/directory/users.js';
+import { Jar, authorize, pkce } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 const SYSTEM = { kind: 'system', id: 'system', displayName: 'test' } as const;
@@ -79,6 +81,8 @@ for (const dbKind of await databases()) {
       await assert.rejects(setAppRequireMfa.apply(ctx, byApp), /changed since the preview/);
       assert.equal(await requireMfa(), 1);
       await assert.rejects(setAppRequireMfa.plan(ctx, SYSTEM, 'no-such-app', { requireMfa: true }), /does not exist/);
+      // back as it was for the other tests (the demo native app's sign-ins reach this API)
+      await setAppRequireMfa.apply(ctx, await setAppRequireMfa.plan(ctx, SYSTEM, appId, { requireMfa: false }));
     });
 
     test('a deleted TAP’s event fans out to back-channel logout; a deleted method that ended no session is not a delivery failure', async () => {
@@ -87,6 +91,32 @@ for (const dbKind of await databases()) {
       const event = (payload: unknown) => ({ id: 1, tenantId: server.tenantId, type: 'user.method.deleted', payload, at: Date.now(), attempt: 1 });
       assert.deepEqual(await fan(event({ userId: 'u', methodId: 'm', type: 'softwareOath' })), {});
       assert.deepEqual(await fan(event({ userId: 'u', tapId: 't', sessions: [{ sessionUid: 's', apps: [{ clientId: 'no-such-app', sid: 'sid' }] }] })), { followUps: [] });
+    });
+
+    test('deleting a TAP previews and ends the live browser session born of it, with the sid each app holds for back-channel logout', async () => {
+      const upn = `tap-live-${dbKind}@${server.tenantDomain}`;
+      const u = await createUser(server.store.db, { tenantId: server.tenantId, upn, displayName: 'Live', password: DEMO.demoPassword });
+      const jar = new Jar();
+      const params = (extra: Record<string, string> = {}) => ({ client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: 'http://localhost:5999', scope: 'openid', code_challenge: pkce().challenge, code_challenge_method: 'S256', ...extra });
+      const signedIn = await authorize(server, jar, params(), { user: upn, password: DEMO.demoPassword });
+      assert.ok(signedIn.redirect?.searchParams.get('code'), 'signed in');
+      const tap = await createTap.apply(ctx, await createTap.plan(ctx, SYSTEM, u.id));
+      // the session as a TAP sign-in records it (spec §1: the TAP a session came from)
+      await server.store.db.updateTable('signin_sessions').set({ tap_id: tap.method.id }).where('user_id', '=', u.id).execute();
+      const plan = await deleteMethod.plan(ctx, SYSTEM, u.id, { methodId: tap.method.id });
+      assert.equal(plan.preview.ending.length, 1, 'the preview lists the session born of the TAP');
+      assert.equal(plan.preview.ending[0]!.refusal, 'sessions_revoked');
+      const result = await deleteMethod.apply(ctx, plan);
+      assert.deepEqual(result.ended.map((l) => l.id), plan.preview.ending.map((l) => l.id));
+      const event = await server.store.db.selectFrom('outbox').selectAll().where('type', '=', 'user.method.deleted').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+      const payload = JSON.parse(event.payload) as { tapId: string; sessions: { sessionUid: string; apps: { clientId: string; sid: string }[] }[] };
+      assert.equal(payload.tapId, tap.method.id);
+      assert.equal(payload.sessions.length, 1);
+      assert.equal(payload.sessions[0]!.apps[0]?.clientId, DEMO.nativeAppId);
+      assert.ok(payload.sessions[0]!.apps[0]?.sid, 'the sid the app holds');
+      // the browser's session is over: a silent authorize needs a sign-in
+      const silent = await authorize(server, jar, params({ prompt: 'none' }), { user: upn, password: DEMO.demoPassword });
+      assert.equal(silent.redirect?.searchParams.get('error'), 'login_required');
     });
   });
 }
