@@ -8,21 +8,27 @@
 //   disable <user> [--dry-run]         Disable account
 //   enable <user> [--dry-run]          Enable account
 //   delete-user <user> [--dry-run]     Delete user
+//   require-reregister-mfa <user> [--dry-run]  Require re-register MFA (no Graph API for it)
+//   revoke-mfa-sessions <user> [--dry-run]     Revoke MFA sessions (no Graph API for it)
+//   create-tap <user> [--dry-run]      Add a Temporary Access Pass (60 min, multi-use), shown once
 import { ConfigError, loadConfig } from './config/index.js';
 import { Secrets } from './crypto/secrets.js';
 import { type ActionContext, ActionError, type ApplyResult, type Plan } from './admin/action.js';
 import type { Actor } from './admin/actor.js';
+import * as createTap from './admin/actions/create-tap.js';
 import * as deleteUser from './admin/actions/delete-user.js';
 import * as disableAccount from './admin/actions/disable-account.js';
 import * as enableAccount from './admin/actions/enable-account.js';
 import * as resetPassword from './admin/actions/reset-password.js';
+import * as requireReregisterMfa from './admin/actions/require-reregister-mfa.js';
+import * as revokeMfaSessions from './admin/actions/revoke-mfa-sessions.js';
 import * as revokeSessions from './admin/actions/revoke-sessions.js';
 import { loadTenant } from './directory/tenant.js';
 import { rotateSigningKey } from './protocol/keys.js';
 import { openStore } from './storage/db.js';
 import { sweepExpired } from './storage/oidc-adapter.js';
 
-const USAGE = 'usage: npm run cli -- keys rotate | sweep | revoke-sessions|reset-password|disable|enable|delete-user <user id or UPN> [--dry-run]';
+const USAGE = 'usage: npm run cli -- keys rotate | sweep | revoke-sessions|reset-password|disable|enable|delete-user|require-reregister-mfa|revoke-mfa-sessions|create-tap <user id or UPN> [--dry-run]';
 
 interface ActionModule {
   plan(ctx: ActionContext, actor: Actor, target: string): Promise<Plan>;
@@ -35,6 +41,9 @@ const ACTIONS: Record<string, ActionModule> = {
   disable: disableAccount,
   enable: enableAccount,
   'delete-user': deleteUser,
+  'require-reregister-mfa': requireReregisterMfa as unknown as ActionModule,
+  'revoke-mfa-sessions': revokeMfaSessions,
+  'create-tap': createTap as unknown as ActionModule,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -68,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     if (dryRun) return 0;
     const result = await action.apply(ctx, plan);
     console.log(`applied at ${new Date(result.appliedAt).toISOString()}; ${result.ended.length} sessions and grants ended`);
-    if (result.secret) console.log(`new password (shown once): ${result.secret}`);
+    if (result.secret) console.log(`${args[0] === 'create-tap' ? 'Temporary Access Pass' : 'new password'} (shown once): ${result.secret}`);
     return 0;
   } catch (e) {
     if (e instanceof ActionError) {

@@ -21,7 +21,9 @@ export type EventType =
   | 'group.member.added'
   | 'group.member.removed'
   | 'role.member.added'
-  | 'role.member.removed';
+  | 'role.member.removed'
+
+  | 'app.require_mfa.updated';
 
 export interface SessionEndedPayload {
   userId: string;

@@ -1,15 +1,15 @@
-// Graph /users/{id}/authentication and /me/authentication: the authentication methods (the password
-// method for now), resetPassword (delegated only, D7) and its operation (D17), kept in graph_operations.
+// Graph resetPassword on the password method (delegated only, D7) and its operation (D17), kept in
+// graph_operations. The methods themselves are listed and managed in methods.ts.
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import * as resetPassword from '../admin/actions/reset-password.js';
-import type { User } from '../directory/users.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
 import { iso, jsonBody, routeKit, str } from './kit.js';
 
-export const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
+export { PASSWORD_METHOD_ID } from '../methods/password/index.js';
+import { PASSWORD_METHOD_ID } from '../methods/password/index.js';
 
 export function registerAuthenticationMethodRoutes(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
@@ -17,21 +17,6 @@ export function registerAuthenticationMethodRoutes(scope: FastifyInstance, deps:
   const { guarded, base, ctx } = kit;
   const userIdOf = kit.userId;
   const findTarget = kit.user;
-
-  const passwordMethod = (u: User) => ({ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: iso(u.last_password_change_at) });
-  const methodsRead = (all: boolean) =>
-    guarded(async (req, reply, actor) => {
-      const id = userIdOf(req, actor);
-      const self = actor.kind === 'user' && actor.id === (await findTarget(id)).id;
-      if (!self) requirePermission(actor, ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'], ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All']);
-      const u = await findTarget(id);
-      const value = u.password_hash ? [passwordMethod(u)] : [];
-      return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${u.id}')/authentication/${all ? 'methods' : 'passwordMethods'}`, value });
-    });
-  scope.get('/users/:id/authentication/methods', methodsRead(true));
-  scope.get('/me/authentication/methods', methodsRead(true));
-  scope.get('/users/:id/authentication/passwordMethods', methodsRead(false));
-  scope.get('/me/authentication/passwordMethods', methodsRead(false));
 
   // resetPassword: delegated only (D7); 202 + Location, already committed when sent (D17)
   const reset = guarded(async (req, reply, actor) => {

@@ -9,6 +9,7 @@ import type { Db } from '../storage/db.js';
 import { sendGraphError } from './errors.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerLogRoutes } from './logs.js';
+import { registerMethodRoutes } from './methods.js';
 import { registerRoleRoutes } from './roles.js';
 import { registerAuthenticationMethodRoutes } from './authentication-methods.js';
 import { mapError } from './kit.js';
@@ -34,6 +35,7 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
         });
         registerUserRoutes(scope, deps);
         registerAuthenticationMethodRoutes(scope, deps);
+        registerMethodRoutes(scope, deps);
         registerGroupRoutes(scope, deps);
         registerRoleRoutes(scope, deps);
         registerLogRoutes(scope, deps);
