@@ -6,7 +6,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { findUserById } from '../directory/users.js';
 import { memo } from '../directory/cache.js';
 import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
-import { normalizeScope } from './resources.js';
+import { entraResponseScope, normalizeScope } from './resources.js';
 import { namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
@@ -150,6 +150,11 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
         body.client_info = Buffer.from(JSON.stringify({ uid: accountId, utid: tenant.id })).toString('base64url');
       }
       if (typeof body.expires_in === 'number') body.ext_expires_in = body.expires_in;
+      if (typeof body.scope === 'string') {
+        const e = ctx.oidc?.entities as { AuthorizationCode?: { scope?: string }; RefreshToken?: { scope?: string }; DeviceCode?: { scope?: string } } | undefined;
+        const redeemed = e?.AuthorizationCode ?? e?.RefreshToken ?? e?.DeviceCode;
+        body.scope = entraResponseScope(body.scope, body.id_token ? redeemed?.scope : undefined);
+      }
       if (form.grant_type === 'refresh_token') await logRefresh(ctx);
     }
     if (oidcPath === ROUTES.device_authorization && body.device_code) {
