@@ -47,7 +47,6 @@ const CYCLE_EDGES_ALLOWED = new Set<string>([
 // Callers of whyInvalid outside src/protocol and src/http that do not use the builder yet.
 const VALIDITY_CALLERS_ALLOWED = new Set<string>([
   'src/signin/flow.ts', // the flow's own sign-in, being rewritten
-  'src/admin/credentials.ts', // admin previews (factsOf), to move to credential-facts.ts
 ]);
 
 /** An allow-list entry that no longer matches an offender must go. */

@@ -37,14 +37,13 @@ export async function findAccount(deps: { db: Db; tenant: Tenant; resources: Res
   const t = token as TokenLike | undefined;
   if (t && t.kind === 'RefreshToken') {
     const grant = ctx.oidc.entities.Grant;
-    const facts = refreshTokenFacts(t, grant, ctx.oidc.client);
-    const why = whyInvalid(user, facts);
+    const why = whyInvalid(user, refreshTokenFacts(t, grant, ctx.oidc.client));
     if (why) throw new Refusal(why);
     // spec §6 Decision: a chain born of a TAP dies when the TAP is deleted or replaced
     const tap = grantTap(grant);
     if (tap && !(await tapExists(db, tap.id))) throw new Refusal('tap_deleted');
     // rule 6, decided here, before the engine rotates the token: a refused refresh leaves it alive
-    if (user && (await refreshNeedsMfa(deps, ctx, user, t)) && !mfaCounts(user, facts)) throw new Refusal('mfa_required_refresh');
+    if (user && (await refreshNeedsMfa(deps, ctx, user, t)) && !mfaCounts(user, refreshTokenFacts(t, grant, ctx.oidc.client))) throw new Refusal('mfa_required_refresh');
   } else if (t && (t.kind === 'AuthorizationCode' || t.kind === 'DeviceCode')) {
     // A code is only as alive as the browser session it came from: a stamp set between sign-in and
     // redemption (revoke, password change, disable) kills it, as it kills the session (spec §2).
