@@ -9,6 +9,7 @@ import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals 
 import { entraResponseScope, normalizeScope } from './resources.js';
 import { namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
+import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
 import type { EngineDeps } from './engine-config.js';
 import { deviceSessionLostPage, htmlSecurityHeaders } from './pages.js';
@@ -132,6 +133,16 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       .catch((err: unknown) => console.warn(`latchkey: sign-in log write failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
+  /**
+   * RFC 8628 §3.5: a device-code poll sooner than the `interval` the devicecode response advertised. The
+   * engine defines slow_down but never raises it; the last poll is a column of the device code's row.
+   */
+  async function pollingTooFast(ctx: KoaContextWithOIDC): Promise<boolean> {
+    const form = (ctx.req as unknown as { body?: Form }).body;
+    if (ctx.path !== ROUTES.token || form?.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code' || !form.device_code) return false;
+    return !(await recordDeviceCodePoll(db, deps.secrets, form.device_code, deps.config.deviceCodeInterval * 1000));
+  }
+
   /** A token, devicecode or revocation error in Entra's shape, logged. */
   async function shapeError(ctx: KoaContextWithOIDC, body: Record<string, unknown>, form: Form): Promise<void> {
     let code: RefusalCode = (ctx.state.refusal as RefusalCode | undefined) ?? refusalFromEngine(String(body.error), ctx.state.errorDetail as string | undefined, body.error_description as string | undefined, form.grant_type);
@@ -139,7 +150,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     // lacks (70011); Entra names the unknown resource (AADSTS500011).
     if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
     ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'] });
-    if (code !== 'authorization_pending') await logRefusal(ctx, code, form.client_id);
+    if (code !== 'authorization_pending' && code !== 'slow_down') await logRefusal(ctx, code, form.client_id);
   }
 
   /** A successful token or devicecode response in Entra's shape. */
@@ -159,7 +170,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     }
     if (oidcPath === ROUTES.device_authorization && body.device_code) {
       // The engine's response has no interval, and MSAL then polls in a tight loop.
-      body.interval ??= 5;
+      body.interval ??= deps.config.deviceCodeInterval;
       body.message ??= `To sign in, use a web browser to open the page ${body.verification_uri as string} and enter the code ${body.user_code as string} to authenticate.`;
     }
   }
@@ -177,6 +188,12 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
         if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
           ctx.status = 400;
           ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
+          return;
+        }
+        if (await pollingTooFast(ctx)) {
+          // like authorization_pending, not logged: a device polling in a loop would flood the sign-in log
+          ctx.status = 400;
+          ctx.body = entraErrorBody('slow_down', origin, { correlationId: (ctx.req as unknown as { body?: Form }).body?.['client-request-id'] });
           return;
         }
       }

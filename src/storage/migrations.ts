@@ -287,6 +287,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('signin_sessions').addColumn('tap_expires_at', ms).execute();
       },
     },
+    '0008_device_code_attempts': {
+      async up(db: Kysely<unknown>) {
+        // RFC 8628 §3.5: when a device code was last polled, for slow_down (plain, so the check is one
+        // conditional update; the row goes with the device code).
+        await db.schema.alterTable('oidc_models').addColumn('last_polled_at', ms).execute();
+      },
+    },
   };
 }
 

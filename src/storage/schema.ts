@@ -82,6 +82,8 @@ export interface OidcModelTable {
   client_id: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** a DeviceCode's last poll at the token endpoint, ms (RFC 8628 §3.5 slow_down) */
+  last_polled_at: Generated<number | null>;
 }
 
 export interface SigninSessionTable {
