@@ -1,6 +1,7 @@
 // The Koa middleware that gives the engine's answers Entra's wire shape: the token and devicecode forms
 // pre-parsed (MSAL's short forms normalised), AADSTS errors with suberror, client_info, ext_expires_in,
-// interval on device-code responses, authorize errors described, and every refusal logged (D9, D11).
+// interval on device-code responses and slow_down for faster polls, the device-code page's wrong-code
+// limit, authorize errors described, and every refusal logged (D9, D11).
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { findUserById } from '../directory/users.js';
@@ -11,8 +12,9 @@ import { namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
 import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
-import type { EngineDeps } from './engine-config.js';
-import { deviceSessionLostPage, htmlSecurityHeaders } from './pages.js';
+import { type EngineDeps, SESSION_COOKIE } from './engine-config.js';
+import { USER_CODE_NOT_FOUND, deviceSessionLostPage, deviceTooManyAttemptsPage, htmlSecurityHeaders } from './pages.js';
+import { attemptKeys, countWrongUserCode, tooManyWrongUserCodes } from './device-code-attempts.js';
 
 /**
  * Reads the form body before the engine does, to normalise Entra-only forms: bare scope names mean Graph,
@@ -81,6 +83,24 @@ function entraShapeAuthorizationError(ctx: KoaContextWithOIDC, origin: string, e
 
 type Form = Record<string, string>;
 
+/**
+ * RFC 8628 §3.5: a device-code poll sooner than the `interval` the devicecode response advertised. The
+ * engine defines slow_down but never raises it; the last poll is a column of the device code's row.
+ */
+async function pollingTooFast(ctx: KoaContextWithOIDC, deps: EngineDeps): Promise<boolean> {
+  const form = (ctx.req as unknown as { body?: Form }).body;
+  if (ctx.path !== ROUTES.token || form?.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code' || !form.device_code) return false;
+  return !(await recordDeviceCodePoll(deps.db, deps.secrets, form.device_code, deps.config.deviceCodeInterval * 1000));
+}
+
+/** The device-code page after too many wrong user codes (src/protocol/device-code-attempts.ts): a 429 page. */
+function tooManyUserCodes(ctx: KoaContextWithOIDC, deps: EngineDeps): void {
+  ctx.status = 429;
+  ctx.type = 'html';
+  ctx.body = deviceTooManyAttemptsPage(deps.html, refusals.user_code_attempts.aadsts);
+  ctx.set(htmlSecurityHeaders(deps.origin.startsWith('https:')));
+}
+
 /** Installs the engine error events and the Entra-shape middleware on the provider. */
 export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   const { db, tenant, origin, signinLog } = deps;
@@ -133,16 +153,6 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       .catch((err: unknown) => console.warn(`latchkey: sign-in log write failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
-  /**
-   * RFC 8628 §3.5: a device-code poll sooner than the `interval` the devicecode response advertised. The
-   * engine defines slow_down but never raises it; the last poll is a column of the device code's row.
-   */
-  async function pollingTooFast(ctx: KoaContextWithOIDC): Promise<boolean> {
-    const form = (ctx.req as unknown as { body?: Form }).body;
-    if (ctx.path !== ROUTES.token || form?.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code' || !form.device_code) return false;
-    return !(await recordDeviceCodePoll(db, deps.secrets, form.device_code, deps.config.deviceCodeInterval * 1000));
-  }
-
   /** A token, devicecode or revocation error in Entra's shape, logged. */
   async function shapeError(ctx: KoaContextWithOIDC, body: Record<string, unknown>, form: Form): Promise<void> {
     let code: RefusalCode = (ctx.state.refusal as RefusalCode | undefined) ?? refusalFromEngine(String(body.error), ctx.state.errorDetail as string | undefined, body.error_description as string | undefined, form.grant_type);
@@ -178,6 +188,13 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   provider.use(async (koaCtx, next) => {
     const ctx = koaCtx as KoaContextWithOIDC;
     const oidcPath = ctx.path;
+    // the device-code page's wrong-code limit: decided before the engine looks the code up
+    const userCodeKeys = ctx.method === 'POST' && oidcPath === ROUTES.code_verification ? attemptKeys(deps.secrets, ctx.cookies.get(SESSION_COOKIE), ctx.ip) : undefined;
+    if (userCodeKeys && (await tooManyWrongUserCodes(db, userCodeKeys))) {
+      tooManyUserCodes(ctx, deps);
+      await logRefusal(ctx, 'user_code_attempts', undefined);
+      return;
+    }
     try {
       // Inside the try: a Refusal from the pre-parse (body too large, repeated parameter) must become a
       // 400 like any other, not escape to Koa's default handler as a 500.
@@ -190,7 +207,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
           ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
           return;
         }
-        if (await pollingTooFast(ctx)) {
+        if (await pollingTooFast(ctx, deps)) {
           // like authorization_pending, not logged: a device polling in a loop would flood the sign-in log
           ctx.status = 400;
           ctx.body = entraErrorBody('slow_down', origin, { correlationId: (ctx.req as unknown as { body?: Form }).body?.['client-request-id'] });
@@ -198,6 +215,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
         }
       }
       await next();
+      if (userCodeKeys && ctx.state[USER_CODE_NOT_FOUND]) await countWrongUserCode(db, userCodeKeys);
     } catch (e) {
       if (ctx.method === 'POST' && oidcPath === ROUTES.code_verification && !(e instanceof errors.OIDCProviderError)) {
         // Posted without the browser session the form was shown in: the engine cannot save the new session

@@ -35,6 +35,9 @@ export const refusals = {
   // RFC 8628 §3.5. Entra's code for slow_down is not documented (unverified): 70016 is its device-flow
   // code for a pending authorization, and slow_down is a pending answer that asks for a longer interval.
   slow_down: { error: 'slow_down', aadsts: 70016, badToken: false, message: 'OAuth 2.0 device flow error. The device is polling faster than the interval it was given; wait longer between requests.' },
+  // The device-code page after too many wrong user codes (a 429 page, logged). 70018 is Entra's code for a
+  // wrong user code (BadVerificationCode); its code for this limit is not documented (unverified).
+  user_code_attempts: { error: 'invalid_request', aadsts: 70018, badToken: false, message: 'Too many wrong user codes were entered on the device-code page; wait a minute and try again.' },
   device_code_expired: { error: 'expired_token', aadsts: 70020, badToken: false, message: 'The provided value for the device code has expired.' },
   access_denied: { error: 'access_denied', aadsts: 65004, badToken: false, message: 'The user declined the request.' },
   server_error: { error: 'server_error', aadsts: 90099, badToken: false, message: 'An internal error occurred.' },

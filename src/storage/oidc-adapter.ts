@@ -185,6 +185,8 @@ export async function sweepExpired(db: Db, now = Date.now(), limits: SweepLimits
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
       .executeTakeFirst(),
     db.deleteFrom('familiar_locations').where('last_success_at', '<', now - limits.familiarMs).executeTakeFirst(),
+    // wrong device-code user codes: a window is one minute (src/protocol/device-code-attempts.ts)
+    db.deleteFrom('device_code_attempts').where('window_start', '<=', now - 60_000).executeTakeFirst(),
   ]);
   return counts.reduce((n, r) => n + Number(r.numDeletedRows), 0);
 }

@@ -232,6 +232,13 @@ export interface MfaFailureTable {
   count: number;
 }
 
+/** Wrong user codes on the device-code page in a one-minute window, per browser session or IP address. */
+export interface DeviceCodeAttemptTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface TenantSettingsTable {
   tenant_id: string;
   remember_mfa_days: number;
@@ -263,4 +270,5 @@ export interface Database {
   auth_methods: AuthMethodTable;
   mfa_failures: MfaFailureTable;
   tenant_settings: TenantSettingsTable;
+  device_code_attempts: DeviceCodeAttemptTable;
 }
