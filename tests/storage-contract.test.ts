@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { Secrets } from '../src/crypto/secrets.js';
 import { openStore, type Store } from '../src/storage/db.js';
+import { Migrations } from '../src/storage/migrations.js';
 import { adapterFactory, StoreAdapter, sweepExpired, type ClientSource } from '../src/storage/oidc-adapter.js';
 import { databases, freshPostgres } from './helpers/server.js';
 
@@ -345,7 +346,8 @@ for (const dbKind of await databases()) {
         second = await openStore(location());
         if (dbKind === 'sqlite') assert.equal(second.file, store.file);
         const migrations = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(second.db);
-        assert.deepEqual(migrations.rows.map((r) => r.name), ['0001_foundation', '0002_admin_audit_outbox_lockout', '0003_backchannel_logout', '0004_signin_aggregate', '0005_graph_operations', '0006_mfa']);
+        // every migration of the one source ran once, in name order
+        assert.deepEqual(migrations.rows.map((r) => r.name), Object.keys(await new Migrations(dbKind).getMigrations()).sort());
         assert.deepEqual(await new StoreAdapter('RefreshToken', second.db, secrets).find('rt-persist'), { jti: 'rt-persist', accountId: 'user-a' });
       });
 

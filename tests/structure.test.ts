@@ -40,7 +40,6 @@ const CYCLE_EDGES_ALLOWED = new Set<string>([
 ]);
 // Callers of whyInvalid outside src/protocol and src/http that do not use the builder yet.
 const VALIDITY_CALLERS_ALLOWED = new Set<string>([
-  'src/admin/credentials.ts', // admin previews (factsOf), to move to credential-facts.ts
 ]);
 
 /** An allow-list entry that no longer matches an offender must go. */

@@ -1,10 +1,15 @@
 // What a user holds now: browser sessions (with the apps that took part and the sid each holds) and
 // refresh-token grants, each with the facts the validity rule reads. Previews and apply results list these.
+// The facts are the stored ones (the browser-session record, the grant's password-based fact and TAP),
+// built by the one builder (src/protocol/credential-facts.ts) the token paths use, so a preview and the
+// next request agree.
 import type { Secrets } from '../crypto/secrets.js';
 import type { User } from '../directory/users.js';
 import type { Db } from '../storage/db.js';
 import { payloadsOfAccount } from '../storage/oidc-adapter.js';
 import { type CredentialFacts, whyInvalid } from '../protocol/validity.js';
+import { refreshTokenFacts, sessionFacts } from '../protocol/credential-facts.js';
+import type { AppKind } from '../directory/apps.js';
 import type { RefusalCode } from '../protocol/errors.js';
 
 export interface SessionView {
@@ -16,6 +21,8 @@ export interface SessionView {
   userAgent: string;
   persistent: boolean;
   passwordBased: boolean;
+  /** what the validity rule reads, from the stored record */
+  facts: CredentialFacts;
   apps: { clientId: string; appName: string; sid: string }[];
 }
 
@@ -31,15 +38,11 @@ export interface GrantView {
   lastUsedAt: number;
   expiresAt: number | null;
   passwordBased: boolean;
+  /** what the validity rule reads: the chain's issue time, its grant's stored facts, the client's kind */
+  facts: CredentialFacts;
 }
 
 export type CredentialView = SessionView | GrantView;
-
-export function factsOf(c: CredentialView): CredentialFacts {
-  return c.kind === 'session'
-    ? { kind: 'session', issuedAt: c.createdAt, passwordBased: c.passwordBased }
-    : { kind: 'refresh_token', issuedAt: c.issuedAt, passwordBased: c.passwordBased, confidentialClient: c.clientKind === 'web' };
-}
 
 export async function userCredentials(db: Db, secrets: Secrets, userId: string, opts: { grants?: boolean } = {}): Promise<{ sessions: SessionView[]; grants: GrantView[] }> {
   const apps = new Map((await db.selectFrom('apps').select(['id', 'display_name', 'kind']).execute()).map((a) => [a.id, a]));
@@ -50,6 +53,7 @@ export async function userCredentials(db: Db, secrets: Secrets, userId: string, 
     const engine = engineSessions.get(r.id);
     if (!engine) continue; // signed out or expired
     const authorizations = (engine.authorizations ?? {}) as Record<string, { sid?: string }>;
+    const facts = sessionFacts(r);
     sessions.push({
       kind: 'session',
       id: r.id,
@@ -58,28 +62,30 @@ export async function userCredentials(db: Db, secrets: Secrets, userId: string, 
       ip: r.ip,
       userAgent: r.user_agent,
       persistent: r.persistent === 1,
-      passwordBased: r.password_based === 1,
+      passwordBased: facts.passwordBased,
+      facts,
       apps: Object.entries(authorizations).map(([clientId, a]) => ({ clientId, appName: apps.get(clientId)?.display_name ?? clientId, sid: a.sid ?? '' })),
     });
   }
   const grants = new Map<string, GrantView>();
   if (opts.grants === false) return { sessions, grants: [] };
+  // the Grant holds the stored facts of its sign-in (password-based, TAP); its payload id is the grant id
+  const grantPayloads = new Map((await payloadsOfAccount(db, secrets, 'Grant', userId)).map((g) => [String(g.jti), g]));
   for (const p of await payloadsOfAccount(db, secrets, 'RefreshToken', userId, { liveOnly: true })) {
     const clientId = String(p.clientId);
+    const kind = apps.get(clientId)?.kind as AppKind | undefined;
+    const facts = refreshTokenFacts({ iiat: p.iiat as number | undefined, iat: p.iat as number | undefined, amr: p.amr as string[] | undefined }, grantPayloads.get(String(p.grantId)), kind ? { kind } : undefined);
     const view: GrantView = {
       kind: 'grant',
       grantId: String(p.grantId),
       clientId,
       appName: apps.get(clientId)?.display_name ?? clientId,
       clientKind: apps.get(clientId)?.kind ?? 'unknown',
-      // Rounded as the refresh path rounds it (protocol/provider.ts chainIssuedAtMs): `iiat` is stored as
-      // fractional seconds and ms/1000*1000 is not always exact (2155399817423 comes back as
-      // 2155399817422.9998), so unrounded, a chain issued in the same millisecond as a stamp would count as
-      // issued before it here but not at refresh (D5), and the preview would disagree with what happens.
-      issuedAt: Math.round(Number(p.iiat ?? p.iat ?? 0) * 1000),
+      issuedAt: facts.issuedAt,
       lastUsedAt: Number(p.iat ?? 0) * 1000,
       expiresAt: typeof p.exp === 'number' ? p.exp * 1000 : null,
-      passwordBased: Array.isArray(p.amr) && p.amr.includes('pwd'),
+      passwordBased: facts.passwordBased,
+      facts,
     };
     const seen = grants.get(view.grantId);
     if (!seen || seen.lastUsedAt < view.lastUsedAt) grants.set(view.grantId, view);
@@ -98,8 +104,8 @@ export function whatDies(before: User | undefined, after: User | undefined, cred
   const dying: Fate[] = [];
   const surviving: CredentialView[] = [];
   for (const c of [...creds.sessions, ...creds.grants]) {
-    if (whyInvalid(before, factsOf(c))) continue; // already dead
-    const why = whyInvalid(after, factsOf(c));
+    if (whyInvalid(before, c.facts)) continue; // already dead
+    const why = whyInvalid(after, c.facts);
     if (why) dying.push({ credential: c, dies: why });
     else surviving.push(c);
   }

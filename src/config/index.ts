@@ -52,6 +52,7 @@ export const settings = {
   persistentSessionTtl: s({ env: 'LATCHKEY_PERSISTENT_SESSION_TTL', kind: 'int', default: 90 * 86400, min: 1, description: 'Sliding lifetime of a persistent browser session (Stay signed in = Yes), seconds.' }),
   authorizationCodeTtl: s({ env: 'LATCHKEY_AUTHORIZATION_CODE_TTL', kind: 'int', default: 60, min: 1, max: 600, description: 'Authorization-code lifetime, seconds.' }),
   deviceCodeTtl: s({ env: 'LATCHKEY_DEVICE_CODE_TTL', kind: 'int', default: 900, min: 1, description: 'Device-code lifetime, seconds.' }),
+  deviceCodeInterval: s({ env: 'LATCHKEY_DEVICE_CODE_INTERVAL', kind: 'int', default: 5, min: 1, max: 60, description: 'Seconds a device must wait between polls of the token endpoint (the `interval` of a device-code response); polling faster is answered `slow_down` (RFC 8628 §3.5).' }),
   wrongCodeWindow: s({ env: 'LATCHKEY_WRONG_CODE_WINDOW', kind: 'int', default: 600, min: 1, max: 86_400, description: 'Window, seconds, over which wrong one-time codes are counted per user and method (the limit itself is a tenant setting, default 5; spec §9).' }),
   signInFlowTtl: s({ env: 'LATCHKEY_SIGNIN_FLOW_TTL', kind: 'int', default: 3600, min: 1, description: 'Lifetime of an unfinished sign-in flow, seconds.' }),
   sweepInterval: s({ env: 'LATCHKEY_SWEEP_INTERVAL', kind: 'int', default: 300, min: 1, description: 'Seconds between sweeps of expired rows.' }),

@@ -20,6 +20,9 @@ import { mfaRequiredCheck, sessionInvalidCheck } from './browser-sessions.js';
 import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
 import { isConfidentialClient } from './credential-facts.js';
 
+/** The engine's browser-session cookie (D15: `__Host-`, Path=/). */
+export const SESSION_COOKIE = '__Host-lk_session';
+
 /** How the engine's pages look: the sign-in pages' shell, passed in by the app. */
 export interface HtmlShell {
   page(title: string, body: string): string;
@@ -200,7 +203,7 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
     acrValues: ['1'],
     cookies: {
       keys: cookieKeys,
-      names: { session: '__Host-lk_session', interaction: '__Secure-lk_interaction', resume: '__Secure-lk_resume' }, // D15: the session cookie has Path=/
+      names: { session: SESSION_COOKIE, interaction: '__Secure-lk_interaction', resume: '__Secure-lk_resume' }, // D15: the session cookie has Path=/
       long: { httpOnly: true, sameSite: 'lax', secure: true },
       short: { httpOnly: true, sameSite: 'lax', secure: true },
     },

@@ -1,17 +1,20 @@
 // The Koa middleware that gives the engine's answers Entra's wire shape: the token and devicecode forms
 // pre-parsed (MSAL's short forms normalised), AADSTS errors with suberror, client_info, ext_expires_in,
-// interval on device-code responses, authorize errors described, and every refusal logged (D9, D11).
+// interval on device-code responses and slow_down for faster polls, the device-code page's wrong-code
+// limit, authorize errors described, and every refusal logged (D9, D11).
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { findUserById } from '../directory/users.js';
 import { memo } from '../directory/cache.js';
 import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
-import { normalizeScope } from './resources.js';
+import { entraResponseScope, normalizeScope } from './resources.js';
 import { namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
+import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
-import type { EngineDeps } from './engine-config.js';
-import { deviceSessionLostPage, htmlSecurityHeaders } from './pages.js';
+import { type EngineDeps, SESSION_COOKIE } from './engine-config.js';
+import { USER_CODE_NOT_FOUND, deviceSessionLostPage, deviceTooManyAttemptsPage, htmlSecurityHeaders } from './pages.js';
+import { attemptKeys, countWrongUserCode, tooManyWrongUserCodes } from './device-code-attempts.js';
 
 /**
  * Reads the form body before the engine does, to normalise Entra-only forms: bare scope names mean Graph,
@@ -80,6 +83,24 @@ function entraShapeAuthorizationError(ctx: KoaContextWithOIDC, origin: string, e
 
 type Form = Record<string, string>;
 
+/**
+ * RFC 8628 §3.5: a device-code poll sooner than the `interval` the devicecode response advertised. The
+ * engine defines slow_down but never raises it; the last poll is a column of the device code's row.
+ */
+async function pollingTooFast(ctx: KoaContextWithOIDC, deps: EngineDeps): Promise<boolean> {
+  const form = (ctx.req as unknown as { body?: Form }).body;
+  if (ctx.path !== ROUTES.token || form?.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code' || !form.device_code) return false;
+  return !(await recordDeviceCodePoll(deps.db, deps.secrets, form.device_code, deps.config.deviceCodeInterval * 1000));
+}
+
+/** The device-code page after too many wrong user codes (src/protocol/device-code-attempts.ts): a 429 page. */
+function tooManyUserCodes(ctx: KoaContextWithOIDC, deps: EngineDeps): void {
+  ctx.status = 429;
+  ctx.type = 'html';
+  ctx.body = deviceTooManyAttemptsPage(deps.html, refusals.user_code_attempts.aadsts);
+  ctx.set(htmlSecurityHeaders(deps.origin.startsWith('https:')));
+}
+
 /** Installs the engine error events and the Entra-shape middleware on the provider. */
 export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   const { db, tenant, origin, signinLog } = deps;
@@ -139,7 +160,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     // lacks (70011); Entra names the unknown resource (AADSTS500011).
     if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
     ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'] });
-    if (code !== 'authorization_pending') await logRefusal(ctx, code, form.client_id);
+    if (code !== 'authorization_pending' && code !== 'slow_down') await logRefusal(ctx, code, form.client_id);
   }
 
   /** A successful token or devicecode response in Entra's shape. */
@@ -150,11 +171,16 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
         body.client_info = Buffer.from(JSON.stringify({ uid: accountId, utid: tenant.id })).toString('base64url');
       }
       if (typeof body.expires_in === 'number') body.ext_expires_in = body.expires_in;
+      if (typeof body.scope === 'string') {
+        const e = ctx.oidc?.entities as { AuthorizationCode?: { scope?: string }; RefreshToken?: { scope?: string }; DeviceCode?: { scope?: string } } | undefined;
+        const redeemed = e?.AuthorizationCode ?? e?.RefreshToken ?? e?.DeviceCode;
+        body.scope = entraResponseScope(body.scope, body.id_token ? redeemed?.scope : undefined);
+      }
       if (form.grant_type === 'refresh_token') await logRefresh(ctx);
     }
     if (oidcPath === ROUTES.device_authorization && body.device_code) {
       // The engine's response has no interval, and MSAL then polls in a tight loop.
-      body.interval ??= 5;
+      body.interval ??= deps.config.deviceCodeInterval;
       body.message ??= `To sign in, use a web browser to open the page ${body.verification_uri as string} and enter the code ${body.user_code as string} to authenticate.`;
     }
   }
@@ -162,6 +188,13 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   provider.use(async (koaCtx, next) => {
     const ctx = koaCtx as KoaContextWithOIDC;
     const oidcPath = ctx.path;
+    // the device-code page's wrong-code limit: decided before the engine looks the code up
+    const userCodeKeys = ctx.method === 'POST' && oidcPath === ROUTES.code_verification ? attemptKeys(deps.secrets, ctx.cookies.get(SESSION_COOKIE), ctx.ip) : undefined;
+    if (userCodeKeys && (await tooManyWrongUserCodes(db, userCodeKeys))) {
+      tooManyUserCodes(ctx, deps);
+      await logRefusal(ctx, 'user_code_attempts', undefined);
+      return;
+    }
     try {
       // Inside the try: a Refusal from the pre-parse (body too large, repeated parameter) must become a
       // 400 like any other, not escape to Koa's default handler as a 500.
@@ -174,8 +207,15 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
           ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
           return;
         }
+        if (await pollingTooFast(ctx, deps)) {
+          // like authorization_pending, not logged: a device polling in a loop would flood the sign-in log
+          ctx.status = 400;
+          ctx.body = entraErrorBody('slow_down', origin, { correlationId: (ctx.req as unknown as { body?: Form }).body?.['client-request-id'] });
+          return;
+        }
       }
       await next();
+      if (userCodeKeys && ctx.state[USER_CODE_NOT_FOUND]) await countWrongUserCode(db, userCodeKeys);
     } catch (e) {
       if (ctx.method === 'POST' && oidcPath === ROUTES.code_verification && !(e instanceof errors.OIDCProviderError)) {
         // Posted without the browser session the form was shown in: the engine cannot save the new session

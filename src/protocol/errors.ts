@@ -32,6 +32,12 @@ export const refusals = {
   tap_expired: { error: 'invalid_grant', aadsts: 700082, badToken: true, message: 'The refresh token has expired: the Temporary Access Pass it came from has expired.' },
   tap_deleted: { error: 'invalid_grant', aadsts: 50173, badToken: true, message: 'The provided grant has expired due to it being revoked: the Temporary Access Pass it came from was deleted or replaced.' },
   authorization_pending: { error: 'authorization_pending', aadsts: 70016, badToken: false, message: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
+  // RFC 8628 §3.5. Entra's code for slow_down is not documented (unverified): 70016 is its device-flow
+  // code for a pending authorization, and slow_down is a pending answer that asks for a longer interval.
+  slow_down: { error: 'slow_down', aadsts: 70016, badToken: false, message: 'OAuth 2.0 device flow error. The device is polling faster than the interval it was given; wait longer between requests.' },
+  // The device-code page after too many wrong user codes (a 429 page, logged). 70018 is Entra's code for a
+  // wrong user code (BadVerificationCode); its code for this limit is not documented (unverified).
+  user_code_attempts: { error: 'invalid_request', aadsts: 70018, badToken: false, message: 'Too many wrong user codes were entered on the device-code page; wait a minute and try again.' },
   device_code_expired: { error: 'expired_token', aadsts: 70020, badToken: false, message: 'The provided value for the device code has expired.' },
   access_denied: { error: 'access_denied', aadsts: 65004, badToken: false, message: 'The user declined the request.' },
   server_error: { error: 'server_error', aadsts: 90099, badToken: false, message: 'An internal error occurred.' },
@@ -149,6 +155,8 @@ export function refusalFromEngine(error: string, detail: string | undefined, des
       return 'grant_type_unsupported';
     case 'authorization_pending':
       return 'authorization_pending';
+    case 'slow_down':
+      return 'slow_down';
     case 'expired_token':
       return 'device_code_expired';
     case 'access_denied':

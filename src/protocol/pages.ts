@@ -28,6 +28,14 @@ export function deviceSessionLostPage({ page }: HtmlShell): string {
   return page('Enter code', '<div class="card"><h1>Enter code</h1><p class="error" id="errorMessage">Your browser session for this page has ended. Open the sign-in page again and enter the code.</p></div>');
 }
 
+/** Too many wrong user codes from this browser session or address (src/protocol/device-code-attempts.ts). */
+export function deviceTooManyAttemptsPage({ page }: HtmlShell, aadsts: number): string {
+  return page('Enter code', `<div class="card"><h1>Enter code</h1><p class="error" id="errorMessage">Too many attempts: too many wrong codes were entered. Wait a minute, then try again. (AADSTS${aadsts})</p></div>`);
+}
+
+/** Set on the request when the device-code page was shown again because the code entered does not exist. */
+export const USER_CODE_NOT_FOUND = 'latchkeyUserCodeNotFound';
+
 export function logoutPages({ page }: HtmlShell): LogoutPages {
   return {
     logoutSource(ctx, form) {
@@ -42,6 +50,8 @@ export function logoutPages({ page }: HtmlShell): LogoutPages {
 export function deviceFlowPages({ page, escapeHtml }: HtmlShell): DevicePages {
   return {
     userCodeInputSource(ctx, form, _out, err) {
+      // the engine's NotFoundError: counted by the Entra-shape middleware (at most 10 a minute)
+      if (err?.name === 'NotFoundError') ctx.state[USER_CODE_NOT_FOUND] = true;
       const msg = err ? '<p class="error" id="usernameError">That code didn\'t work. Check the code and try again.</p>' : '';
       ctx.body = page('Enter code', `<div class="card"><h1>Enter code</h1><p>Enter the code displayed on your app or device.</p>${msg}${form.replace(/<input([^>]*name="user_code")/, '<input id="otc" placeholder="Code" autocomplete="off"$1')}<button id="idSIButton9" type="submit" form="op.deviceInputForm">Next</button></div>`);
     },

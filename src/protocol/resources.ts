@@ -14,6 +14,27 @@ export function normalizeScope(scope: string): string {
     .join(' ');
 }
 
+/**
+ * The token response's `scope` in Entra's form: Graph's scopes by their short names (`User.Read`), other
+ * resources' with their prefix (`api://demo-api/read`), no `.default` (Entra lists the scopes it stands
+ * for, unless it is all there is), then the OpenID scopes of the grant except offline_access
+ * (`User.Read profile openid email`).
+ * MSAL caches an access token under the response's scopes and looks it up by the ones it asks for, so a
+ * full Graph name answered to `User.Read` sent every acquireTokenSilent to the token endpoint.
+ */
+export function entraResponseScope(scope: string, grantScope: string | undefined): string {
+  const graph = `${GRAPH_RESOURCE}/`;
+  const resourceScopes = scope
+    .split(' ')
+    .filter((s) => s && !OIDC_SCOPES.has(s) && !s.endsWith('/.default'))
+    .map((s) => (s.startsWith(graph) ? s.slice(graph.length) : s));
+  // only `.default` (client credentials, a refresh for `.default`): as the engine wrote it, never empty
+  if (resourceScopes.length === 0 && scope.split(' ').some((s) => s.endsWith('/.default'))) return scope;
+  const granted = new Set(`${scope} ${grantScope ?? ''}`.split(' '));
+  const oidc = ['profile', 'openid', 'email'].filter((s) => granted.has(s));
+  return [...new Set(resourceScopes), ...oidc].join(' ');
+}
+
 /** The resource identifier a scope string names, or undefined for OIDC scopes. */
 export function resourceOfScope(scope: string): string | undefined {
   if (OIDC_SCOPES.has(scope)) return undefined;

@@ -305,6 +305,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('signin_log').addColumn('methods', 'text').execute();
       },
     },
+    '0008_device_code_attempts': {
+      async up(db: Kysely<unknown>) {
+        // Wrong user codes on the device-code page, per browser session and per IP address, in a one-minute
+        // window from the first wrong code (keys are 'session:<keyed hash>' and 'ip:<address>'); the
+        // sweeper deletes windows that have passed.
+        await db.schema.createTable('device_code_attempts')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('window_start', ms, (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .execute();
+        // RFC 8628 §3.5: when a device code was last polled, for slow_down (plain, so the check is one
+        // conditional update; the row goes with the device code).
+        await db.schema.alterTable('oidc_models').addColumn('last_polled_at', ms).execute();
+      },
+    },
   };
 }
 

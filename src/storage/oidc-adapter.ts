@@ -143,6 +143,26 @@ export class StoreAdapter implements Adapter {
   }
 }
 
+/**
+ * RFC 8628 §3.5: records a poll of a device code at the token endpoint, in one conditional update (safe
+ * under concurrent polls). False when the previous recorded poll was less than `intervalMs` ago: the
+ * client must slow down (that poll is not recorded). An unknown device code is left to the engine.
+ */
+export async function recordDeviceCodePoll(db: Db, secrets: Secrets, deviceCode: string, intervalMs: number, now = Date.now()): Promise<boolean> {
+  const idHash = secrets.lookupHash(deviceCode, 'oidc:DeviceCode:id');
+  const res = await db
+    .updateTable('oidc_models')
+    .set({ last_polled_at: now })
+    .where('model', '=', 'DeviceCode')
+    .where('id_hash', '=', idHash)
+    .where((eb) => eb.or([eb('last_polled_at', 'is', null), eb('last_polled_at', '<=', now - intervalMs)]))
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) === 1) return true;
+  const row = await db.selectFrom('oidc_models').select('id_hash').where('model', '=', 'DeviceCode').where('id_hash', '=', idHash).executeTakeFirst();
+  return !row;
+}
+
+/** Deletes expired engine rows and sign-in flows; returns how many rows went. */
 /** Deletes expired engine rows, sign-in flows, stale counters and old Graph operations; returns how many rows went. */
 export interface SweepLimits {
   /** a browser-session record unused this long is gone (the longest session lifetime) */
@@ -169,6 +189,8 @@ export async function sweepExpired(db: Db, now = Date.now(), limits: SweepLimits
       .executeTakeFirst(),
     db.deleteFrom('familiar_locations').where('last_success_at', '<', now - limits.familiarMs).executeTakeFirst(),
     db.deleteFrom('graph_operations').where('updated_at', '<', now - limits.operationMs).executeTakeFirst(),
+    // wrong device-code user codes: a window is one minute (src/protocol/device-code-attempts.ts)
+    db.deleteFrom('device_code_attempts').where('window_start', '<=', now - 60_000).executeTakeFirst(),
   ]);
   return counts.reduce((n, r) => n + Number(r.numDeletedRows), 0);
 }

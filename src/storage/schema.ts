@@ -82,6 +82,8 @@ export interface OidcModelTable {
   client_id: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** a DeviceCode's last poll at the token endpoint, ms (RFC 8628 §3.5 slow_down) */
+  last_polled_at: Generated<number | null>;
 }
 
 export interface SigninSessionTable {
@@ -232,6 +234,13 @@ export interface MfaFailureTable {
   count: number;
 }
 
+/** Wrong user codes on the device-code page in a one-minute window, per browser session or IP address. */
+export interface DeviceCodeAttemptTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface TenantSettingsTable {
   tenant_id: string;
   remember_mfa_days: number;
@@ -275,4 +284,5 @@ export interface Database {
   mfa_failures: MfaFailureTable;
   tenant_settings: TenantSettingsTable;
   graph_operations: GraphOperationTable;
+  device_code_attempts: DeviceCodeAttemptTable;
 }
