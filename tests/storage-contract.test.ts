@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { Secrets } from '../src/crypto/secrets.js';
 import { openStore, type Store } from '../src/storage/db.js';
+import { Migrations } from '../src/storage/migrations.js';
 import { adapterFactory, StoreAdapter, sweepExpired, type ClientSource } from '../src/storage/oidc-adapter.js';
 import { databases, freshPostgres } from './helpers/server.js';
 
@@ -338,7 +339,10 @@ for (const dbKind of await databases()) {
         second = await openStore(location());
         if (dbKind === 'sqlite') assert.equal(second.file, store.file);
         const migrations = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(second.db);
-        assert.deepEqual(migrations.rows.map((r) => r.name), ['0001_foundation', '0002_admin_audit_outbox_lockout', '0003_backchannel_logout', '0004_signin_aggregate']);
+        // every migration of the source ran, once
+        const expected = Object.keys(await new Migrations(dbKind).getMigrations()).sort();
+        assert.ok(expected.includes('0001_foundation') && expected.length >= 5);
+        assert.deepEqual(migrations.rows.map((r) => r.name), expected);
         assert.deepEqual(await new StoreAdapter('RefreshToken', second.db, secrets).find('rt-persist'), { jti: 'rt-persist', accountId: 'user-a' });
       });
 

@@ -54,6 +54,7 @@ export const settings = {
   deviceCodeTtl: s({ env: 'LATCHKEY_DEVICE_CODE_TTL', kind: 'int', default: 900, min: 1, description: 'Device-code lifetime, seconds.' }),
   wrongCodeWindow: s({ env: 'LATCHKEY_WRONG_CODE_WINDOW', kind: 'int', default: 600, min: 1, max: 86_400, description: 'Window, seconds, over which wrong one-time codes are counted per user and method (the limit itself is a tenant setting, default 5; spec §9).' }),
   signInFlowTtl: s({ env: 'LATCHKEY_SIGNIN_FLOW_TTL', kind: 'int', default: 3600, min: 1, description: 'Lifetime of an unfinished sign-in flow, seconds.' }),
+  adminPlanTtl: s({ env: 'LATCHKEY_ADMIN_PLAN_TTL', kind: 'int', default: 600, min: 1, max: 86_400, description: 'Lifetime, seconds, of a plan made by a dry run of `/latchkey/v1` (spec D21): applying it later is refused with 412, and the sweeper deletes it.' }),
   sweepInterval: s({ env: 'LATCHKEY_SWEEP_INTERVAL', kind: 'int', default: 300, min: 1, description: 'Seconds between sweeps of expired rows.' }),
   logLevel: s({ env: 'LATCHKEY_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info' as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent', description: 'Log level.' }),
   allowPrivateOutbound: s({ env: 'LATCHKEY_ALLOW_PRIVATE_OUTBOUND', kind: 'bool', default: false, description: 'Allow outbound calls (back-channel logout, signals) to loopback and private addresses; for tests and the demo only.' }),

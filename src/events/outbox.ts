@@ -12,7 +12,8 @@ export type EventType =
   | 'user.method.added'
   | 'user.method.deleted'
   | 'user.mfa_sessions.revoked'
-  | 'user.mfa_state.updated';
+  | 'user.mfa_state.updated'
+  | 'tenant.settings.updated';
 
 export interface SessionEndedPayload {
   userId: string;

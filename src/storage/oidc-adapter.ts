@@ -164,6 +164,7 @@ export async function sweepExpired(db: Db, now = Date.now(), limits: SweepLimits
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
       .executeTakeFirst(),
     db.deleteFrom('familiar_locations').where('last_success_at', '<', now - limits.familiarMs).executeTakeFirst(),
+    db.deleteFrom('admin_plans').where('expires_at', '<=', now).executeTakeFirst(),
   ]);
   return counts.reduce((n, r) => n + Number(r.numDeletedRows), 0);
 }
