@@ -34,21 +34,19 @@ const COMMON_ACTION_OPTIONS = [
   ['--help', 'this help'],
 ] as const;
 
+/** An action's own options: one per input property; a secret is read from stdin (`--new-password-stdin`). */
 function optionsOf(action: RegisteredAction): { flag: string; field: string; f: InputField }[] {
-  return Object.entries(action.input)
-    .filter(([, f]) => !f.secret)
-    .map(([field, f]) => ({ flag: `--${kebab(field)}`, field, f }));
+  return Object.entries(action.input).map(([field, f]) => ({ flag: `--${kebab(field)}${f.secret ? '-stdin' : ''}`, field, f }));
 }
 
 function actionHelp(action: RegisteredAction): string {
   const lines = [`usage: npm run cli -- ${action.command} <user id or UPN> [options]`, '', `${action.summary}.${action.destructive ? ' Destructive: asks for confirmation unless --yes.' : ''}`, '', 'options:'];
   for (const o of optionsOf(action)) {
-    const arg = o.f.type === 'boolean' ? `${o.flag} | --no-${o.flag.slice(2)}` : `${o.flag} <${o.f.values ? o.f.values.join('|') : o.f.type}>`;
-    lines.push(arg.length > 30 ? `  ${arg}\n  ${''.padEnd(30)} ${o.f.description}` : `  ${arg.padEnd(30)} ${o.f.description}`);
+    const arg = o.f.secret ? o.flag : o.f.type === 'boolean' ? `${o.flag} | --no-${o.flag.slice(2)}` : `${o.flag} <${o.f.values ? o.f.values.join('|') : o.f.type}>`;
+    const description = o.f.secret ? `${o.f.description} Read from the first line of stdin (never from the command line, where other users and the shell history see it); needs --yes.` : o.f.description;
+    lines.push(arg.length > 30 ? `  ${arg}\n  ${''.padEnd(30)} ${description}` : `  ${arg.padEnd(30)} ${description}`);
   }
   for (const [flag, what] of COMMON_ACTION_OPTIONS) lines.push(`  ${flag.padEnd(30)} ${what}`);
-  const secrets = Object.entries(action.input).filter(([, f]) => f.secret);
-  if (secrets.length) lines.push('', `Not taken on the command line (other users and the shell history would see it): ${secrets.map(([k]) => k).join(', ')}; use POST /latchkey/v1/users/{id}/actions/${action.name} (docs/latchkey-api.md).`);
   return lines.join('\n');
 }
 
@@ -67,8 +65,8 @@ function overview(): string {
 }
 
 /** Parses an action's arguments: one positional (the user), the common flags, the action's own options. */
-function parseActionArgs(action: RegisteredAction, args: string[]): { user: string; dryRun: boolean; yes: boolean; json: boolean; input: Record<string, unknown> } {
-  const out = { user: '', dryRun: false, yes: false, json: false, input: {} as Record<string, unknown> };
+function parseActionArgs(action: RegisteredAction, args: string[]): { user: string; dryRun: boolean; yes: boolean; json: boolean; input: Record<string, unknown>; fromStdin?: string } {
+  const out: ReturnType<typeof parseActionArgs> = { user: '', dryRun: false, yes: false, json: false, input: {} };
   const opts = optionsOf(action);
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -80,7 +78,10 @@ function parseActionArgs(action: RegisteredAction, args: string[]): { user: stri
       const negated = a.startsWith('--no-') ? `--${a.slice(5)}` : undefined;
       const o = opts.find((x) => x.flag === a || (negated && x.flag === negated && x.f.type === 'boolean'));
       if (!o) throw new UsageError(`unknown option ${a} for ${action.command}`);
-      if (o.f.type === 'boolean') out.input[o.field] = negated === undefined;
+      if (o.f.secret) {
+        if (out.fromStdin) throw new UsageError('only one value can be read from stdin');
+        out.fromStdin = o.field;
+      } else if (o.f.type === 'boolean') out.input[o.field] = negated === undefined;
       else {
         const v = args[++i];
         if (v === undefined) throw new UsageError(`${a} needs a value`);
@@ -89,6 +90,8 @@ function parseActionArgs(action: RegisteredAction, args: string[]): { user: stri
     } else positional.push(a);
   }
   if (positional.length !== 1) throw new UsageError(`${action.command} takes exactly one user (id or UPN)`);
+  // stdin carries the secret, so it cannot also answer the confirmation prompt
+  if (out.fromStdin && !out.yes && !out.dryRun) throw new UsageError(`a value read from stdin needs --yes (or --dry-run): stdin cannot also answer the confirmation`);
   out.user = positional[0]!;
   return out;
 }
@@ -121,6 +124,16 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+async function firstLineOfStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('a value to read from stdin was asked for, but stdin is a terminal: pipe it in');
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n') || text.length > 4096) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
 async function withStore<T>(fn: (ctx: ActionContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -135,6 +148,7 @@ async function withStore<T>(fn: (ctx: ActionContext) => Promise<T>): Promise<T> 
 
 async function runAction(action: RegisteredAction, args: string[]): Promise<number> {
   const opts = parseActionArgs(action, args);
+  if (opts.fromStdin) opts.input[opts.fromStdin] = await firstLineOfStdin();
   return withStore(async (ctx) => {
     if (!ctx.tenantId) throw new Error('no tenant yet: start Latchkey once first');
     const actor: Actor = { kind: 'system', id: 'system', displayName: 'Latchkey command line' };

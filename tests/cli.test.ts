@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ACTIONS } from '../src/admin/registry.js';
+import { verifyPassword } from '../src/crypto/secrets.js';
 import { createUser, findUserByUpn } from '../src/directory/users.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -13,10 +14,15 @@ const run = promisify(execFile);
 
 describe('command line admin actions', () => {
   let server: TestServer;
-  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, LATCHKEY_DATA_DIR: server.dataDir } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+  const cliWithStdin = (stdin: string | undefined, ...args: string[]) => {
+    const p = run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, LATCHKEY_DATA_DIR: server.dataDir } });
+    if (stdin !== undefined) p.child.stdin?.end(stdin);
+    return p.then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+  };
+  const cli = (...args: string[]) => cliWithStdin(undefined, ...args);
   const audits = async () => (await server.store.db.selectFrom('audit_log').select(['activity', 'actor_id', 'target_name']).orderBy('id').execute()).map((a) => [a.activity, a.actor_id, a.target_name]);
   before(async () => {
     server = await startTestServer('sqlite');
@@ -36,7 +42,7 @@ describe('command line admin actions', () => {
     for (const a of Object.values(ACTIONS)) assert.ok(overview.includes(a.command), `the overview lists ${a.command}`);
     const reset = await cli('reset-password', '--help');
     assert.match(reset.stdout, /--force-change-password-next-sign-in/);
-    assert.match(reset.stdout, /Not taken on the command line.*newPassword/);
+    assert.match(reset.stdout, /--new-password-stdin .*never from the command line/);
     const usage = await cli('frobnicate', 'x');
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /unknown command/);
@@ -106,6 +112,26 @@ describe('command line admin actions', () => {
     const nothing = await cli('set-password-profile', 'bob@contoso.test', '--yes');
     assert.equal(nothing.code, 3);
     assert.match(nothing.stderr, /refused \(invalid\)/);
+  });
+
+  test('a chosen password is read from stdin, never from the command line, and needs --yes', async () => {
+    const chosen = 'Chosen-On-Stdin-Pw-93';
+    const before = (await findUserByUpn(server.store.db, server.tenantId, 'alice@contoso.test'))!;
+    const noYes = await cliWithStdin(`${chosen}\n`, 'reset-password', 'alice@contoso.test', '--new-password-stdin');
+    assert.equal(noYes.code, 2);
+    assert.match(noYes.stderr, /needs --yes/);
+    assert.deepEqual(await findUserByUpn(server.store.db, server.tenantId, 'alice@contoso.test'), before);
+    const out = await cliWithStdin(`${chosen}\n`, 'reset-password', 'alice@contoso.test', '--new-password-stdin', '--yes');
+    assert.equal(out.code, 0, out.stderr);
+    assert.ok(!out.stdout.includes(chosen), 'the chosen password is not printed');
+    assert.doesNotMatch(out.stdout, /new password \(shown once\)/);
+    const after = (await findUserByUpn(server.store.db, server.tenantId, 'alice@contoso.test'))!;
+    assert.notEqual(after.password_hash, before.password_hash);
+    assert.equal(await verifyPassword(after.password_hash!, chosen), true);
+    assert.equal(after.force_change_password, 0);
+    const weak = await cliWithStdin('short\n', 'reset-password', 'alice@contoso.test', '--new-password-stdin', '--yes');
+    assert.equal(weak.code, 3);
+    assert.match(weak.stderr, /refused \(invalid\)/);
   });
 
   test('users list shows user principal name, display name, enabled and roles; --json for scripts', async () => {
