@@ -1,6 +1,6 @@
 // Secrets at rest (spec D14): after a full sign-in, code exchange and refresh, neither the database nor
 // the data folder holds a usable refresh token, authorization code, session id, client secret or
-// token-signing private key.
+// token-signing private key, TOTP seed or Temporary Access Pass.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -9,7 +9,12 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
 import { DEMO } from '../src/directory/seed.js';
+import { findUserByUpn } from '../src/directory/users.js';
+import { beginEnrollment, confirmEnrollment } from '../src/methods/software-oath/index.js';
+import { findPending } from '../src/methods/store.js';
+import { generateTapValue, insertTap } from '../src/methods/tap/index.js';
 import { browserSkipReason, captureRedirect, launchBrowser, signIn } from './helpers/browser.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -68,6 +73,19 @@ for (const dbKind of await databases()) {
         ...Object.fromEntries(privateD.map((d, i) => [`signing key ${i} private exponent`, d])),
       };
       if (refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token) secrets['rotated refresh token'] = refreshed.refresh_token;
+      // authentication methods (spec §4, §6): a TOTP seed and a TAP value, in Base32 and as typed
+      const alice = await findUserByUpn(server.store.db, server.tenantId, `alice@${server.tenantDomain}`);
+      const enrollment = await beginEnrollment({ db: server.store.db, secrets: server.secrets }, alice!, 'test');
+      assert.ok(enrollment !== 'limit_reached');
+      const pending = await findPending(server.store.db, alice!.id, enrollment.id);
+      const seedCode = new TOTP({ secret: Secret.fromBase32(enrollment.secret), digits: 6, period: 30 }).generate();
+      assert.equal(await confirmEnrollment({ db: server.store.db, secrets: server.secrets }, pending!, seedCode), 'ok');
+      secrets['TOTP seed (Base32)'] = enrollment.secret;
+      secrets['TOTP seed (hex)'] = Buffer.from(Secret.fromBase32(enrollment.secret).bytes).toString('hex');
+      secrets['TOTP otpauth URI'] = enrollment.uri;
+      const tapValue = generateTapValue(24);
+      await insertTap(server.store.db, server.secrets, alice!, tapValue, { startAt: Date.now(), lifetimeMinutes: 60, isUsableOnce: true }, Date.now());
+      secrets['Temporary Access Pass'] = tapValue;
 
       // everything at rest: every file in the data folder, and for PostgreSQL every row as text
       const haystacks: { where: string; text: string }[] = filesUnder(server.dataDir).map((f) => ({ where: f, text: fs.readFileSync(f).toString('latin1') }));

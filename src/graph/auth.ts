@@ -27,7 +27,7 @@ export async function authenticate(req: FastifyRequest, db: Db, verify: AccessTo
     return { kind: 'app', id: app.id, displayName: app.displayName, roles, permissions: Array.isArray(claims.roles) ? claims.roles : [] };
   }
   const user = claims.sub ? await findUserById(db, claims.sub) : undefined;
-  if (!user || whyAccessTokenInvalid(user, claims)) throw new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired or was revoked.');
+  if (!user || (await whyAccessTokenInvalid(db, user, claims))) throw new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired or was revoked.');
   return { kind: 'user', id: user.id, displayName: user.display_name, upn: user.upn, roles: await userRoles(db, user.id), scopes: String(claims.scp ?? '').split(' ').filter(Boolean) };
 }
 

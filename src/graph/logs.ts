@@ -7,6 +7,7 @@ import { type Expression, type ExpressionBuilder, type Selectable, type SqlBool,
 import type { Actor } from '../admin/actor.js';
 import { ROLES } from '../admin/roles.js';
 import { refusals } from '../protocol/errors.js';
+import { strategy } from '../methods/index.js';
 import type { AuditLogTable as AuditLogRow, Database, SigninLogTable as SigninLogRow } from '../storage/schema.js';
 
 type AuditLogTable = Selectable<AuditLogRow>;
@@ -213,6 +214,16 @@ const AMR_METHODS: Record<string, string> = {
   tap: 'Temporary Access Pass',
 };
 
+/** Each step's method as the sign-in recorded it (D22), when it did. */
+function parseMethods(json: string | null | undefined): string[] {
+  try {
+    const v = json ? (JSON.parse(json) as unknown) : [];
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function authenticationDetails(r: SigninLogTable, at: string): Record<string, unknown>[] {
   let amr: string[] = [];
   try {
@@ -235,6 +246,10 @@ function authenticationDetails(r: SigninLogTable, at: string): Record<string, un
     const out = [step('Previously satisfied', true, 'First factor requirement satisfied by claim in the token')];
     if (amr.includes('mfa')) out.push(step('Previously satisfied', true, 'MFA requirement satisfied by claim in the token', 'MFA'));
     return out;
+  }
+  const steps = parseMethods(r.methods);
+  if (steps.length) {
+    return steps.map((m, i) => step(m === 'previouslySatisfied' ? 'Previously satisfied' : (strategy(m)?.logName ?? m), true, m === 'password' ? 'Correct password' : i === 0 ? 'First factor requirement satisfied' : 'MFA successfully completed', i === 0 ? 'Primary authentication' : 'MFA'));
   }
   const methods = amr.filter((m) => m !== 'mfa');
   return methods.map((m, i) => step(AMR_METHODS[m] ?? m, true, m === 'pwd' ? 'Correct password' : 'MFA successfully completed', i === 0 ? 'Primary authentication' : 'MFA'));

@@ -10,10 +10,14 @@ import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
 import { SecretVerifier } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
-import { createProvider, ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/provider.js';
+import { createProvider } from '../protocol/provider.js';
+import { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/routes.js';
+import { htmlSecurityHeaders } from '../protocol/pages.js';
 import type { KeySet } from '../protocol/keys.js';
 import { registerSignin } from '../signin/flow.js';
-import { page } from '../signin/html.js';
+import { registerSecurityInfo } from '../signin/security-info.js';
+import { escapeHtml, page } from '../signin/html.js';
+import { logSignin, refreshSigninAggregator } from '../signin/signin-log.js';
 import type { Db } from '../storage/db.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
 import { registerTokenRoutes } from './token-routes.js';
@@ -90,6 +94,8 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     keys: deps.keys,
     secretVerifier: new SecretVerifier(deps.db),
     interactionUrl: (uid) => `/signin/${uid}`,
+    html: { page, escapeHtml },
+    signinLog: { write: (e) => logSignin(deps.db, tid, e), refresh: refreshSigninAggregator(deps.db, tid) },
   });
 
   const engine = provider.callback();
@@ -127,6 +133,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
 
   registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config });
+  registerSecurityInfo(app, { provider, db: deps.db, secrets: deps.secrets, tenant, origin });
   registerTokenRoutes(app, { provider, keys: deps.keys, db: deps.db, tenant, origin });
   registerGraph(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });
   registerLatchkeyApi(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });
@@ -140,6 +147,17 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     if (body && typeof body === 'object' && Object.values(body as Record<string, unknown>).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
       return reply.code(400).type('text/html; charset=utf-8').send(page('Bad request', '<div class="card"><h1>Bad request</h1><p id="errorMessage">A field of the form contains a character that is not allowed.</p></div>'));
     }
+  });
+
+  // Every HTML page Fastify sends (sign-in, demo portal, error pages) gets the same headers as the engine's.
+  const pageHeaders = htmlSecurityHeaders(new URL(origin).protocol === 'https:');
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      for (const [name, value] of Object.entries(pageHeaders)) if (name !== 'content-security-policy' || !reply.hasHeader(name)) reply.header(name, value);
+      const csp = reply.getHeader('content-security-policy');
+      if (typeof csp === 'string' && !csp.includes('frame-ancestors')) reply.header('content-security-policy', `${csp}; frame-ancestors 'none'`);
+    }
+    return payload;
   });
 
   app.setNotFoundHandler((req, reply) => {

@@ -3,12 +3,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { KeySet } from '../protocol/keys.js';
-import { createAccessTokenVerifier } from '../protocol/access-tokens.js';
+import { type AccessTokenClaims, createAccessTokenVerifier, whyAccessTokenInvalid } from '../protocol/access-tokens.js';
 import { GRAPH_RESOURCE, SecretVerifier, findApp } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById } from '../directory/users.js';
 import { entraErrorBody } from '../protocol/errors.js';
-import { ROUTES, accessTokenIssuedAtMs, chainIssuedAtMs, isPasswordBased } from '../protocol/provider.js';
+import { ROUTES } from '../protocol/routes.js';
+import { refreshTokenFacts } from '../protocol/credential-facts.js';
 import { whyInvalid } from '../protocol/validity.js';
 import type { Db } from '../storage/db.js';
 
@@ -44,8 +45,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     const token = bearer(req);
     if (!token) return userinfoError(reply, 401, 'invalid_token', 'Access token is empty.');
     let sub: string | undefined;
-    let amr: string[] | undefined;
-    let iatMs = 0;
+    let claims: AccessTokenClaims;
     if (token.split('.').length === 3) {
       const p = await verifyJwt(token);
       if (!p || (p.aud !== GRAPH_RESOURCE && !(Array.isArray(p.aud) && p.aud.includes(GRAPH_RESOURCE)))) {
@@ -53,17 +53,15 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       }
       if ((p as { idtyp?: string }).idtyp === 'app') return userinfoError(reply, 401, 'invalid_token', 'App-only tokens have no user.');
       sub = p.sub;
-      amr = (p as { amr?: string[] }).amr;
-      iatMs = accessTokenIssuedAtMs(p); // ms (D5), not iat's whole seconds
+      claims = p;
     } else {
       const at = await provider.AccessToken.find(token).catch(() => undefined);
       if (!at || at.isExpired) return userinfoError(reply, 401, 'invalid_token', 'Access token is invalid or expired.');
       sub = at.accountId;
-      amr = (at as unknown as { amr?: string[] }).amr ?? ((at as unknown as { extra?: { amr?: string[] } }).extra?.amr);
-      iatMs = accessTokenIssuedAtMs({ ...((at as unknown as { extra?: Record<string, unknown> }).extra ?? {}), iat: at.iat });
+      claims = { ...((at as unknown as { extra?: Record<string, unknown> }).extra ?? {}), iat: at.iat };
     }
     const user = sub ? await findUserById(db, sub) : undefined;
-    const why = whyInvalid(user, { kind: 'access_token', issuedAt: iatMs, passwordBased: isPasswordBased(amr) });
+    const why = await whyAccessTokenInvalid(db, user, claims);
     if (!user || why) return userinfoError(reply, 401, 'invalid_token', 'The user or the token is no longer valid.');
     return reply.send({
       sub: user.id,
@@ -139,15 +137,16 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
       if (!p || !(audiences.includes(caller.id) || (caller.identifierUri && audiences.includes(caller.identifierUri)))) return reply.send(inactive);
       if ((p as { idtyp?: string }).idtyp !== 'app') {
         const user = p.sub ? await findUserById(db, p.sub) : undefined;
-        if (whyInvalid(user, { kind: 'access_token', issuedAt: accessTokenIssuedAtMs(p), passwordBased: isPasswordBased((p as { amr?: string[] }).amr) })) return reply.send(inactive);
+        if (await whyAccessTokenInvalid(db, user, p)) return reply.send(inactive);
       }
       return reply.send({ active: true, token_type: 'Bearer', ...p, client_id: (p as { azp?: string }).azp });
     }
     const rt = await provider.RefreshToken.find(token).catch(() => undefined);
     if (!rt || !rt.isValid || rt.clientId !== caller.id) return reply.send(inactive);
     const user = rt.accountId ? await findUserById(db, rt.accountId) : undefined;
-    // the chain's issue time in ms (D5), not the engine's whole seconds: see chainIssuedAtMs
-    if (whyInvalid(user, { kind: 'refresh_token', issuedAt: chainIssuedAtMs(rt), passwordBased: isPasswordBased(rt.amr), confidentialClient: true })) return reply.send(inactive);
+    // the refresh token was issued to the caller (checked above)
+    const grant = rt.grantId ? await provider.Grant.find(rt.grantId).catch(() => undefined) : undefined;
+    if (!grant || whyInvalid(user, refreshTokenFacts(rt, grant, caller))) return reply.send(inactive);
     return reply.send({ active: true, token_type: 'refresh_token', client_id: rt.clientId, sub: rt.accountId, oid: rt.accountId, tid: tenant.id, scope: rt.scope, iat: rt.iat, exp: rt.exp, iss: issuer });
   });
 }

@@ -25,7 +25,12 @@ export const refusals = {
   request_invalid: { error: 'invalid_request', aadsts: 900144, badToken: false, message: 'The request is missing a required parameter or has a malformed one.' },
   login_required: { error: 'login_required', aadsts: 50058, badToken: false, message: 'A silent sign-in request was sent but no user is signed in.' },
   consent_required: { error: 'consent_required', aadsts: 65001, badToken: false, message: 'The user or administrator has not consented to use the application for the requested scope.' },
-  mfa_required: { error: 'interaction_required', aadsts: 50076, badToken: false, message: 'Due to a configuration change made by your administrator, you must use multi-factor authentication.' },
+  mfa_required: { error: 'interaction_required', aadsts: 50076, badToken: false, message: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.' },
+  // D9: a live refresh token whose MFA does not count for this resource: MSAL keeps it (basic_action)
+  mfa_required_refresh: { error: 'invalid_grant', aadsts: 50076, badToken: false, basicAction: true, message: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.' },
+  registration_required: { error: 'invalid_grant', aadsts: 50079, badToken: false, basicAction: true, message: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access the resource.' },
+  tap_expired: { error: 'invalid_grant', aadsts: 700082, badToken: true, message: 'The refresh token has expired: the Temporary Access Pass it came from has expired.' },
+  tap_deleted: { error: 'invalid_grant', aadsts: 50173, badToken: true, message: 'The provided grant has expired due to it being revoked: the Temporary Access Pass it came from was deleted or replaced.' },
   authorization_pending: { error: 'authorization_pending', aadsts: 70016, badToken: false, message: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
   device_code_expired: { error: 'expired_token', aadsts: 70020, badToken: false, message: 'The provided value for the device code has expired.' },
   access_denied: { error: 'access_denied', aadsts: 65004, badToken: false, message: 'The user declined the request.' },
@@ -109,6 +114,7 @@ export function entraErrorBody(code: RefusalCode, origin: string, opts: { detail
     error_uri: `${origin}/error?code=${r.aadsts}`,
   };
   if (r.badToken) body.suberror = 'bad_token';
+  else if ('basicAction' in r && r.basicAction) body.suberror = 'basic_action';
   return body;
 }
 
@@ -149,6 +155,8 @@ export function refusalFromEngine(error: string, detail: string | undefined, des
       return 'access_denied';
     case 'login_required':
       return 'login_required';
+    case 'interaction_required':
+      return 'mfa_required';
     case 'consent_required':
       return 'consent_required';
     case 'server_error':

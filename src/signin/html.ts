@@ -14,6 +14,8 @@ label.check{display:flex;gap:8px;align-items:center;color:#1b1b1b;font-size:14px
 button.link{background:none;color:#0067b8;padding:4px 0;min-width:0;margin:4px 0;text-align:left}button.link:hover{text-decoration:underline}
 form.inline{margin:0}.other{margin-top:16px;border-top:1px solid #eee;padding-top:8px}
 input:focus-visible,button:focus-visible{outline:2px solid #0067b8;outline-offset:2px}
+.card.wide{max-width:640px}table#methods{width:100%;margin:12px 0}table#methods td{word-break:normal}th{text-align:left;font-size:13px;color:#605e5c;padding:4px 8px}select{font-size:15px;padding:4px;margin:4px 8px 8px 0}h2{font-size:18px;margin:20px 0 8px}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @media (max-width:520px){.card{margin:0;padding:24px;box-shadow:none;min-height:100vh;box-sizing:border-box}}table{border-collapse:collapse;font-size:13px}td{border-top:1px solid #ddd;padding:4px 8px;vertical-align:top;word-break:break-all}`;
 
 export function page(title: string, body: string): string {

@@ -16,6 +16,8 @@ export interface SigninLogEntry {
   userAgent?: string;
   /** the sign-in's methods (amr), when known */
   amr?: readonly string[];
+  /** each step's method, in order (D22) */
+  methods?: readonly string[];
 }
 
 /** Log fields come from requests: bounded, and without NUL (PostgreSQL text refuses it). */
@@ -40,6 +42,7 @@ export async function logSignin(db: Db, tenantId: string, e: SigninLogEntry, agg
       ip: clean(e.ip ?? e.req?.ip, 64),
       user_agent: clean(e.userAgent ?? String(e.req?.headers['user-agent'] ?? ''), 512),
       amr: e.amr ? JSON.stringify(e.amr.slice(0, 16)) : null,
+      methods: e.methods ? JSON.stringify(e.methods.slice(0, 16)) : null,
       aggregate_key: aggregateKey ?? null,
     });
   await (aggregateKey === undefined ? q : q.onConflict((oc) => oc.column('aggregate_key').doNothing())).execute();

@@ -285,6 +285,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('signin_sessions').addColumn('methods', 'text', (c) => c.notNull().defaultTo('[]')).execute();
         await db.schema.alterTable('signin_sessions').addColumn('tap_id', 'text').execute();
         await db.schema.alterTable('signin_sessions').addColumn('tap_expires_at', ms).execute();
+        // each step's method of an interactive sign-in, for the log's authenticationDetails (D22)
+        await db.schema.alterTable('signin_log').addColumn('methods', 'text').execute();
       },
     },
     '0007_admin_plans': {

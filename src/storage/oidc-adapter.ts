@@ -96,7 +96,9 @@ export class StoreAdapter implements Adapter {
       .where(where, '=', value)
       .executeTakeFirst();
     if (!row) return undefined;
-    if (row.expires_at !== null && row.expires_at <= Date.now()) return undefined;
+    // An expired refresh token is still handed to the engine (until swept), which refuses it as expired:
+    // AADSTS700082, not "unknown" (spec D9). Every other model past its expiry does not exist.
+    if (row.expires_at !== null && row.expires_at <= Date.now() && this.model !== 'RefreshToken') return undefined;
     const payload = JSON.parse(this.secrets.decrypt(row.payload, `oidc:${this.model}:${row.id_hash}`)) as AdapterPayload;
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
     // the row's expiry is the truth for a Grant (extended as its chain slides)

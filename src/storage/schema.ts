@@ -137,6 +137,8 @@ export interface SigninLogTable {
   aggregate_key: string | null;
   /** JSON array of the sign-in's amr values, when known */
   amr: string | null;
+  /** JSON array of each step's method (password, softwareOath, temporaryAccessPass, ...; migration 0006) */
+  methods?: string | null;
 }
 
 export interface AuditLogTable {

@@ -40,11 +40,14 @@ export function pkce() {
   return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
 }
 
+/** Answers for the steps beyond user name, password and Stay signed in: the step's page in, the form fields out. */
+export type StepAnswers = Partial<Record<string, (html: string) => Record<string, string>>>;
+
 /** Fills the sign-in pages of one interaction (user name, password, Stay signed in = Yes); returns where they send the browser. */
-export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: string, password: string): Promise<URL> {
+export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: string, password: string, answers: StepAnswers = {}): Promise<URL> {
   let res = await fetch(at, { headers: { cookie: jar.header() }, redirect: 'manual' });
   jar.take(res);
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 10; i++) {
     if (res.status === 303 || res.status === 302) return new URL(res.headers.get('location')!, server.origin);
     const html = await res.text();
     assert.equal(res.status, 200, `sign-in page: ${res.status} ${html.slice(0, 300)}`);
@@ -52,7 +55,9 @@ export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: st
     const step = /name="step" value="([^"]+)"/.exec(html)?.[1];
     assert.ok(csrf && step, `a sign-in form: ${html.slice(0, 300)}`);
     const fields: Record<string, string> = { csrf, step };
-    if (step === 'username') fields.loginfmt = user;
+    const answer = answers[step];
+    if (answer) Object.assign(fields, answer(html));
+    else if (step === 'username') fields.loginfmt = user;
     else if (step === 'password') fields.passwd = password;
     else if (step === 'kmsi') fields.kmsi = 'yes';
     else assert.fail(`unexpected sign-in step ${step}`);
@@ -63,7 +68,7 @@ export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: st
 }
 
 /** Runs an authorization request the way a browser would, signing in when the pages ask. */
-export async function authorize(server: TestServer, jar: Jar, params: Record<string, string>, who: { user: string; password: string } = { user: '', password: DEMO.demoPassword }): Promise<AuthorizeOutcome> {
+export async function authorize(server: TestServer, jar: Jar, params: Record<string, string>, who: { user: string; password: string; answers?: StepAnswers } = { user: '', password: DEMO.demoPassword }): Promise<AuthorizeOutcome> {
   const user = who.user || `alice@${server.tenantDomain}`;
   const redirectUri = params.redirect_uri ?? '';
   let url = new URL(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams(params)}`);
@@ -77,7 +82,7 @@ export async function authorize(server: TestServer, jar: Jar, params: Record<str
       const next = new URL(location, server.origin);
       if (next.pathname.startsWith('/signin/')) {
         signInPages++;
-        url = await fillSignIn(server, jar, next, user, who.password);
+        url = await fillSignIn(server, jar, next, user, who.password, who.answers);
       } else url = next;
       continue;
     }

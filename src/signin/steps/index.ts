@@ -8,11 +8,13 @@ import { byPreference, METHODS, type MethodType } from '../../methods/index.js';
 import { methodEnabledFor } from '../../methods/policy.js';
 import { listMethods } from '../../methods/store.js';
 import { tapUsability } from '../../methods/tap/index.js';
-import { resourcesFromScope } from '../../protocol/resources.js';
+import { MFA_REQUIRED_CHECK, requestedResources } from '../../protocol/browser-sessions.js';
 import { refusals } from '../../protocol/errors.js';
 import { whyInvalid } from '../../protocol/validity.js';
+import { sessionFacts } from '../../protocol/credential-facts.js';
 import { type FlowState, type FlowStore, type LatchkeyLoginResult, type SigninDeps, type StepFacts, type StepId, STEP_IDS, errorPage, nextStep } from '../flow.js';
-import { appsRequireMfa, mfaRequiredFor, perUserMfaOn, REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
+import { appsRequireMfa, mfaRequiredFor, perUserMfaOn } from '../../methods/requirement.js';
+import { REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
 import type { PageInput } from '../pages.js';
 import { logSignin } from '../signin-log.js';
 import { firstFactorSteps } from './first-factor.js';
@@ -40,8 +42,6 @@ const HANDLERS: Record<StepId, StepHandler> = { ...firstFactorSteps, ...secondFa
 /** Posts that change the flow without being a step: going back, switching method. */
 const SIDE_POSTS = new Set(['back', 'use_tap', 'use_password', 'switch_method']);
 
-export const INTERACTION_MFA_CHECK = 'latchkey_mfa_required';
-
 export async function userOf(ctx: StepContext, state: FlowState): Promise<User | undefined> {
   return state.userId ? findUserById(ctx.deps.db, state.userId) : undefined;
 }
@@ -57,8 +57,7 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   const mfaMethods = byPreference(
     methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(user, t)),
   );
-  const params = ctx.details.params as Record<string, unknown>;
-  const resources = resourcesFromScope(typeof params.scope === 'string' ? params.scope : undefined);
+  const resources = requestedResources(ctx.details.params as Record<string, unknown>);
   const mfaRequired = mfaRequiredFor(user, settings, await appsRequireMfa(db, ctx.appId, resources));
   const choices = byPreference([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods]);
   // the user's default second method first when it is one of the choices
@@ -110,7 +109,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
   const { req, reply, deps } = ctx;
   // The validity rule (spec §2) applies to this sign-in's own facts: an admin who disabled the account,
   // revoked sessions or reset the password while this flow was open must not be outrun by one more click.
-  const why = whyInvalid(user, { kind: 'session', issuedAt: state.authTimeMs ?? 0, passwordBased: state.firstFactor === 'password' });
+  const why = whyInvalid(user, sessionFacts({ created_at: state.authTimeMs ?? 0, password_based: state.firstFactor === 'password' ? 1 : 0, tap_expires_at: state.tap?.expiresAt ?? null }));
   if (why === 'user_disabled' || !user) {
     await logSignin(deps.db, deps.tenant.id, { status: 'failure', errorCode: 50057, reason: 'user account is disabled', userId: user?.id ?? state.userId, userName: user?.upn ?? state.username, appId: ctx.appId, req, interactive: true });
     return errorPage(reply, 403, 'Your account has been locked. Contact your support person to unlock it, then try again. (AADSTS50057)');
@@ -137,7 +136,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
     select_account: {},
     latchkey,
   };
-  await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr });
+  await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr, methods: state.methods });
   if (state.rememberMfa) {
     const settings = await tenantSettings(deps.db, user.tenant_id);
     const value = rememberCookieValue(deps.secrets, user.id, state.mfaAt ?? Date.now());
@@ -152,7 +151,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
 async function startStepUp(ctx: StepContext): Promise<FlowState | undefined> {
   const session = ctx.details.session;
   const reasons = (ctx.details.prompt.reasons ?? []) as string[];
-  if (!session?.accountId || !reasons.includes(INTERACTION_MFA_CHECK)) return undefined;
+  if (!session?.accountId || !reasons.includes(MFA_REQUIRED_CHECK)) return undefined;
   const row = session.uid ? await ctx.deps.db.selectFrom('signin_sessions').selectAll().where('id', '=', session.uid).executeTakeFirst() : undefined;
   const user = await findUserById(ctx.deps.db, session.accountId);
   if (!row || !user) return undefined;

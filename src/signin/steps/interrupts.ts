@@ -3,8 +3,7 @@
 import { verifyPassword } from '../../crypto/secrets.js';
 import { tenantSettings } from '../../directory/settings.js';
 import { setOwnPassword, type User } from '../../directory/users.js';
-import { writeAudit } from '../../events/audit.js';
-import { enqueue } from '../../events/outbox.js';
+import { recordUserAddedMethod } from '../../methods/self-service.js';
 import { METHODS } from '../../methods/index.js';
 import { MAX_PASSWORD_UNITS } from '../../methods/password/index.js';
 import { beginEnrollment, confirmEnrollment, enrollmentView } from '../../methods/software-oath/index.js';
@@ -81,9 +80,7 @@ const register: StepHandler = async (ctx, state, form, user) => {
   const r = await db.transaction().execute(async (trx) => {
     const outcome = await confirmEnrollment({ db: trx, secrets: ctx.deps.secrets }, pending, code);
     if (outcome !== 'ok') return outcome;
-    const actor = { kind: 'user' as const, id: user.id, displayName: user.display_name, upn: user.upn, roles: [], scopes: [] };
-    await writeAudit(trx, tenant.id, { activity: 'User registered security info', category: 'UserManagement', service: 'Authentication Methods', operationType: 'Add', actor, target: { id: user.id, name: user.upn }, modified: [{ displayName: 'Method', oldValue: null, newValue: 'softwareOath' }] });
-    await enqueue(trx, tenant.id, 'user.method.added', { userId: user.id, methodId: pending.id, type: 'softwareOath', by: 'user' });
+    await recordUserAddedMethod(trx, user, { id: pending.id, type: 'softwareOath' });
     return outcome;
   });
   if (r !== 'ok') {

@@ -7,7 +7,7 @@ import { verifyTap } from '../../methods/tap/index.js';
 import type { VerifyResult } from '../../methods/types.js';
 import { signinCodes } from '../../protocol/errors.js';
 import { errorPage } from '../flow.js';
-import { perUserMfaOn } from '../mfa.js';
+import { perUserMfaOn } from '../../methods/requirement.js';
 import { logSignin } from '../signin-log.js';
 import { wrongCodeLimit } from './first-factor.js';
 import { gatherFacts, type StepHandler } from './index.js';

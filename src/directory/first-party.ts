@@ -1,0 +1,18 @@
+// Latchkey's own first-party app registrations, made or updated at every start so that their redirect
+// URIs follow the configured origin: My Security Info (Entra's "My Signins" app id), a browser app that
+// requires MFA, so reaching it is the registration gate of spec §8.
+import type { Db } from '../storage/db.js';
+import { createApp, findApp } from './apps.js';
+
+export const SECURITY_INFO_APP_ID = '19db86c3-b2b9-44cc-b339-36da233a3be2';
+export const SECURITY_INFO_PATH = '/mysecurityinfo';
+
+export async function ensureFirstPartyApps(db: Db, tenantId: string, origin: string): Promise<void> {
+  const redirectUris = JSON.stringify([`${origin}${SECURITY_INFO_PATH}`]);
+  const existing = await findApp(db, SECURITY_INFO_APP_ID);
+  if (!existing) {
+    await createApp(db, { id: SECURITY_INFO_APP_ID, tenantId, displayName: 'My Security Info', kind: 'spa', redirectUris: [`${origin}${SECURITY_INFO_PATH}`], requireMfa: true });
+    return;
+  }
+  await db.updateTable('apps').set({ redirect_uris: redirectUris, require_mfa: 1 }).where('id', '=', SECURITY_INFO_APP_ID).execute();
+}

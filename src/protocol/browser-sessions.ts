@@ -1,0 +1,91 @@
+// The one owner of Latchkey's browser-session record (`signin_sessions`, spec §1, D5): created after the
+// engine resumes a finished sign-in, read for the authorize check and for code redemption, touched on use.
+import type { Selectable } from 'kysely';
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { findUserById } from '../directory/users.js';
+import { memo } from '../directory/cache.js';
+import type { Db } from '../storage/db.js';
+import type { SigninSessionTable } from '../storage/schema.js';
+import { whyInvalid } from './validity.js';
+import { sessionFacts } from './credential-facts.js';
+import { refusals } from './errors.js';
+import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
+import { tenantSettings } from '../directory/settings.js';
+import { appsRequireMfa, mfaRequiredFor } from '../methods/requirement.js';
+
+/** What the sign-in flow hands the engine with its result (src/signin/flow.ts finish()). */
+export interface SigninResultFacts {
+  authTimeMs: number;
+  passwordBased: boolean;
+  persistent: boolean;
+  ip: string;
+  userAgent: string;
+  mfaAt?: number;
+  methods?: string[];
+  tap?: { id: string; expiresAt: number };
+}
+
+export type BrowserSessionRecord = Selectable<SigninSessionTable>;
+
+/** The record of a browser session by the engine's session uid; read once per request. */
+export function findBrowserSession(db: Db, ctx: KoaContextWithOIDC, uid: string): Promise<BrowserSessionRecord | undefined> {
+  return memo(ctx.state, `signin_session:${uid}`, () => db.selectFrom('signin_sessions').selectAll().where('id', '=', uid).executeTakeFirst());
+}
+
+async function touch(db: Db, uid: string): Promise<void> {
+  await db.updateTable('signin_sessions').set({ last_used_at: Date.now() }).where('id', '=', uid).execute();
+}
+
+/** After a sign-in flow finished, the browser session gets Latchkey's own record (ms times, D5). */
+export async function recordSignin(db: Db, tenantId: string, ctx: KoaContextWithOIDC): Promise<void> {
+  const result = ctx.oidc?.result as { login?: { accountId: string; amr?: string[] }; latchkey?: SigninResultFacts } | undefined;
+  const uid = ctx.oidc?.session?.uid;
+  if (!result?.login || !result.latchkey || !uid) return;
+  const l = result.latchkey;
+  const row = { tenant_id: tenantId, user_id: result.login.accountId, auth_time: l.authTimeMs, amr: JSON.stringify(result.login.amr ?? []), password_based: l.passwordBased ? 1 : 0, persistent: l.persistent ? 1 : 0, ip: l.ip, user_agent: l.userAgent, created_at: l.authTimeMs, last_used_at: Date.now(), mfa_at: l.mfaAt ?? null, methods: JSON.stringify(l.methods ?? []), tap_id: l.tap?.id ?? null, tap_expires_at: l.tap?.expiresAt ?? null };
+  await db.insertInto('signin_sessions').values({ id: uid, ...row }).onConflict((oc) => oc.column('id').doUpdateSet(row)).execute();
+}
+
+/** The login prompt's check: an existing browser session must pass the one validity rule (spec §2). */
+export function sessionInvalidCheck(db: Db) {
+  return new interactionPolicy.Check('session_invalid', 'the browser session is no longer valid', 'login_required', async (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId || !session.uid || ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    const row = await findBrowserSession(db, ctx, session.uid);
+    if (!row) return interactionPolicy.Check.REQUEST_PROMPT;
+    const user = await findUserById(db, session.accountId);
+    const why = whyInvalid(user, sessionFacts(row));
+    if (why) return interactionPolicy.Check.REQUEST_PROMPT;
+    await touch(db, row.id);
+    return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+  });
+}
+
+/** The name of the step-up check; the sign-in pages start a second-factor-only flow when they see it. */
+export const MFA_REQUIRED_CHECK = 'latchkey_mfa_required';
+
+/** The resources an authorize request named (before the consented-resources widening). */
+export function requestedResources(params: Record<string, unknown>): string[] {
+  const v = params[REQUESTED_RESOURCES_PARAM];
+  return typeof v === 'string' ? v.split(' ').filter(Boolean) : [];
+}
+
+/**
+ * The login prompt's step-up check (spec §8): a valid session whose sign-in did not satisfy MFA, reaching
+ * an app or API that requires it, is sent back to the sign-in pages for the second factor only; with
+ * prompt=none the answer is interaction_required, AADSTS50076.
+ */
+export function mfaRequiredCheck(db: Db) {
+  return new interactionPolicy.Check(MFA_REQUIRED_CHECK, `AADSTS${refusals.mfa_required.aadsts}: ${refusals.mfa_required.message}`, 'interaction_required', async (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId || !session.uid || ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    const row = await findBrowserSession(db, ctx, session.uid);
+    if (!row || row.mfa_at !== null) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    const user = await memo(ctx.state, `user:${session.accountId}`, () => findUserById(db, session.accountId!));
+    if (!user) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    const settings = await tenantSettings(db, user.tenant_id);
+    const resources = requestedResources(ctx.oidc.params as Record<string, unknown>);
+    const need = mfaRequiredFor(user, settings, await appsRequireMfa(db, ctx.oidc.client?.clientId, resources));
+    return need ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+  });
+}

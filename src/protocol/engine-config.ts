@@ -1,0 +1,239 @@
+// The engine's configuration in Entra's shape: routes, cookies, features, lifetimes, PKCE, client metadata.
+// The hooks themselves live in their own modules (account, claims, resource indicators, grants, pages,
+// browser sessions); this module assembles them.
+import crypto from 'node:crypto';
+import { interactionPolicy, type AdapterPayload, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.js';
+import type { Secrets } from '../crypto/secrets.js';
+import { type App, type SecretVerifier, findApp, isConfidential } from '../directory/apps.js';
+import type { Tenant } from '../directory/tenant.js';
+import type { Db } from '../storage/db.js';
+import { adapterFactory } from '../storage/oidc-adapter.js';
+import type { KeySet } from './keys.js';
+import { ROUTES } from './routes.js';
+import { findAccount } from './account.js';
+import { extraTokenClaims, customizeJwt } from './claims.js';
+import { type ResourceDirectory, accessTokenTtl, resourceIndicators } from './resource-indicators.js';
+import { grantTap, loadExistingGrant } from './grants.js';
+import { engineErrorPage, logoutPages, deviceFlowPages } from './pages.js';
+import { mfaRequiredCheck, sessionInvalidCheck } from './browser-sessions.js';
+import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
+import { isConfidentialClient } from './credential-facts.js';
+
+/** How the engine's pages look: the sign-in pages' shell, passed in by the app. */
+export interface HtmlShell {
+  page(title: string, body: string): string;
+  escapeHtml(s: string): string;
+}
+
+/** A sign-in log row as the protocol layer writes it (D11). */
+export interface ProtocolLogEntry {
+  status: 'success' | 'failure';
+  errorCode?: number;
+  reason?: string;
+  userId?: string | undefined;
+  userName?: string | undefined;
+  appId?: string | undefined;
+  interactive: boolean;
+  ip?: string;
+  userAgent?: string;
+  amr?: readonly string[] | undefined;
+}
+
+/** Where the protocol layer writes the sign-in log (src/signin/signin-log.ts, passed in by the app). */
+export interface SigninLogPort {
+  /** one row per refusal */
+  write(e: ProtocolLogEntry): Promise<void>;
+  /** successful refreshes, one row per grant per hour */
+  refresh(grantId: string, entry: () => Promise<ProtocolLogEntry>): Promise<void>;
+}
+
+export interface ProviderDeps {
+  config: Config;
+  db: Db;
+  secrets: Secrets;
+  tenant: Tenant;
+  origin: string;
+  keys: KeySet;
+  secretVerifier: SecretVerifier;
+  /** how long app registrations and consents are cached (ms); several instances agree within it */
+  directoryCacheMs?: number;
+  /** where the sign-in flow pages live (outside the engine's mount) */
+  interactionUrl: (uid: string) => string;
+  html: HtmlShell;
+  signinLog: SigninLogPort;
+}
+
+/** What the hooks share: the deps and the cached view of resources and consents. */
+export interface EngineDeps extends ProviderDeps {
+  resources: ResourceDirectory;
+}
+
+/** Engine client metadata for an app registration. */
+export function clientMetadata(app: App): ClientMetadata {
+  const confidential = isConfidential(app);
+  const md: ClientMetadata = {
+    client_id: app.id,
+    client_name: app.displayName,
+    application_type: app.kind === 'native' ? 'native' : 'web',
+    redirect_uris: app.redirectUris,
+    post_logout_redirect_uris: app.postLogoutRedirectUris,
+    response_types: app.redirectUris.length ? ['code'] : [],
+    grant_types: app.redirectUris.length
+      ? ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', ...(confidential ? ['client_credentials'] : [])]
+      : confidential
+        ? ['client_credentials']
+        : ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    token_endpoint_auth_method: confidential ? 'client_secret_post' : 'none',
+    latchkey_kind: app.kind,
+    latchkey_pkce_optional: !app.requirePkce,
+  };
+  if (confidential) {
+    // The engine's own comparison is replaced (D14): the real secrets are argon2id hashes in app_secrets.
+    md.client_secret = 'hashed-at-rest';
+  }
+  if (app.backchannelLogoutUri) {
+    // OIDC Back-Channel Logout 1.0; the logout token always carries the sid the app holds (D16)
+    md.backchannel_logout_uri = app.backchannelLogoutUri;
+    md.backchannel_logout_session_required = true;
+  }
+  if (app.kind === 'native' || app.kind === 'spa' || app.redirectUris.length === 0) {
+    // devicecode for public clients
+    md.grant_types = [...new Set([...(md.grant_types ?? []), 'urn:ietf:params:oauth:grant-type:device_code'])];
+  }
+  return md;
+}
+
+function interactionPolicyFor(deps: EngineDeps) {
+  const policy = interactionPolicy.base();
+  // Microsoft clients send prompt=select_account; accept it (it behaves like no prompt here).
+  policy.add(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }), 0);
+  // The base policy forces a consent interaction on every authorize by a native client, which loops
+  // MSAL's interactive flow; consent here is admin consent recorded on the app.
+  policy.get('consent')?.checks.remove('native_client_prompt');
+  // One validity rule (spec §2) for an existing browser session at authorize.
+  policy.get('login')?.checks.add(sessionInvalidCheck(deps.db), 0);
+  // Step-up (spec §8): a valid session without MFA reaching an app or API that requires it
+  policy.get('login')?.checks.add(mfaRequiredCheck(deps.db), 1);
+  return policy;
+}
+
+/** A lifetime in seconds, cut so that it ends no later than the TAP of the request's grant (spec §6). */
+function capAtTap(ctx: KoaContextWithOIDC | undefined, ttl: number): number {
+  const tap = grantTap(ctx?.oidc?.entities?.Grant);
+  if (!tap) return ttl;
+  return Math.max(1, Math.min(ttl, Math.floor((tap.expiresAt - Date.now()) / 1000)));
+}
+
+function lifetimes(config: Config): Configuration['ttl'] {
+  return {
+    // rule 5: tokens of a TAP-born grant never outlive the TAP
+    AccessToken: (ctx) => capAtTap(ctx, accessTokenTtl(config)),
+    ClientCredentials: () => accessTokenTtl(config),
+    AuthorizationCode: config.authorizationCodeTtl,
+    DeviceCode: config.deviceCodeTtl,
+    IdToken: config.idTokenTtl,
+    Interaction: config.signInFlowTtl,
+    Grant: config.refreshTokenTtl,
+    Session: (_ctx, session) => ((session as unknown as { transient?: boolean }).transient ? config.sessionTtl : config.persistentSessionTtl),
+    RefreshToken: (_ctx, token, client) => {
+      const md = client.metadata() as ClientMetadata & { latchkey_kind?: string };
+      if (md.latchkey_kind === 'spa') {
+        // fixed 24 h from the chain's first issue
+        const t = token as unknown as { iiat?: number };
+        const left = Math.ceil((t.iiat ?? Date.now() / 1000) + config.spaRefreshTokenTtl - Date.now() / 1000);
+        return capAtTap(_ctx, Math.max(left, 1));
+      }
+      return capAtTap(_ctx, config.refreshTokenTtl);
+    },
+  };
+}
+
+function features(deps: EngineDeps): Configuration['features'] {
+  return {
+    devInteractions: { enabled: false },
+    userinfo: { enabled: false },
+    introspection: { enabled: false },
+    revocation: { enabled: true },
+    // Logout tokens for admin actions leave through the outbox (src/events/backchannel-logout.ts); the
+    // engine itself sends them when a user signs out at the logout endpoint.
+    backchannelLogout: { enabled: true },
+    // PAR is not part of Entra's surface, and the scope workarounds read the authorize request itself
+    pushedAuthorizationRequests: { enabled: false },
+    clientCredentials: { enabled: true },
+    rpInitiatedLogout: { enabled: true, ...logoutPages(deps.html) },
+    deviceFlow: { enabled: true, charset: 'base-20', mask: '*********', ...deviceFlowPages(deps.html) },
+    claimsParameter: {
+      enabled: true,
+      // MSAL sends claims it does not expect us to understand (signin_state, xms_cc, ...): accept all.
+      assertClaimsParameter: async () => {},
+    },
+    resourceIndicators: resourceIndicators(deps),
+  };
+}
+
+export function engineConfiguration(deps: EngineDeps): Configuration {
+  const { config, db, tenant, origin } = deps;
+  const cookieKeys = [crypto.createHmac('sha256', deps.secrets.lookupHash('cookie-keys', 'cookies')).update('v1').digest('base64url')];
+  return {
+    adapter: adapterFactory(db, deps.secrets, {
+      async clientMetadata(clientId: string): Promise<AdapterPayload | undefined> {
+        // A client_id with a NUL byte is no app, and PostgreSQL refuses NUL in text (the lookup threw:
+        // a 500 at authorize, token, devicecode and revoke).
+        if (clientId.includes('\0')) return undefined;
+        return (await deps.resources.cache.get(`client:${clientId}`, async () => {
+          const app = await findApp(db, clientId);
+          if (!app || app.kind === 'resource') return undefined;
+          return clientMetadata(app) as AdapterPayload;
+        })) as AdapterPayload | undefined;
+      },
+    }),
+    jwks: { keys: deps.keys.privateJwks as never },
+    routes: { ...ROUTES },
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    claims: {
+      openid: ['sub', 'oid', 'tid', 'ver', 'amr', 'login_hint'],
+      profile: ['name', 'preferred_username'],
+      email: ['email'],
+    },
+    conformIdTokenClaims: false,
+    acrValues: ['1'],
+    cookies: {
+      keys: cookieKeys,
+      names: { session: '__Host-lk_session', interaction: '__Secure-lk_interaction', resume: '__Secure-lk_resume' }, // D15: the session cookie has Path=/
+      long: { httpOnly: true, sameSite: 'lax', secure: true },
+      short: { httpOnly: true, sameSite: 'lax', secure: true },
+    },
+    discovery: {
+      userinfo_endpoint: `${origin}/${tenant.id}${ROUTES.userinfo}`,
+      introspection_endpoint: `${origin}/${tenant.id}${ROUTES.introspection}`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      tenant_region_scope: 'EU',
+      cloud_instance_name: new URL(origin).host,
+      msgraph_host: 'graph.microsoft.com',
+      rbac_url: origin,
+    },
+    features: features(deps),
+    ttl: lifetimes(config),
+    // D2: public clients rotate on every use (reuse kills the grant); confidential clients never rotate.
+    rotateRefreshToken: (ctx) => !!ctx.oidc.client && !isConfidentialClient(ctx.oidc.client),
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    expiresWithSession: async () => false,
+    renderError: engineErrorPage(deps.html, origin),
+    extraClientMetadata: { properties: ['latchkey_kind', 'latchkey_pkce_optional'] },
+    extraParams: [REQUESTED_RESOURCES_PARAM, 'client_info', 'clidata', 'client-request-id', 'x-client-SKU', 'x-client-VER', 'x-client-OS', 'x-client-CPU', 'X-AnchorMailbox', 'domain_hint', 'sso_reload', 'instance_aware'],
+    pkce: {
+      // D3: always for public clients; for confidential clients unless the app switched it off
+      required: (_ctx, client) => !isConfidentialClient(client) || !(client.metadata() as { latchkey_pkce_optional?: boolean }).latchkey_pkce_optional,
+    },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    responseTypes: ['code', 'none'],
+    clientDefaults: { grant_types: ['authorization_code'], id_token_signed_response_alg: 'RS256', response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' },
+    enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
+    interactions: { url: (_ctx, interaction) => deps.interactionUrl(interaction.uid), policy: interactionPolicyFor(deps) },
+    findAccount: (ctx, sub, token) => findAccount(deps, ctx, sub, token),
+    loadExistingGrant: (ctx) => loadExistingGrant(db, ctx),
+    extraTokenClaims: (ctx, token) => extraTokenClaims(deps, ctx, token),
+    formats: { customizers: { jwt: customizeJwt } },
+  };
+}

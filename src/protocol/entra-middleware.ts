@@ -1,0 +1,205 @@
+// The Koa middleware that gives the engine's answers Entra's wire shape: the token and devicecode forms
+// pre-parsed (MSAL's short forms normalised), AADSTS errors with suberror, client_info, ext_expires_in,
+// interval on device-code responses, authorize errors described, and every refusal logged (D9, D11).
+import type Provider from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { findUserById } from '../directory/users.js';
+import { memo } from '../directory/cache.js';
+import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
+import { normalizeScope } from './resources.js';
+import { namesUnknownResource } from './resource-indicators.js';
+import { recordSignin } from './browser-sessions.js';
+import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
+import type { EngineDeps } from './engine-config.js';
+import { deviceSessionLostPage, htmlSecurityHeaders } from './pages.js';
+
+/**
+ * Reads the form body before the engine does, to normalise Entra-only forms: bare scope names mean Graph,
+ * `grant_type=device_code` (MSAL's short form) is the RFC 8628 grant. The engine then uses `req.body`.
+ */
+async function preparseForm(ctx: KoaContextWithOIDC): Promise<void> {
+  const req = ctx.req as typeof ctx.req & { body?: Record<string, string> };
+  if (!ctx.is('application/x-www-form-urlencoded') || !req.readable) return;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 256 * 1024) throw new Refusal('request_invalid', 'The request body is too large.');
+    chunks.push(chunk as Buffer);
+  }
+  const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const form: Record<string, string> = {};
+  for (const [k, v] of params) {
+    if (k in form) throw new Refusal('request_invalid', `The parameter '${k}' is repeated.`);
+    form[k] = v;
+  }
+  if (form.grant_type === 'device_code') form.grant_type = 'urn:ietf:params:oauth:grant-type:device_code';
+  if (typeof form.scope === 'string') form.scope = normalizeScope(form.scope);
+  req.body = form;
+}
+
+/**
+ * Errors the engine sends back to the app from authorize (query, fragment or form_post) get Entra's
+ * `AADSTSnnnnn:` description (D9), e.g. login_required for prompt=none without a session is AADSTS50058.
+ */
+function entraShapeAuthorizationError(ctx: KoaContextWithOIDC, origin: string, escapeHtml: (s: string) => string): RefusalCode | undefined {
+  const route = ctx.oidc?.route;
+  if (route !== 'authorization' && route !== 'resume') return undefined;
+  let refused: RefusalCode | undefined;
+  const describe = (error: string, description: string | null): string | undefined => {
+    if (!error) return undefined;
+    const code = refusalFromEngine(error, undefined, description ?? undefined, undefined);
+    refused = code;
+    if (description?.startsWith('AADSTS')) return undefined;
+    if (refusals[code].error !== error) return undefined; // no Entra code for this one: left as the engine said it
+    return entraErrorBody(code, origin).error_description;
+  };
+  const location = ctx.response.get('location');
+  if (location && /[?#&]error=/.test(location)) {
+    const url = new URL(location);
+    for (const params of [url.searchParams, new URLSearchParams(url.hash.slice(1))]) {
+      const error = params.get('error');
+      const d = error && describe(error, params.get('error_description'));
+      if (!d) continue;
+      params.set('error_description', d);
+      if (params !== url.searchParams) url.hash = params.toString();
+    }
+    ctx.set('location', url.toString());
+    return refused;
+  }
+  if (typeof ctx.body === 'string' && ctx.body.includes('name="error"')) {
+    const error = /name="error" value="([^"]*)"/.exec(ctx.body)?.[1];
+    const current = /name="error_description" value="([^"]*)"/.exec(ctx.body)?.[1] ?? null;
+    const d = error && describe(error, current);
+    if (!d) return refused;
+    const html = escapeHtml(d);
+    ctx.body = current !== null ? ctx.body.replace(/(name="error_description" value=")[^"]*"/, `$1${html}"`) : ctx.body.replace(/(<input type="hidden" name="error" value="[^"]*"\s*\/?>)/, `$1<input type="hidden" name="error_description" value="${html}"/>`);
+  }
+  return refused;
+}
+
+type Form = Record<string, string>;
+
+/** Installs the engine error events and the Entra-shape middleware on the provider. */
+export function installEntraShape(provider: Provider, deps: EngineDeps): void {
+  const { db, tenant, origin, signinLog } = deps;
+
+  // The engine's detail (and our own refusal) behind an error, for the AADSTS mapping below. Not only
+  // grant.error: the devicecode and revocation routes emit their own events, and an error the engine
+  // does not expose emits server_error.
+  const rememberError = (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
+    ctx.state.errorDetail = err.error_detail;
+    ctx.state.refusal = err instanceof Refusal ? err.code : undefined;
+  };
+  provider.on('grant.error', rememberError);
+  provider.on('device_authorization.error', rememberError);
+  provider.on('revocation.error', rememberError);
+  provider.on('server_error', rememberError);
+
+  /** Every refusal is logged one by one (D11), as a non-interactive sign-in failure with its AADSTS code. */
+  async function logRefusal(ctx: KoaContextWithOIDC, code: RefusalCode, clientId: string | undefined): Promise<void> {
+    // a failing log write must not turn the refusal into a 500
+    await signinLog
+      .write({
+        status: 'failure',
+        errorCode: refusals[code].aadsts,
+        reason: code,
+        userId: typeof ctx.state.userId === 'string' ? ctx.state.userId : ctx.oidc?.session?.accountId,
+        appId: (ctx.oidc?.client?.clientId ?? clientId)?.slice(0, 64),
+        interactive: false,
+        ip: ctx.ip,
+        userAgent: String(ctx.get('user-agent') ?? ''),
+      })
+      .catch((err: unknown) => console.warn(`latchkey: sign-in log write failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** D11: a successful refresh is a non-interactive sign-in, logged once per grant per hour. */
+  async function logRefresh(ctx: KoaContextWithOIDC): Promise<void> {
+    const rt = ctx.oidc?.entities?.RefreshToken as { grantId?: string; accountId?: string; amr?: string[] } | undefined;
+    const userId = rt?.accountId;
+    if (!rt?.grantId || !userId) return;
+    await signinLog
+      .refresh(rt.grantId, async () => ({
+        status: 'success',
+        userId,
+        userName: (await memo(ctx.state, `user:${userId}`, () => findUserById(db, userId)))?.upn,
+        appId: ctx.oidc.client?.clientId,
+        interactive: false,
+        amr: rt.amr,
+        ip: ctx.ip,
+        userAgent: String(ctx.get('user-agent') ?? ''),
+      }))
+      .catch((err: unknown) => console.warn(`latchkey: sign-in log write failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** A token, devicecode or revocation error in Entra's shape, logged. */
+  async function shapeError(ctx: KoaContextWithOIDC, body: Record<string, unknown>, form: Form): Promise<void> {
+    let code: RefusalCode = (ctx.state.refusal as RefusalCode | undefined) ?? refusalFromEngine(String(body.error), ctx.state.errorDetail as string | undefined, body.error_description as string | undefined, form.grant_type);
+    // A refresh for a resource that does not exist: the engine only sees a scope the refresh token
+    // lacks (70011); Entra names the unknown resource (AADSTS500011).
+    if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
+    ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'] });
+    if (code !== 'authorization_pending') await logRefusal(ctx, code, form.client_id);
+  }
+
+  /** A successful token or devicecode response in Entra's shape. */
+  async function shapeSuccess(ctx: KoaContextWithOIDC, oidcPath: string, body: Record<string, unknown>, form: Form): Promise<void> {
+    if (oidcPath === ROUTES.token) {
+      const accountId = ctx.oidc?.entities?.Account?.accountId;
+      if (accountId && form.client_info === '1') {
+        body.client_info = Buffer.from(JSON.stringify({ uid: accountId, utid: tenant.id })).toString('base64url');
+      }
+      if (typeof body.expires_in === 'number') body.ext_expires_in = body.expires_in;
+      if (form.grant_type === 'refresh_token') await logRefresh(ctx);
+    }
+    if (oidcPath === ROUTES.device_authorization && body.device_code) {
+      // The engine's response has no interval, and MSAL then polls in a tight loop.
+      body.interval ??= 5;
+      body.message ??= `To sign in, use a web browser to open the page ${body.verification_uri as string} and enter the code ${body.user_code as string} to authenticate.`;
+    }
+  }
+
+  provider.use(async (koaCtx, next) => {
+    const ctx = koaCtx as KoaContextWithOIDC;
+    const oidcPath = ctx.path;
+    try {
+      // Inside the try: a Refusal from the pre-parse (body too large, repeated parameter) must become a
+      // 400 like any other, not escape to Koa's default handler as a 500.
+      if (ctx.method === 'POST' && (oidcPath === ROUTES.token || oidcPath === ROUTES.device_authorization)) {
+        await preparseForm(ctx);
+        const alias = (ctx.req as unknown as Record<symbol, string | undefined>)[TENANT_ALIAS];
+        const grantType = (ctx.req as unknown as { body?: Form }).body?.grant_type;
+        if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
+          ctx.status = 400;
+          ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
+          return;
+        }
+      }
+      await next();
+    } catch (e) {
+      if (ctx.method === 'POST' && oidcPath === ROUTES.code_verification && !(e instanceof errors.OIDCProviderError)) {
+        // Posted without the browser session the form was shown in: the engine cannot save the new session
+        // it made (a TypeError, and a 500 with a stack on the console). The person only needs to start again.
+        ctx.status = 400;
+        ctx.type = 'html';
+        ctx.body = deviceSessionLostPage(deps.html);
+        ctx.set(htmlSecurityHeaders(origin.startsWith('https:')));
+        return;
+      }
+      if (!(e instanceof Refusal)) throw e;
+      ctx.status = e.statusCode;
+      ctx.body = entraErrorBody(e.code, origin);
+      return;
+    }
+    // the engine's own pages (logout, device code, errors): the headers of every HTML page
+    if (ctx.response.is('html')) ctx.set(htmlSecurityHeaders(origin.startsWith('https:')));
+    await recordSignin(db, tenant.id, ctx);
+    const authorizeRefusal = entraShapeAuthorizationError(ctx, origin, deps.html.escapeHtml);
+    if (authorizeRefusal) await logRefusal(ctx, authorizeRefusal, undefined);
+    if ((oidcPath !== ROUTES.token && oidcPath !== ROUTES.device_authorization && oidcPath !== ROUTES.revocation) || typeof ctx.body !== 'object' || ctx.body === null) return;
+    const body = ctx.body as Record<string, unknown>;
+    const form = (ctx.req as unknown as { body?: Form }).body ?? {};
+    if (typeof body.error === 'string') await shapeError(ctx, body, form);
+    else await shapeSuccess(ctx, oidcPath, body, form);
+  });
+}

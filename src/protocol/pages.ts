@@ -1,0 +1,65 @@
+// The engine's own pages in Entra's look: sign-out confirmation, device-code entry and confirmation, and
+// the error page of authorize and the other browser routes.
+import type { Configuration } from 'oidc-provider';
+import { Refusal, entraErrorBody, refusalFromEngine } from './errors.js';
+import type { HtmlShell } from './engine-config.js';
+
+type Features = NonNullable<Configuration['features']>;
+type LogoutPages = Pick<NonNullable<Features['rpInitiatedLogout']>, 'logoutSource' | 'postLogoutSuccessSource'>;
+type DevicePages = Pick<NonNullable<Features['deviceFlow']>, 'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'>;
+
+/**
+ * Headers of every HTML page (sign-in, engine, demo, error pages): no sniffing, no referrer, never framed,
+ * and HSTS when served over HTTPS. The Fastify app sets them on its own pages; the engine's pages get them
+ * from the Entra-shape middleware (they do not pass Fastify's hooks).
+ */
+export function htmlSecurityHeaders(https: boolean): Record<string, string> {
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': "frame-ancestors 'none'",
+    ...(https ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+  };
+}
+
+/** The device-code entry posted without the browser session it was shown in (no cookie): start again. */
+export function deviceSessionLostPage({ page }: HtmlShell): string {
+  return page('Enter code', '<div class="card"><h1>Enter code</h1><p class="error" id="errorMessage">Your browser session for this page has ended. Open the sign-in page again and enter the code.</p></div>');
+}
+
+export function logoutPages({ page }: HtmlShell): LogoutPages {
+  return {
+    logoutSource(ctx, form) {
+      ctx.body = page('Sign out', `<div class="card"><h1>Pick an account to sign out</h1><p>Do you want to sign out of your account?</p>${form}<button id="idSIButton9" type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button><button id="idBtn_Back" type="submit" form="op.logoutForm">Cancel</button></div>`);
+    },
+    postLogoutSuccessSource(ctx) {
+      ctx.body = page('Signed out', '<div class="card"><h1>You signed out of your account</h1><p>It\'s a good idea to close all browser windows.</p></div>');
+    },
+  };
+}
+
+export function deviceFlowPages({ page, escapeHtml }: HtmlShell): DevicePages {
+  return {
+    userCodeInputSource(ctx, form, _out, err) {
+      const msg = err ? '<p class="error" id="usernameError">That code didn\'t work. Check the code and try again.</p>' : '';
+      ctx.body = page('Enter code', `<div class="card"><h1>Enter code</h1><p>Enter the code displayed on your app or device.</p>${msg}${form.replace(/<input([^>]*name="user_code")/, '<input id="otc" placeholder="Code" autocomplete="off"$1')}<button id="idSIButton9" type="submit" form="op.deviceInputForm">Next</button></div>`);
+    },
+    userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+      ctx.body = page('Are you trying to sign in?', `<div class="card"><h1>Are you trying to sign in to ${escapeHtml(client.clientName ?? client.clientId)}?</h1><p>Code: <code>${escapeHtml(userCode)}</code></p><p>Only continue if you downloaded or started the app yourself.</p>${form}<button id="idSIButton9" type="submit" form="op.deviceConfirmForm">Continue</button><button id="idBtn_Back" type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Cancel</button></div>`);
+    },
+    successSource(ctx) {
+      ctx.body = page('Signed in', '<div class="card"><h1 id="deviceSignedIn">You have signed in</h1><p>You can close this window and return to your app or device.</p></div>');
+    },
+  };
+}
+
+/** The engine's error page (authorize without a redirect target, device code, logout): AADSTS text (D9). */
+export function engineErrorPage({ page, escapeHtml }: HtmlShell, origin: string): NonNullable<Configuration['renderError']> {
+  return async (ctx, out, error) => {
+    const code = error instanceof Refusal ? error.code : refusalFromEngine(out.error, (error as { error_detail?: string }).error_detail, out.error_description, undefined);
+    const body = entraErrorBody(code, origin);
+    ctx.type = 'html';
+    ctx.body = page('Sign in', `<div class="card"><h1>Sorry, but we're having trouble signing you in.</h1><p id="errorCode">${escapeHtml(body.error_description.split(' Trace ID')[0] ?? '')}</p><p class="small">Error: ${escapeHtml(out.error)}</p></div>`);
+  };
+}

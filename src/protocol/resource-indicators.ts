@@ -1,0 +1,137 @@
+// Entra's scope-based resources on the engine's resource indicators: which resource a request is for
+// (defaultResource), what the resource server issues (getResourceServerInfo), and Entra's consent checks.
+// Two engine workarounds live here, pinned by tests/engine-workarounds.test.ts.
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.js';
+import { TtlCache } from '../directory/cache.js';
+import { findAppByIdentifier } from '../directory/apps.js';
+import type { Db } from '../storage/db.js';
+import { Refusal } from './errors.js';
+import { consentedResources, normalizeScope, resolveResource, resourceOfScope, resourcesFromScope, type ResourceServerView } from './resources.js';
+
+/** An access token's lifetime: random between the configured bounds (D1), so tokens do not expire in step. */
+export function accessTokenTtl(config: Pick<Config, 'accessTokenMinTtl' | 'accessTokenMaxTtl'>): number {
+  return config.accessTokenMinTtl + Math.floor(Math.random() * (config.accessTokenMaxTtl - config.accessTokenMinTtl + 1));
+}
+
+/** App registrations and consents, read on every token request, through a short-lived cache. */
+export interface ResourceDirectory {
+  cache: TtlCache<unknown>;
+  view(indicator: string, clientId: string): Promise<ResourceServerView | undefined>;
+}
+
+export function resourceDirectory(db: Db, cacheMs: number): ResourceDirectory {
+  const cache = new TtlCache<unknown>(cacheMs);
+  return {
+    cache,
+    view: (indicator, clientId) => cache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, indicator, clientId)) as Promise<ResourceServerView | undefined>,
+  };
+}
+
+interface ResourceDeps {
+  db: Db;
+  config: Config;
+  resources: ResourceDirectory;
+}
+
+/**
+ * Entra refuses a delegated scope nobody consented to (AADSTS65001); the engine would silently drop it
+ * and still issue a token for the resource. Read from the request as sent: the engine's own scope check
+ * has already removed what it did not recognise.
+ */
+async function assertConsented(resources: ResourceDirectory, ctx: KoaContextWithOIDC): Promise<void> {
+  const raw = ctx.query?.scope ?? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope ?? ctx.oidc.params?.scope;
+  const clientId = ctx.oidc.client!.clientId;
+  for (const s of normalizeScope(typeof raw === 'string' ? raw : '').split(' ')) {
+    const r = s && resourceOfScope(s);
+    if (!r) continue;
+    const view = await resources.view(r, clientId);
+    if (!view) throw new Refusal('resource_unknown', `Resource '${r}' is not registered.`);
+    const name = s.slice(r.length + 1);
+    if (name === '.default' ? view.delegated.length === 0 : !view.delegated.includes(name)) {
+      throw new Refusal('consent_required', `The app has no consent for '${s}'.`);
+    }
+  }
+}
+
+/** Whether a scope string names a resource that is not registered (only well-formed scope tokens are looked up). */
+export async function namesUnknownResource(db: Db, scope: string | undefined): Promise<boolean> {
+  for (const r of resourcesFromScope(scope)) {
+    if (/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(r) && !(await findAppByIdentifier(db, r))) return true;
+  }
+  return false;
+}
+
+/** The authorize parameter where the resources a request named are kept (set by Latchkey only). */
+export const REQUESTED_RESOURCES_PARAM = 'latchkey_resources';
+
+function rawScopeHasOfflineAccess(ctx: KoaContextWithOIDC): boolean {
+  const raw = ctx.query?.scope ?? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope;
+  return typeof raw === 'string' && raw.split(' ').includes('offline_access');
+}
+
+/** At authorize (and device authorization): the consent check and the two scope workarounds. */
+async function authorizeResources(deps: ResourceDeps, ctx: KoaContextWithOIDC, requested: string[]): Promise<string> {
+  const params = ctx.oidc.params as Record<string, unknown>;
+  await assertConsented(deps.resources, ctx);
+  const scopes = new Set(String(params.scope ?? '').split(' ').filter(Boolean));
+  // WORKAROUND (engine ~9.13): checkScope drops offline_access unless prompt=consent; MSAL never
+  // sends it, so re-add it here (this hook runs after checkScope).
+  if (String(ctx.oidc.params?.scope ?? '').length && rawScopeHasOfflineAccess(ctx)) scopes.add('offline_access');
+  // WORKAROUND: a refresh token can only be used for scopes it carries, but Entra's refresh tokens
+  // serve every consented resource: widen the request to all consented scopes.
+  const resources = [...requested];
+  for (const r of await consentedResources(deps.db, ctx.oidc.client!.clientId)) if (!resources.includes(r)) resources.push(r);
+  for (const r of resources) {
+    const view = await deps.resources.view(r, ctx.oidc.client!.clientId);
+    if (!view) continue;
+    for (const s of view.delegated) scopes.add(`${r}/${s}`);
+    scopes.add(`${r}/.default`);
+  }
+  params.scope = [...scopes].join(' ');
+  // The resources this request really named, before the widening: MFA is required per named API (spec
+  // §8). Always set here, so a value sent by the client is never believed.
+  params[REQUESTED_RESOURCES_PARAM] = requested.join(' ');
+  return resources.length === 1 ? resources[0]! : (resources as unknown as string);
+}
+
+type ResourceIndicatorsFeature = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
+
+export function resourceIndicators(deps: ResourceDeps): ResourceIndicatorsFeature {
+  const { config, resources } = deps;
+  return {
+    enabled: true,
+    useGrantedResource: async () => true,
+    async defaultResource(ctx, _client, oneOf) {
+      const body = ctx.oidc.body as Record<string, string | undefined> | undefined;
+      if (oneOf) {
+        // token endpoint: several resources granted; pick by the scope the client sent now
+        const want = resourcesFromScope((ctx.oidc.params?.scope as string | undefined) ?? body?.scope)[0];
+        return want && oneOf.includes(want) ? want : (oneOf[0] ?? oneOf);
+      }
+      const requested = resourcesFromScope((ctx.oidc.params?.scope as string | undefined) ?? body?.scope);
+      if (ctx.oidc.route === 'authorization' || ctx.oidc.route === 'device_authorization') return authorizeResources(deps, ctx, requested);
+      if (ctx.oidc.route === 'token' && body?.grant_type === 'client_credentials') {
+        // App-only tokens are for exactly one resource (`{resource}/.default`, as Entra requires).
+        // Without one the engine issued an opaque token with no audience, for nothing.
+        if (!body.scope?.trim()) throw new Refusal('request_invalid', "The request body must contain the following parameter: 'scope'.");
+        if (requested.length !== 1) throw new Refusal('scope_invalid', 'Client credential flows must have a scope value with /.default suffixed to exactly one resource identifier.');
+        return requested[0]!;
+      }
+      return requested.length === 1 ? requested[0]! : (requested as unknown as string);
+    },
+    async getResourceServerInfo(ctx, indicator, client) {
+      const view = await resources.view(indicator, client.clientId);
+      if (!view) throw new Refusal('resource_unknown', `Resource '${indicator}' is not registered.`);
+      const isCc = ctx.oidc.route === 'token' && (ctx.oidc.body as Record<string, unknown> | undefined)?.grant_type === 'client_credentials';
+      const scopes = isCc ? ['.default'] : [...view.delegated, '.default'];
+      return {
+        scope: scopes.map((s) => `${indicator}/${s}`).join(' '),
+        audience: view.audience,
+        accessTokenFormat: 'jwt',
+        accessTokenTTL: accessTokenTtl(config),
+        jwt: { sign: { alg: 'RS256' } },
+      };
+    },
+  };
+}
