@@ -111,8 +111,8 @@ function previewText(p: Preview): string {
   return lines.join('\n');
 }
 
-function resultJson(r: ApplyResult) {
-  return { appliedDateTime: new Date(r.appliedAt).toISOString(), endedCount: r.ended.length, ended: r.ended, ...(r.secret !== undefined ? { newPassword: r.secret } : {}) };
+function resultJson(action: RegisteredAction, r: ApplyResult) {
+  return { appliedDateTime: new Date(r.appliedAt).toISOString(), endedCount: r.ended.length, ended: r.ended, ...(r.secret !== undefined ? { [action.secret.property]: r.secret } : {}) };
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -171,10 +171,10 @@ async function runAction(action: RegisteredAction, args: string[]): Promise<numb
     }
     const result = await action.apply(ctx, plan);
     if (opts.json) {
-      console.log(JSON.stringify({ preview: plan.preview, result: resultJson(result) }, null, 2));
+      console.log(JSON.stringify({ preview: plan.preview, result: resultJson(action, result) }, null, 2));
     } else {
       console.log(`\napplied at ${new Date(result.appliedAt).toISOString()}; ${result.ended.length} sessions and grants ended`);
-      if (result.secret) console.log(`new password (shown once): ${result.secret}`);
+      if (result.secret) console.log(`${action.secret.label} (shown once): ${result.secret}`);
     }
     return EXIT.ok;
   });

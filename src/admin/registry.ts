@@ -45,12 +45,15 @@ interface Meta {
   input?: InputSchema;
   /** what plan() refuses beyond the rights rule whatever the input is (a protected target) */
   guard?: (ctx: ActionContext, target: Target) => Promise<void>;
+  /** the value an apply returns once (ApplyResult.secret): its property in API results and its label on the command line */
+  secret?: { property: string; label: string };
 }
 
-export interface RegisteredAction extends Required<Omit<Meta, 'guard'>> {
+export interface RegisteredAction extends Required<Omit<Meta, 'guard' | 'secret'>> {
   name: ActionName;
   rule: RightsRule;
   guard?: Meta['guard'];
+  secret: NonNullable<Meta['secret']>;
   /** a request body (without `dryRun`) to the action's typed input; ActionError('invalid') names the field */
   parseInput(body: Readonly<Record<string, unknown>>): unknown;
   plan(ctx: ActionContext, actor: Actor, targetId: string, input: unknown): Promise<Plan>;
@@ -85,6 +88,7 @@ function entry<I, P>(name: ActionName, mod: ActionModule<I, P>, meta: Meta): Reg
   return {
     ...meta,
     input,
+    secret: meta.secret ?? { property: 'secret', label: 'secret' },
     name,
     rule: mod.RULE,
     // the schema checked every property's type: the object is the action's input
@@ -103,6 +107,7 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
     command: 'reset-password',
     summary: 'Reset password: a generated password shown once (forced change), or an admin-chosen one',
     destructive: true,
+    secret: { property: 'newPassword', label: 'new password' },
     input: {
       newPassword: { type: 'string', secret: true, description: 'The new password; absent: one is generated at apply and returned once.' },
       forceChangePasswordNextSignIn: { ...FORCE_CHANGE, description: `${FORCE_CHANGE.description} Default: true for a generated password, false for a chosen one.` },

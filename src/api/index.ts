@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendGraphError } from '../graph/errors.js';
 import type { GraphDeps } from '../graph/index.js';
-import { mapError } from '../graph/users.js';
+import { apiError } from './errors.js';
 import { API_PREFIX, registerApiRoutes } from './routes.js';
 import { registerSettingsRoutes } from './settings.js';
 
@@ -26,7 +26,7 @@ export function registerLatchkeyApi(app: FastifyInstance, deps: GraphDeps): void
       registerSettingsRoutes(scope, deps);
       scope.setNotFoundHandler((req, reply) => sendGraphError(req, reply, 404, 'ResourceNotFound', `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; see docs/latchkey-api.md.`));
       scope.setErrorHandler((err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply) => {
-        const mapped = mapError(err);
+        const mapped = apiError(err);
         if (mapped) return sendGraphError(req, reply, mapped.status, mapped.code, mapped.message);
         if (err.statusCode === 413) return sendGraphError(req, reply, 413, 'RequestEntityTooLarge', `The request body is too large (at most ${BODY_LIMIT} bytes).`);
         if (err.statusCode === 415) return sendGraphError(req, reply, 415, 'UnsupportedMediaType', 'The request body must be application/json.');

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ActionContext, ActionError, type ApplyResult, type CredentialLine, type Plan, loadTarget } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
-import { ACTIONS, findAction, refusal } from '../admin/registry.js';
+import { ACTIONS, type RegisteredAction, findAction, refusal } from '../admin/registry.js';
 import { authenticate } from '../graph/auth.js';
 import { GraphError } from '../graph/errors.js';
 import type { GraphDeps } from '../graph/index.js';
@@ -81,7 +81,7 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
     };
   };
 
-  const resultView = (result: ApplyResult) => ({
+  const resultView = (action: RegisteredAction, result: ApplyResult) => ({
     planId: result.plan.id,
     action: result.plan.action,
     target: result.plan.preview.target,
@@ -89,8 +89,8 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
     changes: result.plan.preview.changes,
     endedCount: result.ended.length,
     ended: result.ended,
-    // a generated password: returned once, here, and kept nowhere
-    ...(result.secret !== undefined ? { newPassword: result.secret } : {}),
+    // a value made at apply (a generated password): returned once, here, and kept nowhere
+    ...(result.secret !== undefined ? { [action.secret.property]: result.secret } : {}),
   });
 
   // --- what the caller may do on this user ---
@@ -128,7 +128,7 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
       const row = await savePlan(db, tenant.id, plan, deps.config.adminPlanTtl);
       return reply.header('location', `${base}/plans/${plan.id}`).send(planView(plan, row.expires_at, top, null));
     }
-    return reply.send(resultView(await action.apply(ctx, plan)));
+    return reply.send(resultView(action, await action.apply(ctx, plan)));
   }));
 
   // --- a plan: read it, page its lists, apply it ---
@@ -170,7 +170,7 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
     if (Object.keys(objectBody(req, true)).length) throw new GraphError(400, 'BadRequest', 'Apply takes no input: it applies exactly the plan. Make a new dry run to change the input.');
     const { row, action } = await ownPlan(req, actor);
     try {
-      return reply.send(resultView(await applyStoredPlan(ctx, row, actor, action)));
+      return reply.send(resultView(action, await applyStoredPlan(ctx, row, actor, action)));
     } catch (e) {
       if (e instanceof ActionError && e.code === 'not_found') throw new ActionError('stale', e.message);
       throw e;
