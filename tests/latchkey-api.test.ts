@@ -384,3 +384,23 @@ for (const dbKind of await databases()) {
     });
   });
 }
+
+describe('/latchkey/v1 plan lifetime from configuration', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer('sqlite', { adminPlanTtl: 90 });
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  test('LATCHKEY_ADMIN_PLAN_TTL sets when a plan expires', async () => {
+    const token = await appGraphToken(server, DEMO.automationAppId, 'automation-secret-value');
+    const res = await fetch(`${server.origin}/latchkey/v1/users/bob@${server.tenantDomain}/actions/revokeSessions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ dryRun: true }) });
+    assert.equal(res.status, 200);
+    const plan = (await res.json()) as PlanBody;
+    assert.equal(Date.parse(plan.expiresDateTime) - Date.parse(plan.createdDateTime), 90_000);
+    const row = await server.store.db.selectFrom('admin_plans').selectAll().where('id', '=', plan.planId).executeTakeFirstOrThrow();
+    assert.equal(row.expires_at - row.created_at, 90_000);
+  });
+});
