@@ -4,7 +4,8 @@
 // command-line name, and whether it is destructive (the command line asks before applying).
 //
 // Adding an action written in the same plan/apply shape is one entry in ACTIONS (and its name in
-// ActionName in ./action.ts).
+// ActionName in ./action.ts); one whose apply returns a value once (a Temporary Access Pass) names it
+// with `secret`, e.g. { property: 'temporaryAccessPass', label: 'Temporary Access Pass' }.
 import { type ActionContext, type ActionName, ActionError, type ApplyResult, type Plan, type RightsRule, type Target, assertNotLastGlobalAdmin, checkRights } from './action.js';
 import type { Actor } from './actor.js';
 import * as deleteUser from './actions/delete-user.js';
