@@ -103,6 +103,7 @@ function lineText(l: CredentialLine): string {
 function previewText(p: Preview): string {
   const lines = [`${p.action} for ${p.target.displayName} <${p.target.userPrincipalName}> (${p.target.id})`, '', 'changes:'];
   for (const c of p.changes) lines.push(`  ${c.property}: ${c.oldValue ?? '(none)'} -> ${c.newValue ?? '(none)'}`);
+  if (p.methods) lines.push('', 'authentication methods:', ...p.methods.map((m) => `  ${m.type.padEnd(24)} ${m.id}  ${m.fate}`));
   lines.push('', `ends (${p.ending.length}):`, ...(p.ending.length ? p.ending.map(lineText) : ['  nothing']));
   lines.push(`survives (${p.surviving.length}):`, ...(p.surviving.length ? p.surviving.map(lineText) : ['  nothing']));
   if (p.accessTokensLiveUntil.length) lines.push('access tokens already issued stay usable until they expire:', ...p.accessTokensLiveUntil.map((a) => `  ${a.app} until ${a.until}`));

@@ -67,7 +67,7 @@ describe('admin safety', () => {
 
   test('the only enabled Global Administrator cannot be disabled or deleted', async () => {
     const system = { kind: 'system', id: 'system', displayName: 'test' } as const;
-    await assert.rejects(disableAccount.plan(ctx(), system, 'admin@contoso.test'), (e: ActionError) => e.code === 'invalid' && /only enabled Global Administrator/.test(e.message));
+    await assert.rejects(disableAccount.plan(ctx(), system, 'admin@contoso.test'), (e: ActionError) => e.code === 'invalid' && /no enabled Global Administrator/.test(e.message));
     const res = await g('/users/admin@contoso.test', userAdmin, { method: 'DELETE' });
     assert.equal(res.status, 403, 'rights are checked first');
     await createUser(server.store.db, { tenantId: server.tenantId, upn: 'ga2@contoso.test', displayName: 'Second GA', password: PW, roles: ['Global Administrator'] });

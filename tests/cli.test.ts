@@ -147,4 +147,20 @@ describe('command line admin actions', () => {
     assert.deepEqual(rows.find((r) => r.userPrincipalName === 'helpdesk@contoso.test'), { ...rows.find((r) => r.userPrincipalName === 'helpdesk@contoso.test'), displayName: 'Help Desk', accountEnabled: false, roles: ['Helpdesk Administrator', 'Reports Reader'] });
     assert.ok(rows.some((r) => r.userPrincipalName === 'alice@contoso.test' && r.roles.length === 0));
   });
+
+  test('create-tap prints the pass once; require-reregister-mfa --dry-run lists which methods go and which stay', async () => {
+    const out = await cli('create-tap', 'carol@contoso.test', '--yes');
+    assert.equal(out.code, 0, out.stderr);
+    const value = /Temporary Access Pass \(shown once\): (\S{8})$/m.exec(out.stdout)?.[1];
+    assert.ok(value, out.stdout);
+    assert.ok(!out.stdout.split(value)[0]!.includes(value), 'the preview printed before apply holds no value');
+    const dry = await cli('require-reregister-mfa', 'carol@contoso.test', '--dry-run', '--json');
+    assert.equal(dry.code, 0, dry.stderr);
+    const { preview } = JSON.parse(dry.stdout) as { preview: { action: string; methods: { type: string; fate: string }[]; warnings: string[] } };
+    const text = await cli('require-reregister-mfa', 'carol@contoso.test', '--dry-run');
+    assert.match(text.stdout, /authentication methods:\n\s+password\s+\S+\s+kept/);
+    assert.equal(preview.action, 'requireReregisterMfa');
+    assert.deepEqual(preview.methods.map((m) => [m.type, m.fate]), [['password', 'kept'], ['temporaryAccessPass', 'kept']]);
+    assert.ok(preview.warnings.some((w) => /Revoke sessions/.test(w)));
+  });
 });

@@ -254,7 +254,7 @@ for (const dbKind of await databases()) {
       await refusal(g('/directoryRoles/00000000-0000-0000-0000-000000000000/members'), 404, 'Request_ResourceNotFound', /does not exist/);
 
       // the last Global Administrator stays
-      await refusal(g(`/roleManagement/directory/roleAssignments/${GLOBAL_ADMIN}_${users.admin.id}`, { method: 'DELETE' }), 400, 'Request_BadRequest', /last Global Administrator/);
+      await refusal(g(`/roleManagement/directory/roleAssignments/${GLOBAL_ADMIN}_${users.admin.id}`, { method: 'DELETE' }), 400, 'Request_BadRequest', /no enabled Global Administrator/);
 
       // role definitions and paging of assignments
       const defs = await json<GraphList<{ id: string; displayName: string; isBuiltIn: boolean }>>(g('/roleManagement/directory/roleDefinitions'));

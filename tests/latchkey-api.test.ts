@@ -298,7 +298,7 @@ for (const dbKind of await databases()) {
 
     test('GET .../actions agrees with what a dry run allows or refuses, action by action', async () => {
       await newUser('lee', ['Global Reader']);
-      const inputs: Record<string, Record<string, unknown>> = { setPasswordProfile: { forceChangePasswordNextSignIn: true } };
+      const inputs: Record<string, Record<string, unknown>> = { setPasswordProfile: { forceChangePasswordNextSignIn: true }, deleteMethod: { methodId: '00000000-0000-0000-0000-000000000000' }, setPerUserMfa: { state: 'disabled' } };
       const pairs: [string, string, string][] = [
         ['Global Administrator', adminToken, `bob@${domain()}`],
         ['Global Administrator on self', adminToken, `admin@${domain()}`],
@@ -312,10 +312,12 @@ for (const dbKind of await databases()) {
         const list = await api(`/users/${upn}/actions`, { token });
         assert.equal(list.status, 200, `${who}: ${JSON.stringify(list.body)}`);
         const value = (list.body as ActionsBody).value;
-        assert.deepEqual(value.map((a) => a.name).sort(), ['deleteUser', 'disableAccount', 'enableAccount', 'resetPassword', 'revokeSessions', 'setPasswordProfile']);
+        assert.deepEqual(value.map((a) => a.name).sort(), ['createTap', 'deleteMethod', 'deleteUser', 'disableAccount', 'enableAccount', 'requireReregisterMfa', 'resetPassword', 'revokeMfaSessions', 'revokeSessions', 'setPasswordProfile', 'setPerUserMfa']);
         for (const a of value) {
           const dry = await dryRun(upn, a.name, inputs[a.name] ?? {}, token);
           if (a.allowed) {
+            // deleting a method no user has: the rights pass, then the method is not found
+            if (a.name === 'deleteMethod' && dry.status === 404) continue;
             assert.equal(dry.status, 200, `${who} / ${a.name}: GET says allowed, dry run said ${JSON.stringify(dry.body)}`);
             seen.allowed++;
           } else {
@@ -331,7 +333,7 @@ for (const dbKind of await databases()) {
       assert.equal(onSelf.allowed, false);
       assert.equal(onSelf.missingRight, 'not self');
       const protectedTarget = ((await api(`/users/admin@${domain()}/actions`, { token: privAuthToken })).body as ActionsBody).value.find((a) => a.name === 'deleteUser')!;
-      assert.match(protectedTarget.reason ?? '', /only enabled Global Administrator/);
+      assert.match(protectedTarget.reason ?? '', /no enabled Global Administrator/);
       const helpdesk = ((await api(`/users/lee@${domain()}/actions`, { token: helpdeskToken })).body as ActionsBody).value.find((a) => a.name === 'resetPassword')!;
       assert.match(helpdesk.missingRight ?? '', /Global Administrator/);
       assertGraphError((await api(`/users/nobody@${domain()}/actions`)).status, (await api(`/users/nobody@${domain()}/actions`)).body, 404, 'Request_ResourceNotFound', 'unknown user');

@@ -2,13 +2,19 @@
 // actions" tables, reference entra-research.md §10), checked over the Graph API with real tokens: every
 // admin role and apps with each relevant permission (with and without a directory role on their service
 // principal) against a plain user and users holding roles, for reset password (Graph resetPassword,
-// delegated only), revoke sessions (revokeSignInSessions) and disable (PATCH accountEnabled false).
+// delegated only), revoke sessions (revokeSignInSessions) and disable (PATCH accountEnabled false); and
+// the actions on authentication methods: create and delete a TAP (Graph), per-user MFA state (Graph beta
+// requirements), Require re-register MFA and Revoke MFA sessions (no Graph API: their plan/apply with the
+// same delegated actor).
 // The expected cells are written out here as literal tables, never read from src/admin/roles.ts.
 // A refused call is a 403 naming the missing right and changes nothing: the target's row and roles stay
 // byte-for-byte the same and no audit record or outbox event is written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as createTap from '../src/admin/actions/create-tap.js';
 import * as enableAccount from '../src/admin/actions/enable-account.js';
+import * as requireReregisterMfa from '../src/admin/actions/require-reregister-mfa.js';
+import * as revokeMfaSessions from '../src/admin/actions/revoke-mfa-sessions.js';
 import type { ActionContext } from '../src/admin/action.js';
 import { GRAPH_APP_ID, addAppSecret, createApp, grantPermission } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
@@ -93,6 +99,54 @@ const APP_SENSITIVE: Record<string, readonly string[]> = {
   [UA]: [PLAIN, UA, HA, PA, DR, RR, PA_AND_RR],
   [AA]: [PLAIN, AA, PA, DR, RR, PA_AND_RR],
   [PAA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+};
+
+// "Manage user's authentication methods" (entra-research §10 capability table and role texts; §2.3 for the
+// TAP): Authentication Admin on plain users and the limited roles of its reset-password row, Privileged
+// Authentication Admin and Global Admin on everyone; User, Helpdesk and Password Admins, Authentication
+// Policy Admin and Global Reader on nobody.
+const METHODS_TABLE: Record<(typeof ACTOR_ROLES)[number], readonly string[]> = {
+  [GA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [PAA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [AA]: [PLAIN, AA, PA, DR, RR, PA_AND_RR],
+  [UA]: [],
+  [HA]: [],
+  [PA]: [],
+  [APA]: [],
+  [GR]: [],
+};
+// Per-user MFA state: Authentication Policy Admin manages it for everyone, and so do Privileged
+// Authentication Admin and Global Admin.
+const MFA_STATE_TABLE: Record<(typeof ACTOR_ROLES)[number], readonly string[]> = {
+  [GA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [PAA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [AA]: [],
+  [UA]: [],
+  [HA]: [],
+  [PA]: [],
+  [APA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [GR]: [],
+};
+// Reading a user's methods (GET …/authentication/methods): whoever manages them, and Global Reader.
+const METHODS_READ_TABLE: Record<(typeof ACTOR_ROLES)[number], readonly string[]> = {
+  [GA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [PAA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+  [AA]: [PLAIN, AA, PA, DR, RR, PA_AND_RR],
+  [UA]: [],
+  [HA]: [],
+  [PA]: [],
+  [APA]: [],
+  [GR]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR, PA_AND_RR],
+};
+type MethodAction = 'createTap' | 'deleteTap' | 'requireReregisterMfa' | 'revokeMfaSessions' | 'setPerUserMfa';
+const METHOD_ACTIONS: readonly MethodAction[] = ['createTap', 'deleteTap', 'requireReregisterMfa', 'revokeMfaSessions', 'setPerUserMfa'];
+const methodTableOf = (a: MethodAction) => (a === 'setPerUserMfa' ? MFA_STATE_TABLE : METHODS_TABLE);
+const METHOD_ACTIVITY: Record<MethodAction, string> = {
+  createTap: 'Admin registered security info',
+  deleteTap: 'Admin deleted security info',
+  requireReregisterMfa: 'Admin deleted security info',
+  revokeMfaSessions: 'Update user',
+  setPerUserMfa: 'Enable Strong Authentication',
 };
 
 const rolesOfTarget = (t: string): string[] => (t === PLAIN ? [] : t.split(' + '));
@@ -278,6 +332,111 @@ for (const dbKind of await databases()) {
         const m = await cell(`${role} → own password`, 'resetPassword', actor.token, actor.id, false, (message) => assert.match(message, /yourself/, `${role}: ${message}`));
         assert.equal(m, undefined, m);
       }
+    });
+
+    /** The target's methods and the state cells compare (a refusal changes none of it). */
+    async function methodState(userId: string) {
+      const methods = await server.store.db.selectFrom('auth_methods').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+      return { ...(await state(userId)), methods };
+    }
+
+    async function callMethodAction(action: MethodAction, role: string, targetId: string): Promise<Outcome> {
+      const actor = actors.get(role)!;
+      const beta = (path: string, init: RequestInit) => fetch(`${server.origin}/beta${path}`, { ...init, headers: { authorization: `Bearer ${actor.token}`, 'content-type': 'application/json' } });
+      let res: Response;
+      if (action === 'createTap') res = await graph(`/users/${targetId}/authentication/temporaryAccessPassMethods`, actor.token, { method: 'POST', body: '{}' });
+      else if (action === 'deleteTap') {
+        const tap = await server.store.db.selectFrom('auth_methods').select('id').where('user_id', '=', targetId).where('type', '=', 'temporaryAccessPass').executeTakeFirstOrThrow();
+        res = await graph(`/users/${targetId}/authentication/temporaryAccessPassMethods/${tap.id}`, actor.token, { method: 'DELETE' });
+      } else if (action === 'setPerUserMfa') res = await beta(`/users/${targetId}/authentication/requirements`, { method: 'PATCH', body: JSON.stringify({ perUserMfaState: 'enabled' }) });
+      else {
+        // no Graph API (D21): the action itself, with the same delegated actor the token stands for
+        const who = { kind: 'user' as const, id: actor.id, displayName: role, upn: `actor-${slug(role)}@${server.tenantDomain}`, roles: [role], scopes: ['Directory.AccessAsUser.All'] };
+        try {
+          if (action === 'requireReregisterMfa') await requireReregisterMfa.apply(ctx, await requireReregisterMfa.plan(ctx, who, targetId));
+          else await revokeMfaSessions.apply(ctx, await revokeMfaSessions.plan(ctx, who, targetId));
+          return { status: 200, message: '' };
+        } catch (e) {
+          const err = e as { code?: string; message: string };
+          return { status: err.code === 'forbidden' ? 403 : 500, message: err.message };
+        }
+      }
+      const text = await res.text();
+      const message = res.status >= 400 ? ((JSON.parse(text) as { error?: { message?: string } }).error?.message ?? '') : '';
+      return { status: res.status, message };
+    }
+
+    for (const role of actorRoles) {
+      test(`delegated, authentication methods: ${role}`, async () => {
+        const mismatches: string[] = [];
+        for (const action of METHOD_ACTIONS) {
+          for (const target of targets) {
+            const what = `${role} → ${action} → ${target}`;
+            const targetId = targetIds.get(target)!;
+            const allowed = methodTableOf(action)[role].includes(target);
+            if (action === 'deleteTap') await createTap.apply(ctx, await createTap.plan(ctx, SYSTEM, targetId));
+            const before = await methodState(targetId);
+            const out = await callMethodAction(action, role, targetId);
+            const after = await methodState(targetId);
+            if (allowed) {
+              if (out.status < 200 || out.status > 299) mismatches.push(`${what}: expected allowed, got ${out.status} ${out.message}`);
+              else {
+                assert.equal(after.audit, before.audit + 1, `${what}: one audit record`);
+                assert.equal(after.outbox, before.outbox + 1, `${what}: one outbox event`);
+                const last = await server.store.db.selectFrom('audit_log').select(['activity', 'target_id']).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+                assert.deepEqual(last, { activity: METHOD_ACTIVITY[action], target_id: targetId }, what);
+              }
+            } else if (out.status !== 403) {
+              mismatches.push(`${what}: expected 403, got ${out.status} ${out.message}`);
+            } else {
+              const list = /among (.+?)(?: is required)?\.$/.exec(out.message)?.[1];
+              assert.ok(list, `${what}: the 403 names the roles that would allow it: ${out.message}`);
+              const table = methodTableOf(action);
+              assert.deepEqual(list.split(', ').sort(), Object.keys(table).filter((r) => table[r as keyof typeof table].includes(target)).sort(), `${what}: ${out.message}`);
+              assert.deepEqual(after, before, `${what}: a refusal changes nothing (user row, roles, methods, audit, outbox)`);
+            }
+            // back to a target without methods and with per-user MFA off for the next cell
+            await server.store.db.deleteFrom('auth_methods').where('user_id', '=', targetId).execute();
+            await server.store.db.updateTable('users').set({ per_user_mfa_state: 'disabled' }).where('id', '=', targetId).execute();
+          }
+        }
+        assert.deepEqual(mismatches, [], 'the cells that disagree with the expected tables');
+      });
+    }
+
+    test('reading another user’s authentication methods needs a role covering the target; one’s own needs none', async () => {
+      const mismatches: string[] = [];
+      for (const role of actorRoles) {
+        const actor = actors.get(role)!;
+        for (const target of targets) {
+          const res = await graph(`/users/${targetIds.get(target)!}/authentication/methods`, actor.token);
+          const allowed = METHODS_READ_TABLE[role].includes(target);
+          if (res.status !== (allowed ? 200 : 403)) mismatches.push(`${role} → read methods → ${target}: got ${res.status}`);
+        }
+        const own = await graph('/me/authentication/methods', actor.token);
+        if (own.status !== 200) mismatches.push(`${role} → own methods: got ${own.status}`);
+      }
+      assert.deepEqual(mismatches, [], 'the read cells that disagree with the expected table');
+    });
+
+    test('nobody creates a TAP for themself, whatever their role; apps need UserAuthenticationMethod.ReadWrite.All and no role', async () => {
+      for (const role of actorRoles) {
+        const actor = actors.get(role)!;
+        const before = await methodState(actor.id);
+        const res = await graph('/me/authentication/temporaryAccessPassMethods', actor.token, { method: 'POST', body: '{}' });
+        assert.equal(res.status, 403, role);
+        assert.match(((await res.json()) as { error: { message: string } }).error.message, /yourself|permissions/, role);
+        assert.deepEqual(await methodState(actor.id), before, `${role}: nothing changed`);
+      }
+      const gaTarget = targetIds.get(GA)!;
+      const app = apps.get('User.ReadWrite.All')!;
+      const refused = await graph(`/users/${gaTarget}/authentication/temporaryAccessPassMethods`, app.token, { method: 'POST', body: '{}' });
+      assert.equal(refused.status, 403);
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /UserAuthenticationMethod\.ReadWrite\.All/);
+      const auto = await token(server, { grant_type: 'client_credentials', client_id: DEMO.automationAppId, client_secret: 'automation-secret-value', scope: GRAPH });
+      const created = await graph(`/users/${gaTarget}/authentication/temporaryAccessPassMethods`, auto.body.access_token!, { method: 'POST', body: '{}' });
+      assert.equal(created.status, 201, 'an app with the permission creates a TAP even for a Global Administrator');
+      await server.store.db.deleteFrom('auth_methods').where('user_id', '=', gaTarget).execute();
     });
 
     test('an actor may revoke their own sessions through /me/revokeSignInSessions, whatever their role', async () => {

@@ -109,7 +109,14 @@ for (const dbKind of await databases()) {
       assert.deepEqual(await rt.find('rt-expiring'), { jti: 'rt-expiring', accountId: 'user-a' }, 'found while still live');
 
       await store.db.updateTable('oidc_models').set({ expires_at: Date.now() - 1000 }).where('id_hash', '=', expiring.id_hash).execute();
-      assert.equal(await rt.find('rt-expiring'), undefined);
+      // an expired refresh token is still handed to the engine, which refuses it as expired (AADSTS700082,
+      // D9) rather than unknown; any other model past its expiry is not found
+      assert.deepEqual(await rt.find('rt-expiring'), { jti: 'rt-expiring', accountId: 'user-a' });
+      const code = adapter('AuthorizationCode');
+      await code.upsert('code-expiring', { jti: 'code-expiring', accountId: 'user-a' }, 60);
+      const codeRow = await rowOf('AuthorizationCode', 'code-expiring');
+      await store.db.updateTable('oidc_models').set({ expires_at: Date.now() - 1000 }).where('id_hash', '=', codeRow!.id_hash).execute();
+      assert.equal(await code.find('code-expiring'), undefined);
       assert.deepEqual(await rt.find('rt-live'), { jti: 'rt-live', accountId: 'user-a' });
 
       const now = Date.now();
@@ -118,7 +125,7 @@ for (const dbKind of await databases()) {
         { id: 'flow-new', interaction_uid: 'i-2', csrf_hash: 'y', state: '{}', expires_at: now + 600_000, created_at: now },
       ]).execute();
 
-      assert.equal(await sweepExpired(store.db), 2, 'one engine row and one sign-in flow');
+      assert.equal(await sweepExpired(store.db), 3, 'two engine rows and one sign-in flow');
       assert.equal(await rowOf('RefreshToken', 'rt-expiring'), undefined);
       assert.equal(await countRows(), 2);
       assert.deepEqual(await rt.find('rt-live'), { jti: 'rt-live', accountId: 'user-a' });

@@ -9,14 +9,16 @@ import type { User } from '../directory/users.js';
 import type { Db } from '../storage/db.js';
 import type { UserTable } from '../storage/schema.js';
 import { type AuditEntry, writeAudit } from '../events/audit.js';
-import { type EventType, enqueue } from '../events/outbox.js';
+import { type EventType, type SessionEndedPayload, enqueue } from '../events/outbox.js';
 import type { Actor } from './actor.js';
 import { type CredentialView, type Fate, type GrantView, type SessionView, userCredentials, whatDies } from './credentials.js';
-import { ROLES, type RightKind, mayActOn, rolesAllowedOn } from './roles.js';
+import { type RightKind, mayActOn, rolesAllowedOn } from './roles.js';
 
-export type ActionName = 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile';
+export type ActionName =
+  | 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile' | 'updateUser'
+  | 'deleteMethod' | 'createTap' | 'requireReregisterMfa' | 'revokeMfaSessions' | 'setPerUserMfa' | 'setAppRequireMfa';
 
-export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid';
+export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid' | 'duplicate';
 
 /** A refused action: nothing was changed. `missingRight` names what the actor lacks (403). */
 export class ActionError extends Error {
@@ -69,6 +71,8 @@ export interface Preview {
   accessTokensLiveUntil: { app: string; until: string }[];
   nextSignIn: string;
   warnings: string[];
+  /** actions on authentication methods: each method of the user and what the action does to it */
+  methods?: { id: string; type: string; fate: 'deleted' | 'deactivated' | 'kept' | 'added' }[];
 }
 
 export interface Plan<I = unknown> {
@@ -99,19 +103,23 @@ export interface ApplyResult {
 export interface Target {
   user: User;
   roles: string[];
+  /** the user's registered methods as far as a plan depends on them (a one-time TAP's use included) */
+  methods?: { id: string; used_at: number | null }[];
 }
 
 export async function loadTarget(db: Db, tenantId: string, id: string): Promise<Target> {
   const user = await db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where((eb) => eb.or([eb('id', '=', id), eb('upn_lower', '=', id.toLowerCase())])).executeTakeFirst();
   if (!user) throw new ActionError('not_found', `User '${id}' does not exist.`);
   const roles = (await db.selectFrom('user_roles').select('role').where('user_id', '=', user.id).execute()).map((r) => r.role).sort();
-  return { user, roles };
+  const methods = await db.selectFrom('auth_methods').select(['id', 'used_at']).where('user_id', '=', user.id).where('status', '=', 'active').orderBy('id').execute();
+  return { user, roles, methods };
 }
 
-/** Everything a plan depends on: account state, credentials' stamps, password, roles (spec §5 "stale"). */
+/** Everything a plan depends on: account state, credentials' stamps, password, methods, roles (spec §5 "stale"). */
 export function fingerprint(t: Target): string {
   const u = t.user;
-  const state = [u.account_enabled, u.password_hash, u.force_change_password, u.force_change_password_mfa, u.last_password_change_at, u.sign_in_sessions_valid_from, u.mfa_remembered_valid_from, u.disabled_at, u.admin_reset_at, u.upn, t.roles.join(',')];
+  const methods = (t.methods ?? []).map((m) => `${m.id}:${m.used_at ?? ''}`).join(',');
+  const state = [u.account_enabled, u.password_hash, u.force_change_password, u.force_change_password_mfa, u.last_password_change_at, u.sign_in_sessions_valid_from, u.mfa_remembered_valid_from, u.disabled_at, u.admin_reset_at, u.upn, t.roles.join(','), u.per_user_mfa_state, methods];
   return crypto.createHash('sha256').update(JSON.stringify(state)).digest('base64url');
 }
 
@@ -153,25 +161,10 @@ export function checkRights(actor: Actor, target: Target, rule: RightsRule): voi
 }
 
 /** The actor with the directory roles it holds now (a role lost between preview and apply counts). */
-async function currentActor(db: Db, actor: Actor): Promise<Actor> {
+export async function currentActor(db: Db, actor: Actor): Promise<Actor> {
   if (actor.kind === 'user') return { ...actor, roles: (await db.selectFrom('user_roles').select('role').where('user_id', '=', actor.id).execute()).map((r) => r.role) };
   if (actor.kind === 'app') return { ...actor, roles: (await db.selectFrom('app_directory_roles').select('role').where('app_id', '=', actor.id).execute()).map((r) => r.role) };
   return actor;
-}
-
-/** Refuses to disable or delete the last enabled Global Administrator (the tenant would have none). */
-export async function assertNotLastGlobalAdmin(db: Db, tenantId: string, target: Target, what: string): Promise<void> {
-  if (!target.roles.includes(ROLES.globalAdmin) || target.user.account_enabled !== 1) return;
-  const others = await db
-    .selectFrom('user_roles')
-    .innerJoin('users', 'users.id', 'user_roles.user_id')
-    .select('users.id')
-    .where('user_roles.role', '=', ROLES.globalAdmin)
-    .where('users.tenant_id', '=', tenantId)
-    .where('users.account_enabled', '=', 1)
-    .where('users.id', '!=', target.user.id)
-    .executeTakeFirst();
-  if (!others) throw new ActionError('invalid', `Cannot ${what}: this is the only enabled Global Administrator of the tenant.`);
 }
 
 function resolvePatch(patch: UserPatch, now: number): Partial<UserTable> {
@@ -180,7 +173,7 @@ function resolvePatch(patch: UserPatch, now: number): Partial<UserTable> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function line(c: CredentialView, fate?: Fate): CredentialLine {
+export function line(c: CredentialView, fate?: Fate): CredentialLine {
   const s = c as SessionView;
   const g = c as GrantView;
   return c.kind === 'session'
@@ -229,8 +222,13 @@ export function newPlan<I>(fields: Omit<Plan<I>, 'id' | 'madeAt'>): Plan<I> {
 export interface CommitSpec {
   audit: (now: number, before: User) => Omit<AuditEntry, 'actor' | 'at'>;
   event: EventType;
-  /** extra writes in the same transaction (e.g. a new password hash computed before) */
-  extra?: (trx: Db, now: number) => Promise<void>;
+  /**
+   * extra writes in the same transaction (e.g. a new password hash computed before); what it returns is
+   * added to the event's payload, its `sessions` (ended by the extra writes) to the stamp's
+   */
+  extra?: (trx: Db, now: number) => Promise<void | { sessions?: SessionEndedPayload['sessions']; [k: string]: unknown }>;
+  /** a precondition checked again inside the transaction, before anything is written */
+  guard?: (trx: Db, target: Target) => Promise<void>;
 }
 
 /**
@@ -241,18 +239,23 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
   // within a caller's transaction (several parts of one update, all or nothing), or in one of its own
   const inTransaction = <T>(fn: (trx: Db) => Promise<T>): Promise<T> => (ctx.db.isTransaction ? fn(ctx.db) : ctx.db.transaction().execute(fn));
   const written = await inTransaction(async (trx) => {
+    // Lock the user's row first (a no-op write; PostgreSQL holds it to the end of the transaction, SQLite
+    // writes one transaction at a time), so two applies on one user run one after the other and the
+    // second sees the first's changes: stale, never a second TAP or a double patch.
+    await trx.updateTable('users').set((eb) => ({ account_enabled: eb.ref('account_enabled') })).where('id', '=', plan.targetId).execute();
     const target = await loadTarget(trx, ctx.tenantId, plan.targetId).catch((e: unknown) => {
       throw e instanceof ActionError && e.code === 'not_found' ? new ActionError('stale', 'The user no longer exists; make a new preview.') : e;
     });
     if (fingerprint(target) !== plan.fingerprint) throw new ActionError('stale', "The user's account, credentials or roles changed since the preview was made; make a new preview.");
     if (plan.rule) checkRights(await currentActor(trx, plan.actor), target, plan.rule);
+    if (spec.guard) await spec.guard(trx, target);
     const now = Math.max(Date.now(), plan.madeAt);
     // Inside the transaction only the browser sessions are read (few; back-channel logout needs them).
     const creds = await userCredentials(trx, ctx.secrets, target.user.id, { grants: false });
     const patch = resolvePatch(plan.patch, now);
     const after = plan.deletesUser ? undefined : { ...target.user, ...patch };
     const { dying } = whatDies(target.user, after, creds);
-    if (spec.extra) await spec.extra(trx, now);
+    const more = spec.extra ? await spec.extra(trx, now) : undefined;
     if (plan.deletesUser) {
       await trx.deleteFrom('users').where('id', '=', target.user.id).execute();
     } else if (Object.keys(patch).length) {
@@ -260,7 +263,8 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
     }
     await writeAudit(trx, ctx.tenantId, { ...spec.audit(now, target.user), actor: plan.actor, at: now, target: { id: target.user.id, name: target.user.upn } });
     const sessions = dying.map((f) => f.credential as SessionView);
-    await enqueue(trx, ctx.tenantId, spec.event, { userId: target.user.id, reason: plan.action, sessions: sessions.map((s) => ({ sessionUid: s.id, apps: s.apps.map((a) => ({ clientId: a.clientId, sid: a.sid })) })) }, now);
+    const ended = sessions.map((s) => ({ sessionUid: s.id, apps: s.apps.map((a) => ({ clientId: a.clientId, sid: a.sid })) }));
+    await enqueue(trx, ctx.tenantId, spec.event, { ...more, userId: target.user.id, reason: plan.action, sessions: [...ended, ...(more?.sessions ?? [])] } satisfies SessionEndedPayload, now);
     return { now, before: target.user, after, dying };
   });
   // The refresh-token grants that ended are listed after the commit, outside the write lock: the stamp

@@ -6,14 +6,20 @@
 // Adding an action written in the same plan/apply shape is one entry in ACTIONS (and its name in
 // ActionName in ./action.ts); one whose apply returns a value once (a Temporary Access Pass) names it
 // with `secret`, e.g. { property: 'temporaryAccessPass', label: 'Temporary Access Pass' }.
-import { type ActionContext, type ActionName, ActionError, type ApplyResult, type Plan, type RightsRule, type Target, assertNotLastGlobalAdmin, checkRights } from './action.js';
+import { type ActionContext, type ActionName, ActionError, type ApplyResult, type Plan, type RightsRule, type Target, checkRights } from './action.js';
+import { keepsGlobalAdmin } from './global-admins.js';
 import type { Actor } from './actor.js';
+import * as createTap from './actions/create-tap.js';
+import * as deleteMethod from './actions/delete-method.js';
 import * as deleteUser from './actions/delete-user.js';
 import * as disableAccount from './actions/disable-account.js';
 import * as enableAccount from './actions/enable-account.js';
+import * as requireReregisterMfa from './actions/require-reregister-mfa.js';
 import * as resetPassword from './actions/reset-password.js';
+import * as revokeMfaSessions from './actions/revoke-mfa-sessions.js';
 import * as revokeSessions from './actions/revoke-sessions.js';
 import * as setPasswordProfile from './actions/set-password-profile.js';
+import * as setPerUserMfa from './actions/set-per-user-mfa.js';
 
 /** One input property of an action. */
 export interface InputField {
@@ -99,7 +105,7 @@ function entry<I, P>(name: ActionName, mod: ActionModule<I, P>, meta: Meta): Reg
   };
 }
 
-const lastGlobalAdmin = (what: string) => (ctx: ActionContext, target: Target) => assertNotLastGlobalAdmin(ctx.db, ctx.tenantId, target, what);
+const lastGlobalAdmin = (what: string) => (ctx: ActionContext, target: Target) => keepsGlobalAdmin(ctx.db, ctx.tenantId, target.user.id, what);
 
 const FORCE_CHANGE: InputField = { type: 'boolean', description: 'The user must change the password at next sign-in.' };
 
@@ -128,6 +134,20 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
       forceChangePasswordNextSignInWithMfa: { type: 'boolean', description: 'The user must do MFA, then change the password, at next sign-in.' },
     },
   }),
+  requireReregisterMfa: entry('requireReregisterMfa', requireReregisterMfa, { command: 'require-reregister-mfa', summary: 'Require re-register MFA: phone, Authenticator and software OATH methods deleted; passkeys and the password kept', destructive: true }),
+  revokeMfaSessions: entry('revokeMfaSessions', revokeMfaSessions, { command: 'revoke-mfa-sessions', summary: 'Revoke MFA sessions: remembered MFA dies, sessions stay signed in', destructive: true }),
+  createTap: entry('createTap', createTap, {
+    command: 'create-tap',
+    summary: 'Add a Temporary Access Pass (replacing any existing one), shown once',
+    destructive: true,
+    secret: { property: 'temporaryAccessPass', label: 'Temporary Access Pass' },
+    input: {
+      lifetimeInMinutes: { type: 'integer', min: 10, max: 43_200, description: 'Minutes the pass is usable (default 60).' },
+      isUsableOnce: { type: 'boolean', description: 'One sign-in only (default false).' },
+    },
+  }),
+  deleteMethod: entry('deleteMethod', deleteMethod, { command: 'delete-method', summary: 'Delete one authentication method', destructive: true, input: { methodId: { type: 'string', required: true, description: 'The id of the method to delete.' } } }),
+  setPerUserMfa: entry('setPerUserMfa', setPerUserMfa, { command: 'set-per-user-mfa', summary: 'Set per-user MFA state (enabling requires MFA for everything the user signs in to)', destructive: true, input: { state: { type: 'string', required: true, values: setPerUserMfa.PER_USER_MFA_STATES, description: 'disabled, enabled or enforced.' } } }),
 };
 
 export function findAction(name: string): RegisteredAction | undefined {

@@ -67,11 +67,41 @@ const SENSITIVE_MATRIX: Record<string, readonly string[] | 'all'> = {
   [R.globalAdmin]: 'all',
 };
 
-export type RightKind = 'password' | 'sensitive';
+// "Manage user's authentication methods" (Entra's authentication-table include: Authentication Admin for
+// "some users", Privileged Authentication Admin for all): delete a method, create a TAP, require
+// re-register MFA, revoke MFA sessions. Authentication Admin's "some users" are the targets of its row
+// in "who can reset passwords"; Helpdesk and User Administrators manage no methods.
+const METHODS_MATRIX: Record<string, readonly string[] | 'all'> = {
+  [R.authAdmin]: PASSWORD_MATRIX[R.authAdmin]!,
+  [R.privilegedAuthAdmin]: 'all',
+  [R.globalAdmin]: 'all',
+};
+// Reading a user's methods: whoever may manage them, and Global Reader (read only, TAP values never shown).
+const METHODS_READ_MATRIX: Record<string, readonly string[] | 'all'> = {
+  ...METHODS_MATRIX,
+  [R.globalReader]: 'all',
+};
+// Per-user MFA state (Graph beta authentication/requirements): Authentication Policy Administrator manages
+// it for every user; Privileged Authentication Administrator and Global Administrator may too.
+const MFA_STATE_MATRIX: Record<string, readonly string[] | 'all'> = {
+  [R.authPolicyAdmin]: 'all',
+  [R.privilegedAuthAdmin]: 'all',
+  [R.globalAdmin]: 'all',
+};
+
+export type RightKind = 'password' | 'sensitive' | 'methods' | 'methodsRead' | 'mfaState';
+
+const MATRICES: Record<RightKind, Record<string, readonly string[] | 'all'>> = {
+  password: PASSWORD_MATRIX,
+  sensitive: SENSITIVE_MATRIX,
+  methods: METHODS_MATRIX,
+  methodsRead: METHODS_READ_MATRIX,
+  mfaState: MFA_STATE_MATRIX,
+};
 
 /** Whether an actor holding `actorRoles` may do a `kind` action on a target holding `targetRoles`. */
 export function mayActOn(kind: RightKind, actorRoles: readonly string[], targetRoles: readonly string[]): boolean {
-  const matrix = kind === 'password' ? PASSWORD_MATRIX : SENSITIVE_MATRIX;
+  const matrix = MATRICES[kind];
   const rows = targetRoles.length ? targetRoles : [NO_ROLE];
   return actorRoles.some((role) => {
     const allowed = matrix[role];
@@ -82,6 +112,10 @@ export function mayActOn(kind: RightKind, actorRoles: readonly string[], targetR
 
 /** The roles that would allow a `kind` action on this target (for "403 naming the missing right"). */
 export function rolesAllowedOn(kind: RightKind, targetRoles: readonly string[]): string[] {
-  const matrix = kind === 'password' ? PASSWORD_MATRIX : SENSITIVE_MATRIX;
-  return Object.keys(matrix).filter((role) => mayActOn(kind, [role], targetRoles));
+  return Object.keys(MATRICES[kind]).filter((role) => mayActOn(kind, [role], targetRoles));
 }
+
+/** Who may assign and remove directory roles (delegated callers; apps need RoleManagement.ReadWrite.Directory). */
+export const ROLE_ASSIGN_ROLES: readonly string[] = [ROLES.privilegedRoleAdmin, ROLES.globalAdmin];
+/** Directory roles that may manage groups (delegated). */
+export const GROUP_WRITE_ROLES: readonly string[] = [ROLES.groupsAdmin, ROLES.userAdmin, ROLES.globalAdmin];

@@ -9,6 +9,7 @@ const BY_CODE = {
   forbidden: [403, 'Authorization_RequestDenied'],
   stale: [412, 'PreconditionFailed'],
   invalid: [400, 'Request_BadRequest'],
+  duplicate: [400, 'Request_MultipleObjectsWithSameKeyValue'],
 } as const;
 
 export function apiError(e: unknown): GraphError | undefined {

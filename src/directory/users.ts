@@ -13,6 +13,8 @@ export interface NewUser {
   displayName: string;
   mail?: string | null;
   password?: string | null;
+  /** an argon2id hash computed before (outside the caller's transaction); wins over `password` */
+  passwordHash?: string;
   accountEnabled?: boolean;
   forceChangePassword?: boolean;
   roles?: string[];
@@ -28,7 +30,7 @@ export async function createUser(db: Db, u: NewUser): Promise<User> {
     upn_lower: u.upn.toLowerCase(),
     display_name: u.displayName,
     mail: u.mail ?? null,
-    password_hash: u.password ? await hashPassword(u.password) : null,
+    password_hash: u.passwordHash ?? (u.password ? await hashPassword(u.password) : null),
     account_enabled: u.accountEnabled === false ? 0 : 1,
     force_change_password: u.forceChangePassword ? 1 : 0,
     force_change_password_mfa: 0,

@@ -13,6 +13,16 @@ export type EventType =
   | 'user.method.deleted'
   | 'user.mfa_sessions.revoked'
   | 'user.mfa_state.updated'
+  | 'user.created'
+  | 'user.updated'
+  | 'group.created'
+  | 'group.updated'
+  | 'group.deleted'
+  | 'group.member.added'
+  | 'group.member.removed'
+  | 'role.member.added'
+  | 'role.member.removed'
+  | 'app.require_mfa.updated'
   | 'tenant.settings.updated';
 
 export interface SessionEndedPayload {

@@ -4,6 +4,7 @@
 // the one validity rule (a revoked user's token is refused here at once).
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../admin/actor.js';
+import { checkPermission } from '../admin/change.js';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, findApp } from '../directory/apps.js';
 import { findUserById, userRoles } from '../directory/users.js';
 import type { AccessTokenVerifier } from '../protocol/access-tokens.js';
@@ -31,15 +32,5 @@ export async function authenticate(req: FastifyRequest, db: Db, verify: AccessTo
   return { kind: 'user', id: user.id, displayName: user.display_name, upn: user.upn, roles: await userRoles(db, user.id), scopes: String(claims.scp ?? '').split(' ').filter(Boolean) };
 }
 
-/** Whether the actor holds one of these permissions (application permission or delegated scope). */
-export function holds(actor: Actor, delegated: readonly string[], application: readonly string[]): boolean {
-  if (actor.kind === 'system') return true;
-  if (actor.kind === 'user') return delegated.some((s) => actor.scopes.includes(s));
-  return application.some((p) => actor.permissions.includes(p));
-}
-
-export function requirePermission(actor: Actor, delegated: readonly string[], application: readonly string[]): void {
-  if (holds(actor, delegated, application)) return;
-  const names = actor.kind === 'app' ? application : delegated;
-  throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges to complete the operation. One of these ${actor.kind === 'app' ? 'application' : 'delegated'} permissions is required: ${names.join(', ') || '(none: not available to this kind of caller)'}.`);
-}
+/** The actor holds one of these permissions (application permission or delegated scope); a Graph 403 otherwise. */
+export const requirePermission = checkPermission;

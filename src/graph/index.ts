@@ -9,8 +9,11 @@ import type { Db } from '../storage/db.js';
 import { sendGraphError } from './errors.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerLogRoutes } from './logs.js';
+import { registerMethodRoutes } from './methods.js';
 import { registerRoleRoutes } from './roles.js';
-import { mapError, registerUserRoutes } from './users.js';
+import { registerAuthenticationMethodRoutes } from './authentication-methods.js';
+import { mapError } from './kit.js';
+import { registerUserRoutes } from './users.js';
 
 export interface GraphDeps {
   db: Db;
@@ -31,6 +34,8 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
           }
         });
         registerUserRoutes(scope, deps);
+        registerAuthenticationMethodRoutes(scope, deps);
+        registerMethodRoutes(scope, deps);
         registerGroupRoutes(scope, deps);
         registerRoleRoutes(scope, deps);
         registerLogRoutes(scope, deps);

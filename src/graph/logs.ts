@@ -13,10 +13,9 @@ import type { AuditLogTable as AuditLogRow, Database, SigninLogTable as SigninLo
 type AuditLogTable = Selectable<AuditLogRow>;
 type SigninLogTable = Selectable<SigninLogRow>;
 import { requirePermission } from './auth.js';
-import { GraphError } from './errors.js';
-import { notFound, requireRole, routeKit } from './groups.js';
+import { notFound, requireRole, routeKit, skipBefore } from './kit.js';
 import type { GraphDeps } from './index.js';
-import { type FieldMap, type FilterNode, ODataError, decodeSkipToken, encodeSkipToken, filterExpression, parseFilter, parseTop } from './odata.js';
+import { type FieldMap, type FilterNode, ODataError, filterExpression, parseFilter } from './odata.js';
 
 const LOG_DELEGATED = ['AuditLog.Read.All'];
 const LOG_APP = ['AuditLog.Read.All'];
@@ -268,12 +267,6 @@ export function registerLogRoutes(scope: FastifyInstance, deps: GraphDeps): void
     requirePermission(actor, LOG_DELEGATED, LOG_APP);
     requireRole(actor, LOG_READER_ROLES, 'reading the audit and sign-in logs');
   };
-  const beforeOf = (q: Record<string, string>): number | undefined => {
-    if (q.$skiptoken === undefined) return undefined;
-    const before = decodeSkipToken(q.$skiptoken).before;
-    if (typeof before !== 'number' || !Number.isSafeInteger(before)) throw new GraphError(400, 'BadRequest', 'The $skiptoken is not valid.');
-    return before;
-  };
 
   // --- directoryAudits ---
   const auditShape = async (rows: AuditLogTable[]) => {
@@ -326,19 +319,16 @@ export function registerLogRoutes(scope: FastifyInstance, deps: GraphDeps): void
   scope.get('/auditLogs/directoryAudits', guarded(async (req, reply, actor) => {
     requireReader(actor);
     const q = kit.query(req, ['$filter', '$top', '$skiptoken'], 'directoryAudits');
-    const top = q.$top !== undefined ? parseTop(q.$top, 999) : 100;
+    const top = kit.top(q);
     let qb = db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenant.id);
     if (q.$filter !== undefined) {
       const node = parseRewritten(q.$filter, AUDIT_FIELDS, AUDIT_RULES);
       qb = qb.where((eb) => translate(eb, node, AUDIT_SPECIALS));
     }
-    const before = beforeOf(q);
+    const before = skipBefore(q);
     if (before !== undefined) qb = qb.where('id', '<', before);
     const rows = await qb.orderBy('id', 'desc').limit(top + 1).execute();
-    const page = rows.slice(0, top);
-    const out: Record<string, unknown> = { '@odata.context': `${base(req)}/$metadata#auditLogs/directoryAudits`, value: await auditShape(page) };
-    if (rows.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken({ before: Number(page[page.length - 1]!.id) }));
-    return reply.send(out);
+    return reply.send(await kit.page(req, q, rows, top, { context: 'auditLogs/directoryAudits', shape: (page) => auditShape(page), position: (r) => ({ before: Number(r.id) }) }));
   }));
 
   scope.get('/auditLogs/directoryAudits/:id', guarded(async (req, reply, actor) => {
@@ -394,19 +384,16 @@ export function registerLogRoutes(scope: FastifyInstance, deps: GraphDeps): void
   scope.get('/auditLogs/signIns', guarded(async (req, reply, actor) => {
     requireReader(actor);
     const q = kit.query(req, ['$filter', '$top', '$skiptoken'], 'signIns');
-    const top = q.$top !== undefined ? parseTop(q.$top, 999) : 100;
+    const top = kit.top(q);
     let qb = db.selectFrom('signin_log').selectAll().where('tenant_id', '=', tenant.id);
     if (q.$filter !== undefined) {
       const node = parseRewritten(q.$filter, SIGNIN_FIELDS, SIGNIN_RULES);
       qb = qb.where((eb) => translate(eb, node, SIGNIN_SPECIALS));
     }
-    const before = beforeOf(q);
+    const before = skipBefore(q);
     if (before !== undefined) qb = qb.where('id', '<', before);
     const rows = await qb.orderBy('id', 'desc').limit(top + 1).execute();
-    const page = rows.slice(0, top);
-    const out: Record<string, unknown> = { '@odata.context': `${base(req)}/$metadata#auditLogs/signIns`, value: await signinShape(req, page) };
-    if (rows.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken({ before: Number(page[page.length - 1]!.id) }));
-    return reply.send(out);
+    return reply.send(await kit.page(req, q, rows, top, { context: 'auditLogs/signIns', shape: (page) => signinShape(req, page), position: (r) => ({ before: Number(r.id) }) }));
   }));
 
   scope.get('/auditLogs/signIns/:id', guarded(async (req, reply, actor) => {

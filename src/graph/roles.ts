@@ -2,27 +2,24 @@
 // members by $ref) and the RBAC shape /roleManagement/directory (roleDefinitions, roleAssignments). A role
 // is identified by its template id (a directoryRole's id here equals its roleTemplateId); holders are
 // users (user_roles) and service principals (app_directory_roles; a service principal's id is its appId
-// here). Each change and its audit record (Core Directory, RoleManagement) share one transaction. A
-// change of a user's roles makes any pending admin-action plan on that user stale (plans fingerprint
-// roles, src/admin/action.ts).
+// here). Changes are admin actions (src/admin/actions: add-role-member, remove-role-member).
 import type { FastifyInstance } from 'fastify';
 import type { Actor } from '../admin/actor.js';
+import { ActionError } from '../admin/action.js';
+import * as addRoleMember from '../admin/actions/add-role-member.js';
+import type { Principal, RoleMemberInput } from '../admin/actions/add-role-member.js';
+import * as removeRoleMember from '../admin/actions/remove-role-member.js';
 import { ALL_ROLES, ROLES, ROLE_TEMPLATE_IDS } from '../admin/roles.js';
-import type { User } from '../directory/users.js';
-import { writeAudit } from '../events/audit.js';
 import type { Db } from '../storage/db.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
-import { findUser, jsonBody, notFound, referencedId, requireRole, routeKit, userObject } from './groups.js';
+import { jsonBody, notFound, referencedId, routeKit, skipAfter } from './kit.js';
+import { userObject } from './users.js';
 import type { GraphDeps } from './index.js';
-import { type FieldMap, type FilterNode, decodeSkipToken, encodeSkipToken, parseFilter, parseTop } from './odata.js';
+import { type FieldMap, type FilterNode, parseFilter } from './odata.js';
 
 const READ_DELEGATED = ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
 const READ_APP = ['RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All'];
-const WRITE_DELEGATED = ['RoleManagement.ReadWrite.Directory', 'Directory.AccessAsUser.All'];
-const WRITE_APP = ['RoleManagement.ReadWrite.Directory'];
-/** Who may assign and remove directory roles (delegated). */
-export const ROLE_ASSIGN_ROLES = [ROLES.privilegedRoleAdmin, ROLES.globalAdmin];
 
 /** Microsoft's descriptions of the built-in roles Latchkey knows. */
 const DESCRIPTIONS: Record<string, string> = {
@@ -127,78 +124,15 @@ function matches(node: FilterNode, row: Record<string, string>): boolean {
 export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
   const kit = routeKit(deps);
-  const { guarded, base } = kit;
+  const { guarded, base, ctx } = kit;
 
   /** Reads: a read permission, or (app-only) any directory role held by the app's service principal. */
   const requireRead = (actor: Actor) => {
     if (actor.kind === 'app' && actor.roles.some((r) => ALL_ROLES.includes(r))) return;
     requirePermission(actor, READ_DELEGATED, READ_APP);
   };
-  const requireWrite = (actor: Actor) => {
-    requirePermission(actor, WRITE_DELEGATED, WRITE_APP);
-    requireRole(actor, ROLE_ASSIGN_ROLES, 'assigning or removing directory roles');
-  };
-
-  /** A principal to hold a role: a user, or (when allowed) an app's service principal. */
-  const findPrincipal = async (id: string, kinds: 'user' | 'any'): Promise<{ kind: 'user'; user: User } | { kind: 'app'; id: string; name: string }> => {
-    const user = await findUser(db, tenant.id, id);
-    if (user) return { kind: 'user', user };
-    if (kinds === 'any') {
-      const app = await db.selectFrom('apps').select(['id', 'display_name']).where('tenant_id', '=', tenant.id).where('id', '=', id).where('kind', '!=', 'resource').executeTakeFirst();
-      if (app) return { kind: 'app', id: app.id, name: app.display_name };
-    }
-    throw notFound(id);
-  };
-
-  const roleAudit = (add: boolean, actor: Actor, role: { name: string; templateId: string }, target: { id: string; name: string }) => ({
-    activity: add ? 'Add member to role' : 'Remove member from role',
-    category: 'RoleManagement',
-    service: 'Core Directory',
-    operationType: add ? ('Assign' as const) : ('Unassign' as const),
-    actor,
-    target,
-    modified: [
-      { displayName: 'Role.ObjectID', oldValue: add ? null : role.templateId, newValue: add ? role.templateId : null },
-      { displayName: 'Role.DisplayName', oldValue: add ? null : role.name, newValue: add ? role.name : null },
-      { displayName: 'Role.TemplateId', oldValue: add ? null : role.templateId, newValue: add ? role.templateId : null },
-    ],
-  });
-
-  /** Assigns a role in one transaction with its audit record; 400 if the principal already holds it. */
-  const assign = async (actor: Actor, role: { name: string; templateId: string }, p: Awaited<ReturnType<typeof findPrincipal>>) => {
-    await db.transaction().execute(async (trx) => {
-      const conflict = () => new GraphError(400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.");
-      if (p.kind === 'user') {
-        if (await trx.selectFrom('user_roles').select('role').where('user_id', '=', p.user.id).where('role', '=', role.name).executeTakeFirst()) throw conflict();
-        await trx.insertInto('user_roles').values({ user_id: p.user.id, role: role.name }).execute();
-      } else {
-        if (await trx.selectFrom('app_directory_roles').select('role').where('app_id', '=', p.id).where('role', '=', role.name).executeTakeFirst()) throw conflict();
-        await trx.insertInto('app_directory_roles').values({ app_id: p.id, role: role.name }).execute();
-      }
-      await writeAudit(trx, tenant.id, roleAudit(true, actor, role, p.kind === 'user' ? { id: p.user.id, name: p.user.upn } : { id: p.id, name: p.name }));
-    });
-  };
-
-  /** Removes a role in one transaction with its audit record; 404 if the principal does not hold it. */
-  const unassign = async (actor: Actor, role: { name: string; templateId: string }, principalId: string) => {
-    await db.transaction().execute(async (trx) => {
-      const user = await findUser(trx, tenant.id, principalId);
-      if (user) {
-        if (role.name === ROLES.globalAdmin) {
-          const admins = await trx.selectFrom('user_roles').innerJoin('users', 'users.id', 'user_roles.user_id').select('users.id').where('users.tenant_id', '=', tenant.id).where('user_roles.role', '=', ROLES.globalAdmin).execute();
-          if (admins.length === 1 && admins[0]!.id === user.id) throw new GraphError(400, 'Request_BadRequest', 'The last Global Administrator cannot be removed from the role: assign another user first.');
-        }
-        const gone = await trx.deleteFrom('user_roles').where('user_id', '=', user.id).where('role', '=', role.name).executeTakeFirst();
-        if (Number(gone.numDeletedRows) !== 1) throw notFound(principalId);
-        await writeAudit(trx, tenant.id, roleAudit(false, actor, role, { id: user.id, name: user.upn }));
-        return;
-      }
-      const app = await trx.selectFrom('apps').select(['id', 'display_name']).where('tenant_id', '=', tenant.id).where('id', '=', principalId).executeTakeFirst();
-      const gone = app ? await trx.deleteFrom('app_directory_roles').where('app_id', '=', app.id).where('role', '=', role.name).executeTakeFirst() : undefined;
-      if (!app || Number(gone?.numDeletedRows ?? 0) !== 1) throw notFound(principalId);
-      await writeAudit(trx, tenant.id, roleAudit(false, actor, role, { id: app.id, name: app.display_name }));
-    });
-  };
+  const roleMember = (add: boolean, actor: Actor, input: RoleMemberInput) =>
+    add ? addRoleMember.plan(ctx, actor, input).then((plan) => addRoleMember.apply(ctx, plan)) : removeRoleMember.plan(ctx, actor, input).then((plan) => removeRoleMember.apply(ctx, plan));
 
   // --- /directoryRoles ---
   scope.get('/directoryRoles', guarded(async (req, reply, actor) => {
@@ -221,20 +155,20 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.get('/directoryRoles/:id/members', guarded(async (req, reply, actor) => {
     requireRead(actor);
     const q = kit.query(req, ['$top', '$skiptoken'], 'directoryRole members');
-    const top = q.$top !== undefined ? parseTop(q.$top, 999) : 100;
+    const top = kit.top(q);
     const role = roleOf(kit.id((req.params as { id: string }).id));
-    let list = (await holders(db, tenant.id, role.name)).sort((a, b) => (a.principalId < b.principalId ? -1 : a.principalId > b.principalId ? 1 : 0));
-    if (q.$skiptoken !== undefined) {
-      const after = decodeSkipToken(q.$skiptoken).after;
-      if (typeof after !== 'string') throw new GraphError(400, 'BadRequest', 'The $skiptoken is not valid.');
-      list = list.filter((h) => h.principalId > after);
-    }
-    const page = list.slice(0, top);
+    const after = skipAfter(q);
+    const list = (await holders(db, tenant.id, role.name)).sort((a, b) => (a.principalId < b.principalId ? -1 : a.principalId > b.principalId ? 1 : 0)).filter((h) => after === undefined || h.principalId > after);
+    return reply.send(await kit.page(req, q, list, top, { context: 'directoryObjects', shape: (page) => membersOf(page), position: (h) => ({ after: h.principalId }) }));
+  }));
+
+  /** The holders of a role as directory objects: users, and apps as service principals. */
+  const membersOf = async (page: Holder[]): Promise<Record<string, unknown>[]> => {
     const userIds = page.filter((h) => h.kind === 'user').map((h) => h.principalId);
     const appIds = page.filter((h) => h.kind === 'app').map((h) => h.principalId);
     const users = new Map((userIds.length ? await db.selectFrom('users').selectAll().where('id', 'in', userIds).execute() : []).map((u) => [u.id, u]));
     const apps = new Map((appIds.length ? await db.selectFrom('apps').select(['id', 'display_name']).where('id', 'in', appIds).execute() : []).map((a) => [a.id, a]));
-    const value = page.flatMap((h) => {
+    return page.flatMap((h) => {
       if (h.kind === 'user') {
         const u = users.get(h.principalId);
         return u ? [userObject(u)] : [];
@@ -242,25 +176,19 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
       const a = apps.get(h.principalId);
       return a ? [{ '@odata.type': '#microsoft.graph.servicePrincipal', id: a.id, accountEnabled: true, appId: a.id, appDisplayName: a.display_name, displayName: a.display_name, servicePrincipalType: 'Application' }] : [];
     });
-    const out: Record<string, unknown> = { '@odata.context': `${base(req)}/$metadata#directoryObjects`, value };
-    if (list.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken({ after: page[page.length - 1]!.principalId }));
-    return reply.send(out);
-  }));
+  };
 
   scope.post('/directoryRoles/:id/members/$ref', guarded(async (req, reply, actor) => {
-    requireWrite(actor);
     const ref = referencedId(jsonBody(req, [], 'directoryObject'), ['directoryObjects', 'users', 'servicePrincipals']);
     const role = roleOf(kit.id((req.params as { id: string }).id));
-    const principal = await findPrincipal(ref.id, ref.kind === 'users' ? 'user' : 'any');
-    await assign(actor, role, principal);
+    await roleMember(true, actor, { role, principalId: ref.id, usersOnly: ref.kind === 'users' });
     return reply.code(204).send();
   }));
 
   scope.delete('/directoryRoles/:id/members/:memberId/$ref', guarded(async (req, reply, actor) => {
-    requireWrite(actor);
     const p = req.params as { id: string; memberId: string };
     const role = roleOf(kit.id(p.id));
-    await unassign(actor, role, kit.id(p.memberId));
+    await roleMember(false, actor, { role, principalId: kit.id(p.memberId) });
     return reply.code(204).send();
   }));
 
@@ -281,21 +209,14 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.get('/roleManagement/directory/roleAssignments', guarded(async (req, reply, actor) => {
     requireRead(actor);
     const q = kit.query(req, ['$filter', '$top', '$skiptoken'], 'roleAssignments');
-    const top = q.$top !== undefined ? parseTop(q.$top, 999) : 100;
+    const top = kit.top(q);
     const filter = q.$filter !== undefined ? parseFilter(q.$filter, ASSIGNMENT_FILTER_FIELDS) : undefined;
-    let list = (await holders(db, tenant.id))
+    const after = skipAfter(q);
+    const list = (await holders(db, tenant.id))
       .map((h) => roleAssignment(h) as Record<string, string>)
-      .filter((a) => !filter || matches(filter, a))
+      .filter((a) => (!filter || matches(filter, a)) && (after === undefined || a.id! > after))
       .sort((a, b) => (a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0));
-    if (q.$skiptoken !== undefined) {
-      const after = decodeSkipToken(q.$skiptoken).after;
-      if (typeof after !== 'string') throw new GraphError(400, 'BadRequest', 'The $skiptoken is not valid.');
-      list = list.filter((a) => a.id! > after);
-    }
-    const page = list.slice(0, top);
-    const out: Record<string, unknown> = { '@odata.context': `${base(req)}/$metadata#roleManagement/directory/roleAssignments`, value: page };
-    if (list.length > top) out['@odata.nextLink'] = kit.nextLink(req, q, encodeSkipToken({ after: page[page.length - 1]!.id }));
-    return reply.send(out);
+    return reply.send(await kit.page(req, q, list, top, { context: 'roleManagement/directory/roleAssignments', shape: (page) => page, position: (a) => ({ after: a.id }) }));
   }));
 
   const parseAssignmentId = (raw: string) => {
@@ -315,7 +236,6 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   }));
 
   scope.post('/roleManagement/directory/roleAssignments', guarded(async (req, reply, actor) => {
-    requireWrite(actor);
     const b = jsonBody(req, ['principalId', 'roleDefinitionId', 'directoryScopeId', 'appScopeId'], 'unifiedRoleAssignment');
     for (const k of ['principalId', 'roleDefinitionId'] as const) {
       if (typeof b[k] !== 'string' || !GUID.test(b[k])) throw new GraphError(400, 'Request_BadRequest', `Property '${k}' is required and must be an object id (GUID).`);
@@ -323,11 +243,10 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     if ((b.directoryScopeId ?? '/') !== '/') throw new GraphError(400, 'Request_BadRequest', "Only the tenant-wide scope is supported: 'directoryScopeId' must be '/'.");
     if (b.appScopeId !== undefined && b.appScopeId !== null) throw new GraphError(400, 'Request_BadRequest', "Property 'appScopeId' is not supported: leave it out.");
     const role = roleOf(b.roleDefinitionId as string);
-    const principal = await findPrincipal(b.principalId as string, 'any');
-    const principalId = principal.kind === 'user' ? principal.user.id : principal.id;
-    await assign(actor, role, principal).catch((e: unknown) => {
-      throw e instanceof GraphError && e.status === 400 ? new GraphError(400, 'Request_BadRequest', 'A conflicting object with one or more of the specified property values is present in the directory.') : e;
+    const { value: principal } = await roleMember(true, actor, { role, principalId: b.principalId as string }).catch((e: unknown) => {
+      throw e instanceof ActionError && e.code === 'invalid' ? new GraphError(400, 'Request_BadRequest', 'A conflicting object with one or more of the specified property values is present in the directory.') : e;
     });
+    const principalId = (principal as Principal).id;
     return reply
       .code(201)
       .header('location', `${base(req)}/roleManagement/directory/roleAssignments/${assignmentId(role.templateId, principalId)}`)
@@ -335,11 +254,10 @@ export function registerRoleRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   }));
 
   scope.delete('/roleManagement/directory/roleAssignments/:id', guarded(async (req, reply, actor) => {
-    requireWrite(actor);
     const raw = kit.id((req.params as { id: string }).id);
     const { role, principalId } = parseAssignmentId(raw);
-    await unassign(actor, role, principalId).catch((e: unknown) => {
-      throw e instanceof GraphError && e.status === 404 ? notFound(raw) : e;
+    await roleMember(false, actor, { role, principalId }).catch((e: unknown) => {
+      throw e instanceof ActionError && e.code === 'not_found' ? notFound(raw) : e;
     });
     return reply.code(204).send();
   }));

@@ -238,6 +238,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('group_members_user').on('group_members').column('user_id').execute();
       },
     },
+    '0005_graph_operations': {
+      async up(db: Kysely<unknown>) {
+        // D17: Graph's long-running operations (resetPassword's Location), kept in the database so the URL
+        // answers on any instance and after a restart; the sweeper removes old rows.
+        await db.schema.createTable('graph_operations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('graph_operations_created').on('graph_operations').column('created_at').execute();
+      },
+    },
     '0006_mfa': {
       async up(db: Kysely<unknown>) {
         // Authentication methods other than the password (spec §4): one row per method. Seeds are

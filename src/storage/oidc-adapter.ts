@@ -143,7 +143,7 @@ export class StoreAdapter implements Adapter {
   }
 }
 
-/** Deletes expired engine rows and sign-in flows; returns how many rows went. */
+/** Deletes expired engine rows, sign-in flows, stale counters and old Graph operations; returns how many rows went. */
 export interface SweepLimits {
   /** a browser-session record unused this long is gone (the longest session lifetime) */
   sessionIdleMs: number;
@@ -151,9 +151,11 @@ export interface SweepLimits {
   lockoutIdleMs: number;
   /** a location with no successful sign-in this long is no longer familiar (D12) */
   familiarMs: number;
+  /** a Graph operation's status is kept this long after its last change (D17) */
+  operationMs: number;
 }
 
-const DEFAULT_LIMITS: SweepLimits = { sessionIdleMs: 90 * 86_400_000, lockoutIdleMs: 86_400_000, familiarMs: 30 * 86_400_000 };
+const DEFAULT_LIMITS: SweepLimits = { sessionIdleMs: 90 * 86_400_000, lockoutIdleMs: 86_400_000, familiarMs: 30 * 86_400_000, operationMs: 7 * 86_400_000 };
 
 export async function sweepExpired(db: Db, now = Date.now(), limits: SweepLimits = DEFAULT_LIMITS): Promise<number> {
   const counts = await Promise.all([
@@ -167,6 +169,7 @@ export async function sweepExpired(db: Db, now = Date.now(), limits: SweepLimits
       .executeTakeFirst(),
     db.deleteFrom('familiar_locations').where('last_success_at', '<', now - limits.familiarMs).executeTakeFirst(),
     db.deleteFrom('admin_plans').where('expires_at', '<=', now).executeTakeFirst(),
+    db.deleteFrom('graph_operations').where('updated_at', '<', now - limits.operationMs).executeTakeFirst(),
   ]);
   return counts.reduce((n, r) => n + Number(r.numDeletedRows), 0);
 }

@@ -256,6 +256,17 @@ export interface AdminPlanTable {
   applied_at: number | null;
 }
 
+/** A Graph long-running operation (D17: resetPassword's operation, `succeeded` when the 202 is sent). */
+export interface GraphOperationTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  kind: 'passwordReset';
+  status: 'notStarted' | 'running' | 'succeeded' | 'failed';
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -279,4 +290,5 @@ export interface Database {
   mfa_failures: MfaFailureTable;
   tenant_settings: TenantSettingsTable;
   admin_plans: AdminPlanTable;
+  graph_operations: GraphOperationTable;
 }
