@@ -1,92 +1,239 @@
-// Command line for operators: `npm run cli -- <command>`. Admin commands are thin callers of the same
-// action files as the Graph API (src/admin/actions), acting as the local operator; `--dry-run` prints the
-// preview (what would change, what dies, what survives) and writes nothing.
-//   keys rotate                        add a new token-signing key (used from the next start)
-//   sweep                              delete expired rows now
-//   revoke-sessions <user> [--dry-run] Revoke sessions
-//   reset-password <user> [--dry-run]  Reset password: a generated password, shown once, forced change
-//   disable <user> [--dry-run]         Disable account
-//   enable <user> [--dry-run]          Enable account
-//   delete-user <user> [--dry-run]     Delete user
-//   require-reregister-mfa <user> [--dry-run]  Require re-register MFA (no Graph API for it)
-//   revoke-mfa-sessions <user> [--dry-run]     Revoke MFA sessions (no Graph API for it)
-//   create-tap <user> [--dry-run]      Add a Temporary Access Pass (60 min, multi-use), shown once
+// Command line for operators: `npm run cli -- <command>`. Every admin action of the registry
+// (src/admin/registry.ts) is a command named like its file (reset-password, revoke-sessions, ...), a thin
+// caller acting as the local operator: it prints the preview (plan()), asks before a destructive apply
+// unless --yes, then applies exactly that plan. `--dry-run` prints the preview and writes nothing;
+// `--json` prints one JSON document for scripts. `<command> --help` describes each command.
+// Exit codes: 0 done, 1 unexpected error, 2 usage or configuration error, 3 refused by the action,
+// 4 not confirmed.
+import readline from 'node:readline/promises';
 import { ConfigError, loadConfig } from './config/index.js';
 import { Secrets } from './crypto/secrets.js';
-import { type ActionContext, ActionError, type ApplyResult, type Plan } from './admin/action.js';
+import { type ActionContext, ActionError, type ApplyResult, type CredentialLine, type Preview } from './admin/action.js';
 import type { Actor } from './admin/actor.js';
-import * as createTap from './admin/actions/create-tap.js';
-import * as deleteUser from './admin/actions/delete-user.js';
-import * as disableAccount from './admin/actions/disable-account.js';
-import * as enableAccount from './admin/actions/enable-account.js';
-import * as resetPassword from './admin/actions/reset-password.js';
-import * as requireReregisterMfa from './admin/actions/require-reregister-mfa.js';
-import * as revokeMfaSessions from './admin/actions/revoke-mfa-sessions.js';
-import * as revokeSessions from './admin/actions/revoke-sessions.js';
+import { ACTIONS, type InputField, type RegisteredAction } from './admin/registry.js';
 import { loadTenant } from './directory/tenant.js';
 import { rotateSigningKey } from './protocol/keys.js';
 import { openStore } from './storage/db.js';
 import { sweepExpired } from './storage/oidc-adapter.js';
 
-const USAGE = 'usage: npm run cli -- keys rotate | sweep | revoke-sessions|reset-password|disable|enable|delete-user|require-reregister-mfa|revoke-mfa-sessions|create-tap <user id or UPN> [--dry-run]';
+const EXIT = { ok: 0, error: 1, usage: 2, refused: 3, notConfirmed: 4 } as const;
 
-interface ActionModule {
-  plan(ctx: ActionContext, actor: Actor, target: string): Promise<Plan>;
-  apply(ctx: ActionContext, plan: Plan): Promise<ApplyResult>;
+/** Older command names kept working. */
+const ALIASES: Record<string, string> = { disable: 'disable-account', enable: 'enable-account' };
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+const BY_COMMAND = new Map(Object.values(ACTIONS).map((a) => [a.command, a]));
+
+class UsageError extends Error {}
+
+const COMMON_ACTION_OPTIONS = [
+  ['--dry-run', 'print the preview and change nothing'],
+  ['--yes', 'apply without asking (needed when stdin is not a terminal)'],
+  ['--json', 'print one JSON document ({preview} or {preview, result}) instead of text'],
+  ['--help', 'this help'],
+] as const;
+
+/** An action's own options: one per input property; a secret is read from stdin (`--new-password-stdin`). */
+function optionsOf(action: RegisteredAction): { flag: string; field: string; f: InputField }[] {
+  return Object.entries(action.input).map(([field, f]) => ({ flag: `--${kebab(field)}${f.secret ? '-stdin' : ''}`, field, f }));
 }
 
-const ACTIONS: Record<string, ActionModule> = {
-  'revoke-sessions': revokeSessions,
-  'reset-password': resetPassword as unknown as ActionModule,
-  disable: disableAccount,
-  enable: enableAccount,
-  'delete-user': deleteUser,
-  'require-reregister-mfa': requireReregisterMfa as unknown as ActionModule,
-  'revoke-mfa-sessions': revokeMfaSessions,
-  'create-tap': createTap as unknown as ActionModule,
+function actionHelp(action: RegisteredAction): string {
+  const lines = [`usage: npm run cli -- ${action.command} <user id or UPN> [options]`, '', `${action.summary}.${action.destructive ? ' Destructive: asks for confirmation unless --yes.' : ''}`, '', 'options:'];
+  for (const o of optionsOf(action)) {
+    const arg = o.f.secret ? o.flag : o.f.type === 'boolean' ? `${o.flag} | --no-${o.flag.slice(2)}` : `${o.flag} <${o.f.values ? o.f.values.join('|') : o.f.type}>`;
+    const description = o.f.secret ? `${o.f.description} Read from the first line of stdin (never from the command line, where other users and the shell history see it); needs --yes.` : o.f.description;
+    lines.push(arg.length > 30 ? `  ${arg}\n  ${''.padEnd(30)} ${description}` : `  ${arg.padEnd(30)} ${description}`);
+  }
+  for (const [flag, what] of COMMON_ACTION_OPTIONS) lines.push(`  ${flag.padEnd(30)} ${what}`);
+  return lines.join('\n');
+}
+
+const HELP: Record<string, string> = {
+  'keys rotate': 'usage: npm run cli -- keys rotate\n\nAdds a new token-signing key, used from the next start; the previous key stays published until its tokens expire.',
+  sweep: 'usage: npm run cli -- sweep\n\nDeletes expired rows now (engine rows, sign-in flows, idle sessions, expired admin plans...).',
+  'users list': 'usage: npm run cli -- users list [--json]\n\nLists the users: user principal name, display name, enabled, directory roles.',
 };
 
-async function main(argv: string[]): Promise<number> {
+function overview(): string {
+  const lines = ['usage: npm run cli -- <command> [options]     (<command> --help for its options)', '', 'commands:'];
+  for (const [cmd, text] of Object.entries(HELP)) lines.push(`  ${cmd.padEnd(30)} ${text.split('\n')[2]}`);
+  for (const a of Object.values(ACTIONS)) lines.push(`  ${`${a.command} <user>`.padEnd(30)} ${a.summary}`);
+  lines.push('', 'Admin commands act as the local operator ("system"), are audited, and print the preview first.');
+  return lines.join('\n');
+}
+
+/** Parses an action's arguments: one positional (the user), the common flags, the action's own options. */
+function parseActionArgs(action: RegisteredAction, args: string[]): { user: string; dryRun: boolean; yes: boolean; json: boolean; input: Record<string, unknown>; fromStdin?: string } {
+  const out: ReturnType<typeof parseActionArgs> = { user: '', dryRun: false, yes: false, json: false, input: {} };
+  const opts = optionsOf(action);
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--dry-run') out.dryRun = true;
+    else if (a === '--yes' || a === '-y') out.yes = true;
+    else if (a === '--json') out.json = true;
+    else if (a.startsWith('--')) {
+      const negated = a.startsWith('--no-') ? `--${a.slice(5)}` : undefined;
+      const o = opts.find((x) => x.flag === a || (negated && x.flag === negated && x.f.type === 'boolean'));
+      if (!o) throw new UsageError(`unknown option ${a} for ${action.command}`);
+      if (o.f.secret) {
+        if (out.fromStdin) throw new UsageError('only one value can be read from stdin');
+        out.fromStdin = o.field;
+      } else if (o.f.type === 'boolean') out.input[o.field] = negated === undefined;
+      else {
+        const v = args[++i];
+        if (v === undefined) throw new UsageError(`${a} needs a value`);
+        out.input[o.field] = o.f.type === 'integer' && /^-?\d+$/.test(v) ? Number(v) : v;
+      }
+    } else positional.push(a);
+  }
+  if (positional.length !== 1) throw new UsageError(`${action.command} takes exactly one user (id or UPN)`);
+  // stdin carries the secret, so it cannot also answer the confirmation prompt
+  if (out.fromStdin && !out.yes && !out.dryRun) throw new UsageError(`a value read from stdin needs --yes (or --dry-run): stdin cannot also answer the confirmation`);
+  out.user = positional[0]!;
+  return out;
+}
+
+function lineText(l: CredentialLine): string {
+  return `  ${l.kind.padEnd(8)} ${l.app}  ${l.device}${l.ip ? `  ${l.ip}` : ''}  last used ${l.lastUsedAt}${l.refusal ? `  (next use refused: ${l.refusal})` : ''}`;
+}
+
+function previewText(p: Preview): string {
+  const lines = [`${p.action} for ${p.target.displayName} <${p.target.userPrincipalName}> (${p.target.id})`, '', 'changes:'];
+  for (const c of p.changes) lines.push(`  ${c.property}: ${c.oldValue ?? '(none)'} -> ${c.newValue ?? '(none)'}`);
+  if (p.methods) lines.push('', 'authentication methods:', ...p.methods.map((m) => `  ${m.type.padEnd(24)} ${m.id}  ${m.fate}`));
+  lines.push('', `ends (${p.ending.length}):`, ...(p.ending.length ? p.ending.map(lineText) : ['  nothing']));
+  lines.push(`survives (${p.surviving.length}):`, ...(p.surviving.length ? p.surviving.map(lineText) : ['  nothing']));
+  if (p.accessTokensLiveUntil.length) lines.push('access tokens already issued stay usable until they expire:', ...p.accessTokensLiveUntil.map((a) => `  ${a.app} until ${a.until}`));
+  lines.push(`next sign-in: ${p.nextSignIn}`);
+  if (p.warnings.length) lines.push('warnings:', ...p.warnings.map((w) => `  - ${w}`));
+  return lines.join('\n');
+}
+
+function resultJson(action: RegisteredAction, r: ApplyResult) {
+  return { appliedDateTime: new Date(r.appliedAt).toISOString(), endedCount: r.ended.length, ended: r.ended, ...(r.secret !== undefined ? { [action.secret.property]: r.secret } : {}) };
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^(y|yes)$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function firstLineOfStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('a value to read from stdin was asked for, but stdin is a terminal: pipe it in');
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n') || text.length > 4096) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+async function withStore<T>(fn: (ctx: ActionContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const dryRun = argv.includes('--dry-run');
-    const args = argv.filter((a) => a !== '--dry-run');
-    const cmd = args.join(' ');
     const secrets = Secrets.load(config.masterKey, config.dataDir);
-    if (cmd === 'keys rotate') {
-      const kid = await rotateSigningKey(store.db, secrets);
-      console.log(`new signing key ${kid}; restart Latchkey to sign with it (the previous key stays published until its tokens expire)`);
-      return 0;
-    }
-    if (cmd === 'sweep') {
-      console.log(`${await sweepExpired(store.db)} expired rows deleted`);
-      return 0;
-    }
-    const action = args[0] ? ACTIONS[args[0]] : undefined;
-    if (!action || args.length !== 2) {
-      console.error(USAGE);
-      return 2;
-    }
     const tenant = await loadTenant(store.db);
-    if (!tenant) throw new Error('no tenant yet: start Latchkey once first');
-    const ctx: ActionContext = { db: store.db, secrets, tenantId: tenant.id, config };
-    const actor: Actor = { kind: 'system', id: 'system', displayName: 'Latchkey command line' };
-    const plan = await action.plan(ctx, actor, args[1]!);
-    console.log(JSON.stringify(plan.preview, null, 2));
-    if (dryRun) return 0;
-    const result = await action.apply(ctx, plan);
-    console.log(`applied at ${new Date(result.appliedAt).toISOString()}; ${result.ended.length} sessions and grants ended`);
-    if (result.secret) console.log(`${args[0] === 'create-tap' ? 'Temporary Access Pass' : 'new password'} (shown once): ${result.secret}`);
-    return 0;
-  } catch (e) {
-    if (e instanceof ActionError) {
-      console.error(`refused (${e.code}): ${e.message}`);
-      return 3;
-    }
-    throw e;
+    return await fn({ db: store.db, secrets, tenantId: tenant?.id ?? '', config });
   } finally {
     await store.close();
+  }
+}
+
+async function runAction(action: RegisteredAction, args: string[]): Promise<number> {
+  const opts = parseActionArgs(action, args);
+  if (opts.fromStdin) opts.input[opts.fromStdin] = await firstLineOfStdin();
+  return withStore(async (ctx) => {
+    if (!ctx.tenantId) throw new Error('no tenant yet: start Latchkey once first');
+    const actor: Actor = { kind: 'system', id: 'system', displayName: 'Latchkey command line' };
+    const plan = await action.plan(ctx, actor, opts.user, action.parseInput(opts.input));
+    if (!opts.json) console.log(previewText(plan.preview));
+    if (opts.dryRun) {
+      if (opts.json) console.log(JSON.stringify({ preview: plan.preview }, null, 2));
+      else console.log('\n(dry run: nothing was changed)');
+      return EXIT.ok;
+    }
+    if (action.destructive && !opts.yes) {
+      if (!process.stdin.isTTY) {
+        console.error(`not applied: ${action.command} is destructive; pass --yes to apply without a prompt (stdin is not a terminal, so none can be shown)`);
+        return EXIT.notConfirmed;
+      }
+      if (!(await confirm(`\nApply ${action.command} to ${plan.preview.target.userPrincipalName}? [y/N] `))) {
+        console.error('not applied');
+        return EXIT.notConfirmed;
+      }
+    }
+    const result = await action.apply(ctx, plan);
+    if (opts.json) {
+      console.log(JSON.stringify({ preview: plan.preview, result: resultJson(action, result) }, null, 2));
+    } else {
+      console.log(`\napplied at ${new Date(result.appliedAt).toISOString()}; ${result.ended.length} sessions and grants ended`);
+      if (result.secret) console.log(`${action.secret.label} (shown once): ${result.secret}`);
+    }
+    return EXIT.ok;
+  });
+}
+
+async function usersList(json: boolean): Promise<number> {
+  return withStore(async (ctx) => {
+    const users = await ctx.db.selectFrom('users').select(['id', 'upn', 'display_name', 'account_enabled']).where('tenant_id', '=', ctx.tenantId).orderBy('upn_lower').execute();
+    const roles = await ctx.db.selectFrom('user_roles').innerJoin('users', 'users.id', 'user_roles.user_id').select(['user_roles.user_id', 'user_roles.role']).where('users.tenant_id', '=', ctx.tenantId).orderBy('user_roles.role').execute();
+    const rows = users.map((u) => ({ id: u.id, userPrincipalName: u.upn, displayName: u.display_name, accountEnabled: u.account_enabled === 1, roles: roles.filter((r) => r.user_id === u.id).map((r) => r.role) }));
+    if (json) {
+      console.log(JSON.stringify(rows, null, 2));
+      return EXIT.ok;
+    }
+    const table = [['USER PRINCIPAL NAME', 'DISPLAY NAME', 'ENABLED', 'ROLES'], ...rows.map((r) => [r.userPrincipalName, r.displayName, r.accountEnabled ? 'yes' : 'no', r.roles.join(', ') || '-'])];
+    const widths = [0, 1, 2].map((i) => Math.max(...table.map((t) => t[i]!.length)));
+    for (const t of table) console.log(t.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  '));
+    return EXIT.ok;
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const first = words[0] === undefined ? undefined : (ALIASES[words[0]] ?? words[0]);
+  const action = first ? BY_COMMAND.get(first) : undefined;
+  const two = words.slice(0, 2).join(' ');
+  if (!argv.length || first === 'help' || (wantsHelp && !action && !HELP[two])) {
+    console.log(overview());
+    return argv.length && first !== 'help' && !wantsHelp ? EXIT.usage : EXIT.ok;
+  }
+  try {
+    if (action) {
+      if (wantsHelp) return (console.log(actionHelp(action)), EXIT.ok);
+      const at = argv.indexOf(words[0]!);
+      return await runAction(action, argv.filter((_, i) => i !== at));
+    }
+    if (HELP[two] && wantsHelp) return (console.log(HELP[two]), EXIT.ok);
+    const rest = argv.filter((a) => a !== words[0] && a !== words[1]);
+    if (two === 'users list' && words.length === 2 && rest.every((a) => a === '--json')) return await usersList(rest.includes('--json'));
+    if ((two === 'keys rotate' || two === 'sweep') && words.length === (two === 'sweep' ? 1 : 2) && !rest.length) {
+      return await withStore(async (ctx) => {
+        if (two === 'sweep') console.log(`${await sweepExpired(ctx.db)} expired rows deleted`);
+        else console.log(`new signing key ${await rotateSigningKey(ctx.db, ctx.secrets)}; restart Latchkey to sign with it (the previous key stays published until its tokens expire)`);
+        return EXIT.ok;
+      });
+    }
+    throw new UsageError(`unknown command: ${argv.join(' ')}`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`${e.message}\n\n${overview()}`);
+      return EXIT.usage;
+    }
+    if (e instanceof ActionError) {
+      console.error(`refused (${e.code}): ${e.message}`);
+      return EXIT.refused;
+    }
+    throw e;
   }
 }
 
@@ -94,6 +241,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     console.error(`latchkey: ${e instanceof ConfigError ? 'configuration error: ' : ''}${e instanceof Error ? e.message : String(e)}`);
-    process.exit(e instanceof ConfigError ? 2 : 1);
+    process.exit(e instanceof ConfigError ? EXIT.usage : EXIT.error);
   },
 );

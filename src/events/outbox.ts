@@ -22,8 +22,8 @@ export type EventType =
   | 'group.member.removed'
   | 'role.member.added'
   | 'role.member.removed'
-
-  | 'app.require_mfa.updated';
+  | 'app.require_mfa.updated'
+  | 'tenant.settings.updated';
 
 export interface SessionEndedPayload {
   userId: string;

@@ -23,6 +23,7 @@ import type { TlsMaterial } from '../tls/local-ca.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { registerDemo } from '../demo/portal.js';
 import { registerGraph } from '../graph/index.js';
+import { registerLatchkeyApi } from '../api/index.js';
 import { createAccessTokenVerifier } from '../protocol/access-tokens.js';
 
 export interface AppDeps {
@@ -135,6 +136,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   registerSecurityInfo(app, { provider, db: deps.db, secrets: deps.secrets, tenant, origin });
   registerTokenRoutes(app, { provider, keys: deps.keys, db: deps.db, tenant, origin });
   registerGraph(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });
+  registerLatchkeyApi(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });
   if (deps.config.demo) registerDemo(app, { origin, tenant, caFile: deps.tls?.caFile });
 
   // Sign-in page posts: a NUL in any value is refused with a page before a handler sees it (PostgreSQL

@@ -305,6 +305,26 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('signin_log').addColumn('methods', 'text').execute();
       },
     },
+    '0007_admin_plans': {
+      async up(db: Kysely<unknown>) {
+        // D21: plans made by a dry run of /latchkey/v1, kept until applied once or expired (then swept).
+        // `plan` is JSON (input, fingerprint, preview, patch) and holds no secret: a chosen password is
+        // there only as its argon2id hash.
+        await db.schema.createTable('admin_plans')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('actor_kind', 'text', (c) => c.notNull())
+          .addColumn('actor_id', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text', (c) => c.notNull())
+          .addColumn('plan', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('expires_at', ms, (c) => c.notNull())
+          .addColumn('applied_at', ms)
+          .execute();
+        await db.schema.createIndex('admin_plans_expires_at').on('admin_plans').column('expires_at').execute();
+      },
+    },
     '0008_device_code_attempts': {
       async up(db: Kysely<unknown>) {
         // Wrong user codes on the device-code page, per browser session and per IP address, in a one-minute

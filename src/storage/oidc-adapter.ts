@@ -188,6 +188,7 @@ export async function sweepExpired(db: Db, now = Date.now(), limits: SweepLimits
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
       .executeTakeFirst(),
     db.deleteFrom('familiar_locations').where('last_success_at', '<', now - limits.familiarMs).executeTakeFirst(),
+    db.deleteFrom('admin_plans').where('expires_at', '<=', now).executeTakeFirst(),
     db.deleteFrom('graph_operations').where('updated_at', '<', now - limits.operationMs).executeTakeFirst(),
     // wrong device-code user codes: a window is one minute (src/protocol/device-code-attempts.ts)
     db.deleteFrom('device_code_attempts').where('window_start', '<=', now - 60_000).executeTakeFirst(),

@@ -250,6 +250,21 @@ export interface TenantSettingsTable {
   updated_at: number;
 }
 
+/** D21: a plan made by a dry run of /latchkey/v1 (no secret in it), applied at most once. */
+export interface AdminPlanTable {
+  id: string;
+  tenant_id: string;
+  action: string;
+  actor_kind: 'user' | 'app' | 'system';
+  actor_id: string;
+  target_id: string;
+  /** JSON: input, fingerprint, madeAt, preview, patch, deletesUser */
+  plan: string;
+  created_at: number;
+  expires_at: number;
+  applied_at: number | null;
+}
+
 /** A Graph long-running operation (D17: resetPassword's operation, `succeeded` when the 202 is sent). */
 export interface GraphOperationTable {
   id: string;
@@ -283,6 +298,7 @@ export interface Database {
   auth_methods: AuthMethodTable;
   mfa_failures: MfaFailureTable;
   tenant_settings: TenantSettingsTable;
+  admin_plans: AdminPlanTable;
   graph_operations: GraphOperationTable;
   device_code_attempts: DeviceCodeAttemptTable;
 }

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { hashPassword } from '../../crypto/secrets.js';
 import { checkNewPassword } from '../../signin/password-policy.js';
-import { type ActionContext, type ApplyResult, type Plan, type RightsRule, ActionError, NOW, checkRights, commit, fingerprint, loadTarget, newPlan, preview } from '../action.js';
+import { type ActionContext, type ApplyResult, type Plan, type RightsRule, type UserPatch, ActionError, NOW, checkRights, commit, fingerprint, loadTarget, newPlan, preview } from '../action.js';
 import type { Actor } from '../actor.js';
 
 export const RULE: RightsRule = {
@@ -33,23 +33,29 @@ export function generatePassword(length = 16): string {
   }
 }
 
-export async function plan(ctx: ActionContext, actor: Actor, targetId: string, input: ResetPasswordInput = {}): Promise<Plan<ResetPasswordInput & { password: string }>> {
+/** What a reset plan keeps: no password. A generated one is made at apply; a chosen one is only in the patch, as its argon2id hash. */
+export interface ResetPasswordPlanInput {
+  generated: boolean;
+  forceChangePasswordNextSignIn: boolean;
+}
+
+export async function plan(ctx: ActionContext, actor: Actor, targetId: string, input: ResetPasswordInput = {}): Promise<Plan<ResetPasswordPlanInput>> {
   const target = await loadTarget(ctx.db, ctx.tenantId, targetId);
   checkRights(actor, target, RULE);
   const generated = input.newPassword === undefined;
-  const password = input.newPassword ?? generatePassword();
-  if (!generated) {
-    const problem = checkNewPassword(password, { minLength: ctx.config.passwordMinLength, userName: target.user.upn });
+  if (input.newPassword !== undefined) {
+    const problem = checkNewPassword(input.newPassword, { minLength: ctx.config.passwordMinLength, userName: target.user.upn });
     if (problem) throw new ActionError('invalid', problem);
   }
   const force = input.forceChangePasswordNextSignIn ?? generated;
-  const patch = {
-    password_hash: await hashPassword(password),
+  const patch: UserPatch = {
+    ...(input.newPassword !== undefined ? { password_hash: await hashPassword(input.newPassword) } : {}),
     last_password_change_at: NOW,
     admin_reset_at: NOW,
     force_change_password: force ? 1 : 0,
   };
-  const p = await preview(ctx, 'resetPassword', target, patch, {
+  // the preview shows the user as it will be: with a password, whichever kind
+  const p = await preview(ctx, 'resetPassword', target, { ...patch, password_hash: patch.password_hash ?? '(generated at apply)' }, {
     changes: [
       { property: 'password', oldValue: target.user.password_hash ? '(set)' : '(none)', newValue: generated ? '(generated, shown once after apply)' : '(chosen by the admin)' },
       { property: 'lastPasswordChangeDateTime', oldValue: new Date(target.user.last_password_change_at).toISOString(), newValue: '(the time of apply)' },
@@ -57,12 +63,15 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string, i
     ],
     warnings: ['Authentication methods and remembered MFA are unchanged: reset or re-register them too if the account is compromised.'],
   });
-  // The plan holds the new password until apply; only its preview is ever shown.
-  return newPlan({ action: 'resetPassword', actor, rule: RULE, targetId: target.user.id, input: { ...input, password }, fingerprint: fingerprint(target), preview: p, patch });
+  // D21: a plan holds no secret, so it may be kept (server-side plans) and shown (previews)
+  return newPlan({ action: 'resetPassword', actor, rule: RULE, targetId: target.user.id, input: { generated, forceChangePasswordNextSignIn: force }, fingerprint: fingerprint(target), preview: p, patch });
 }
 
-export async function apply(ctx: ActionContext, plan: Plan<ResetPasswordInput & { password: string }>): Promise<ApplyResult> {
-  const result = await commit(ctx, plan, {
+export async function apply(ctx: ActionContext, plan: Plan<ResetPasswordPlanInput>): Promise<ApplyResult> {
+  // a generated password is made now, hashed before the transaction, and returned once
+  const secret = plan.input.generated ? generatePassword() : undefined;
+  const written = secret === undefined ? plan : { ...plan, patch: { ...plan.patch, password_hash: await hashPassword(secret) } };
+  const result = await commit(ctx, written, {
     event: 'user.password.reset',
     audit: () => ({
       activity: 'Reset password (by admin)',
@@ -71,5 +80,5 @@ export async function apply(ctx: ActionContext, plan: Plan<ResetPasswordInput & 
       modified: [{ displayName: 'forceChangePasswordNextSignIn', oldValue: null, newValue: String(plan.patch.force_change_password === 1) }],
     }),
   });
-  return plan.input.newPassword === undefined ? { ...result, secret: plan.input.password } : result;
+  return secret === undefined ? { ...result, plan } : { ...result, plan, secret };
 }

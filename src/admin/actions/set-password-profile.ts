@@ -42,11 +42,14 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string, i
     changes.push({ property: 'passwordProfile.forceChangePasswordNextSignInWithMfa', oldValue: String(target.user.force_change_password_mfa === 1), newValue: String(input.forceChangePasswordNextSignInWithMfa) });
   }
   const p = await preview(ctx, 'setPasswordProfile', target, patch, { changes });
-  return newPlan({ action: 'setPasswordProfile', actor, rule: RULE, targetId: target.user.id, input, fingerprint: fingerprint(target), preview: p, patch });
+  // D21: the plan holds no secret: the new password is in the patch only as its argon2id hash
+  const kept: PasswordProfileInput = { ...input };
+  delete kept.password;
+  return newPlan({ action: 'setPasswordProfile', actor, rule: RULE, targetId: target.user.id, input: kept, fingerprint: fingerprint(target), preview: p, patch });
 }
 
 export function apply(ctx: ActionContext, plan: Plan<PasswordProfileInput>): Promise<ApplyResult> {
-  const setsPassword = plan.input.password !== undefined;
+  const setsPassword = plan.patch.password_hash !== undefined;
   return commit(ctx, plan, {
     event: setsPassword ? 'user.password.reset' : 'user.password_profile.updated',
     audit: () => ({
