@@ -6,31 +6,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
-import { Secret, TOTP } from 'otpauth';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn, type User } from '../src/directory/users.js';
-import { beginEnrollment, confirmEnrollment, PERIOD_S } from '../src/methods/software-oath/index.js';
+import { PERIOD_S } from '../src/methods/software-oath/index.js';
 import { insertTap } from '../src/methods/tap/index.js';
-import { findPending, listMethods } from '../src/methods/store.js';
+import { listMethods } from '../src/methods/store.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
+import { enrollTotp, totpAt as codeAt } from './helpers/mfa.js';
 import { Jar, authorize, pkce, token, type StepAnswers } from './helpers/http-signin.js';
 
 const NATIVE_REDIRECT = 'http://localhost:41234';
 
-function codeAt(secret: string, ms: number): string {
-  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: PERIOD_S, algorithm: 'SHA1' }).generate({ timestamp: ms });
-}
 
-/** Gives the user a software OATH method; returns its Base32 seed. */
-async function enrollTotp(server: TestServer, user: User): Promise<string> {
-  const deps = { db: server.store.db, secrets: server.secrets };
-  const e = await beginEnrollment(deps, user, 'test');
-  assert.ok(e !== 'limit_reached');
-  const pending = await findPending(server.store.db, user.id, e.id);
-  // an earlier step than now, so the sign-in's code (this step) is still new
-  assert.equal(await confirmEnrollment(deps, pending!, codeAt(e.secret, Date.now() - PERIOD_S * 1000), Date.now() - PERIOD_S * 1000), 'ok');
-  return e.secret;
-}
 
 async function userNamed(server: TestServer, local: string): Promise<User> {
   const u = await findUserByUpn(server.store.db, server.tenantId, `${local}@${server.tenantDomain}`);
@@ -80,7 +67,7 @@ for (const dbKind of await databases()) {
 
     test('per-user MFA with TOTP: a wrong and a replayed code are refused with AADSTS500121, the right code signs in with amr otp+mfa', async () => {
       const bob = await userNamed(server, 'bob');
-      const secret = await enrollTotp(server, bob);
+      const secret = await enrollTotp(server, bob, 1);
       await server.store.db.updateTable('users').set({ per_user_mfa_state: 'enforced' }).where('id', '=', bob.id).execute();
       const jar = new Jar();
       const { verifier, params } = nativeParams('openid profile offline_access User.Read');

@@ -6,30 +6,18 @@
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
-import { Secret, TOTP } from 'otpauth';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn, type User } from '../src/directory/users.js';
-import { beginEnrollment, confirmEnrollment, PERIOD_S } from '../src/methods/software-oath/index.js';
+import { PERIOD_S } from '../src/methods/software-oath/index.js';
 import { insertTap } from '../src/methods/tap/index.js';
-import { findPending } from '../src/methods/store.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
+import { enrollTotp, totpAt as codeAt } from './helpers/mfa.js';
 import { Jar, assertRefused, authorize, pkce, token, type StepAnswers } from './helpers/http-signin.js';
 
 const NATIVE_REDIRECT = 'http://localhost:41234';
 const SCOPE = 'openid profile offline_access User.Read';
 
-function codeAt(secret: string, ms: number): string {
-  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: PERIOD_S, algorithm: 'SHA1' }).generate({ timestamp: ms });
-}
 
-async function enrollTotp(server: TestServer, user: User): Promise<string> {
-  const deps = { db: server.store.db, secrets: server.secrets };
-  const e = await beginEnrollment(deps, user, 'test');
-  assert.ok(e !== 'limit_reached');
-  const at = Date.now() - 2 * PERIOD_S * 1000;
-  assert.equal(await confirmEnrollment(deps, (await findPending(server.store.db, user.id, e.id))!, codeAt(e.secret, at), at), 'ok');
-  return e.secret;
-}
 
 async function userNamed(server: TestServer, local: string): Promise<User> {
   const u = await findUserByUpn(server.store.db, server.tenantId, `${local}@${server.tenantDomain}`);

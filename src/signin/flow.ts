@@ -12,6 +12,7 @@ import type { Tenant } from '../directory/tenant.js';
 import type { User } from '../directory/users.js';
 import type { MethodType } from '../methods/index.js';
 import type { Db } from '../storage/db.js';
+import type { SigninResultFacts } from '../protocol/browser-sessions.js';
 import { page } from './html.js';
 import { type PageInput, renderStep } from './pages.js';
 import { handleStep, type StepContext } from './steps/index.js';
@@ -53,17 +54,8 @@ export interface FlowState {
   kmsi?: boolean;
 }
 
-/** What the engine receives from a finished sign-in, beside `login` (read where the session record is made). */
-export interface LatchkeyLoginResult {
-  authTimeMs: number;
-  passwordBased: boolean;
-  persistent: boolean;
-  ip: string;
-  userAgent: string;
-  mfaAt?: number;
-  methods?: string[];
-  tap?: { id: string; expiresAt: number };
-}
+/** What the engine receives from a finished sign-in, beside `login`: the facts the session record keeps. */
+export type LatchkeyLoginResult = SigninResultFacts;
 
 export interface SigninDeps {
   provider: Provider;
