@@ -233,6 +233,48 @@ for (const dbKind of await databases()) {
       assert.equal(audit.length, 1);
       await server.store.db.updateTable('users').set({ per_user_mfa_state: 'disabled' }).where('id', '=', u.id).execute();
     });
+
+    test('the registration setting mfaOrTap: a user with no method is not let in to register without MFA or a TAP (AADSTS50079)', async () => {
+      const u = await userNamed(server, 'carol');
+      await server.store.db.deleteFrom('auth_methods').where('user_id', '=', u.id).execute();
+      await server.store.db.updateTable('users').set({ per_user_mfa_state: 'enabled' }).where('id', '=', u.id).execute();
+      await server.store.db.insertInto('tenant_settings').values({ tenant_id: server.tenantId, remember_mfa_days: 14, registration_policy: 'mfaOrTap', wrong_code_limit: 5, security_defaults: 0, updated_at: Date.now() }).execute();
+      try {
+        const jar = new Jar();
+        const at = await startInteraction(server, jar, nativeParams('openid').params);
+        let p = await pageAt(jar, at);
+        await post(server, jar, at, { csrf: p.csrf, step: 'username', loginfmt: u.upn });
+        p = await pageAt(jar, at);
+        const r = await post(server, jar, at, { csrf: p.csrf, step: 'password', passwd: DEMO.demoPassword });
+        assert.match(r.html, /id="registrationBlocked"/, 'the interrupt says why instead of showing a QR code');
+        assert.doesNotMatch(r.html, /totpSecret/);
+        const posted = await post(server, jar, at, { csrf: p.csrf, step: 'register', code: '123456' });
+        assert.equal(posted.status, 403);
+        assert.equal((await listMethods(server.store.db, u.id)).length, 0, 'nothing registered');
+        const logged = await server.store.db.selectFrom('signin_log').select('error_code').where('user_id', '=', u.id).where('error_code', '=', 50079).execute();
+        assert.equal(logged.length, 1);
+      } finally {
+        await server.store.db.deleteFrom('tenant_settings').execute();
+        await server.store.db.updateTable('users').set({ per_user_mfa_state: 'disabled' }).where('id', '=', u.id).execute();
+      }
+    });
+
+    test('forceChangePasswordNextSignInWithMfa asks for the second factor before the password change', async () => {
+      const u = await userNamed(server, 'alice');
+      await server.store.db.deleteFrom('auth_methods').where('user_id', '=', u.id).execute();
+      const secret = await enrollTotp(server, u);
+      await server.store.db.updateTable('users').set({ force_change_password_mfa: 1 }).where('id', '=', u.id).execute();
+      const order: string[] = [];
+      const answers: StepAnswers = {
+        mfa: () => (order.push('mfa'), { method: 'softwareOath', code: codeAt(secret, Date.now()) }),
+        change_password: () => (order.push('change_password'), { oldpasswd: DEMO.demoPassword, newpasswd: 'A-New-Password-2026!', confirmnewpasswd: 'A-New-Password-2026!' }),
+      };
+      const out = await authorize(server, new Jar(), nativeParams('openid').params, { user: u.upn, password: DEMO.demoPassword, answers });
+      assert.ok(out.redirect?.searchParams.get('code'), out.html?.slice(0, 300));
+      assert.deepEqual(order, ['mfa', 'change_password']);
+      const after = await userNamed(server, 'alice');
+      assert.equal(after.force_change_password_mfa, 0, 'the change clears the flag');
+    });
   });
 }
 
