@@ -178,7 +178,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
     if (!d) return errorPage(reply, 400, EXPIRED);
     const exp = (d.exp ?? Math.floor(Date.now() / 1000) + deps.config.signInFlowTtl) * 1000;
     const appId = typeof d.params.client_id === 'string' ? d.params.client_id : undefined;
-    return { deps, flows, req, reply, uid, details: d, exp, appId, render: (input, status) => render(reply, uid, input, status) };
+    return { deps, flows, req, reply, uid, details: d, exp, appId, render: (input, status) => render(reply, uid, input, status), memo: new Map() };
   }
 
   app.get('/signin/:uid', { errorHandler }, async (req, reply) => {

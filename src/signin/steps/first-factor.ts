@@ -1,6 +1,5 @@
 // First-factor steps: the user name, the password (with smart lockout), the Temporary Access Pass.
 import { findUserByUpn, type User } from '../../directory/users.js';
-import { tenantSettings } from '../../directory/settings.js';
 import { attemptsExhausted, recordWrongCode } from '../../methods/attempts.js';
 import { METHODS } from '../../methods/index.js';
 import { lockoutConfig } from '../../methods/password/lockout.js';
@@ -10,7 +9,7 @@ import { signinCodes } from '../../protocol/errors.js';
 import type { FlowState } from '../flow.js';
 import { logSignin } from '../signin-log.js';
 import { errorPage } from '../flow.js';
-import type { StepContext, StepHandler, StepOutcome } from './index.js';
+import { rememberUser, settingsOf, type StepContext, type StepHandler, type StepOutcome } from './index.js';
 
 function fail(ctx: StepContext, user: User | undefined, code: keyof typeof signinCodes, reason?: string): Promise<void> {
   return logSignin(ctx.deps.db, ctx.deps.tenant.id, { status: 'failure', errorCode: signinCodes[code].aadsts, reason: reason ?? signinCodes[code].log, userId: user?.id, userName: user?.upn, appId: ctx.appId, req: ctx.req, interactive: true });
@@ -28,6 +27,7 @@ const username: StepHandler = async (ctx, state, form) => {
     await logSignin(ctx.deps.db, ctx.deps.tenant.id, { status: 'failure', errorCode: signinCodes.user_not_found.aadsts, reason: signinCodes.user_not_found.log, userName: login, appId: ctx.appId, req: ctx.req, interactive: true });
     return { reply: ctx.render({ state, error: signinCodes.user_not_found.message, loginHint: login }, 400) };
   }
+  rememberUser(ctx, user);
   const tap = await findTap(ctx.deps.db, user.id);
   return { next: { step: 'username', userId: user.id, username: user.upn, methods: [], amr: [], tapOffered: !!tap } };
 };
@@ -56,7 +56,7 @@ const TAP_FAILURES = { wrong: 'tap_wrong', none: 'tap_deleted', expired: 'tap_ex
 const tap: StepHandler = async (ctx, state, form, user) => {
   if (!user) return { reply: errorPage(ctx.reply, 400, 'The account no longer exists.') };
   const value = typeof form.accesspass === 'string' ? form.accesspass : '';
-  const settings = await tenantSettings(ctx.deps.db, user.tenant_id);
+  const settings = await settingsOf(ctx, user.tenant_id);
   const lim = wrongCodeLimit(ctx, settings.wrong_code_limit);
   if (await attemptsExhausted(ctx.deps.db, user.id, 'temporaryAccessPass', lim)) {
     await fail(ctx, user, 'too_many_codes');

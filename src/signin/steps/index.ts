@@ -2,7 +2,7 @@
 // handler, and moves the flow on with nextStep(). Also starts step-up flows for signed-in sessions.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Interaction } from 'oidc-provider';
-import { tenantSettings } from '../../directory/settings.js';
+import { type TenantSettings, tenantSettings } from '../../directory/settings.js';
 import { findUserById, type User } from '../../directory/users.js';
 import { byPreference, METHODS, type MethodType } from '../../methods/index.js';
 import { methodEnabledFor } from '../../methods/policy.js';
@@ -31,6 +31,32 @@ export interface StepContext {
   exp: number;
   appId: string | undefined;
   render: (input: Omit<PageInput, 'action' | 'csrf'>, status?: number) => FastifyReply;
+  /** rows read once per request (the user, the tenant settings, the apps' MFA setting) */
+  memo: Map<string, Promise<unknown>>;
+}
+
+function once<T>(ctx: StepContext, key: string, load: () => Promise<T>): Promise<T> {
+  let v = ctx.memo.get(key) as Promise<T> | undefined;
+  if (!v) {
+    v = load();
+    ctx.memo.set(key, v);
+  }
+  return v;
+}
+
+/** The tenant settings, read once per request. */
+export function settingsOf(ctx: StepContext, tenantId: string): Promise<TenantSettings> {
+  return once(ctx, `settings:${tenantId}`, () => tenantSettings(ctx.deps.db, tenantId));
+}
+
+/** Forgets the user read in this request (after a change to its row). */
+export function forgetUser(ctx: StepContext, userId: string): void {
+  ctx.memo.delete(`user:${userId}`);
+}
+
+/** Records a user row just read, so the rest of the request does not read it again. */
+export function rememberUser(ctx: StepContext, user: User): void {
+  ctx.memo.set(`user:${user.id}`, Promise.resolve(user));
 }
 
 /** A step's answer: move on with this state, or show the page again with an error. */
@@ -43,7 +69,8 @@ const HANDLERS: Record<StepId, StepHandler> = { ...firstFactorSteps, ...secondFa
 const SIDE_POSTS = new Set(['back', 'use_tap', 'use_password', 'switch_method']);
 
 export async function userOf(ctx: StepContext, state: FlowState): Promise<User | undefined> {
-  return state.userId ? findUserById(ctx.deps.db, state.userId) : undefined;
+  const id = state.userId;
+  return id ? once(ctx, `user:${id}`, () => findUserById(ctx.deps.db, id)) : undefined;
 }
 
 /** The facts of the sign-in order for this user and this request (spec §8). */
@@ -51,20 +78,27 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   if (!user) return { mfaRequired: false, usableTap: false, mfaMethods: [], mustChangePassword: false, choices: [] };
   const now = Date.now();
   const { db } = ctx.deps;
-  const [methods, settings] = await Promise.all([listMethods(db, user.id), tenantSettings(db, user.tenant_id)]);
+  const methods = await listMethods(db, user.id);
   const tap = methods.find((m) => m.type === 'temporaryAccessPass');
   const usableTap = !!tap && tapUsability(tap, user, now) === 'EnabledByPolicy';
   const mfaMethods = byPreference(
     methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(user, t)),
   );
-  const resources = requestedResources(ctx.details.params as Record<string, unknown>);
-  const mfaRequired = mfaRequiredFor(user, settings, await appsRequireMfa(db, ctx.appId, resources));
+  // before the first factor nothing depends on whether MFA is required (nextStep): not read then
+  let mfaRequired = false;
+  let settings: TenantSettings | undefined;
+  if (state.firstFactor) {
+    settings = await settingsOf(ctx, user.tenant_id);
+    const resources = requestedResources(ctx.details.params as Record<string, unknown>);
+    const appsNeedMfa = await once(ctx, 'apps-require-mfa', () => appsRequireMfa(db, ctx.appId, resources));
+    mfaRequired = mfaRequiredFor(user, settings, appsNeedMfa);
+  }
   const choices = byPreference([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods]);
   // the user's default second method first when it is one of the choices
   const preferred = user.preferred_mfa_method as MethodType | null;
   if (preferred && choices.includes(preferred)) choices.sort((a, b) => (a === preferred ? -1 : b === preferred ? 1 : 0));
   const mustChangePassword = user.force_change_password === 1 || user.force_change_password_mfa === 1;
-  return { mfaRequired, usableTap, mfaMethods, mustChangePassword, choices, rememberDays: perUserMfaOn(user) ? settings.remember_mfa_days : undefined };
+  return { mfaRequired, usableTap, mfaMethods, mustChangePassword, choices, rememberDays: settings && perUserMfaOn(user) ? settings.remember_mfa_days : undefined };
 }
 
 /** Moves the flow to its next step (or finishes it) and shows that step. */
@@ -73,7 +107,7 @@ export async function advance(ctx: StepContext, state: FlowState, opts: { error?
   const facts = await gatherFacts(ctx, state, user);
   // per-user MFA's "Don't ask again" cookie satisfies MFA when it is still trusted (rule 6)
   if (user && facts.mfaRequired && state.mfaAt === undefined && state.firstFactor) {
-    const settings = await tenantSettings(ctx.deps.db, user.tenant_id);
+    const settings = await settingsOf(ctx, user.tenant_id);
     const at = rememberedMfaAt(ctx.deps.secrets, cookieValue(ctx.req, REMEMBER_MFA_COOKIE), user, settings);
     if (at !== undefined) state = { ...state, mfaAt: at, amr: union(state.amr, ['mfa']), methods: [...state.methods, 'previouslySatisfied'] };
   }
@@ -138,7 +172,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
   };
   await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr, methods: state.methods });
   if (state.rememberMfa) {
-    const settings = await tenantSettings(deps.db, user.tenant_id);
+    const settings = await settingsOf(ctx, user.tenant_id);
     const value = rememberCookieValue(deps.secrets, user.id, state.mfaAt ?? Date.now());
     reply.header('set-cookie', `${REMEMBER_MFA_COOKIE}=${value}; Path=/; Max-Age=${settings.remember_mfa_days * 86_400}; Secure; HttpOnly; SameSite=Lax`);
   }

@@ -1,7 +1,6 @@
 // Interrupts after the factors (spec §8): the forced password change, the "More information required"
 // registration of an authenticator app, and "Stay signed in?".
 import { verifyPassword } from '../../crypto/secrets.js';
-import { tenantSettings } from '../../directory/settings.js';
 import { setOwnPassword, type User } from '../../directory/users.js';
 import { recordUserAddedMethod } from '../../methods/self-service.js';
 import { METHODS } from '../../methods/index.js';
@@ -13,7 +12,7 @@ import type { FlowState } from '../flow.js';
 import { errorPage } from '../flow.js';
 import { checkNewPassword } from '../password-policy.js';
 import { logSignin } from '../signin-log.js';
-import type { StepContext, StepHandler } from './index.js';
+import { forgetUser, settingsOf, type StepContext, type StepHandler } from './index.js';
 
 const change_password: StepHandler = async (ctx, state, form, user) => {
   const { db, tenant, config } = ctx.deps;
@@ -33,7 +32,9 @@ const change_password: StepHandler = async (ctx, state, form, user) => {
   const problem = checkNewPassword(newp, { minLength: config.passwordMinLength, previous: oldp, userName: user.upn });
   if (problem) return { again: state, error: problem, status: 400 };
   const at = Date.now();
-  if (!(await setOwnPassword(db, user.id, newp, at, user.password_hash))) {
+  const changed = await setOwnPassword(db, user.id, newp, at, user.password_hash);
+  forgetUser(ctx, user.id);
+  if (!changed) {
     // an admin reset the password meanwhile: theirs stands, and this sign-in starts again
     return { again: { step: 'username', methods: [], amr: [] }, error: 'Your password was changed by an administrator while you were signing in. Sign in again.', status: 409 };
   }
@@ -44,7 +45,7 @@ const change_password: StepHandler = async (ctx, state, form, user) => {
 /** spec §8: MFA in this sign-in, or a TAP, or — for a user with no method at all — the tenant's setting. */
 async function registrationGate(ctx: StepContext, state: FlowState, user: User): Promise<string | undefined> {
   if (state.mfaAt !== undefined || state.tap) return undefined;
-  const [methods, settings] = await Promise.all([listMethods(ctx.deps.db, user.id), tenantSettings(ctx.deps.db, user.tenant_id)]);
+  const [methods, settings] = await Promise.all([listMethods(ctx.deps.db, user.id), settingsOf(ctx, user.tenant_id)]);
   if (methods.length === 0 && settings.registration_policy === 'anywhere') return undefined;
   return 'Your organization requires you to verify your identity before you set up security info. Ask your administrator for a Temporary Access Pass. (AADSTS50079)';
 }

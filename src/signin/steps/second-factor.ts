@@ -1,5 +1,4 @@
 // The second factor (spec §8): the chosen method's code, with the wrong-code limit (500121 each).
-import { tenantSettings } from '../../directory/settings.js';
 import { attemptsExhausted, clearWrongCodes, recordWrongCode } from '../../methods/attempts.js';
 import { METHODS, type MethodType } from '../../methods/index.js';
 import { verifySoftwareOath } from '../../methods/software-oath/index.js';
@@ -10,7 +9,7 @@ import { errorPage } from '../flow.js';
 import { perUserMfaOn } from '../../methods/requirement.js';
 import { logSignin } from '../signin-log.js';
 import { wrongCodeLimit } from './first-factor.js';
-import { gatherFacts, type StepHandler } from './index.js';
+import { gatherFacts, settingsOf, type StepHandler } from './index.js';
 
 const MAX_CODE = 64;
 
@@ -20,7 +19,7 @@ const mfa: StepHandler = async (ctx, state, form, user) => {
   const method = form.method as MethodType;
   if (typeof form.method !== 'string' || !facts.choices.includes(method)) return { again: state, error: 'Choose a way to verify your identity.', status: 400 };
   const code = typeof form.code === 'string' ? form.code.trim() : '';
-  const settings = await tenantSettings(ctx.deps.db, user.tenant_id);
+  const settings = await settingsOf(ctx, user.tenant_id);
   const lim = wrongCodeLimit(ctx, settings.wrong_code_limit);
   const log = (key: keyof typeof signinCodes, reason?: string) =>
     logSignin(ctx.deps.db, ctx.deps.tenant.id, { status: 'failure', errorCode: signinCodes[key].aadsts, reason: reason ?? signinCodes[key].log, userId: user.id, userName: user.upn, appId: ctx.appId, req: ctx.req, interactive: true });
