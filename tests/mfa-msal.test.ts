@@ -5,14 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CryptoProvider, InteractionRequiredAuthError, PublicClientApplication, type AuthenticationResult } from '@azure/msal-node';
-import { Secret, TOTP } from 'otpauth';
 import type { Browser, BrowserContext } from 'playwright-core';
 import * as revokeMfaSessions from '../src/admin/actions/revoke-mfa-sessions.js';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn } from '../src/directory/users.js';
-import { beginEnrollment, confirmEnrollment, PERIOD_S } from '../src/methods/software-oath/index.js';
-import { findPending } from '../src/methods/store.js';
 import { browserSkipReason, captureRedirect, launchBrowser } from './helpers/browser.js';
+import { enrollTotp, totpAt as codeAt } from './helpers/mfa.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 const skip = browserSkipReason();
@@ -20,9 +18,6 @@ const quiet = { loggerOptions: { loggerCallback: () => {}, piiLoggingEnabled: fa
 const API_SCOPE = `${DEMO.apiIdentifier}/read`;
 const SYSTEM = { kind: 'system', id: 'system', displayName: 'test' } as const;
 
-function codeAt(secret: string, ms: number): string {
-  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: PERIOD_S, algorithm: 'SHA1' }).generate({ timestamp: ms });
-}
 
 for (const dbKind of await databases()) {
   describe(`Revoke MFA sessions with @azure/msal-node (${dbKind})`, { skip }, () => {
@@ -41,10 +36,7 @@ for (const dbKind of await databases()) {
       const upn = `bob@${server.tenantDomain}`;
       const bob = (await findUserByUpn(server.store.db, server.tenantId, upn))!;
       const deps = { db: server.store.db, secrets: server.secrets };
-      const e = await beginEnrollment(deps, bob, 'test');
-      assert.ok(e !== 'limit_reached');
-      const past = Date.now() - 2 * PERIOD_S * 1000;
-      assert.equal(await confirmEnrollment(deps, (await findPending(server.store.db, bob.id, e.id))!, codeAt(e.secret, past), past), 'ok');
+      const secret = await enrollTotp(server, bob);
       await server.store.db.updateTable('apps').set({ require_mfa: 1 }).where('id', '=', DEMO.apiAppId).execute();
 
       const pca = new PublicClientApplication({ auth: { authority: `${server.origin}/${server.tenantId}`, knownAuthorities: [new URL(server.origin).host], clientId: DEMO.nativeAppId }, system: quiet });
@@ -73,7 +65,7 @@ for (const dbKind of await databases()) {
           await page.click('#idSIButton9');
           await page.fill('#i0118', DEMO.demoPassword);
           await page.click('#idSIButton9');
-          await page.fill('#idTxtBx_SAOTCC_OTC', codeAt(e.secret, Date.now()));
+          await page.fill('#idTxtBx_SAOTCC_OTC', codeAt(secret));
           await page.click('#idSubmit_SAOTCC_Continue');
           await page.waitForSelector('text=Stay signed in?');
           await page.click('#idSIButton9');

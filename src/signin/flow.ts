@@ -13,7 +13,7 @@ import type { User } from '../directory/users.js';
 import type { MethodType } from '../methods/index.js';
 import type { Db } from '../storage/db.js';
 import type { SigninResultFacts } from '../protocol/browser-sessions.js';
-import { page } from './html.js';
+import { escapeHtml, page } from './html.js';
 import { type PageInput, renderStep } from './pages.js';
 import { handleStep, type StepContext } from './steps/index.js';
 import { logSignin } from './signin-log.js';
@@ -137,7 +137,7 @@ export function sendPage(reply: FastifyReply, status: number, title: string, bod
 }
 
 export function errorPage(reply: FastifyReply, status: number, message: string) {
-  return sendPage(reply, status, 'Sign in', `<div class="card"><h1>Sorry, but we're having trouble signing you in.</h1><p id="errorMessage">${message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p></div>`);
+  return sendPage(reply, status, 'Sign in', `<div class="card"><h1>Sorry, but we're having trouble signing you in.</h1><p id="errorMessage">${escapeHtml(message)}</p></div>`);
 }
 
 const EXPIRED = 'Your sign-in session has expired or was started in another browser. Go back to the app and sign in again.';
@@ -157,7 +157,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
 
   function render(reply: FastifyReply, uid: string, input: Omit<PageInput, 'action' | 'csrf'>, status = 200) {
     const body = renderStep(input.state.step, { ...input, action: `/signin/${encodeURIComponent(uid)}`, csrf: flows.csrfFor(uid) });
-    return sendPage(reply, status, 'Sign in to your account', `<main class="card"><div class="brand">${tenant.display_name.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</div>${body}</main>`);
+    return sendPage(reply, status, 'Sign in to your account', `<main class="card"><div class="brand">${escapeHtml(tenant.display_name)}</div>${body}</main>`);
   }
 
   // Errors before the handler runs (body too large, unsupported content type, invalid JSON) get the sign-in
