@@ -2,7 +2,6 @@
 // browser-session record, a refresh token with its client, or a verified access token. Every caller of
 // whyInvalid gets its facts from here, so "issued when", "password-based" and "confidential client" mean
 // the same thing on every path (a structure test holds this).
-import type { ClientMetadata } from 'oidc-provider';
 import { isConfidential, type AppKind } from '../directory/apps.js';
 import type { CredentialFacts } from './validity.js';
 import { grantPasswordBased, grantTap } from './grants.js';
@@ -14,9 +13,15 @@ export const ACCESS_TOKEN_PASSWORD_BASED_CLAIM = 'latchkey_pwd';
 /** Private access-token claim: the id of the grant the token was issued from (its revocation is seen at once, D25). */
 export const ACCESS_TOKEN_GRANT_CLAIM = 'latchkey_gid';
 
-/** An engine client, as far as the facts need it. */
+/**
+ * An engine client, as far as the facts need it: its own properties (the engine keeps recognized metadata
+ * camelCased and Latchkey's extra metadata under its own name). `metadata()` would rebuild the whole
+ * snake_case record on every call, on the token path.
+ */
 export interface EngineClientLike {
-  metadata(): ClientMetadata;
+  tokenEndpointAuthMethod?: string;
+  latchkey_kind?: AppKind;
+  latchkey_pkce_optional?: boolean;
 }
 
 /**
@@ -25,8 +30,7 @@ export interface EngineClientLike {
  */
 export function isConfidentialClient(client: EngineClientLike | { kind: AppKind }): boolean {
   if ('kind' in client) return isConfidential(client);
-  const md = client.metadata() as ClientMetadata & { latchkey_kind?: AppKind };
-  return md.latchkey_kind !== undefined ? isConfidential({ kind: md.latchkey_kind }) : md.token_endpoint_auth_method !== 'none';
+  return client.latchkey_kind !== undefined ? isConfidential({ kind: client.latchkey_kind }) : client.tokenEndpointAuthMethod !== 'none';
 }
 
 /** A user access token's issue time in ms: our claim when present (signature already checked), else `iat`. */

@@ -8,7 +8,7 @@ import type { Secrets } from '../crypto/secrets.js';
 import { type App, type SecretVerifier, findApp, isConfidential } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import type { Db } from '../storage/db.js';
-import { adapterFactory } from '../storage/oidc-adapter.js';
+import { adapterFactory, GRANT_SLACK_MS } from '../storage/oidc-adapter.js';
 import type { KeySet } from './keys.js';
 import { ROUTES } from './routes.js';
 import { findAccount } from './account.js';
@@ -18,7 +18,7 @@ import { grantTap, loadExistingGrant } from './grants.js';
 import { engineErrorPage, logoutPages, deviceFlowPages } from './pages.js';
 import { mfaRequiredCheck, sessionInvalidCheck } from './browser-sessions.js';
 import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
-import { isConfidentialClient } from './credential-facts.js';
+import { isConfidentialClient, type EngineClientLike } from './credential-facts.js';
 
 /** The engine's browser-session cookie (D15: `__Host-`, Path=/). */
 export const SESSION_COOKIE = '__Host-lk_session';
@@ -137,11 +137,12 @@ function lifetimes(config: Config): Configuration['ttl'] {
     DeviceCode: config.deviceCodeTtl,
     IdToken: config.idTokenTtl,
     Interaction: config.signInFlowTtl,
-    Grant: config.refreshTokenTtl,
+    // a chain's rotations slide past its first refresh token: the Grant starts with the adapter's slack,
+    // so a chain's first week of rotations writes nothing to it
+    Grant: config.refreshTokenTtl + GRANT_SLACK_MS / 1000,
     Session: (_ctx, session) => ((session as unknown as { transient?: boolean }).transient ? config.sessionTtl : config.persistentSessionTtl),
     RefreshToken: (_ctx, token, client) => {
-      const md = client.metadata() as ClientMetadata & { latchkey_kind?: string };
-      if (md.latchkey_kind === 'spa') {
+      if ((client as EngineClientLike).latchkey_kind === 'spa') {
         // fixed 24 h from the chain's first issue
         const t = token as unknown as { iiat?: number };
         const left = Math.ceil((t.iiat ?? Date.now() / 1000) + config.spaRefreshTokenTtl - Date.now() / 1000);
@@ -227,7 +228,7 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
     extraParams: [REQUESTED_RESOURCES_PARAM, 'client_info', 'clidata', 'client-request-id', 'x-client-SKU', 'x-client-VER', 'x-client-OS', 'x-client-CPU', 'X-AnchorMailbox', 'domain_hint', 'sso_reload', 'instance_aware'],
     pkce: {
       // D3: always for public clients; for confidential clients unless the app switched it off
-      required: (_ctx, client) => !isConfidentialClient(client) || !(client.metadata() as { latchkey_pkce_optional?: boolean }).latchkey_pkce_optional,
+      required: (_ctx, client) => !isConfidentialClient(client) || !(client as EngineClientLike).latchkey_pkce_optional,
     },
     allowOmittingSingleRegisteredRedirectUri: false,
     responseTypes: ['code', 'none'],

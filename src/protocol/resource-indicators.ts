@@ -81,7 +81,9 @@ async function authorizeResources(deps: ResourceDeps, ctx: KoaContextWithOIDC, r
   // WORKAROUND: a refresh token can only be used for scopes it carries, but Entra's refresh tokens
   // serve every consented resource: widen the request to all consented scopes.
   const resources = [...requested];
-  for (const r of await consentedResources(deps.db, ctx.oidc.client!.clientId)) if (!resources.includes(r)) resources.push(r);
+  const clientId = ctx.oidc.client!.clientId;
+  const consented = (await deps.resources.cache.get(`consented:${clientId}`, () => consentedResources(deps.db, clientId))) as string[];
+  for (const r of consented) if (!resources.includes(r)) resources.push(r);
   for (const r of resources) {
     const view = await deps.resources.view(r, ctx.oidc.client!.clientId);
     if (!view) continue;

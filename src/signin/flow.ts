@@ -12,7 +12,7 @@ import type { Tenant } from '../directory/tenant.js';
 import type { User } from '../directory/users.js';
 import type { MethodType } from '../methods/index.js';
 import type { Db } from '../storage/db.js';
-import type { SigninResultFacts } from '../protocol/browser-sessions.js';
+import { requestedResources, type SigninResultFacts } from '../protocol/browser-sessions.js';
 import { escapeHtml, page } from './html.js';
 import { type PageInput, renderStep } from './pages.js';
 import { handleStep, type StepContext } from './steps/index.js';
@@ -52,6 +52,15 @@ export interface FlowState {
   rememberMfa?: boolean;
   /** Stay signed in: yes/no */
   kmsi?: boolean;
+  /** the app of the interaction (its client_id), kept at the flow's start so later steps need not read the interaction */
+  appId?: string;
+  /** the resources the interaction requested (spec §8: their MFA requirement), kept likewise */
+  resources?: string[];
+  /**
+   * The facts of the last decision, carried to the Stay signed in page, whose answer changes none of
+   * them; with the user's fields they came from, so that a change to the user meanwhile is still seen.
+   */
+  decided?: StepFacts & { choices: MethodType[]; rememberDays?: number; userStamp: string };
 }
 
 /** What the engine receives from a finished sign-in, beside `login`: the facts the session record keeps. */
@@ -107,10 +116,10 @@ export class FlowStore {
     return csrfMatches(posted, this.csrfFor(flowId));
   }
 
-  async load(uid: string): Promise<FlowState | undefined> {
+  async load(uid: string): Promise<{ state: FlowState; expiresAt: number } | undefined> {
     const row = await this.db.selectFrom('signin_flows').select(['state', 'expires_at']).where('id', '=', uid).executeTakeFirst();
     if (!row || row.expires_at <= Date.now()) return undefined;
-    return JSON.parse(row.state) as FlowState;
+    return { state: JSON.parse(row.state) as FlowState, expiresAt: row.expires_at };
   }
 
   async save(uid: string, state: FlowState, expiresAt: number): Promise<void> {
@@ -146,6 +155,16 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
   const { provider, tenant } = deps;
   const flows = new FlowStore(deps.db, deps.secrets);
 
+  /** The interaction this browser holds, from the engine's signed interaction cookie (no read). */
+  function interactionOfBrowser(req: FastifyRequest, reply: FastifyReply): string | undefined {
+    try {
+      const koa = provider as unknown as { createContext(req: unknown, res: unknown): { cookies: { get(name: string, opts: object): string | undefined } } };
+      return koa.createContext(req.raw, reply.raw).cookies.get(provider.cookieName('interaction'), { signed: true });
+    } catch {
+      return undefined;
+    }
+  }
+
   async function details(req: FastifyRequest, reply: FastifyReply, uid: string) {
     try {
       const d = await provider.interactionDetails(req.raw, reply.raw);
@@ -173,25 +192,36 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
     void errorPage(reply, status, `${message} Go back to the app and sign in again.`);
   };
 
-  async function context(req: FastifyRequest, reply: FastifyReply, uid: string): Promise<StepContext | FastifyReply> {
+  /**
+   * A step's context. A page (GET) reads the engine's interaction: it starts flows and step-ups. A posted
+   * step of a started flow needs only the flow, which kept the interaction's app and resources, and the
+   * engine's signed interaction cookie naming this flow (the flow stays bound to the browser that began it).
+   */
+  async function context(req: FastifyRequest, reply: FastifyReply, uid: string, posted: boolean): Promise<StepContext | FastifyReply> {
+    const base = { deps, flows, req, reply, uid, render: (input: Omit<PageInput, 'action' | 'csrf'>, status?: number) => render(reply, uid, input, status), memo: new Map() };
+    if (posted) {
+      if (interactionOfBrowser(req, reply) !== uid) return errorPage(reply, 400, EXPIRED);
+      const flow = await flows.load(uid);
+      if (flow?.state.resources) return { ...base, flow, exp: flow.expiresAt, appId: flow.state.appId, resources: flow.state.resources };
+    }
     const d = await details(req, reply, uid);
     if (!d) return errorPage(reply, 400, EXPIRED);
     const exp = (d.exp ?? Math.floor(Date.now() / 1000) + deps.config.signInFlowTtl) * 1000;
     const appId = typeof d.params.client_id === 'string' ? d.params.client_id : undefined;
-    return { deps, flows, req, reply, uid, details: d, exp, appId, render: (input, status) => render(reply, uid, input, status), memo: new Map() };
+    return { ...base, details: d, exp, appId, resources: requestedResources(d.params as Record<string, unknown>) };
   }
 
   app.get('/signin/:uid', { errorHandler }, async (req, reply) => {
     const { uid } = req.params as { uid: string };
-    const ctx = await context(req, reply, uid);
-    if (!('details' in ctx)) return ctx;
+    const ctx = await context(req, reply, uid, false);
+    if (!('flows' in ctx)) return ctx;
     return handleStep(ctx, undefined);
   });
 
   app.post('/signin/:uid', { errorHandler }, async (req, reply) => {
     const { uid } = req.params as { uid: string };
-    const ctx = await context(req, reply, uid);
-    if (!('details' in ctx)) return ctx;
+    const ctx = await context(req, reply, uid, true);
+    if (!('flows' in ctx)) return ctx;
     const form = (req.body ?? {}) as Record<string, unknown>;
     if (!flows.csrfMatches(uid, form.csrf)) {
       await logSignin(deps.db, tenant.id, { status: 'failure', reason: 'csrf token missing or invalid', req, appId: ctx.appId, interactive: true });

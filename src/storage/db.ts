@@ -3,9 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
+import { Kysely, type LogEvent, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './checkpointer.js';
 import { Migrations } from './migrations.js';
 
 export type Db = Kysely<Database>;
@@ -17,6 +18,18 @@ export interface Store {
   file?: string;
   close(): Promise<void>;
 }
+
+let statementObserver: ((sql: string) => void) | undefined;
+
+/**
+ * Sees the text of every statement the stores run through Kysely from now on (undefined stops), so that
+ * tests can hold the hot paths to their statement counts. Transactions' own BEGIN and COMMIT are not seen.
+ */
+export function observeStatements(observer: ((sql: string) => void) | undefined): void {
+  statementObserver = observer;
+}
+
+const log = (e: LogEvent) => statementObserver?.(e.query.sql);
 
 // BIGINT (int8) columns hold millisecond times, well inside Number's exact range.
 pg.types.setTypeParser(20, (v: string) => Number(v));
@@ -49,7 +62,7 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
     // An idle connection that the server drops (restart, failover) must not crash the process; the pool
     // replaces it on the next checkout.
     pool.on('error', (err) => console.warn(`latchkey: idle PostgreSQL connection lost: ${err.message}`));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
     store = { db, dialect: 'postgres', close: () => db.destroy() };
   } else {
     fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
@@ -59,8 +72,17 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
+    const checkpointer = startCheckpointer(sqlite, file);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log });
+    store = {
+      db,
+      dialect: 'sqlite',
+      file,
+      close: async () => {
+        await checkpointer.close();
+        await db.destroy();
+      },
+    };
   }
   const migrator = new Migrator({ db: store.db, provider: new Migrations(store.dialect) });
   const { error, results } = await migrator.migrateToLatest();

@@ -4,6 +4,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Secrets } from '../crypto/secrets.js';
 import type { Db } from './db.js';
+import { changed, statement } from './statements.js';
 
 export interface ClientSource {
   clientMetadata(clientId: string): Promise<AdapterPayload | undefined>;
@@ -38,7 +39,53 @@ class ClientAdapter implements Adapter {
   }
 }
 
-const GRANT_SLACK_MS = 7 * 86_400_000;
+// The statements every token request runs (src/storage/statements.ts).
+const extendGrant = statement((db, expiresAt: number, grantIdHash: string, below: number) =>
+  db.updateTable('oidc_models').set({ expires_at: expiresAt }).where('model', '=', 'Grant').where('id_hash', '=', grantIdHash).where('expires_at', '<', below),
+);
+const upsertRow = statement(
+  (
+    db,
+    model: string,
+    idHash: string,
+    payload: string,
+    accountId: string | null,
+    grantId: string | null,
+    sessionUid: string | null,
+    uidHash: string | null,
+    userCodeHash: string | null,
+    clientId: string | null,
+    expiresAt: number | null,
+  ) => {
+    const row = { payload, account_id: accountId, grant_id: grantId, session_uid: sessionUid, uid_hash: uidHash, user_code_hash: userCodeHash, client_id: clientId, expires_at: expiresAt };
+    return db
+      .insertInto('oidc_models')
+      .values({ model, id_hash: idHash, consumed_at: null, ...row })
+      .onConflict((oc) => oc.columns(['model', 'id_hash']).doUpdateSet(row));
+  },
+);
+const loadBy = (column: 'id_hash' | 'uid_hash' | 'user_code_hash') =>
+  statement((db, model: string, value: string) => db.selectFrom('oidc_models').select(['id_hash', 'payload', 'expires_at', 'consumed_at']).where('model', '=', model).where(column, '=', value));
+const LOAD = { id_hash: loadBy('id_hash'), uid_hash: loadBy('uid_hash'), user_code_hash: loadBy('user_code_hash') };
+const consumeRow = statement((db, now: number, model: string, idHash: string) =>
+  db.updateTable('oidc_models').set({ consumed_at: now }).where('model', '=', model).where('id_hash', '=', idHash).where('consumed_at', 'is', null),
+);
+
+/**
+ * A Grant's expiry as last read, by id hash: a Grant is only ever extended (or deleted, when an update of
+ * it changes nothing anyway), so a remembered expiry is never later than the stored one, and a rotation
+ * whose refresh token ends before it need not write. Bounded; the oldest entries go first.
+ */
+const grantExpiry = new Map<string, number>();
+const GRANT_EXPIRY_ENTRIES = 10_000;
+function rememberGrantExpiry(idHash: string, expiresAt: number) {
+  grantExpiry.delete(idHash);
+  if (grantExpiry.size >= GRANT_EXPIRY_ENTRIES) grantExpiry.delete(grantExpiry.keys().next().value!);
+  grantExpiry.set(idHash, expiresAt);
+}
+
+/** how far a Grant outlives its newest refresh token: it is extended a week at a time as its chain slides */
+export const GRANT_SLACK_MS = 7 * 86_400_000;
 
 export class StoreAdapter implements Adapter {
   constructor(
@@ -72,35 +119,26 @@ export class StoreAdapter implements Adapter {
       // A public client's chain slides with each rotation (spec §3); its Grant must outlive the newest
       // refresh token, so it is extended, a week at a time (most rotations write nothing here).
       const rtExpires = Date.now() + expiresIn * 1000;
-      await this.db
-        .updateTable('oidc_models')
-        .set({ expires_at: rtExpires + GRANT_SLACK_MS })
-        .where('model', '=', 'Grant')
-        .where('id_hash', '=', this.secrets.lookupHash(String(payload.grantId), 'oidc:Grant:id'))
-        .where('expires_at', '<', rtExpires)
-        .execute();
+      const grantHash = this.secrets.lookupHash(String(payload.grantId), 'oidc:Grant:id');
+      // the engine loaded the Grant in this request: most rotations know it already outlives the token
+      if ((grantExpiry.get(grantHash) ?? 0) < rtExpires) {
+        await extendGrant(this.db, rtExpires + GRANT_SLACK_MS, grantHash, rtExpires);
+        grantExpiry.delete(grantHash);
+      }
     }
-    await this.db
-      .insertInto('oidc_models')
-      .values({ model: this.model, id_hash: idHash, consumed_at: null, ...row })
-      .onConflict((oc) => oc.columns(['model', 'id_hash']).doUpdateSet(row))
-      .execute();
+    await upsertRow(this.db, this.model, idHash, row.payload, row.account_id, row.grant_id, row.session_uid, row.uid_hash, row.user_code_hash, row.client_id, row.expires_at);
     return undefined;
   }
 
   private async load(where: 'id_hash' | 'uid_hash' | 'user_code_hash', value: string): Promise<AdapterPayload | undefined> {
-    const row = await this.db
-      .selectFrom('oidc_models')
-      .select(['id_hash', 'payload', 'expires_at', 'consumed_at'])
-      .where('model', '=', this.model)
-      .where(where, '=', value)
-      .executeTakeFirst();
+    const row = (await LOAD[where](this.db, this.model, value)).rows[0];
     if (!row) return undefined;
     // An expired refresh token is still handed to the engine (until swept), which refuses it as expired:
     // AADSTS700082, not "unknown" (spec D9). Every other model past its expiry does not exist.
     if (row.expires_at !== null && row.expires_at <= Date.now() && this.model !== 'RefreshToken') return undefined;
     const payload = JSON.parse(this.secrets.decrypt(row.payload, `oidc:${this.model}:${row.id_hash}`)) as AdapterPayload;
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+    if (this.model === 'Grant' && row.expires_at !== null) rememberGrantExpiry(row.id_hash, row.expires_at);
     // the row's expiry is the truth for a Grant (extended as its chain slides)
     if (this.model === 'Grant' && row.expires_at !== null && typeof payload.exp === 'number') payload.exp = Math.floor(row.expires_at / 1000);
     return payload;
@@ -125,8 +163,7 @@ export class StoreAdapter implements Adapter {
    */
   async consume(id: string): Promise<undefined> {
     const idHash = this.key(id);
-    const res = await this.db.updateTable('oidc_models').set({ consumed_at: Date.now() }).where('model', '=', this.model).where('id_hash', '=', idHash).where('consumed_at', 'is', null).executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 1) return undefined;
+    if (changed(await consumeRow(this.db, Date.now(), this.model, idHash)) === 1) return undefined;
     const row = await this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', this.model).where('id_hash', '=', idHash).executeTakeFirst();
     if (row?.grant_id) await this.db.deleteFrom('oidc_models').where('grant_id', '=', row.grant_id).execute();
     throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : this.model === 'DeviceCode' ? 'device code' : 'authorization code'} already consumed`);

@@ -49,7 +49,12 @@ export async function signIn(page: Page, user: string, password: string, opts: {
 export async function captureRedirect(page: Page, redirectPrefix: string, act: () => Promise<void>): Promise<URL> {
   const req = page.waitForRequest((r) => r.url().startsWith(redirectPrefix), { timeout: 30_000 });
   await act();
-  return new URL((await req).url());
+  const request = await req;
+  // Let the navigation to the app's URL end before the test goes on: where nothing serves it, Chromium
+  // commits its error page a moment later, which would interrupt the test's next navigation.
+  await request.response().catch(() => null);
+  await page.waitForURL((u) => u.href.startsWith(redirectPrefix) || u.protocol === 'chrome-error:', { timeout: 5_000, waitUntil: 'commit' }).catch(() => {});
+  return new URL(request.url());
 }
 
 /**

@@ -47,7 +47,7 @@ export function verifyPasswordSignin(deps: MethodDeps, user: User, typed: string
       return { kind: 'wrong' };
     }
     if (user.account_enabled !== 1) return { kind: 'disabled' };
-    await recordSuccess(deps.db, user.id, ip, Date.now(), lockout);
+    await recordSuccess(deps.db, user.id, ip, Date.now(), lock);
     return { kind: 'ok' };
   });
 }

@@ -93,15 +93,16 @@ export function locationOf(ip: string): string {
   return `other:${a.slice(0, 64)}`;
 }
 
+/** When the user last signed in successfully from the address's prefix, if ever (as recorded). */
+async function lastSuccessFrom(db: Db, userId: string, ip: string): Promise<number | undefined> {
+  const row = await db.selectFrom('familiar_locations').select('last_success_at').where('user_id', '=', userId).where('prefix', '=', locationOf(ip)).executeTakeFirst();
+  return row?.last_success_at;
+}
+
 /** Whether the user signed in successfully from the address's prefix within the last 30 days. */
 export async function isFamiliar(db: Db, userId: string, ip: string, now: number, cfg: LockoutConfig = DEFAULT_LOCKOUT): Promise<boolean> {
-  const row = await db
-    .selectFrom('familiar_locations')
-    .select('last_success_at')
-    .where('user_id', '=', userId)
-    .where('prefix', '=', locationOf(ip))
-    .executeTakeFirst();
-  return !!row && row.last_success_at > now - cfg.familiarForMs;
+  const at = await lastSuccessFrom(db, userId, ip);
+  return at !== undefined && at > now - cfg.familiarForMs;
 }
 
 async function kindOf(db: Db, userId: string, ip: string, now: number, cfg: LockoutConfig): Promise<LocationKind> {
@@ -119,12 +120,22 @@ export interface LockState {
   location: LocationKind;
 }
 
+/** What a lock check read: enough for recordSuccess to write only what changes. */
+export interface LockCheck extends LockState {
+  /** the prefix's recorded last success, if any */
+  lastSuccessAt?: number;
+  /** a counter row exists for this kind of location */
+  counted: boolean;
+}
+
 /** Whether the counter for the address's kind of location is locked now. */
-export async function checkLocked(db: Db, userId: string, ip: string, now: number, cfg: LockoutConfig = DEFAULT_LOCKOUT): Promise<LockState> {
-  const location = await kindOf(db, userId, ip, now, cfg);
+export async function checkLocked(db: Db, userId: string, ip: string, now: number, cfg: LockoutConfig = DEFAULT_LOCKOUT): Promise<LockCheck> {
+  const lastSuccessAt = await lastSuccessFrom(db, userId, ip);
+  const location: LocationKind = lastSuccessAt !== undefined && lastSuccessAt > now - cfg.familiarForMs ? 'familiar' : 'unfamiliar';
   const row = await readRow(db, userId, location);
-  if (row?.locked_until != null && row.locked_until > now) return { locked: true, until: row.locked_until, location };
-  return { locked: false, location };
+  const known = { location, lastSuccessAt, counted: !!row };
+  if (row?.locked_until != null && row.locked_until > now) return { locked: true, until: row.locked_until, ...known };
+  return { locked: false, ...known };
 }
 
 function parseRecent(json: string): string[] {
@@ -209,22 +220,24 @@ export async function recordFailure(db: Db, secrets: Secrets, userId: string, ip
   throw new Error('lockout counter kept changing under concurrent updates');
 }
 
+/** A familiar prefix's last success is written at most this often: familiarity may end up to a day early, never late. */
+const FAMILIAR_REFRESH_MS = 86_400_000;
+
 /**
- * A successful password from the address: its prefix becomes (stays) familiar, and the counter of the
- * kind of location it was judged by starts over. Prefixes unused for 30 days are forgotten.
+ * A successful password from the address, after `checkLocked` found it unlocked: its prefix becomes (stays)
+ * familiar, and the counter of the kind of location it was judged by starts over. Only what changes is
+ * written: most sign-ins come from a prefix recorded within the day, with no counter. Prefixes unused for 30
+ * days are forgotten by the sweeper (and are unfamiliar before that: isFamiliar compares the time).
  */
-export async function recordSuccess(db: Db, userId: string, ip: string, now: number, cfg: LockoutConfig = DEFAULT_LOCKOUT): Promise<void> {
-  const location = await kindOf(db, userId, ip, now, cfg);
-  const prefix = locationOf(ip);
-  await db.transaction().execute(async (trx) => {
-    await trx
+export async function recordSuccess(db: Db, userId: string, ip: string, now: number, check: LockCheck): Promise<void> {
+  if (check.lastSuccessAt === undefined || check.lastSuccessAt <= now - FAMILIAR_REFRESH_MS) {
+    await db
       .insertInto('familiar_locations')
-      .values({ user_id: userId, prefix, last_success_at: now })
+      .values({ user_id: userId, prefix: locationOf(ip), last_success_at: now })
       .onConflict((oc) => oc.columns(['user_id', 'prefix']).doUpdateSet({ last_success_at: now }))
       .execute();
-    await trx.deleteFrom('familiar_locations').where('user_id', '=', userId).where('last_success_at', '<=', now - cfg.familiarForMs).execute();
-    await trx.deleteFrom('signin_lockouts').where('user_id', '=', userId).where('location', '=', location).execute();
-  });
+  }
+  if (check.counted) await db.deleteFrom('signin_lockouts').where('user_id', '=', userId).where('location', '=', check.location).execute();
 }
 
 const queues = new Map<string, Promise<unknown>>();

@@ -4,12 +4,12 @@ import { attemptsExhausted, recordWrongCode } from '../../methods/attempts.js';
 import { METHODS } from '../../methods/index.js';
 import { lockoutConfig } from '../../methods/password/lockout.js';
 import { verifyPasswordSignin } from '../../methods/password/index.js';
-import { findTap, verifyTap } from '../../methods/tap/index.js';
+import { verifyTap } from '../../methods/tap/index.js';
 import { signinCodes } from '../../protocol/errors.js';
 import type { FlowState } from '../flow.js';
 import { logSignin } from '../signin-log.js';
 import { errorPage } from '../flow.js';
-import { rememberUser, settingsOf, type StepContext, type StepHandler, type StepOutcome } from './index.js';
+import { methodsOf, rememberUser, settingsOf, startingFlow, type StepContext, type StepHandler, type StepOutcome } from './index.js';
 
 function fail(ctx: StepContext, user: User | undefined, code: keyof typeof signinCodes, reason?: string): Promise<void> {
   return logSignin(ctx.deps.db, ctx.deps.tenant.id, { status: 'failure', errorCode: signinCodes[code].aadsts, reason: reason ?? signinCodes[code].log, userId: user?.id, userName: user?.upn, appId: ctx.appId, req: ctx.req, interactive: true });
@@ -28,8 +28,8 @@ const username: StepHandler = async (ctx, state, form) => {
     return { reply: ctx.render({ state, error: signinCodes.user_not_found.message, loginHint: login }, 400) };
   }
   rememberUser(ctx, user);
-  const tap = await findTap(ctx.deps.db, user.id);
-  return { next: { step: 'username', userId: user.id, username: user.upn, methods: [], amr: [], tapOffered: !!tap } };
+  const tapOffered = (await methodsOf(ctx, user.id)).some((m) => m.type === 'temporaryAccessPass');
+  return { next: { ...startingFlow(ctx), userId: user.id, username: user.upn, tapOffered } };
 };
 
 const password: StepHandler = async (ctx, state, form, user): Promise<StepOutcome> => {

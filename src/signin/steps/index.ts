@@ -7,8 +7,9 @@ import { findUserById, type User } from '../../directory/users.js';
 import { byPreference, METHODS, type MethodType } from '../../methods/index.js';
 import { methodEnabledFor } from '../../methods/policy.js';
 import { listMethods } from '../../methods/store.js';
+import type { MethodRow } from '../../methods/types.js';
 import { tapUsability } from '../../methods/tap/index.js';
-import { MFA_REQUIRED_CHECK, requestedResources } from '../../protocol/browser-sessions.js';
+import { MFA_REQUIRED_CHECK } from '../../protocol/browser-sessions.js';
 import { refusals } from '../../protocol/errors.js';
 import { whyInvalid } from '../../protocol/validity.js';
 import { sessionFacts } from '../../protocol/credential-facts.js';
@@ -27,9 +28,14 @@ export interface StepContext {
   req: FastifyRequest;
   reply: FastifyReply;
   uid: string;
-  details: Interaction;
+  /** the engine's interaction: read for a page (GET), not for a posted step of a started flow */
+  details?: Interaction;
+  /** the started flow, when the context was made from it */
+  flow?: { state: FlowState };
   exp: number;
   appId: string | undefined;
+  /** the resources the interaction requested */
+  resources: string[];
   render: (input: Omit<PageInput, 'action' | 'csrf'>, status?: number) => FastifyReply;
   /** rows read once per request (the user, the tenant settings, the apps' MFA setting) */
   memo: Map<string, Promise<unknown>>;
@@ -68,17 +74,36 @@ const HANDLERS: Record<StepId, StepHandler> = { ...firstFactorSteps, ...secondFa
 /** Posts that change the flow without being a step: going back, switching method. */
 const SIDE_POSTS = new Set(['back', 'use_tap', 'use_password', 'switch_method']);
 
+/** A flow at its first step, carrying the interaction's app and resources. */
+export function startingFlow(ctx: StepContext): FlowState {
+  return { step: 'username', methods: [], amr: [], appId: ctx.appId, resources: ctx.resources };
+}
+
+/** The user's active methods, read once per request. */
+export function methodsOf(ctx: StepContext, userId: string): Promise<MethodRow[]> {
+  return once(ctx, `methods:${userId}`, () => listMethods(ctx.deps.db, userId));
+}
+
 export async function userOf(ctx: StepContext, state: FlowState): Promise<User | undefined> {
   const id = state.userId;
   return id ? once(ctx, `user:${id}`, () => findUserById(ctx.deps.db, id)) : undefined;
 }
 
+/** The user's fields the sign-in order depends on. */
+function userStamp(u: User): string {
+  return JSON.stringify([u.per_user_mfa_state, u.force_change_password, u.force_change_password_mfa, u.preferred_mfa_method, u.account_enabled]);
+}
+
 /** The facts of the sign-in order for this user and this request (spec §8). */
 export async function gatherFacts(ctx: StepContext, state: FlowState, user: User | undefined): Promise<StepFacts & { choices: MethodType[]; rememberDays?: number }> {
   if (!user) return { mfaRequired: false, usableTap: false, mfaMethods: [], mustChangePassword: false, choices: [] };
+  // Stay signed in changes none of the facts: the decision that led to it stands unless the user's own
+  // fields changed meanwhile (the user row is read for every step; finish() applies the validity rule).
+  // An app's requireMfa turned on meanwhile is still met: the engine's login check asks for step-up.
+  if (state.step === 'kmsi' && state.decided?.userStamp === userStamp(user)) return state.decided;
   const now = Date.now();
   const { db } = ctx.deps;
-  const methods = await listMethods(db, user.id);
+  const methods = await methodsOf(ctx, user.id);
   const tap = methods.find((m) => m.type === 'temporaryAccessPass');
   const usableTap = !!tap && tapUsability(tap, user, now) === 'EnabledByPolicy';
   const mfaMethods = byPreference(
@@ -89,8 +114,7 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   let settings: TenantSettings | undefined;
   if (state.firstFactor) {
     settings = await settingsOf(ctx, user.tenant_id);
-    const resources = requestedResources(ctx.details.params as Record<string, unknown>);
-    const appsNeedMfa = await once(ctx, 'apps-require-mfa', () => appsRequireMfa(db, ctx.appId, resources));
+    const appsNeedMfa = await once(ctx, 'apps-require-mfa', () => appsRequireMfa(db, ctx.appId, ctx.resources));
     mfaRequired = mfaRequiredFor(user, settings, appsNeedMfa);
   }
   const choices = byPreference([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods]);
@@ -113,7 +137,7 @@ export async function advance(ctx: StepContext, state: FlowState, opts: { error?
   }
   const step = nextStep(state, facts);
   if (step === 'done') return finish(ctx, state, user);
-  const next: FlowState = { ...state, step };
+  const next: FlowState = { ...state, step, decided: step === 'kmsi' && user ? { ...facts, userStamp: userStamp(user) } : undefined };
   if (step === 'mfa' && (!next.mfaMethod || !facts.choices.includes(next.mfaMethod))) next.mfaMethod = facts.choices[0];
   await ctx.flows.save(ctx.uid, next, ctx.exp);
   return show(ctx, next, user, facts, opts);
@@ -150,7 +174,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
   }
   if (why) {
     await logSignin(deps.db, deps.tenant.id, { status: 'failure', errorCode: refusals[why].aadsts, reason: `account changed during sign-in (${why})`, userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true });
-    const restart: FlowState = { step: 'username', methods: [], amr: [] };
+    const restart = startingFlow(ctx);
     await ctx.flows.save(ctx.uid, restart, ctx.exp);
     return show(ctx, restart, undefined, undefined, { error: 'Your account changed while you were signing in. Sign in again.', status: 409, loginHint: user.upn });
   }
@@ -183,8 +207,8 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
 
 /** A signed-in session that reached an app needing MFA: ask only the second factor (spec §8). */
 async function startStepUp(ctx: StepContext): Promise<FlowState | undefined> {
-  const session = ctx.details.session;
-  const reasons = (ctx.details.prompt.reasons ?? []) as string[];
+  const session = ctx.details?.session;
+  const reasons = (ctx.details?.prompt.reasons ?? []) as string[];
   if (!session?.accountId || !reasons.includes(MFA_REQUIRED_CHECK)) return undefined;
   const row = session.uid ? await ctx.deps.db.selectFrom('signin_sessions').selectAll().where('id', '=', session.uid).executeTakeFirst() : undefined;
   const user = await findUserById(ctx.deps.db, session.accountId);
@@ -205,9 +229,9 @@ async function startStepUp(ctx: StepContext): Promise<FlowState | undefined> {
 }
 
 export async function handleStep(ctx: StepContext, form: Record<string, unknown> | undefined): Promise<FastifyReply> {
-  const d = ctx.details;
-  let state = await ctx.flows.load(ctx.uid);
+  let state = ctx.flow ? ctx.flow.state : (await ctx.flows.load(ctx.uid))?.state;
   if (!form) {
+    const d = ctx.details!;
     if (!state) {
       const stepUp = await startStepUp(ctx);
       // An existing valid session only needs to confirm the account (prompt=select_account) or consent.
@@ -215,7 +239,7 @@ export async function handleStep(ctx: StepContext, form: Record<string, unknown>
         const url = await ctx.deps.provider.interactionResult(ctx.req.raw, ctx.reply.raw, { select_account: {}, consent: {} }, { mergeWithLastSubmission: true });
         return ctx.reply.code(303).header('location', url).send();
       }
-      state = stepUp ?? { step: 'username', methods: [], amr: [] };
+      state = stepUp ?? startingFlow(ctx);
       if (stepUp) return advance(ctx, stepUp);
       await ctx.flows.save(ctx.uid, state, ctx.exp);
     }
@@ -241,7 +265,7 @@ export async function handleStep(ctx: StepContext, form: Record<string, unknown>
 
 async function sidePost(ctx: StepContext, state: FlowState, step: string, form: Record<string, unknown>, user: User | undefined): Promise<FastifyReply> {
   let next: FlowState | undefined;
-  if (step === 'back' && (state.step === 'password' || state.step === 'tap')) next = { step: 'username', methods: [], amr: [] };
+  if (step === 'back' && (state.step === 'password' || state.step === 'tap')) next = startingFlow(ctx);
   if (step === 'use_password' && state.step === 'tap') next = { ...state, step: 'password', tapDeclined: true };
   if (step === 'use_tap' && state.step === 'password' && state.tapOffered) next = { ...state, step: 'tap', tapDeclined: false };
   if (step === 'switch_method' && state.step === 'mfa') {

@@ -12,7 +12,7 @@ import type { FlowState } from '../flow.js';
 import { errorPage } from '../flow.js';
 import { checkNewPassword } from '../password-policy.js';
 import { logSignin } from '../signin-log.js';
-import { forgetUser, settingsOf, type StepContext, type StepHandler } from './index.js';
+import { forgetUser, settingsOf, startingFlow, type StepContext, type StepHandler } from './index.js';
 
 const change_password: StepHandler = async (ctx, state, form, user) => {
   const { db, tenant, config } = ctx.deps;
@@ -36,7 +36,7 @@ const change_password: StepHandler = async (ctx, state, form, user) => {
   forgetUser(ctx, user.id);
   if (!changed) {
     // an admin reset the password meanwhile: theirs stands, and this sign-in starts again
-    return { again: { step: 'username', methods: [], amr: [] }, error: 'Your password was changed by an administrator while you were signing in. Sign in again.', status: 409 };
+    return { again: startingFlow(ctx), error: 'Your password was changed by an administrator while you were signing in. Sign in again.', status: 409 };
   }
   // the new password is the first factor of this sign-in (rule 3 kills sessions from before the change)
   return { next: { ...state, authTimeMs: at, passwordChanged: true } };

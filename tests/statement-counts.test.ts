@@ -1,0 +1,119 @@
+// The hot paths' SQL statements, counted exactly (speed is measured by `npm run bench`; what can be counted
+// is held here, so that a regression fails the suite): a password sign-in through the pages, step by step,
+// the code exchange, and a refresh; on SQLite and PostgreSQL (the same code runs the same statements).
+// The expected numbers are written out; a change that adds a statement must change them on purpose.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { DEMO } from '../src/directory/seed.js';
+import { observeStatements } from '../src/storage/db.js';
+import { Jar, pkce, token } from './helpers/http-signin.js';
+import { databases, startTestServer, type TestServer } from './helpers/server.js';
+
+const REDIRECT = 'http://localhost';
+
+/** The outbox's delivery loop polls on its own timer, whatever the requests do: not theirs. */
+const BACKGROUND = /^select .* from "outbox" where "delivered_at" is null/;
+
+/** Runs `fn` and returns the statements the store ran meanwhile, with their text. */
+async function statementsOf<T>(fn: () => Promise<T>): Promise<{ value: T; statements: string[] }> {
+  const statements: string[] = [];
+  observeStatements((sql) => {
+    if (!BACKGROUND.test(sql)) statements.push(sql);
+  });
+  try {
+    return { value: await fn(), statements };
+  } finally {
+    observeStatements(undefined);
+  }
+}
+
+/** `select users where id`: enough of a statement to read a failure. */
+const shape = (sql: string) => {
+  const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? '?';
+  const table = /\b(?:from|into|update)\s+"(\w+)"/i.exec(sql)?.[1] ?? '?';
+  const where = /\bwhere\b(.*)$/is.exec(sql)?.[1] ?? '';
+  const cols = [...where.matchAll(/"(\w+)"\s*(?:=|<=|>=|<|>|is|in)/gi)].map((m) => m[1]);
+  return `${verb} ${table}${cols.length ? ` where ${cols.join(', ')}` : ''}`;
+};
+
+for (const dbKind of await databases()) {
+  describe(`statement counts (${dbKind})`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(dbKind);
+    });
+    after(async () => {
+      await server?.close();
+    });
+
+    async function signInSteps(upn: string) {
+      const jar = new Jar();
+      const { verifier, challenge } = pkce();
+      const steps: { name: string; statements: string[] }[] = [];
+      const send = async (name: string, url: URL, form?: Record<string, string>) => {
+        const { value: res, statements } = await statementsOf(async () => {
+          const r = await fetch(url, form ? { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form), redirect: 'manual' } : { headers: { cookie: jar.header() }, redirect: 'manual' });
+          jar.take(r);
+          return { status: r.status, location: r.headers.get('location'), html: await r.text() };
+        });
+        steps.push({ name, statements });
+        return res;
+      };
+      const params = new URLSearchParams({ client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid profile offline_access User.Read', code_challenge: challenge, code_challenge_method: 'S256', state: 's1' });
+      let r = await send('authorize', new URL(`${server.tenantUrl}/oauth2/v2.0/authorize?${params}`));
+      assert.equal(r.status, 303, `authorize: ${r.status} ${r.html.slice(0, 200)}`);
+      const signin = new URL(r.location!, server.origin);
+      r = await send('sign-in page', signin);
+      for (const [name, fill] of [
+        ['user name', { loginfmt: upn }],
+        ['password', { passwd: DEMO.demoPassword }],
+        ['stay signed in', { kmsi: 'yes' }],
+      ] as const) {
+        const csrf = /name="csrf" value="([^"]+)"/.exec(r.html)?.[1];
+        const step = /name="step" value="([^"]+)"/.exec(r.html)?.[1];
+        assert.ok(csrf && step, `${name}: a sign-in form (${r.status} ${r.html.slice(0, 200)})`);
+        r = await send(name, signin, { csrf, step, ...fill });
+        if (r.status === 303 && new URL(r.location!, server.origin).pathname.startsWith('/signin/')) r = await send(`${name} (next page)`, new URL(r.location!, server.origin));
+      }
+      assert.ok(r.location, `a redirect after the last step (${r.status})`);
+      r = await send('resume', new URL(r.location!, server.origin));
+      assert.ok(r.location?.startsWith(REDIRECT), `back to the app: ${r.status} ${r.location}`);
+      const code = new URL(r.location!).searchParams.get('code')!;
+      return { steps, code, verifier };
+    }
+
+    const listing = (name: string, statements: string[]) => `${name}: ${statements.length}\n${statements.map((q) => `    ${shape(q)}`).join('\n')}`;
+
+    /** A sign-in, its code exchange and two refreshes, with the statements of each request. */
+    async function signInAndRefresh(upn: string) {
+      const { steps, code, verifier } = await signInSteps(upn);
+      const exchange = await statementsOf(() => token(server, { grant_type: 'authorization_code', client_id: DEMO.nativeAppId, code, redirect_uri: REDIRECT, code_verifier: verifier }));
+      assert.equal(exchange.value.status, 200);
+      const scope = 'openid offline_access User.Read';
+      const first = await statementsOf(() => token(server, { grant_type: 'refresh_token', client_id: DEMO.nativeAppId, refresh_token: String(exchange.value.body.refresh_token), scope }));
+      assert.equal(first.value.status, 200);
+      const second = await statementsOf(() => token(server, { grant_type: 'refresh_token', client_id: DEMO.nativeAppId, refresh_token: String(first.value.body.refresh_token), scope }));
+      assert.equal(second.value.status, 200);
+      return { steps, exchange: exchange.statements, first: first.statements, second: second.statements };
+    }
+
+    test('a password sign-in, its code exchange and a refresh', async () => {
+      const upn = `alice@${server.tenantDomain}`;
+      // warm: first-use work (the familiar location's first success, the directory cache) is not counted
+      await signInAndRefresh(upn);
+      const { steps, exchange, first, second } = await signInAndRefresh(upn);
+      const report = steps.map((s) => listing(s.name, s.statements)).join('\n');
+      // a sign-in from a familiar place, no lockout counter, no MFA required
+      assert.deepEqual(
+        Object.fromEntries(steps.map((s) => [s.name, s.statements.length])),
+        { authorize: 1, 'sign-in page': 3, 'user name': 4, password: 8, 'stay signed in': 6, resume: 7 },
+        report,
+      );
+      assert.equal(steps.reduce((n, s) => n + s.statements.length, 0), 29, report);
+      assert.equal(exchange.length, 6, listing('code exchange', exchange));
+      // the grant's first refresh this hour writes its non-interactive sign-in (D11); the next does not
+      assert.equal(first.length, 6, listing('first refresh', first));
+      assert.equal(second.length, 5, listing('refresh', second));
+    });
+  });
+}
