@@ -5,7 +5,7 @@ import type { Interaction } from 'oidc-provider';
 import { type TenantSettings, tenantSettings } from '../../directory/settings.js';
 import { findUserById, type User } from '../../directory/users.js';
 import { byPreference, METHODS, type MethodType } from '../../methods/index.js';
-import { methodEnabledFor } from '../../methods/policy.js';
+import { type UserMethodsPolicy, methodEnabledFor, methodsPolicyFor } from '../../methods/policy.js';
 import { listMethods } from '../../methods/store.js';
 import { tapUsability } from '../../methods/tap/index.js';
 import { MFA_REQUIRED_CHECK, requestedResources } from '../../protocol/browser-sessions.js';
@@ -49,6 +49,11 @@ export function settingsOf(ctx: StepContext, tenantId: string): Promise<TenantSe
   return once(ctx, `settings:${tenantId}`, () => tenantSettings(ctx.deps.db, tenantId));
 }
 
+/** The user's effective authentication methods policy (spec §7), once per request; the policy itself is cached. */
+export function policyOf(ctx: StepContext, user: User): Promise<UserMethodsPolicy> {
+  return once(ctx, `methods-policy:${user.id}`, () => methodsPolicyFor(ctx.deps.db, user));
+}
+
 /** Forgets the user read in this request (after a change to its row). */
 export function forgetUser(ctx: StepContext, userId: string): void {
   ctx.memo.delete(`user:${userId}`);
@@ -78,11 +83,11 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   if (!user) return { mfaRequired: false, usableTap: false, mfaMethods: [], mustChangePassword: false, choices: [] };
   const now = Date.now();
   const { db } = ctx.deps;
-  const methods = await listMethods(db, user.id);
+  const [methods, policy] = await Promise.all([listMethods(db, user.id), policyOf(ctx, user)]);
   const tap = methods.find((m) => m.type === 'temporaryAccessPass');
-  const usableTap = !!tap && tapUsability(tap, user, now) === 'EnabledByPolicy';
+  const usableTap = !!tap && tapUsability(tap, now, policy) === 'EnabledByPolicy';
   const mfaMethods = byPreference(
-    methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(user, t)),
+    methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(policy, t)),
   );
   // before the first factor nothing depends on whether MFA is required (nextStep): not read then
   let mfaRequired = false;
