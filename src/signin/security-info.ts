@@ -115,12 +115,12 @@ ${defaultForm}${enroll}</main>`;
     // spec §7: an authenticator app is registered only while the policy enables it for this user
     const totpRefusal = async () => {
       const access = methodAccess(await methodsPolicyFor(db, user), 'softwareOath');
-      return access.enabled ? undefined : render(reply, who, { status: 403, error: `You can't add an authenticator app: it is ${accessText(access)}. Contact your administrator.` });
+      return access.enabled ? undefined : `You can't add an authenticator app: it is ${accessText(access)}. Contact your administrator.`;
     };
     switch (form.op) {
       case 'add_totp': {
         const refused = await totpRefusal();
-        if (refused) return refused;
+        if (refused) return render(reply, who, { status: 403, error: refused });
         const e = await beginEnrollment({ db, secrets }, user, tenant.display_name || 'Latchkey');
         if (e === 'limit_reached') return render(reply, who, { status: 409, error: 'You already have the most authenticator apps allowed (5). Delete one first.' });
         return render(reply, who, { enrollment: { id: e.id, qr: e.qr, secret: e.secret } });
@@ -129,7 +129,7 @@ ${defaultForm}${enroll}</main>`;
         const pending = typeof form.pendingId === 'string' ? await findPending(db, user.id, form.pendingId) : undefined;
         if (!pending) return render(reply, who, { status: 409, error: 'The set-up expired. Start again.' });
         const refused = await totpRefusal();
-        if (refused) return refused;
+        if (refused) return render(reply, who, { status: 403, error: refused });
         const code = typeof form.code === 'string' ? form.code.trim() : '';
         const outcome = await db.transaction().execute(async (trx) => {
           const r = await confirmEnrollment({ db: trx, secrets }, pending, code);
