@@ -146,8 +146,8 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
     destructive: true,
     secret: { property: 'temporaryAccessPass', label: 'Temporary Access Pass' },
     input: {
-      lifetimeInMinutes: { type: 'integer', min: 10, max: 43_200, description: 'Minutes the pass is usable (default 60).' },
-      isUsableOnce: { type: 'boolean', description: 'One sign-in only (default false).' },
+      lifetimeInMinutes: { type: 'integer', min: 10, max: 43_200, description: "Minutes the pass is usable, within the authentication methods policy's TAP bounds (default: its defaultLifetimeInMinutes, 60 in a new tenant)." },
+      isUsableOnce: { type: 'boolean', description: "One sign-in only (default: the policy's isUsableOnce, false in a new tenant)." },
     },
   }),
   deleteMethod: entry('deleteMethod', deleteMethod, { command: 'delete-method', summary: 'Delete one authentication method', destructive: true, input: { methodId: { type: 'string', required: true, description: 'The id of the method to delete.' } } }),
