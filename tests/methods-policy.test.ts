@@ -12,13 +12,18 @@ import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { GRAPH_APP_ID, addAppSecret, createApp, grantPermission } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { type User, createUser } from '../src/directory/users.js';
 import { insertTap } from '../src/methods/tap/index.js';
 import { Jar, appGraphToken, authorize, consentNativeAppToGraph, delegatedGraphToken } from './helpers/http-signin.js';
 import { enrollTotp, totpAt } from './helpers/mfa.js';
-import { databases, startTestServer, type TestServer } from './helpers/server.js';
+import { databases, freshPostgres, startTestServer, type TestServer } from './helpers/server.js';
+import { Migrations } from '../src/storage/migrations.js';
+import type { Database } from '../src/storage/schema.js';
 
 const PW = DEMO.demoPassword;
 const POLICY = '/policies/authenticationMethodsPolicy';
@@ -345,6 +350,28 @@ for (const dbKind of await databases()) {
         assert.match(blocked ?? afterPassword.slice(0, 500), /doesn(&#39;|')t let you register an authenticator app \(excluded by group No apps\)/);
       } finally {
         await patchConfig('SoftwareOath', { excludeTargets: [] });
+      }
+    });
+
+    test('a tenant that existed before migration 0009 gets D23’s policy from it', async () => {
+      const pgDb = dbKind === 'postgres' ? await freshPostgres() : undefined;
+      const k = new Kysely<Database>({ dialect: pgDb ? new PostgresDialect({ pool: new pg.Pool({ connectionString: pgDb.url, max: 1 }) }) : new SqliteDialect({ database: new SqliteDatabase(':memory:') }) });
+      try {
+        const migrator = new Migrator({ db: k, provider: new Migrations(dbKind) });
+        assert.equal((await migrator.migrateTo('0008_device_code_attempts')).error, undefined);
+        await k.insertInto('tenants').values({ id: 'old-tenant', domain: 'old.test', display_name: 'Old', created_at: 1 }).execute();
+        assert.equal((await migrator.migrateToLatest()).error, undefined);
+        const row = await k.selectFrom('methods_policy').selectAll().executeTakeFirstOrThrow();
+        assert.deepEqual([row.tenant_id, row.version], ['old-tenant', 1]);
+        const doc = JSON.parse(row.policy) as { configurations: Record<string, Json> };
+        assert.deepEqual(Object.entries(doc.configurations).map(([id, c]) => [id, c.state]), [
+          ['Fido2', 'enabled'], ['MicrosoftAuthenticator', 'enabled'], ['Sms', 'enabled'], ['Voice', 'enabled'],
+          ['Email', 'enabled'], ['TemporaryAccessPass', 'enabled'], ['SoftwareOath', 'enabled'], ['HardwareOath', 'disabled'],
+        ]);
+        assert.deepEqual(doc.configurations.TemporaryAccessPass, TAP_D23);
+      } finally {
+        await k.destroy();
+        await pgDb?.drop();
       }
     });
 
