@@ -40,13 +40,13 @@ function optionsOf(action: RegisteredAction): { flag: string; field: string; f: 
 }
 
 function actionHelp(action: RegisteredAction): string {
-  const lines = [`usage: npm run cli -- ${action.command} <user id or UPN> [options]`, '', `${action.summary}.${action.destructive ? ' Destructive: asks for confirmation unless --yes.' : ''}`, '', 'options:'];
+  const lines = [`usage: npm run cli -- ${action.command} <user id or UPN> [options]`, '', `${action.summary}.${action.destructive ? ' Destructive: asks for confirmation unless --yes.' : ''}${action.readOnly ? ' A read: prints a table (--json: one JSON document) and changes nothing.' : ''}`, '', 'options:'];
   for (const o of optionsOf(action)) {
     const arg = o.f.secret ? o.flag : o.f.type === 'boolean' ? `${o.flag} | --no-${o.flag.slice(2)}` : `${o.flag} <${o.f.values ? o.f.values.join('|') : o.f.type}>`;
     const description = o.f.secret ? `${o.f.description} Read from the first line of stdin (never from the command line, where other users and the shell history see it); needs --yes.` : o.f.description;
     lines.push(arg.length > 30 ? `  ${arg}\n  ${''.padEnd(30)} ${description}` : `  ${arg.padEnd(30)} ${description}`);
   }
-  for (const [flag, what] of COMMON_ACTION_OPTIONS) lines.push(`  ${flag.padEnd(30)} ${what}`);
+  for (const [flag, what] of COMMON_ACTION_OPTIONS) if (!action.readOnly || flag === '--json' || flag === '--help') lines.push(`  ${flag.padEnd(30)} ${flag === '--json' && action.readOnly ? 'print one JSON document ({target, value}) instead of the table' : what}`);
   return lines.join('\n');
 }
 
@@ -112,6 +112,13 @@ function previewText(p: Preview): string {
   return lines.join('\n');
 }
 
+/** A read-only action's answer (View authentication methods policy): one row per method. */
+function methodsPolicyText(p: Preview): string {
+  const rows = [['METHOD', 'ENABLED', 'WHY'], ...(p.methodsPolicy ?? []).map((m) => [m.displayName, m.enabled ? 'yes' : 'no', m.reasonText])];
+  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return [`authentication methods policy for ${p.target.displayName} <${p.target.userPrincipalName}> (${p.target.id})`, '', ...rows.map((r) => `${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]!}`)].join('\n');
+}
+
 function resultJson(action: RegisteredAction, r: ApplyResult) {
   return { appliedDateTime: new Date(r.appliedAt).toISOString(), endedCount: r.ended.length, ended: r.ended, ...(r.secret !== undefined ? { [action.secret.property]: r.secret } : {}) };
 }
@@ -154,6 +161,10 @@ async function runAction(action: RegisteredAction, args: string[]): Promise<numb
     if (!ctx.tenantId) throw new Error('no tenant yet: start Latchkey once first');
     const actor: Actor = { kind: 'system', id: 'system', displayName: 'Latchkey command line' };
     const plan = await action.plan(ctx, actor, opts.user, action.parseInput(opts.input));
+    if (action.readOnly) {
+      console.log(opts.json ? JSON.stringify({ target: plan.preview.target, value: plan.preview.methodsPolicy ?? [] }, null, 2) : methodsPolicyText(plan.preview));
+      return EXIT.ok;
+    }
     if (!opts.json) console.log(previewText(plan.preview));
     if (opts.dryRun) {
       if (opts.json) console.log(JSON.stringify({ preview: plan.preview }, null, 2));

@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { Config } from './config/index.js';
 import { Secrets } from './crypto/secrets.js';
 import { ensureTenant } from './directory/seed.js';
+import { createMethodsPolicy } from './methods/policy.js';
 import { ensureFirstPartyApps } from './directory/first-party.js';
 import { backchannelLogoutSubscribers } from './events/backchannel-logout.js';
 import { type Deliverer, startDeliverer } from './events/deliver.js';
@@ -53,6 +54,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const port = config.port === 0 ? await freePort(config.host) : config.port;
     const origin = config.publicUrl || `${tls ? 'https' : 'http'}://localhost:${port}`;
     const seed = await ensureTenant(store.db, config, origin);
+    // D23: a new tenant's authentication methods policy (a tenant that has one keeps it)
+    await createMethodsPolicy(store.db, seed.tenant.id);
     await ensureFirstPartyApps(store.db, seed.tenant.id, origin);
     const maxTokenLifetimeMs = Math.max(config.accessTokenMaxTtl, config.idTokenTtl) * 1000;
     const keys = await loadSigningKeys(store.db, secrets, maxTokenLifetimeMs);

@@ -16,7 +16,7 @@ import { type RightKind, mayActOn, rolesAllowedOn } from './roles.js';
 
 export type ActionName =
   | 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile' | 'updateUser'
-  | 'deleteMethod' | 'createTap' | 'requireReregisterMfa' | 'revokeMfaSessions' | 'setPerUserMfa' | 'setAppRequireMfa';
+  | 'deleteMethod' | 'createTap' | 'requireReregisterMfa' | 'revokeMfaSessions' | 'setPerUserMfa' | 'setAppRequireMfa' | 'viewMethodsPolicy';
 
 export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid' | 'duplicate';
 
@@ -73,6 +73,19 @@ export interface Preview {
   warnings: string[];
   /** actions on authentication methods: each method of the user and what the action does to it */
   methods?: { id: string; type: string; fate: 'deleted' | 'deactivated' | 'kept' | 'added' }[];
+  /** View authentication methods policy: per method, enabled for the user or not, and why (spec §7) */
+  methodsPolicy?: EffectiveMethod[];
+}
+
+export interface EffectiveMethod {
+  /** the policy's configuration id (`Password` for the password, which no configuration governs) */
+  method: string;
+  displayName: string;
+  enabled: boolean;
+  reason: 'enabled' | 'disabled' | 'notIncluded' | 'excluded' | 'alwaysEnabled';
+  reasonText: string;
+  excludedBy?: { id: string; displayName: string };
+  includedBy?: { id: string; displayName: string };
 }
 
 export interface Plan<I = unknown> {

@@ -20,6 +20,7 @@ import * as revokeMfaSessions from './actions/revoke-mfa-sessions.js';
 import * as revokeSessions from './actions/revoke-sessions.js';
 import * as setPasswordProfile from './actions/set-password-profile.js';
 import * as setPerUserMfa from './actions/set-per-user-mfa.js';
+import * as viewMethodsPolicy from './actions/view-methods-policy.js';
 
 /** One input property of an action. */
 export interface InputField {
@@ -49,6 +50,8 @@ interface Meta {
   summary: string;
   /** the command line asks for confirmation before applying */
   destructive: boolean;
+  /** a read (View authentication methods policy): its preview is the answer, there is nothing to apply */
+  readOnly?: boolean;
   input?: InputSchema;
   /** what plan() refuses beyond the rights rule whatever the input is (a protected target) */
   guard?: (ctx: ActionContext, target: Target) => Promise<void>;
@@ -95,6 +98,7 @@ function entry<I, P>(name: ActionName, mod: ActionModule<I, P>, meta: Meta): Reg
   return {
     ...meta,
     input,
+    readOnly: meta.readOnly ?? false,
     secret: meta.secret ?? { property: 'secret', label: 'secret' },
     name,
     rule: mod.RULE,
@@ -142,11 +146,12 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
     destructive: true,
     secret: { property: 'temporaryAccessPass', label: 'Temporary Access Pass' },
     input: {
-      lifetimeInMinutes: { type: 'integer', min: 10, max: 43_200, description: 'Minutes the pass is usable (default 60).' },
-      isUsableOnce: { type: 'boolean', description: 'One sign-in only (default false).' },
+      lifetimeInMinutes: { type: 'integer', min: 10, max: 43_200, description: "Minutes the pass is usable, within the authentication methods policy's TAP bounds (default: its defaultLifetimeInMinutes, 60 in a new tenant)." },
+      isUsableOnce: { type: 'boolean', description: "One sign-in only (default: the policy's isUsableOnce, false in a new tenant)." },
     },
   }),
   deleteMethod: entry('deleteMethod', deleteMethod, { command: 'delete-method', summary: 'Delete one authentication method', destructive: true, input: { methodId: { type: 'string', required: true, description: 'The id of the method to delete.' } } }),
+  viewMethodsPolicy: entry('viewMethodsPolicy', viewMethodsPolicy, { command: 'view-methods-policy', summary: 'View authentication methods policy: per method, enabled for this user or not, and why', destructive: false, readOnly: true }),
   setPerUserMfa: entry('setPerUserMfa', setPerUserMfa, { command: 'set-per-user-mfa', summary: 'Set per-user MFA state (enabling requires MFA for everything the user signs in to)', destructive: true, input: { state: { type: 'string', required: true, values: setPerUserMfa.PER_USER_MFA_STATES, description: 'disabled, enabled or enforced.' } } }),
 };
 

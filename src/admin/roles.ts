@@ -81,6 +81,12 @@ const METHODS_READ_MATRIX: Record<string, readonly string[] | 'all'> = {
   ...METHODS_MATRIX,
   [R.globalReader]: 'all',
 };
+// A user's effective authentication methods policy (spec §5 "View authentication methods policy"): whoever
+// reads the user's methods, and Authentication Policy Administrator, who manages the policy (§10).
+const METHODS_POLICY_READ_MATRIX: Record<string, readonly string[] | 'all'> = {
+  ...METHODS_READ_MATRIX,
+  [R.authPolicyAdmin]: 'all',
+};
 // Per-user MFA state (Graph beta authentication/requirements): Authentication Policy Administrator manages
 // it for every user; Privileged Authentication Administrator and Global Administrator may too.
 const MFA_STATE_MATRIX: Record<string, readonly string[] | 'all'> = {
@@ -89,13 +95,14 @@ const MFA_STATE_MATRIX: Record<string, readonly string[] | 'all'> = {
   [R.globalAdmin]: 'all',
 };
 
-export type RightKind = 'password' | 'sensitive' | 'methods' | 'methodsRead' | 'mfaState';
+export type RightKind = 'password' | 'sensitive' | 'methods' | 'methodsRead' | 'methodsPolicyRead' | 'mfaState';
 
 const MATRICES: Record<RightKind, Record<string, readonly string[] | 'all'>> = {
   password: PASSWORD_MATRIX,
   sensitive: SENSITIVE_MATRIX,
   methods: METHODS_MATRIX,
   methodsRead: METHODS_READ_MATRIX,
+  methodsPolicyRead: METHODS_POLICY_READ_MATRIX,
   mfaState: MFA_STATE_MATRIX,
 };
 

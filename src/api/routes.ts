@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ActionContext, ActionError, type ApplyResult, type CredentialLine, type Plan, loadTarget } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
+import * as viewMethodsPolicy from '../admin/actions/view-methods-policy.js';
 import { ACTIONS, type RegisteredAction, findAction, refusal } from '../admin/registry.js';
 import { authenticate } from '../graph/auth.js';
 import { GraphError } from '../graph/errors.js';
@@ -112,6 +113,12 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
     return reply.send({ target: { id: target.user.id, userPrincipalName: target.user.upn, displayName: target.user.display_name }, value });
   }));
 
+  // --- View authentication methods policy (a read: spec §5, §7) ---
+  scope.get('/users/:id/methodsPolicy', guarded(async (req, reply, actor) => {
+    checkQuery(req, []);
+    return reply.send(await viewMethodsPolicy.view(ctx, actor, idParam((req.params as { id?: string }).id, 'user id')));
+  }));
+
   // --- dry run (plan kept) or plan-and-apply ---
   scope.post('/users/:id/actions/:action', guarded(async (req, reply, actor) => {
     const q = checkQuery(req, ['$top']);
@@ -120,6 +127,7 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
     const action = findAction(params.action ?? '');
     if (!action) throw new GraphError(404, 'ResourceNotFound', `Action '${String(params.action).slice(0, 64)}' does not exist. Actions: ${Object.keys(ACTIONS).join(', ')}.`);
     const id = idParam(params.id, 'user id');
+    if (action.readOnly) throw new GraphError(400, 'BadRequest', `Action '${action.name}' is a read with nothing to apply: GET ${API_PREFIX}/users/{id}/methodsPolicy.`);
     const { dryRun, ...rest } = objectBody(req);
     if (typeof dryRun !== 'boolean') throw new GraphError(400, 'BadRequest', "Property 'dryRun' is required and must be a boolean: true returns the preview and a plan to apply, false applies at once.");
     const input = action.parseInput(rest);

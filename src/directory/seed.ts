@@ -9,8 +9,8 @@ import { loadTenant, type Tenant } from './tenant.js';
 import { createUser } from './users.js';
 import { randomToken } from '../crypto/secrets.js';
 
-export const GRAPH_DELEGATED_SCOPES = ['User.Read', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.AccessAsUser.All', 'UserAuthenticationMethod.ReadWrite.All', 'AuditLog.Read.All', 'Mail.Read', 'openid', 'profile', 'email', 'offline_access'];
-export const GRAPH_APP_ROLES = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'AuditLog.Read.All', 'User.RevokeSessions.All'];
+export const GRAPH_DELEGATED_SCOPES = ['User.Read', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.AccessAsUser.All', 'UserAuthenticationMethod.ReadWrite.All', 'Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod', 'AuditLog.Read.All', 'Mail.Read', 'openid', 'profile', 'email', 'offline_access'];
+export const GRAPH_APP_ROLES = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod', 'AuditLog.Read.All', 'User.RevokeSessions.All'];
 
 /** Fixed ids of the demo apps, so that docs and tests can name them. */
 export const DEMO = {

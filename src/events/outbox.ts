@@ -23,7 +23,8 @@ export type EventType =
   | 'role.member.added'
   | 'role.member.removed'
   | 'app.require_mfa.updated'
-  | 'tenant.settings.updated';
+  | 'tenant.settings.updated'
+  | 'tenant.methods_policy.updated';
 
 export interface SessionEndedPayload {
   userId: string;

@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export type GraphErrorCode =
   | 'BadRequest'
   | 'Request_BadRequest'
+  | 'invalidRequest'
   | 'Request_UnsupportedQuery'
   | 'InvalidAuthenticationToken'
   | 'Authorization_RequestDenied'

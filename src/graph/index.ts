@@ -10,6 +10,7 @@ import { sendGraphError } from './errors.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerLogRoutes } from './logs.js';
 import { registerMethodRoutes } from './methods.js';
+import { registerMethodsPolicyRoutes } from './methods-policy.js';
 import { registerRoleRoutes } from './roles.js';
 import { registerAuthenticationMethodRoutes } from './authentication-methods.js';
 import { mapError } from './kit.js';
@@ -36,6 +37,7 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
         registerUserRoutes(scope, deps);
         registerAuthenticationMethodRoutes(scope, deps);
         registerMethodRoutes(scope, deps);
+        registerMethodsPolicyRoutes(scope, deps);
         registerGroupRoutes(scope, deps);
         registerRoleRoutes(scope, deps);
         registerLogRoutes(scope, deps);

@@ -14,6 +14,7 @@ import { ROLES, mayActOn, rolesAllowedOn } from '../admin/roles.js';
 import { tenantSettings, writeTenantSettings } from '../directory/settings.js';
 import { writeAudit } from '../events/audit.js';
 import { METHODS, strategy } from '../methods/index.js';
+import { type UserMethodsPolicy, methodsPolicyFor } from '../methods/policy.js';
 import { findMethod, listMethods, listMethodsOfType } from '../methods/store.js';
 import type { MethodRow, MethodStrategy, MethodType } from '../methods/types.js';
 import { authenticate, requirePermission } from './auth.js';
@@ -103,21 +104,23 @@ function methodKit(scope: FastifyInstance, deps: GraphDeps) {
   // Authentication Administrators read phone numbers and email addresses masked (entra-research §10,
   // `restrictedRead`); Privileged Authentication and Global Administrators in full. No method holding
   // either exists yet: the phone and email strategies' toGraph() will take the reader's rights here.
-  const shape = (s: MethodStrategy, row: MethodRow | undefined, target: Target) => s.toGraph(row, target.user, Date.now());
+  // A TAP's usability depends on the user's effective methods policy (spec §6, §7): read once per request.
+  const shape = (s: MethodStrategy, row: MethodRow | undefined, target: Target, policy: UserMethodsPolicy) => s.toGraph(row, target.user, Date.now(), policy);
+  const policyOf = (target: Target) => methodsPolicyFor(db, target.user);
 
   const allOf = async (target: Target) => {
-    const rows = await listMethods(db, target.user.id);
-    const out = target.user.password_hash ? [shape(METHODS.password, undefined, target)] : [];
+    const [rows, policy] = await Promise.all([listMethods(db, target.user.id), policyOf(target)]);
+    const out = target.user.password_hash ? [shape(METHODS.password, undefined, target, policy)] : [];
     for (const r of rows) {
       const s = strategy(r.type);
-      if (s) out.push(shape(s, r, target));
+      if (s) out.push(shape(s, r, target, policy));
     }
     return out;
   };
 
   const context = (req: FastifyRequest, target: Target, collection: string, entity = false) => `${base(req)}/$metadata#users('${target.user.id}')/authentication/${collection}${entity ? '/$entity' : ''}`;
   const notFound = (id: string) => new GraphError(404, 'Request_ResourceNotFound', `Authentication method '${id}' does not exist for this user.`);
-  return { db, tenant, ctx, base, route, betaOnly, checkRead, shape, allOf, context, notFound };
+  return { db, tenant, ctx, base, route, betaOnly, checkRead, shape, policyOf, allOf, context, notFound };
 }
 type Kit = ReturnType<typeof methodKit>;
 
@@ -130,7 +133,7 @@ export function registerMethodRoutes(scope: FastifyInstance, deps: GraphDeps): v
   registerSecurityDefaults(scope, deps);
 }
 
-function registerReadsAndDeletes({ db, ctx, route, checkRead, shape, allOf, context, notFound }: Kit): void {
+function registerReadsAndDeletes({ db, ctx, route, checkRead, shape, policyOf, allOf, context, notFound }: Kit): void {
   // --- all methods ---
   route('/methods', 'get', async (req, reply, actor, target) => {
     checkRead(actor, target);
@@ -147,8 +150,9 @@ function registerReadsAndDeletes({ db, ctx, route, checkRead, shape, allOf, cont
   // --- one collection per method type ---
   for (const s of Object.values(METHODS) as MethodStrategy[]) {
     const list = async (target: Target) => {
-      if (s.type === 'password') return target.user.password_hash ? [shape(s, undefined, target)] : [];
-      return (await listMethodsOfType(db, target.user.id, s.type)).map((r) => shape(s, r, target));
+      const policy = await policyOf(target);
+      if (s.type === 'password') return target.user.password_hash ? [shape(s, undefined, target, policy)] : [];
+      return (await listMethodsOfType(db, target.user.id, s.type)).map((r) => shape(s, r, target, policy));
     };
     route(`/${s.collection}`, 'get', async (req, reply, actor, target) => {
       checkRead(actor, target, s.type);
@@ -173,7 +177,7 @@ function registerReadsAndDeletes({ db, ctx, route, checkRead, shape, allOf, cont
 
 }
 
-function registerTapCreate({ db, ctx, base, route, shape, context }: Kit): void {
+function registerTapCreate({ db, ctx, base, route, shape, policyOf, context }: Kit): void {
   // --- create a TAP (201; the value only in this response) ---
   route('/temporaryAccessPassMethods', 'post', async (req, reply, actor, target) => {
     const b = optionalBody(req, 'temporaryAccessPassAuthenticationMethod', ['startDateTime', 'lifetimeInMinutes', 'isUsableOnce']);
@@ -194,7 +198,7 @@ function registerTapCreate({ db, ctx, base, route, shape, context }: Kit): void 
     const plan = await createTap.plan(ctx, actor, target.user.id, input);
     const result = await createTap.apply(ctx, plan);
     const row = await findMethod(db, target.user.id, result.method.id);
-    const shaped = { ...shape(METHODS.temporaryAccessPass, row, target), temporaryAccessPass: result.secret };
+    const shaped = { ...shape(METHODS.temporaryAccessPass, row, target, await policyOf(target)), temporaryAccessPass: result.secret };
     return reply
       .code(201)
       .header('location', `${base(req)}/users/${target.user.id}/authentication/temporaryAccessPassMethods/${result.method.id}`)

@@ -5,6 +5,7 @@ import type { Secrets } from '../crypto/secrets.js';
 import type { User } from '../directory/users.js';
 import type { Db } from '../storage/db.js';
 import type { AuthMethodTable } from '../storage/schema.js';
+import type { UserMethodsPolicy } from './policy.js';
 
 export type MethodType = 'password' | 'softwareOath' | 'temporaryAccessPass';
 
@@ -52,6 +53,6 @@ export interface MethodStrategy {
   readonly onRequireReregister: ReregisterEffect;
   readonly adminMayCreate: boolean;
   readonly adminMayDelete: boolean;
-  /** Graph's shape of one method of this type */
-  toGraph(row: MethodRow | undefined, user: User, now: number): Record<string, unknown>;
+  /** Graph's shape of one method of this type (`policy`: the user's effective methods policy, §7) */
+  toGraph(row: MethodRow | undefined, user: User, now: number, policy: UserMethodsPolicy): Record<string, unknown>;
 }

@@ -12,6 +12,7 @@ import { SECURITY_INFO_APP_ID, SECURITY_INFO_PATH } from '../directory/first-par
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById, type User } from '../directory/users.js';
 import { METHODS, type MethodType } from '../methods/index.js';
+import { accessText, methodAccess, methodsPolicyFor } from '../methods/policy.js';
 import { beginEnrollment, confirmEnrollment, enrollmentView } from '../methods/software-oath/index.js';
 import { recordUserAddedMethod, userDeletesMethod } from '../methods/self-service.js';
 import { findPending, listMethods, parseState } from '../methods/store.js';
@@ -111,8 +112,15 @@ ${defaultForm}${enroll}</main>`;
     const posted = Buffer.from(typeof form.csrf === 'string' ? form.csrf : '');
     if (posted.length !== expected.length || !crypto.timingSafeEqual(posted, expected)) return errorPage(reply, 403, 'The request could not be verified (invalid or missing form token). Go back and try again.');
     const { user } = who;
+    // spec §7: an authenticator app is registered only while the policy enables it for this user
+    const totpRefusal = async () => {
+      const access = methodAccess(await methodsPolicyFor(db, user), 'softwareOath');
+      return access.enabled ? undefined : `You can't add an authenticator app: it is ${accessText(access)}. Contact your administrator.`;
+    };
     switch (form.op) {
       case 'add_totp': {
+        const refused = await totpRefusal();
+        if (refused) return render(reply, who, { status: 403, error: refused });
         const e = await beginEnrollment({ db, secrets }, user, tenant.display_name || 'Latchkey');
         if (e === 'limit_reached') return render(reply, who, { status: 409, error: 'You already have the most authenticator apps allowed (5). Delete one first.' });
         return render(reply, who, { enrollment: { id: e.id, qr: e.qr, secret: e.secret } });
@@ -120,6 +128,8 @@ ${defaultForm}${enroll}</main>`;
       case 'confirm_totp': {
         const pending = typeof form.pendingId === 'string' ? await findPending(db, user.id, form.pendingId) : undefined;
         if (!pending) return render(reply, who, { status: 409, error: 'The set-up expired. Start again.' });
+        const refused = await totpRefusal();
+        if (refused) return render(reply, who, { status: 403, error: refused });
         const code = typeof form.code === 'string' ? form.code.trim() : '';
         const outcome = await db.transaction().execute(async (trx) => {
           const r = await confirmEnrollment({ db: trx, secrets }, pending, code);

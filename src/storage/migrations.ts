@@ -4,6 +4,33 @@ import { type ColumnDefinitionBuilder, type Kysely, type Migration, type Migrati
 
 type Dialect = 'sqlite' | 'postgres';
 
+// D23's default authentication methods policy as it stood when 0009 ran, written out here (a migration
+// does not change when the code's defaults do): new tenants get src/methods/policy.ts's defaults.
+const ALL_USERS = [{ targetType: 'group', id: 'all_users', isRegistrationRequired: false }];
+const NOBODY = { targetType: 'group', id: '00000000-0000-0000-0000-000000000000' };
+const D23_METHODS_POLICY = {
+  policyMigrationState: 'migrationComplete',
+  configurations: {
+    Fido2: { state: 'enabled', includeTargets: ALL_USERS, excludeTargets: [], isAttestationEnforced: false, isSelfServiceRegistrationAllowed: true, keyRestrictions: { isEnforced: false, enforcementType: 'block', aaGuids: [] } },
+    MicrosoftAuthenticator: {
+      state: 'enabled',
+      includeTargets: [{ ...ALL_USERS[0], authenticationMode: 'any' }],
+      excludeTargets: [],
+      isSoftwareOathEnabled: false,
+      featureSettings: {
+        displayAppInformationRequiredState: { state: 'default', includeTarget: { targetType: 'group', id: 'all_users' }, excludeTarget: NOBODY },
+        displayLocationInformationRequiredState: { state: 'default', includeTarget: { targetType: 'group', id: 'all_users' }, excludeTarget: NOBODY },
+      },
+    },
+    Sms: { state: 'enabled', includeTargets: [{ ...ALL_USERS[0], isUsableForSignIn: true }], excludeTargets: [] },
+    Voice: { state: 'enabled', includeTargets: ALL_USERS, excludeTargets: [], isOfficePhoneAllowed: false },
+    Email: { state: 'enabled', includeTargets: ALL_USERS, excludeTargets: [], allowExternalIdToUseEmailOtp: 'default' },
+    TemporaryAccessPass: { state: 'enabled', includeTargets: ALL_USERS, excludeTargets: [], defaultLifetimeInMinutes: 60, minimumLifetimeInMinutes: 10, maximumLifetimeInMinutes: 43_200, defaultLength: 8, isUsableOnce: false },
+    SoftwareOath: { state: 'enabled', includeTargets: ALL_USERS, excludeTargets: [] },
+    HardwareOath: { state: 'disabled', includeTargets: ALL_USERS, excludeTargets: [] },
+  },
+};
+
 function migrations(dialect: Dialect): Record<string, Migration> {
   const ms = dialect === 'postgres' ? 'bigint' : 'integer';
   const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
@@ -338,6 +365,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // RFC 8628 §3.5: when a device code was last polled, for slow_down (plain, so the check is one
         // conditional update; the row goes with the device code).
         await db.schema.alterTable('oidc_models').addColumn('last_polled_at', ms).execute();
+      },
+    },
+    '0009_methods_policy': {
+      async up(db: Kysely<unknown>) {
+        // Spec §7: the authentication methods policy, one row per tenant; `version` is bumped with every
+        // write so cached copies are replaced. Tenants that exist get D23's defaults, as new ones do.
+        await db.schema.createTable('methods_policy')
+          .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+          .addColumn('policy', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+        await sql`insert into methods_policy (tenant_id, policy, version, updated_at) select id, ${JSON.stringify(D23_METHODS_POLICY)}, 1, ${Date.now()} from tenants`.execute(db);
       },
     },
   };

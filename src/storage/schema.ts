@@ -250,6 +250,16 @@ export interface TenantSettingsTable {
   updated_at: number;
 }
 
+/** The authentication methods policy of a tenant (spec §7): one row, its method configurations as JSON. */
+export interface MethodsPolicyTable {
+  tenant_id: string;
+  /** JSON: the policy's own settings and each method configuration, in Graph's property names */
+  policy: string;
+  /** bumped in the transaction of every write: a cached copy of an older version is never used after it */
+  version: number;
+  updated_at: number;
+}
+
 /** D21: a plan made by a dry run of /latchkey/v1 (no secret in it), applied at most once. */
 export interface AdminPlanTable {
   id: string;
@@ -301,4 +311,5 @@ export interface Database {
   admin_plans: AdminPlanTable;
   graph_operations: GraphOperationTable;
   device_code_attempts: DeviceCodeAttemptTable;
+  methods_policy: MethodsPolicyTable;
 }

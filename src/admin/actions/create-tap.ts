@@ -2,9 +2,13 @@
 // holds no secret: the value is generated at apply and returned once. An existing TAP is replaced, which
 // deletes it with the same effect as Delete method (its sessions end). The user's other methods are NOT
 // removed, and the preview says so. Nobody creates a TAP for themself, Global Administrators included.
+// The TAP configuration of the authentication methods policy (spec §7) gives the lifetime bounds and
+// defaults, the length and whether every pass is one-time; a user for whom the TAP method is not enabled
+// gets none (Entra would create one that is never usable: Latchkey refuses, with the reason).
 import crypto from 'node:crypto';
 import { findUserById } from '../../directory/users.js';
 import { enqueue } from '../../events/outbox.js';
+import { type TapSettings, accessText, methodAccess, methodsPolicyFor, tapSettings } from '../../methods/policy.js';
 import { TAP_LIMITS, type TapState, findTap, generateTapValue, insertTap, tapExpiresAt } from '../../methods/tap/index.js';
 import { type ActionContext, type ApplyResult, type CredentialLine, type Plan, ActionError, checkRights, commit, fingerprint, loadTarget, newPlan, preview } from '../action.js';
 import type { Actor } from '../actor.js';
@@ -15,9 +19,9 @@ export const RULE = { ...TAP_WRITE_RULE, what: 'create a Temporary Access Pass' 
 export interface CreateTapInput {
   /** ms; default: usable at once */
   startDateTime?: number;
-  /** 10–43,200; default 60 (the policy's default, D23) */
+  /** within the policy's minimum and maximum (10–43,200 at most); default: the policy's default (D23: 60) */
   lifetimeInMinutes?: number;
-  /** default false (the policy's default, D23) */
+  /** default: the policy's isUsableOnce (D23: false); false is refused when the policy makes every pass one-time */
   isUsableOnce?: boolean;
 }
 
@@ -26,24 +30,33 @@ export interface CreateTapPlanInput extends Required<CreateTapInput> {
   id: string;
   /** the TAP this one replaces, if any */
   replaces: string | null;
+  /** characters of the pass: the policy's defaultLength when planned */
+  length?: number;
 }
 
-/** Checks the input against spec §6's limits; throws ActionError('invalid') naming the field. */
-export function validateTapInput(input: CreateTapInput, now: number): Required<CreateTapInput> {
-  const lifetime = input.lifetimeInMinutes ?? TAP_LIMITS.defaultLifetimeMinutes;
-  if (!Number.isInteger(lifetime) || lifetime < TAP_LIMITS.minLifetimeMinutes || lifetime > TAP_LIMITS.maxLifetimeMinutes) {
-    throw new ActionError('invalid', `lifetimeInMinutes must be a whole number from ${TAP_LIMITS.minLifetimeMinutes} to ${TAP_LIMITS.maxLifetimeMinutes}.`);
+/** Checks the input against the policy's TAP settings (spec §6, §7); throws ActionError('invalid') naming the field. */
+export function validateTapInput(input: CreateTapInput, now: number, policy: TapSettings): Required<CreateTapInput> {
+  const lifetime = input.lifetimeInMinutes ?? policy.defaultLifetimeInMinutes;
+  const min = Math.max(policy.minimumLifetimeInMinutes, TAP_LIMITS.minLifetimeMinutes);
+  const max = Math.min(policy.maximumLifetimeInMinutes, TAP_LIMITS.maxLifetimeMinutes);
+  if (!Number.isInteger(lifetime) || lifetime < min || lifetime > max) {
+    throw new ActionError('invalid', `lifetimeInMinutes must be a whole number from ${min} to ${max} (the authentication methods policy's Temporary Access Pass settings).`);
   }
+  if (input.isUsableOnce === false && policy.isUsableOnce) throw new ActionError('invalid', 'isUsableOnce must be true: the authentication methods policy makes every Temporary Access Pass one-time.');
   const start = input.startDateTime ?? now;
   if (!Number.isFinite(start)) throw new ActionError('invalid', 'startDateTime is not a valid date and time.');
-  return { startDateTime: start, lifetimeInMinutes: lifetime, isUsableOnce: input.isUsableOnce ?? false };
+  return { startDateTime: start, lifetimeInMinutes: lifetime, isUsableOnce: input.isUsableOnce ?? policy.isUsableOnce };
 }
 
 export async function plan(ctx: ActionContext, actor: Actor, targetId: string, input: CreateTapInput = {}): Promise<Plan<CreateTapPlanInput>> {
   const target = await loadTarget(ctx.db, ctx.tenantId, targetId);
   checkRights(actor, target, RULE);
   const now = Date.now();
-  const v = validateTapInput(input, now);
+  const policy = await methodsPolicyFor(ctx.db, target.user);
+  const access = methodAccess(policy, 'temporaryAccessPass');
+  if (!access.enabled) throw new ActionError('invalid', `A Temporary Access Pass cannot be created for this user: the method is ${accessText(access)}.`);
+  const settings = tapSettings(policy.policy.doc);
+  const v = validateTapInput(input, now, settings);
   const old = await findTap(ctx.db, target.user.id);
   const id = crypto.randomUUID();
   const expires = tapExpiresAt({ startAt: v.startDateTime, lifetimeMinutes: v.lifetimeInMinutes, isUsableOnce: v.isUsableOnce });
@@ -64,11 +77,11 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string, i
   p.methods = [...others.map((m) => methodLine(m, m.id === old?.id ? 'deleted' : 'kept')), methodLine({ id, type: 'temporaryAccessPass' }, 'added')];
   if (old) p.ending.push(...(await tapBornSessionLines(ctx.db, ctx.secrets, target.user.id, old.id)));
   p.nextSignIn = 'the Temporary Access Pass screen first, while the pass is usable';
-  return newPlan({ action: 'createTap', actor, rule: RULE, targetId: target.user.id, input: { ...v, id, replaces: old?.id ?? null }, fingerprint: fingerprint(target), preview: p, patch: {} });
+  return newPlan({ action: 'createTap', actor, rule: RULE, targetId: target.user.id, input: { ...v, id, replaces: old?.id ?? null, length: settings.defaultLength }, fingerprint: fingerprint(target), preview: p, patch: {} });
 }
 
 export async function apply(ctx: ActionContext, plan: Plan<CreateTapPlanInput>): Promise<ApplyResult & { method: { id: string; createdAt: number; state: TapState } }> {
-  const value = generateTapValue(TAP_LIMITS.defaultLength);
+  const value = generateTapValue(plan.input.length ?? TAP_LIMITS.minLength);
   const { id, replaces, startDateTime, lifetimeInMinutes, isUsableOnce } = plan.input;
   const state: TapState = { startAt: startDateTime, lifetimeMinutes: lifetimeInMinutes, isUsableOnce };
   let ended: CredentialLine[] = [];

@@ -6,11 +6,12 @@ import crypto from 'node:crypto';
 import type { Secrets } from '../../crypto/secrets.js';
 import type { User } from '../../directory/users.js';
 import type { Db } from '../../storage/db.js';
-import { methodEnabledFor } from '../policy.js';
+import { type UserMethodsPolicy, methodEnabledFor } from '../policy.js';
 import { listMethodsOfType, parseState } from '../store.js';
 import type { MethodDeps, MethodRow, MethodStrategy, VerifyResult } from '../types.js';
 
-export const TAP_LIMITS = { minLifetimeMinutes: 10, maxLifetimeMinutes: 43_200, defaultLifetimeMinutes: 60, minLength: 8, maxLength: 48, defaultLength: 8 } as const;
+/** spec §6's outer bounds; the tenant's own bounds and defaults are the policy's TAP configuration (§7) */
+export const TAP_LIMITS = { minLifetimeMinutes: 10, maxLifetimeMinutes: 43_200, minLength: 8, maxLength: 48 } as const;
 /** no 0/O, 1/l/I: a pass is read out over the phone */
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 
@@ -26,9 +27,10 @@ export function tapExpiresAt(s: TapState): number {
   return s.startAt + s.lifetimeMinutes * 60_000;
 }
 
-export function tapUsability(row: MethodRow, user: User, now: number): TapUsability {
+/** spec §6: a TAP is usable only while the TAP method is enabled for its user in the policy (§7). */
+export function tapUsability(row: MethodRow, now: number, policy: UserMethodsPolicy): TapUsability {
   const s = parseState<TapState>(row);
-  if (!methodEnabledFor(user, 'temporaryAccessPass')) return 'DisabledByPolicy';
+  if (!methodEnabledFor(policy, 'temporaryAccessPass')) return 'DisabledByPolicy';
   if (now < s.startAt) return 'NotYetValid';
   if (now >= tapExpiresAt(s)) return 'Expired';
   if (s.isUsableOnce && row.used_at !== null) return 'OneTimeUsed';
@@ -47,9 +49,9 @@ export const temporaryAccessPass = {
   onRequireReregister: 'keep',
   adminMayCreate: true,
   adminMayDelete: true,
-  toGraph(row: MethodRow | undefined, user: User, now: number) {
+  toGraph(row: MethodRow | undefined, _user: User, now: number, policy: UserMethodsPolicy) {
     const s = row ? parseState<TapState>(row) : undefined;
-    const reason = row ? tapUsability(row, user, now) : undefined;
+    const reason = row ? tapUsability(row, now, policy) : undefined;
     return {
       '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethod',
       id: row?.id,
@@ -95,14 +97,14 @@ export async function findTap(db: Db, userId: string): Promise<MethodRow | undef
 }
 
 /** Checks a typed pass; a one-time pass is consumed here, atomically. */
-export async function verifyTap(deps: MethodDeps, user: User, input: string, now = Date.now()): Promise<VerifyResult> {
+export async function verifyTap(deps: MethodDeps, user: User, input: string, policy: UserMethodsPolicy, now = Date.now()): Promise<VerifyResult> {
   const row = await findTap(deps.db, user.id);
   if (!row) return { ok: false, reason: 'none' };
   const value = input.trim();
   const a = Buffer.from(hashTap(deps.secrets, user.id, value));
   const b = Buffer.from(row.secret ?? '');
   const matches = value.length > 0 && value.length <= TAP_LIMITS.maxLength && a.length === b.length && crypto.timingSafeEqual(a, b);
-  const usability = tapUsability(row, user, now);
+  const usability = tapUsability(row, now, policy);
   if (!matches) return { ok: false, reason: 'wrong', methodId: row.id };
   if (usability === 'DisabledByPolicy') return { ok: false, reason: 'disabled_by_policy', methodId: row.id };
   if (usability === 'NotYetValid') return { ok: false, reason: 'not_yet_valid', methodId: row.id };

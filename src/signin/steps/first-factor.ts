@@ -9,7 +9,7 @@ import { signinCodes } from '../../protocol/errors.js';
 import type { FlowState } from '../flow.js';
 import { logSignin } from '../signin-log.js';
 import { errorPage } from '../flow.js';
-import { methodsOf, rememberUser, settingsOf, startingFlow, type StepContext, type StepHandler, type StepOutcome } from './index.js';
+import { methodsOf, policyOf, rememberUser, settingsOf, startingFlow, type StepContext, type StepHandler, type StepOutcome } from './index.js';
 
 function fail(ctx: StepContext, user: User | undefined, code: keyof typeof signinCodes, reason?: string): Promise<void> {
   return logSignin(ctx.deps.db, ctx.deps.tenant.id, { status: 'failure', errorCode: signinCodes[code].aadsts, reason: reason ?? signinCodes[code].log, userId: user?.id, userName: user?.upn, appId: ctx.appId, req: ctx.req, interactive: true });
@@ -66,7 +66,7 @@ const tap: StepHandler = async (ctx, state, form, user) => {
     await fail(ctx, user, 'disabled');
     return { again: state, error: signinCodes.disabled.message, status: 403 };
   }
-  const r = await verifyTap(ctx.deps, user, value);
+  const r = await verifyTap(ctx.deps, user, value, await policyOf(ctx, user));
   if (!r.ok) {
     const code = TAP_FAILURES[r.reason];
     await fail(ctx, user, code);

@@ -5,7 +5,7 @@ import type { Interaction } from 'oidc-provider';
 import { type TenantSettings, tenantSettings } from '../../directory/settings.js';
 import { findUserById, type User } from '../../directory/users.js';
 import { byPreference, METHODS, type MethodType } from '../../methods/index.js';
-import { methodEnabledFor } from '../../methods/policy.js';
+import { type UserMethodsPolicy, methodEnabledFor, methodsPolicyFor } from '../../methods/policy.js';
 import { listMethods } from '../../methods/store.js';
 import type { MethodRow } from '../../methods/types.js';
 import { tapUsability } from '../../methods/tap/index.js';
@@ -53,6 +53,11 @@ function once<T>(ctx: StepContext, key: string, load: () => Promise<T>): Promise
 /** The tenant settings, read once per request. */
 export function settingsOf(ctx: StepContext, tenantId: string): Promise<TenantSettings> {
   return once(ctx, `settings:${tenantId}`, () => tenantSettings(ctx.deps.db, tenantId));
+}
+
+/** The user's effective authentication methods policy (spec §7), once per request; the policy itself is cached. */
+export function policyOf(ctx: StepContext, user: User): Promise<UserMethodsPolicy> {
+  return once(ctx, `methods-policy:${user.id}`, () => methodsPolicyFor(ctx.deps.db, user));
 }
 
 /** Forgets the user read in this request (after a change to its row). */
@@ -103,11 +108,11 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   if (state.step === 'kmsi' && state.decided?.userStamp === userStamp(user)) return state.decided;
   const now = Date.now();
   const { db } = ctx.deps;
-  const methods = await methodsOf(ctx, user.id);
+  const [methods, policy] = await Promise.all([methodsOf(ctx, user.id), policyOf(ctx, user)]);
   const tap = methods.find((m) => m.type === 'temporaryAccessPass');
-  const usableTap = !!tap && tapUsability(tap, user, now) === 'EnabledByPolicy';
+  const usableTap = !!tap && tapUsability(tap, now, policy) === 'EnabledByPolicy';
   const mfaMethods = byPreference(
-    methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(user, t)),
+    methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(policy, t)),
   );
   // before the first factor nothing depends on whether MFA is required (nextStep): not read then
   let mfaRequired = false;

@@ -4,6 +4,7 @@ import { verifyPassword } from '../../crypto/secrets.js';
 import { setOwnPassword, type User } from '../../directory/users.js';
 import { recordUserAddedMethod } from '../../methods/self-service.js';
 import { METHODS } from '../../methods/index.js';
+import { accessText, methodAccess } from '../../methods/policy.js';
 import { MAX_PASSWORD_UNITS } from '../../methods/password/index.js';
 import { beginEnrollment, confirmEnrollment, enrollmentView } from '../../methods/software-oath/index.js';
 import { findPending, listMethods } from '../../methods/store.js';
@@ -12,7 +13,7 @@ import type { FlowState } from '../flow.js';
 import { errorPage } from '../flow.js';
 import { checkNewPassword } from '../password-policy.js';
 import { logSignin } from '../signin-log.js';
-import { forgetUser, settingsOf, startingFlow, type StepContext, type StepHandler } from './index.js';
+import { forgetUser, policyOf, settingsOf, startingFlow, type StepContext, type StepHandler } from './index.js';
 
 const change_password: StepHandler = async (ctx, state, form, user) => {
   const { db, tenant, config } = ctx.deps;
@@ -42,8 +43,13 @@ const change_password: StepHandler = async (ctx, state, form, user) => {
   return { next: { ...state, authTimeMs: at, passwordChanged: true } };
 };
 
-/** spec §8: MFA in this sign-in, or a TAP, or — for a user with no method at all — the tenant's setting. */
+/**
+ * spec §8: MFA in this sign-in, or a TAP, or — for a user with no method at all — the tenant's setting;
+ * and (§7) the authenticator app must be enabled for the user in the authentication methods policy.
+ */
 async function registrationGate(ctx: StepContext, state: FlowState, user: User): Promise<string | undefined> {
+  const access = methodAccess(await policyOf(ctx, user), 'softwareOath');
+  if (!access.enabled) return `Your organization's authentication methods policy doesn't let you register an authenticator app (${accessText(access)}). Contact your administrator. (AADSTS50079)`;
   if (state.mfaAt !== undefined || state.tap) return undefined;
   const [methods, settings] = await Promise.all([listMethods(ctx.deps.db, user.id), settingsOf(ctx, user.tenant_id)]);
   if (methods.length === 0 && settings.registration_policy === 'anywhere') return undefined;

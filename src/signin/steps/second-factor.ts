@@ -1,6 +1,7 @@
 // The second factor (spec §8): the chosen method's code, with the wrong-code limit (500121 each).
 import { attemptsExhausted, clearWrongCodes, recordWrongCode } from '../../methods/attempts.js';
 import { METHODS, type MethodType } from '../../methods/index.js';
+import { accessText, methodAccess } from '../../methods/policy.js';
 import { verifySoftwareOath } from '../../methods/software-oath/index.js';
 import { verifyTap } from '../../methods/tap/index.js';
 import type { VerifyResult } from '../../methods/types.js';
@@ -9,7 +10,7 @@ import { errorPage } from '../flow.js';
 import { perUserMfaOn } from '../../methods/requirement.js';
 import { logSignin } from '../signin-log.js';
 import { wrongCodeLimit } from './first-factor.js';
-import { gatherFacts, settingsOf, type StepHandler } from './index.js';
+import { gatherFacts, policyOf, settingsOf, type StepHandler } from './index.js';
 
 const MAX_CODE = 64;
 
@@ -17,12 +18,20 @@ const mfa: StepHandler = async (ctx, state, form, user) => {
   if (!user) return { reply: errorPage(ctx.reply, 400, 'The account no longer exists.') };
   const facts = await gatherFacts(ctx, state, user);
   const method = form.method as MethodType;
-  if (typeof form.method !== 'string' || !facts.choices.includes(method)) return { again: state, error: 'Choose a way to verify your identity.', status: 400 };
+  const log = (key: keyof typeof signinCodes, reason?: string) =>
+    logSignin(ctx.deps.db, ctx.deps.tenant.id, { status: 'failure', errorCode: signinCodes[key].aadsts, reason: reason ?? signinCodes[key].log, userId: user.id, userName: user.upn, appId: ctx.appId, req: ctx.req, interactive: true });
+  if (typeof form.method !== 'string' || !facts.choices.includes(method)) {
+    // a registered method the policy does not allow this user (spec §7): say why
+    const access = Object.hasOwn(METHODS, method) ? methodAccess(await policyOf(ctx, user), method) : undefined;
+    if (access && !access.enabled) {
+      await log('method_unusable', `${signinCodes.method_unusable.log} (${method}: ${accessText(access)})`);
+      return { again: state, error: `Your organization's authentication methods policy doesn't let you use this method (${accessText(access)}). Choose another way to verify your identity.`, status: 400 };
+    }
+    return { again: state, error: 'Choose a way to verify your identity.', status: 400 };
+  }
   const code = typeof form.code === 'string' ? form.code.trim() : '';
   const settings = await settingsOf(ctx, user.tenant_id);
   const lim = wrongCodeLimit(ctx, settings.wrong_code_limit);
-  const log = (key: keyof typeof signinCodes, reason?: string) =>
-    logSignin(ctx.deps.db, ctx.deps.tenant.id, { status: 'failure', errorCode: signinCodes[key].aadsts, reason: reason ?? signinCodes[key].log, userId: user.id, userName: user.upn, appId: ctx.appId, req: ctx.req, interactive: true });
   if (await attemptsExhausted(ctx.deps.db, user.id, method, lim)) {
     await log('too_many_codes');
     return { again: { ...state, mfaMethod: method }, error: signinCodes.too_many_codes.message, status: 429 };
@@ -30,7 +39,7 @@ const mfa: StepHandler = async (ctx, state, form, user) => {
   let r: VerifyResult;
   if (!code || code.length > MAX_CODE) r = { ok: false, reason: 'wrong' };
   else if (method === 'softwareOath') r = await verifySoftwareOath(ctx.deps, user, code);
-  else if (method === 'temporaryAccessPass') r = await verifyTap(ctx.deps, user, code);
+  else if (method === 'temporaryAccessPass') r = await verifyTap(ctx.deps, user, code, await policyOf(ctx, user));
   else r = { ok: false, reason: 'none' };
   if (!r.ok) {
     const key = r.reason === 'replayed' ? 'code_replayed' : r.reason === 'wrong' ? 'code_wrong' : 'method_unusable';
