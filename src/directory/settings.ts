@@ -3,13 +3,16 @@
 // and security defaults (D18: off for tenants that existed before MFA; tests pin it off).
 import type { Db } from '../storage/db.js';
 import type { TenantSettingsTable } from '../storage/schema.js';
+import { statement } from '../storage/statements.js';
 
 export type TenantSettings = TenantSettingsTable;
 
 export const SETTINGS_DEFAULTS = { remember_mfa_days: 14, registration_policy: 'anywhere', wrong_code_limit: 5, security_defaults: 0 } as const;
 
+const settingsRow = statement((db, tenantId: string) => db.selectFrom('tenant_settings').selectAll().where('tenant_id', '=', tenantId));
+
 export async function tenantSettings(db: Db, tenantId: string): Promise<TenantSettings> {
-  const row = await db.selectFrom('tenant_settings').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
+  const row = (await settingsRow(db, tenantId)).rows[0];
   return row ?? { tenant_id: tenantId, ...SETTINGS_DEFAULTS, updated_at: 0 };
 }
 

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { Db } from '../storage/db.js';
 import type { UserTable } from '../storage/schema.js';
 import { hashPassword } from '../crypto/secrets.js';
+import { statement } from '../storage/statements.js';
 
 export type User = UserTable;
 
@@ -52,12 +53,15 @@ export async function createUser(db: Db, u: NewUser): Promise<User> {
   return row;
 }
 
-export function findUserById(db: Db, id: string): Promise<User | undefined> {
-  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+const userById = statement((db, id: string) => db.selectFrom('users').selectAll().where('id', '=', id));
+const userByUpn = statement((db, tenantId: string, upnLower: string) => db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('upn_lower', '=', upnLower));
+
+export async function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return (await userById(db, id)).rows[0];
 }
 
-export function findUserByUpn(db: Db, tenantId: string, upn: string): Promise<User | undefined> {
-  return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('upn_lower', '=', upn.trim().toLowerCase()).executeTakeFirst();
+export async function findUserByUpn(db: Db, tenantId: string, upn: string): Promise<User | undefined> {
+  return (await userByUpn(db, tenantId, upn.trim().toLowerCase())).rows[0];
 }
 
 export async function userRoles(db: Db, userId: string): Promise<string[]> {

@@ -2,9 +2,12 @@
 // confirmed with a first code; they are invisible everywhere but their own enrollment and expire.
 import type { Db } from '../storage/db.js';
 import type { MethodRow, MethodType } from './types.js';
+import { statement } from '../storage/statements.js';
+
+const activeMethods = statement((db, userId: string) => db.selectFrom('auth_methods').selectAll().where('user_id', '=', userId).where('status', '=', 'active').orderBy('created_at'));
 
 export async function listMethods(db: Db, userId: string): Promise<MethodRow[]> {
-  return (await db.selectFrom('auth_methods').selectAll().where('user_id', '=', userId).where('status', '=', 'active').orderBy('created_at').execute()) as MethodRow[];
+  return (await activeMethods(db, userId)).rows as MethodRow[];
 }
 
 export async function listMethodsOfType(db: Db, userId: string, type: MethodType): Promise<MethodRow[]> {

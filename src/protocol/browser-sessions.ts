@@ -12,6 +12,7 @@ import { refusals } from './errors.js';
 import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
 import { tenantSettings } from '../directory/settings.js';
 import { appsRequireMfa, mfaRequiredFor } from '../methods/requirement.js';
+import { statement } from '../storage/statements.js';
 
 /** What the sign-in flow hands the engine with its result (src/signin/flow.ts finish()). */
 export interface SigninResultFacts {
@@ -27,14 +28,39 @@ export interface SigninResultFacts {
 
 export type BrowserSessionRecord = Selectable<SigninSessionTable>;
 
+const sessionRow = statement((db, uid: string) => db.selectFrom('signin_sessions').selectAll().where('id', '=', uid));
+
 /** The record of a browser session by the engine's session uid; read once per request. */
 export function findBrowserSession(db: Db, ctx: KoaContextWithOIDC, uid: string): Promise<BrowserSessionRecord | undefined> {
-  return memo(ctx.state, `signin_session:${uid}`, () => db.selectFrom('signin_sessions').selectAll().where('id', '=', uid).executeTakeFirst());
+  return memo(ctx.state, `signin_session:${uid}`, async () => (await sessionRow(db, uid)).rows[0]);
 }
 
 async function touch(db: Db, uid: string): Promise<void> {
   await db.updateTable('signin_sessions').set({ last_used_at: Date.now() }).where('id', '=', uid).execute();
 }
+
+const upsertSession = statement(
+  (
+    db,
+    id: string,
+    tenantId: string,
+    userId: string,
+    authTime: number,
+    amr: string,
+    passwordBased: number,
+    persistent: number,
+    ip: string,
+    userAgent: string,
+    lastUsedAt: number,
+    mfaAt: number | null,
+    methods: string,
+    tapId: string | null,
+    tapExpiresAt: number | null,
+  ) => {
+    const row = { tenant_id: tenantId, user_id: userId, auth_time: authTime, amr, password_based: passwordBased, persistent, ip, user_agent: userAgent, created_at: authTime, last_used_at: lastUsedAt, mfa_at: mfaAt, methods, tap_id: tapId, tap_expires_at: tapExpiresAt };
+    return db.insertInto('signin_sessions').values({ id, ...row }).onConflict((oc) => oc.column('id').doUpdateSet(row));
+  },
+);
 
 /** After a sign-in flow finished, the browser session gets Latchkey's own record (ms times, D5). */
 export async function recordSignin(db: Db, tenantId: string, ctx: KoaContextWithOIDC): Promise<void> {
@@ -42,8 +68,7 @@ export async function recordSignin(db: Db, tenantId: string, ctx: KoaContextWith
   const uid = ctx.oidc?.session?.uid;
   if (!result?.login || !result.latchkey || !uid) return;
   const l = result.latchkey;
-  const row = { tenant_id: tenantId, user_id: result.login.accountId, auth_time: l.authTimeMs, amr: JSON.stringify(result.login.amr ?? []), password_based: l.passwordBased ? 1 : 0, persistent: l.persistent ? 1 : 0, ip: l.ip, user_agent: l.userAgent, created_at: l.authTimeMs, last_used_at: Date.now(), mfa_at: l.mfaAt ?? null, methods: JSON.stringify(l.methods ?? []), tap_id: l.tap?.id ?? null, tap_expires_at: l.tap?.expiresAt ?? null };
-  await db.insertInto('signin_sessions').values({ id: uid, ...row }).onConflict((oc) => oc.column('id').doUpdateSet(row)).execute();
+  await upsertSession(db, uid, tenantId, result.login.accountId, l.authTimeMs, JSON.stringify(result.login.amr ?? []), l.passwordBased ? 1 : 0, l.persistent ? 1 : 0, l.ip, l.userAgent, Date.now(), l.mfaAt ?? null, JSON.stringify(l.methods ?? []), l.tap?.id ?? null, l.tap?.expiresAt ?? null);
 }
 
 /** The login prompt's check: an existing browser session must pass the one validity rule (spec §2). */

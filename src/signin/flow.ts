@@ -17,6 +17,7 @@ import { escapeHtml, page } from './html.js';
 import { type PageInput, renderStep } from './pages.js';
 import { handleStep, type StepContext } from './steps/index.js';
 import { logSignin } from './signin-log.js';
+import { statement } from '../storage/statements.js';
 
 export type StepId = 'username' | 'password' | 'tap' | 'mfa' | 'change_password' | 'register' | 'kmsi';
 export const STEP_IDS: readonly StepId[] = ['username', 'password', 'tap', 'mfa', 'change_password', 'register', 'kmsi'];
@@ -104,6 +105,15 @@ function csrfMatches(posted: unknown, expected: string): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
+const flowRow = statement((db, uid: string) => db.selectFrom('signin_flows').select(['state', 'expires_at']).where('id', '=', uid));
+const deleteFlow = statement((db, uid: string) => db.deleteFrom('signin_flows').where('id', '=', uid));
+const saveFlow = statement((db, uid: string, csrfHash: string, state: string, expiresAt: number, createdAt: number) =>
+  db
+    .insertInto('signin_flows')
+    .values({ id: uid, interaction_uid: uid, csrf_hash: csrfHash, state, expires_at: expiresAt, created_at: createdAt })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ state })),
+);
+
 /** Loading, saving and securing flows: the one owner of the signin_flows table. */
 export class FlowStore {
   constructor(private readonly db: Db, private readonly secrets: Secrets) {}
@@ -117,22 +127,18 @@ export class FlowStore {
   }
 
   async load(uid: string): Promise<{ state: FlowState; expiresAt: number } | undefined> {
-    const row = await this.db.selectFrom('signin_flows').select(['state', 'expires_at']).where('id', '=', uid).executeTakeFirst();
+    const row = (await flowRow(this.db, uid)).rows[0];
     if (!row || row.expires_at <= Date.now()) return undefined;
     return { state: JSON.parse(row.state) as FlowState, expiresAt: row.expires_at };
   }
 
   async save(uid: string, state: FlowState, expiresAt: number): Promise<void> {
     const json = JSON.stringify(state);
-    await this.db
-      .insertInto('signin_flows')
-      .values({ id: uid, interaction_uid: uid, csrf_hash: this.secrets.lookupHash(this.csrfFor(uid), 'signin-csrf-check'), state: json, expires_at: expiresAt, created_at: Date.now() })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ state: json }))
-      .execute();
+    await saveFlow(this.db, uid, this.secrets.lookupHash(this.csrfFor(uid), 'signin-csrf-check'), json, expiresAt, Date.now());
   }
 
   async remove(uid: string): Promise<void> {
-    await this.db.deleteFrom('signin_flows').where('id', '=', uid).execute();
+    await deleteFlow(this.db, uid);
   }
 }
 

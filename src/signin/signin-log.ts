@@ -1,7 +1,10 @@
 // Sign-in log (spec D11): interactive sign-ins and every refusal, one row each; successful refreshes
 // aggregated per grant per hour.
 import type { FastifyRequest } from 'fastify';
+import type { Insertable } from 'kysely';
 import type { Db } from '../storage/db.js';
+import type { SigninLogTable } from '../storage/schema.js';
+import { statement } from '../storage/statements.js';
 
 export interface SigninLogEntry {
   status: 'success' | 'failure';
@@ -26,26 +29,69 @@ function clean(v: string | undefined | null, max: number): string | null {
   return v.replace(/\0/g, '\uFFFD').slice(0, max);
 }
 
+type LogRow = Insertable<SigninLogTable>;
+
+function logInsert(aggregated: boolean) {
+  return statement(
+    (
+      db,
+      tenantId: string,
+      at: number,
+      userId: string | null,
+      userName: string | null,
+      appId: string | null,
+      interactive: number,
+      status: string,
+      errorCode: number | null,
+      reason: string | null,
+      ip: string | null,
+      userAgent: string | null,
+      amr: string | null,
+      methods: string | null,
+      aggregateKey: string | null,
+    ) => {
+      const q = db.insertInto('signin_log').values({
+        tenant_id: tenantId,
+        at,
+        user_id: userId,
+        user_name: userName,
+        app_id: appId,
+        interactive,
+        status: status as LogRow['status'],
+        error_code: errorCode,
+        reason,
+        ip,
+        user_agent: userAgent,
+        amr,
+        methods,
+        aggregate_key: aggregateKey,
+      });
+      // one row per aggregate key, whichever process writes it first
+      return aggregated ? q.onConflict((oc) => oc.column('aggregate_key').doNothing()) : q;
+    },
+  );
+}
+const insertOne = logInsert(false);
+const insertAggregated = logInsert(true);
+
 export async function logSignin(db: Db, tenantId: string, e: SigninLogEntry, aggregateKey?: string): Promise<void> {
-  const q = db
-    .insertInto('signin_log')
-    .values({
-      tenant_id: tenantId,
-      at: Date.now(),
-      user_id: e.userId ?? null,
-      user_name: clean(e.userName, 256),
-      app_id: clean(e.appId, 64),
-      interactive: e.interactive ? 1 : 0,
-      status: e.status,
-      error_code: e.errorCode ?? null,
-      reason: clean(e.reason, 512),
-      ip: clean(e.ip ?? e.req?.ip, 64),
-      user_agent: clean(e.userAgent ?? String(e.req?.headers['user-agent'] ?? ''), 512),
-      amr: e.amr ? JSON.stringify(e.amr.slice(0, 16)) : null,
-      methods: e.methods ? JSON.stringify(e.methods.slice(0, 16)) : null,
-      aggregate_key: aggregateKey ?? null,
-    });
-  await (aggregateKey === undefined ? q : q.onConflict((oc) => oc.column('aggregate_key').doNothing())).execute();
+  await (aggregateKey === undefined ? insertOne : insertAggregated)(
+    db,
+    tenantId,
+    Date.now(),
+    e.userId ?? null,
+    clean(e.userName, 256),
+    clean(e.appId, 64),
+    e.interactive ? 1 : 0,
+    e.status,
+    e.errorCode ?? null,
+    clean(e.reason, 512),
+    clean(e.ip ?? e.req?.ip, 64),
+    clean(e.userAgent ?? String(e.req?.headers['user-agent'] ?? ''), 512),
+    e.amr ? JSON.stringify(e.amr.slice(0, 16)) : null,
+    e.methods ? JSON.stringify(e.methods.slice(0, 16)) : null,
+    aggregateKey ?? null,
+  );
 }
 
 const HOUR_MS = 3_600_000;

@@ -13,6 +13,7 @@ import net from 'node:net';
 import type { Secrets } from '../../crypto/secrets.js';
 import type { Db } from '../../storage/db.js';
 import type { SigninLockoutTable } from '../../storage/schema.js';
+import { statement } from '../../storage/statements.js';
 
 export type LocationKind = 'familiar' | 'unfamiliar';
 
@@ -95,8 +96,7 @@ export function locationOf(ip: string): string {
 
 /** When the user last signed in successfully from the address's prefix, if ever (as recorded). */
 async function lastSuccessFrom(db: Db, userId: string, ip: string): Promise<number | undefined> {
-  const row = await db.selectFrom('familiar_locations').select('last_success_at').where('user_id', '=', userId).where('prefix', '=', locationOf(ip)).executeTakeFirst();
-  return row?.last_success_at;
+  return (await familiarRow(db, userId, locationOf(ip))).rows[0]?.last_success_at;
 }
 
 /** Whether the user signed in successfully from the address's prefix within the last 30 days. */
@@ -109,8 +109,11 @@ async function kindOf(db: Db, userId: string, ip: string, now: number, cfg: Lock
   return (await isFamiliar(db, userId, ip, now, cfg)) ? 'familiar' : 'unfamiliar';
 }
 
-function readRow(db: Db, userId: string, location: LocationKind): Promise<SigninLockoutTable | undefined> {
-  return db.selectFrom('signin_lockouts').selectAll().where('user_id', '=', userId).where('location', '=', location).executeTakeFirst();
+const familiarRow = statement((db, userId: string, prefix: string) => db.selectFrom('familiar_locations').select('last_success_at').where('user_id', '=', userId).where('prefix', '=', prefix));
+const lockoutRow = statement((db, userId: string, location: LocationKind) => db.selectFrom('signin_lockouts').selectAll().where('user_id', '=', userId).where('location', '=', location));
+
+async function readRow(db: Db, userId: string, location: LocationKind): Promise<SigninLockoutTable | undefined> {
+  return (await lockoutRow(db, userId, location)).rows[0];
 }
 
 export interface LockState {
