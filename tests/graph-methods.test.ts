@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { Client } from '@microsoft/microsoft-graph-client';
 import { Secret, TOTP } from 'otpauth';
 import type { ActionContext } from '../src/admin/action.js';
 import * as deleteMethod from '../src/admin/actions/delete-method.js';
@@ -18,6 +18,7 @@ import { beginEnrollment, confirmEnrollment } from '../src/methods/software-oath
 import { findPending } from '../src/methods/store.js';
 import { appGraphToken, consentNativeAppToGraph, delegatedGraphToken } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
+import { graphError } from './helpers/graph.js';
 
 const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
 const SYSTEM = { kind: 'system', id: 'system', displayName: 'test' } as const;
@@ -35,15 +36,6 @@ const REREGISTER: Record<string, 'kept' | 'deleted'> = {
 
 type Json = Record<string, unknown>;
 
-async function graphError(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof GraphError, `a GraphError, not ${String(e)}`);
-    return e;
-  }
-  assert.fail('the call succeeded');
-}
 
 for (const dbKind of await databases()) {
   describe(`Graph authentication methods (${dbKind})`, () => {

@@ -24,6 +24,7 @@ import { enrollTotp, totpAt } from './helpers/mfa.js';
 import { databases, freshPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { Migrations } from '../src/storage/migrations.js';
 import type { Database } from '../src/storage/schema.js';
+import { graphError } from './helpers/graph.js';
 
 const PW = DEMO.demoPassword;
 const POLICY = '/policies/authenticationMethodsPolicy';
@@ -34,15 +35,6 @@ function without(o: Json, key: string): Json {
   return Object.fromEntries(Object.entries(o).filter(([k]) => k !== key));
 }
 
-async function graphError(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof GraphError, `a GraphError, not ${String(e)}`);
-    return e;
-  }
-  assert.fail('the call succeeded');
-}
 
 for (const dbKind of await databases()) {
   describe(`authentication methods policy (${dbKind})`, () => {
