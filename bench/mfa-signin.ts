@@ -11,12 +11,11 @@
 import type http from 'node:http';
 import path from 'node:path';
 import { Secret, TOTP } from 'otpauth';
-import { loopbackAgent } from './http-client.js';
 import { percentile } from './load.js';
 import { summarizeProfile } from './profile-summary.js';
 import { type ChildHandle, type MfaSetup, type SigninSetup } from './protocol.js';
 import { table } from './report.js';
-import { abbaRounds, type Credentials, fmt, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin } from './signin.js';
+import { abbaRounds, type Credentials, fmt, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, withAgent, statementLines, statementsPerSignin } from './signin.js';
 
 export interface MfaSigninOptions extends SigninOptions {
   /** users with per-user MFA and a TOTP method */
@@ -74,12 +73,7 @@ class TotpPool {
 }
 
 export async function mfaSigninScenario(s: ChildHandle, o: MfaSigninOptions): Promise<string[]> {
-  const agent = loopbackAgent(o.concurrency);
-  try {
-    return await scenario(s, o, agent);
-  } finally {
-    agent.destroy();
-  }
+  return withAgent(o.concurrency, (agent) => scenario(s, o, agent));
 }
 
 async function scenario(s: ChildHandle, o: MfaSigninOptions, agent: http.Agent): Promise<string[]> {

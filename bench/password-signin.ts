@@ -9,12 +9,11 @@
 import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { loopbackAgent } from './http-client.js';
 import { percentile } from './load.js';
 import { summarizeProfile } from './profile-summary.js';
 import { type Argon2Run, type ChildHandle, type SigninSetup } from './protocol.js';
 import { table } from './report.js';
-import { abbaRounds, fmt, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum } from './signin.js';
+import { abbaRounds, fmt, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
 
 export type { SigninOptions } from './signin.js';
 
@@ -22,12 +21,7 @@ export type { SigninOptions } from './signin.js';
 const GOAL = 0.8;
 
 export async function passwordSigninScenario(s: ChildHandle, o: SigninOptions): Promise<string[]> {
-  const agent = loopbackAgent(o.concurrency);
-  try {
-    return await scenario(s, o, agent);
-  } finally {
-    agent.destroy();
-  }
+  return withAgent(o.concurrency, (agent) => scenario(s, o, agent));
 }
 
 async function scenario(s: ChildHandle, o: SigninOptions, agent: http.Agent): Promise<string[]> {

@@ -7,7 +7,8 @@
 // first (ABBA), and the SQL statement counts under --profile.
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { type HttpAnswer, httpRequest, Jar } from './http-client.js';
+import { type HttpAnswer, httpRequest, Jar, loopbackAgent } from './http-client.js';
+import { runWorkers } from './load.js';
 import { untilUndisturbed, type Watch } from './machine.js';
 import type { ChildHandle } from './protocol.js';
 
@@ -137,41 +138,24 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
 export async function signinRun(signIn: ReturnType<typeof signinClient>, total: number, workers: number, timeCapMs: number, who: (worker: number) => Credentials | Promise<Credentials>): Promise<SigninRun> {
   const latencies: number[] = [];
   const count = { requests: 0 };
-  let next = 0;
-  let ok = 0;
-  let failed = 0;
-  let firstFailure: string | undefined;
-  let cappedByTime = false;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(timeCapMs) * 1_000_000n;
-  await Promise.all(
-    Array.from({ length: workers }, async (_, worker) => {
-      while (next < total) {
-        if (process.hrtime.bigint() > deadline) {
-          cappedByTime = true;
-          return;
-        }
-        next++;
-        const credentials = await who(worker);
-        const t0 = process.hrtime.bigint();
-        let why: string | undefined;
-        try {
-          why = await signIn(credentials, count);
-        } catch (e) {
-          why = `request failed: ${e instanceof Error ? e.message : String(e)}`;
-        }
-        if (why) {
-          failed++;
-          firstFailure ??= why;
-        } else {
-          ok++;
-          latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        }
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { ok, failed, firstFailure, seconds, latencies: latencies.sort((x, y) => x - y), requests: count.requests, cappedByTime };
+  const r = await runWorkers(total, workers, timeCapMs, async (_, worker) => {
+    const credentials = await who(worker);
+    const t0 = process.hrtime.bigint();
+    const why = await signIn(credentials, count);
+    if (!why) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    return why;
+  });
+  return { ...r, latencies: latencies.sort((x, y) => x - y), requests: count.requests };
+}
+
+/** Runs `fn` with a keep-alive agent for `sockets` connections to the loopback server, destroyed after. */
+export async function withAgent<T>(sockets: number, fn: (agent: http.Agent) => Promise<T>): Promise<T> {
+  const agent = loopbackAgent(sockets);
+  try {
+    return await fn(agent);
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** One kind of measured run of a round: its name, the run, and its progress line. */
