@@ -52,8 +52,7 @@ const DEFAULT_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SC
 if (args.help) {
   console.log(`usage: npm run bench -- [options]
   --scenario S     refresh | client_credentials | revoke-sessions | password-signin | mfa-signin,
-                   comma-separated,
-                   or all (all: ${DEFAULT_SCENARIOS.join(', ')})
+                   comma-separated, or all (all: ${DEFAULT_SCENARIOS.join(', ')})
   --quiet-wait S   before each measured run, wait up to S seconds for other processes to use less than
                    15% of the machine's CPU (15; 0: do not wait); a run during which they used more is
                    run again (at most 3 tries)
