@@ -4,15 +4,18 @@
 // Refresh tokens are minted with the running engine's models for alice and the demo native app.
 // For the revoke-sessions scenario it makes users holding N minted refresh tokens and calls the admin
 // action directly (plan, apply, each timed); for password-signin it makes the users who sign in and
-// times raw argon2id verifies in this same process.
+// times raw argon2id verifies in this same process; for mfa-signin it also makes users who must give a
+// TOTP code after their password.
 // Run by bench/run.ts (BENCH_DATA_DIR: a fresh folder it removes afterwards); prints one JSON line
 // ({benchReady, port, pid, ...}) on stdout when it listens.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { verify as argonVerify } from '@node-rs/argon2';
 import SqliteDatabase from 'better-sqlite3';
+import { Secret, TOTP } from 'otpauth';
 import type { ActionContext } from '../src/admin/action.js';
 import * as revokeSessions from '../src/admin/actions/revoke-sessions.js';
 import type { Actor } from '../src/admin/actor.js';
@@ -20,9 +23,11 @@ import { loadConfig } from '../src/config/index.js';
 import { hashPassword } from '../src/crypto/secrets.js';
 import { DEMO } from '../src/directory/seed.js';
 import { type User, createUser, findUserById, findUserByUpn } from '../src/directory/users.js';
+import { checkLocked, recordSuccess } from '../src/methods/password/lockout.js';
+import { PERIOD_S, verifySoftwareOath } from '../src/methods/software-oath/index.js';
 import { startServer } from '../src/server.js';
 import { mintRefreshTokens, serveParent } from './child.js';
-import { type Argon2Run, CLIENT_SECRET, type Command, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
+import { type Argon2Run, CLIENT_SECRET, type Command, type MfaSetup, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -190,6 +195,55 @@ async function argon2Run(n: number, concurrency: number): Promise<Argon2Run> {
   return { n, seconds, latencies: latencies.sort((a, b) => a - b) };
 }
 
+// --- mfa-signin: users who must give a TOTP code after their password ---
+/** where the bench's sign-ins come from */
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * `n` users sharing one password hash (hashed once: hashing each would take minutes), per-user MFA
+ * enforced (as Set per-user MFA leaves a user who has a method), each with an active software OATH method
+ * of its own seed, and a successful sign-in from loopback on record: its location is familiar, as the
+ * password-only users' is after the warm-up (an MFA user signs in only a few times in a run, and a first
+ * success writes the location). The method rows are those beginEnrollment and confirmEnrollment leave
+ * (confirmed with a code two steps ago); the seed is sealed under the row's id as they seal it
+ * (`oath:<id>`, which the product's verifier checks below). Made directly rather than through them: they
+ * draw a QR code each (~6 ms).
+ */
+async function mfaSetup(n: number): Promise<MfaSetup> {
+  const t0 = process.hrtime.bigint();
+  argonHash ??= await hashPassword(SIGNIN_PASSWORD);
+  const passwordHash = argonHash;
+  const now = Date.now();
+  const confirmedAt = now - 2 * PERIOD_S * 1000;
+  const users: MfaSetup['users'] = [];
+  const made: User[] = [];
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < n; i++) {
+      const upn = `mfa-bench-${++benchUsers}@${server.tenantDomain}`;
+      const user = await createUser(trx, { tenantId: server.tenantId, upn, displayName: `MFA bench ${i + 1}`, passwordHash });
+      await trx.updateTable('users').set({ per_user_mfa_state: 'enforced' }).where('id', '=', user.id).execute();
+      const seed = new Secret({ size: 20 }).base32;
+      const id = crypto.randomUUID();
+      await trx
+        .insertInto('auth_methods')
+        .values({ id, tenant_id: user.tenant_id, user_id: user.id, type: 'softwareOath', status: 'active', display_name: 'Authenticator app', secret: server.secrets.encrypt(seed, `oath:${id}`), state: '{}', last_step: Math.floor(confirmedAt / 1000 / PERIOD_S), used_at: null, created_at: confirmedAt, last_used_at: confirmedAt, expires_at: null })
+        .execute();
+      await recordSuccess(trx, user.id, LOOPBACK, confirmedAt, await checkLocked(trx, user.id, LOOPBACK, confirmedAt));
+      users.push({ upn, seed });
+      made.push({ ...user, per_user_mfa_state: 'enforced' });
+    }
+  });
+  // the product's own verifier takes a code of the step before this one (a sign-in's code is of a later
+  // step, still new): the seed is sealed as it expects, and the method is the user's active one
+  for (const i of new Set([0, n - 1])) {
+    const at = Date.now() - PERIOD_S * 1000;
+    const code = new TOTP({ secret: Secret.fromBase32(users[i]!.seed), digits: 6, period: PERIOD_S, algorithm: 'SHA1' }).generate({ timestamp: at });
+    const r = await verifySoftwareOath({ db, secrets: server.secrets }, made[i]!, code, at);
+    if (!r.ok) throw new Error(`mfa-setup: the product does not verify a bench user's TOTP code (${r.reason})`);
+  }
+  return { users, password: SIGNIN_PASSWORD, periodS: PERIOD_S, setupMs: msSince(t0) };
+}
+
 function extra(msg: Command): Promise<unknown> {
   switch (msg.cmd) {
     case 'revoke-setup':
@@ -202,6 +256,8 @@ function extra(msg: Command): Promise<unknown> {
       return signinSetup(msg.users);
     case 'argon2':
       return argon2Run(msg.n, msg.concurrency);
+    case 'mfa-setup':
+      return mfaSetup(msg.users);
     default:
       return Promise.reject(new Error(`unknown command ${msg.cmd}`));
   }

@@ -52,54 +52,72 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`the bench only talks to loopback, not ${url.hostname}`);
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
   const latencies: number[] = [];
+  try {
+    const r = await runWorkers(o.total, o.concurrency, o.timeCapMs, async (i) => {
+      const t0 = process.hrtime.bigint();
+      const a = await post(agent, url, o.body(i));
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(a.text) as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      const why = o.check(a.status, json, i);
+      return why && `${why} (HTTP ${a.status}: ${a.text.slice(0, 300)})`;
+    });
+    latencies.sort((a, b) => a - b);
+    return { sent: r.ok + r.failed, latencies, ...r };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** What runWorkers did: tasks that went well, that failed (and the first failure), and how long it took. */
+export interface WorkersRun {
+  ok: number;
+  failed: number;
+  firstFailure?: string;
+  seconds: number;
+  /** the time cap stopped it before all tasks were started */
+  cappedByTime: boolean;
+}
+
+/**
+ * `total` tasks by `workers` concurrent workers, no task started after `timeCapMs`; `task(i, worker)`
+ * returns undefined when it went well, else what went wrong (a throw is a failed request).
+ */
+export async function runWorkers(total: number, workers: number, timeCapMs: number, task: (i: number, worker: number) => Promise<string | undefined>): Promise<WorkersRun> {
   let next = 0;
   let ok = 0;
   let failed = 0;
   let firstFailure: string | undefined;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(o.timeCapMs) * 1_000_000n;
   let cappedByTime = false;
-
-  async function worker() {
-    while (next < o.total) {
-      if (process.hrtime.bigint() > deadline) {
-        cappedByTime = true;
-        return;
-      }
-      const i = next++;
-      const t0 = process.hrtime.bigint();
-      let why: string | undefined;
-      try {
-        const a = await post(agent, url, o.body(i));
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = JSON.parse(a.text) as Record<string, unknown>;
-        } catch {
-          json = undefined;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(timeCapMs) * 1_000_000n;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      while (next < total) {
+        if (process.hrtime.bigint() > deadline) {
+          cappedByTime = true;
+          return;
         }
-        why = o.check(a.status, json, i);
-        if (why) why = `${why} (HTTP ${a.status}: ${a.text.slice(0, 300)})`;
-      } catch (e) {
-        why = `request failed: ${e instanceof Error ? e.message : String(e)}`;
+        let why: string | undefined;
+        try {
+          why = await task(next++, worker);
+        } catch (e) {
+          why = `request failed: ${e instanceof Error ? e.message : String(e)}`;
+        }
+        if (why) {
+          failed++;
+          firstFailure ??= why;
+        } else {
+          ok++;
+        }
       }
-      if (why) {
-        failed++;
-        firstFailure ??= why;
-      } else {
-        ok++;
-      }
-    }
-  }
-
-  try {
-    await Promise.all(Array.from({ length: o.concurrency }, () => worker()));
-  } finally {
-    agent.destroy();
-  }
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  latencies.sort((a, b) => a - b);
-  return { sent: ok + failed, ok, failed, seconds, latencies, firstFailure, cappedByTime };
+    }),
+  );
+  return { ok, failed, firstFailure, seconds: Number(process.hrtime.bigint() - start) / 1e9, cappedByTime };
 }
 
 /** Nearest-rank percentile of sorted values. */

@@ -49,7 +49,13 @@ export type Command =
   /** creates `users` users with one password (hashed by createUser → hashPassword) */
   | { id: number; cmd: 'signin-setup'; users: number }
   /** n argon2id verifies of a hash made by hashPassword, `concurrency` in flight, in the child */
-  | { id: number; cmd: 'argon2'; n: number; concurrency: number };
+  | { id: number; cmd: 'argon2'; n: number; concurrency: number }
+  // Latchkey only (mfa-signin scenario)
+  /**
+   * creates `users` users sharing one password hash, per-user MFA enforced, each with a software OATH
+   * (TOTP) method of its own seed, sealed as the product seals it
+   */
+  | { id: number; cmd: 'mfa-setup'; users: number };
 
 /** Answer to `revoke-setup`. */
 export interface RevokeSetup {
@@ -81,6 +87,16 @@ export interface RevokeReset {
 export interface SigninSetup {
   upns: string[];
   password: string;
+}
+
+/** Answer to `mfa-setup`: the users, their one password and each user's TOTP seed (Base32). */
+export interface MfaSetup {
+  users: { upn: string; seed: string }[];
+  password: string;
+  /** TOTP period, seconds */
+  periodS: number;
+  /** milliseconds the setup took in the child */
+  setupMs: number;
 }
 
 /** Answer to `argon2`: elapsed seconds of the n verifies. */

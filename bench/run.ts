@@ -1,9 +1,10 @@
 // `npm run bench`: refresh-token and client-credentials grants per second, Latchkey against a bare
 // oidc-provider with its in-memory store, on this machine, same request shapes for both; plus, on Latchkey
-// alone, Revoke sessions against the number of live refresh tokens (revoke-sessions.ts) and password
-// sign-ins against the raw argon2id rate (password-signin.ts). See README.md. Each server runs in its own
-// child process; this process is the load generator. Prints tables; the ratios are the output that
-// matters, not the absolute numbers.
+// alone, Revoke sessions against the number of live refresh tokens (revoke-sessions.ts), password
+// sign-ins against the raw argon2id rate (password-signin.ts) and password + TOTP sign-ins against
+// password-only ones (mfa-signin.ts). See README.md. Each server runs in its own child process; this
+// process is the load generator. Prints tables; the ratios are the output that matters, not the absolute
+// numbers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { percentile, runLoad, type LoadResult } from './load.js';
 import { ATTEMPTS, cpuMs, machineBusyMs, waitForQuiet, watched, type Watch } from './machine.js';
+import { mfaSigninScenario } from './mfa-signin.js';
 import { passwordSigninScenario } from './password-signin.js';
 import { summarizeProfile } from './profile-summary.js';
 import { table } from './report.js';
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     'signin-warmup': { type: 'string', default: '200' },
     'signin-concurrency': { type: 'string', default: '4' },
     'signin-rounds': { type: 'string', default: '4' },
+    'mfa-users': { type: 'string', default: '3000' },
     'time-cap': { type: 'string', default: '60' },
     'quiet-wait': { type: 'string', default: '15' },
     scenario: { type: 'string', default: 'all' },
@@ -42,14 +45,14 @@ const { values: args } = parseArgs({
   },
 });
 const TOKEN_SCENARIOS = ['refresh', 'client_credentials'] as const;
-const LATCHKEY_SCENARIOS = ['revoke-sessions', 'password-signin'] as const;
+const LATCHKEY_SCENARIOS = ['revoke-sessions', 'password-signin', 'mfa-signin'] as const;
 const ALL_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SCENARIOS];
 /** what `--scenario all` (the default) runs */
 const DEFAULT_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SCENARIOS];
 if (args.help) {
   console.log(`usage: npm run bench -- [options]
-  --scenario S     refresh | client_credentials | revoke-sessions | password-signin, comma-separated,
-                   or all (all: ${DEFAULT_SCENARIOS.join(', ')})
+  --scenario S     refresh | client_credentials | revoke-sessions | password-signin | mfa-signin,
+                   comma-separated, or all (all: ${DEFAULT_SCENARIOS.join(', ')})
   --quiet-wait S   before each measured run, wait up to S seconds for other processes to use less than
                    15% of the machine's CPU (15; 0: do not wait); a run during which they used more is
                    run again (at most 3 tries)
@@ -67,11 +70,14 @@ if (args.help) {
   --revoke-counts L  live refresh tokens of the user, comma-separated, each ≥ 2 (10,1000,10000)
   --revoke-calls N   measured calls per count and path, direct and Graph (10)
   --revoke-warmup N  unmeasured calls per path before the first count (3)
- password-signin (Latchkey only):
-  --signins N             measured sign-ins (and raw argon2id verifies) per round (200)
-  --signin-warmup N       unmeasured sign-ins and verifies before the first round (200)
+ password-signin, mfa-signin (Latchkey only; password-signin: sign-ins against raw argon2id verifies,
+ mfa-signin: password + TOTP sign-ins against password-only ones):
+  --signins N             measured sign-ins (and verifies, or password-only sign-ins) per round (200)
+  --signin-warmup N       unmeasured runs of each kind before the first round (200)
   --signin-concurrency N  sign-ins, and verifies, in flight (4)
-  --signin-rounds N       rounds; each runs sign-ins and verifies, alternating which goes first (4)`);
+  --signin-rounds N       rounds; each runs both kinds, alternating which goes first (4)
+  --mfa-users N           mfa-signin: users with per-user MFA and a TOTP method, each used at most once
+                          per 30 s time step (3000: enough for 100 MFA sign-ins/s)`);
   process.exit(0);
 }
 function int(name: string, v: string | undefined, min: number): number {
@@ -95,6 +101,7 @@ const SIGNINS = int('signins', args.signins, 1);
 const SIGNIN_WARMUP = int('signin-warmup', args['signin-warmup'], 0);
 const SIGNIN_CONCURRENCY = int('signin-concurrency', args['signin-concurrency'], 1);
 const SIGNIN_ROUNDS = int('signin-rounds', args['signin-rounds'], 1);
+const MFA_USERS = int('mfa-users', args['mfa-users'], 1);
 
 type Scenario = (typeof TOKEN_SCENARIOS)[number];
 const isTokenScenario = (s: string): s is Scenario => (TOKEN_SCENARIOS as readonly string[]).includes(s);
@@ -402,10 +409,14 @@ async function main(children: ServerChild[], dataDir: string): Promise<void> {
     const lines = await revokeSessionsScenario(latchkey, { counts: REVOKE_COUNTS, calls: REVOKE_CALLS, warmupCalls: REVOKE_WARMUP, quietWaitMs: QUIET_WAIT_MS, profileDir, root });
     for (const l of lines) console.log(l);
   }
+  const signinOptions = { signins: SIGNINS, warmup: SIGNIN_WARMUP, concurrency: SIGNIN_CONCURRENCY, rounds: SIGNIN_ROUNDS, quietWaitMs: QUIET_WAIT_MS, timeCapMs: TIME_CAP_MS, profileDir, root };
   if (SCENARIOS.includes('password-signin')) {
     console.log('');
-    const lines = await passwordSigninScenario(latchkey, { signins: SIGNINS, warmup: SIGNIN_WARMUP, concurrency: SIGNIN_CONCURRENCY, rounds: SIGNIN_ROUNDS, quietWaitMs: QUIET_WAIT_MS, timeCapMs: TIME_CAP_MS, profileDir, root });
-    for (const l of lines) console.log(l);
+    for (const l of await passwordSigninScenario(latchkey, signinOptions)) console.log(l);
+  }
+  if (SCENARIOS.includes('mfa-signin')) {
+    console.log('');
+    for (const l of await mfaSigninScenario(latchkey, { ...signinOptions, mfaUsers: MFA_USERS })) console.log(l);
   }
   if (profileDir) console.log(`\nCPU profiles (.cpuprofile, open in Chrome DevTools) are in ${profileDir}`);
   console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);

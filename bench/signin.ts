@@ -1,0 +1,236 @@
+// What the sign-in scenarios (password-signin.ts, mfa-signin.ts) share: the browser without JavaScript that
+// signs in through the real sign-in pages over HTTP (fresh cookie jar per sign-in):
+//   GET /{tenant}/oauth2/v2.0/authorize (demo native app, PKCE) → GET /signin/{uid} → POST user name →
+//   POST password → [POST a code at the MFA step] → POST Stay signed in = Yes → GET the resumed authorize →
+//   redirect with the code,
+// a run of such sign-ins by concurrent workers, measured rounds of two kinds of run alternating which goes
+// first (ABBA), and the SQL statement counts under --profile.
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { type HttpAnswer, httpRequest, Jar, loopbackAgent } from './http-client.js';
+import { runWorkers } from './load.js';
+import { untilUndisturbed, type Watch } from './machine.js';
+import type { ChildHandle } from './protocol.js';
+
+export interface SigninOptions {
+  /** measured sign-ins per round */
+  signins: number;
+  /** unmeasured sign-ins (and as many of the other kind of run) before the first round */
+  warmup: number;
+  concurrency: number;
+  /** rounds; each runs both kinds of run, alternating which goes first */
+  rounds: number;
+  quietWaitMs: number;
+  timeCapMs: number;
+  /** a folder for a CPU profile of one more sign-in run, or undefined */
+  profileDir?: string;
+  root: string;
+}
+
+const REDIRECT_URI = 'http://localhost';
+const SCOPE = 'openid profile offline_access User.Read';
+
+/** Who signs in, and with what. */
+export interface Credentials {
+  upn: string;
+  password: string;
+  /**
+   * The second factor, when MFA is required of this user: the method the MFA page must offer and the code
+   * to post, asked for when the page is there (a one-time code belongs to the moment it is posted).
+   */
+  mfa?: { method: string; code: () => string };
+}
+
+export interface SigninRun {
+  ok: number;
+  failed: number;
+  firstFailure?: string;
+  seconds: number;
+  /** milliseconds, sorted */
+  latencies: number[];
+  requests: number;
+  cappedByTime: boolean;
+}
+
+export interface Measured<T> {
+  value: T;
+  watch: Watch;
+}
+
+export const fmt = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
+export const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((acc, x) => acc + f(x), 0);
+
+/**
+ * The browser of one Latchkey child: `signIn(credentials)` runs one sign-in with a fresh cookie jar and
+ * returns undefined when it ended with a code for the app, else what went wrong.
+ */
+export function signinClient(s: ChildHandle, agent: http.Agent) {
+  const tenantId = s.info.tenantId;
+  if (!tenantId) throw new Error('the sign-in scenarios run on Latchkey only');
+  const base = `http://127.0.0.1:${s.info.port}`;
+  /** the engine and the pages name the public origin (https://localhost:<port>); the bench stays on the loopback address it listens on */
+  const local = (u: URL) => new URL(u.pathname + u.search, base);
+
+  return async function signIn(who: Credentials, count: { requests: number }): Promise<string | undefined> {
+    const jar = new Jar();
+    const verifier = crypto.randomBytes(32).toString('base64url');
+    const state = crypto.randomBytes(8).toString('base64url');
+    const params = new URLSearchParams({
+      client_id: s.info.refreshClientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: SCOPE,
+      code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const send = async (url: URL, form?: Record<string, string>): Promise<HttpAnswer> => {
+      count.requests++;
+      const headers: http.OutgoingHttpHeaders = { cookie: jar.header(), accept: 'text/html' };
+      if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+      const a = await httpRequest(agent, url, form ? { method: 'POST', headers, body: new URLSearchParams(form).toString() } : { headers });
+      jar.take(a);
+      return a;
+    };
+    let url = new URL(`${base}/${tenantId}/oauth2/v2.0/authorize?${params}`);
+    let a = await send(url);
+    const expected = ['username', 'password', ...(who.mfa ? ['mfa'] : []), 'kmsi'];
+    for (let hop = 0; hop < 10; hop++) {
+      const location = a.headers.location;
+      if ((a.status === 302 || a.status === 303) && location) {
+        const back = new URL(location, base);
+        if (back.origin === REDIRECT_URI) {
+          if (back.searchParams.get('error')) return `the app got an error: ${back.searchParams.get('error')} ${back.searchParams.get('error_description') ?? ''}`;
+          if (!back.searchParams.get('code')) return `no code in the redirect to the app: ${location}`;
+          if (back.searchParams.get('state') !== state) return 'the state came back changed';
+          return expected.length ? `signed in without the ${expected.join(', ')} step(s)` : undefined;
+        }
+        url = local(back);
+        a = await send(url);
+        continue;
+      }
+      if (a.status !== 200 || !url.pathname.startsWith('/signin/')) return `HTTP ${a.status} at ${url.pathname}: ${a.text.slice(0, 300)}`;
+      // the page's first form is its step's (others, after it, are Back and the like)
+      const csrf = /name="csrf" value="([^"]+)"/.exec(a.text)?.[1];
+      const step = /name="step" value="([^"]+)"/.exec(a.text)?.[1];
+      if (!csrf || !step) return `no sign-in form at ${url.pathname}: ${a.text.slice(0, 300)}`;
+      if (step !== expected[0]) return `sign-in page at step ${step}, expected ${expected[0] ?? 'none'}: ${/role="alert">([^<]*)/.exec(a.text)?.[1] ?? a.text.slice(0, 300)}`;
+      expected.shift();
+      const fields: Record<string, string> = { csrf, step };
+      if (step === 'username') fields.loginfmt = who.upn;
+      else if (step === 'password') fields.passwd = who.password;
+      else if (step === 'mfa' && who.mfa) {
+        const method = /name="method" value="([^"]+)"/.exec(a.text)?.[1];
+        if (method !== who.mfa.method) return `the MFA page offers ${method ?? 'no method'}, expected ${who.mfa.method}`;
+        fields.method = method;
+        fields.code = who.mfa.code();
+      } else fields.kmsi = 'yes';
+      a = await send(url, fields);
+    }
+    return 'too many redirects';
+  };
+}
+
+/**
+ * `total` sign-ins by `workers` concurrent workers; `who(worker)` says who signs in next (it may wait,
+ * e.g. for a user whose one-time code is new). Stops starting sign-ins after `timeCapMs`.
+ */
+export async function signinRun(signIn: ReturnType<typeof signinClient>, total: number, workers: number, timeCapMs: number, who: (worker: number) => Credentials | Promise<Credentials>): Promise<SigninRun> {
+  const latencies: number[] = [];
+  const count = { requests: 0 };
+  const r = await runWorkers(total, workers, timeCapMs, async (_, worker) => {
+    const credentials = await who(worker);
+    const t0 = process.hrtime.bigint();
+    const why = await signIn(credentials, count);
+    if (!why) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    return why;
+  });
+  return { ...r, latencies: latencies.sort((x, y) => x - y), requests: count.requests };
+}
+
+/** Runs `fn` with a keep-alive agent for `sockets` connections to the loopback server, destroyed after. */
+export async function withAgent<T>(sockets: number, fn: (agent: http.Agent) => Promise<T>): Promise<T> {
+  const agent = loopbackAgent(sockets);
+  try {
+    return await fn(agent);
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** One kind of measured run of a round: its name, the run, and its progress line. */
+export interface RunKind<T> {
+  run: () => Promise<T>;
+  progress: (value: T) => string;
+}
+
+/**
+ * `o.rounds` rounds of a run of each kind, alternating which goes first (ABBA...), each run waiting for a
+ * quiet machine and run again while disturbed; then which rounds to use: those where neither run stayed
+ * disturbed (all of them when every round was).
+ */
+export async function abbaRounds<A, B>(server: ChildHandle, o: SigninOptions, label: string, a: RunKind<A>, b: RunKind<B>): Promise<{ as: Measured<A>[]; bs: Measured<B>[]; use: boolean[]; allDisturbed: boolean }> {
+  const as: Measured<A>[] = [];
+  const bs: Measured<B>[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    const prefix = `${label} round ${round + 1}/${o.rounds}`;
+    const doA = async () => as.push(await untilUndisturbed(server, o.quietWaitMs, a.run, (v) => `${prefix} ${a.progress(v)}`));
+    const doB = async () => bs.push(await untilUndisturbed(server, o.quietWaitMs, b.run, (v) => `${prefix} ${b.progress(v)}`));
+    if (round % 2 === 0) {
+      await doA();
+      await doB();
+    } else {
+      await doB();
+      await doA();
+    }
+  }
+  const clean = as.map((r, i) => !r.watch.disturbed && !bs[i]!.watch.disturbed);
+  const allDisturbed = !clean.some(Boolean);
+  return { as, bs, use: allDisturbed ? clean.map(() => true) : clean, allDisturbed };
+}
+
+/** A progress line's part for a sign-in run. */
+export function signinProgress(name: string, v: SigninRun): string {
+  return `${name} ${(v.ok / v.seconds).toFixed(1).padStart(6)}/s${v.failed ? `, ${v.failed} failed` : ''}${v.cappedByTime ? ' (time cap)' : ''}`;
+}
+
+/** The totals of the sign-in runs of the rounds used. */
+export function signinTotals(runs: readonly Measured<SigninRun>[]) {
+  const ok = sum(runs, (r) => r.value.ok);
+  const failed = sum(runs, (r) => r.value.failed);
+  const latencies = runs.flatMap((r) => r.value.latencies).sort((a, b) => a - b);
+  return {
+    ok,
+    failed,
+    rate: ok / sum(runs, (r) => r.value.seconds),
+    latencies,
+    serverCpu: sum(runs, (r) => r.watch.serverCpuMs) / (ok + failed),
+    ownCpu: sum(runs, (r) => r.watch.ownCpuMs) / (ok + failed),
+    requestsPer: sum(runs, (r) => r.value.requests) / (ok + failed),
+    firstFailure: runs.find((r) => r.value.firstFailure)?.value.firstFailure,
+    capped: runs.some((r) => r.value.cappedByTime),
+  };
+}
+
+/** Notes on failed sign-ins and time caps for the report. */
+export function signinNotes(name: string, t: ReturnType<typeof signinTotals>, timeCapMs: number): string[] {
+  const out: string[] = [];
+  if (t.failed) out.push(`note: ${t.failed} of ${t.ok + t.failed} ${name} failed (not counted); first: ${t.firstFailure}`);
+  if (t.capped) out.push(`note: a ${name} run hit the ${timeCapMs / 1000} s time cap; the rate is over the sign-ins that finished`);
+  return out;
+}
+
+/** SQL statements counted by the child during `run` (a run of its own: counting costs nothing in the profile), per sign-in. */
+export async function statementsPerSignin(s: ChildHandle, run: () => Promise<SigninRun>): Promise<{ perSignin: number; byShape: Map<string, number>; failed: number }> {
+  await s.call({ cmd: 'counters', on: true });
+  const counted = await run();
+  const counts = await s.call<Record<string, number>>({ cmd: 'counters', on: false });
+  const per = counted.ok + counted.failed;
+  const byShape = new Map(Object.entries(counts).map(([shape, n]) => [shape, n / per]));
+  return { perSignin: sum([...byShape.values()], (n) => n), byShape, failed: counted.failed };
+}
+
+/** The per-statement table: statements per sign-in by shape, most first. */
+export function statementLines(byShape: Map<string, number>): string[] {
+  return [...byShape.entries()].sort((a, b) => b[1] - a[1]).map(([shape, n]) => `  ${n.toFixed(2).padStart(5)}  ${shape}`);
+}
