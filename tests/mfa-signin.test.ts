@@ -67,6 +67,8 @@ for (const dbKind of await databases()) {
 
     test('per-user MFA with TOTP: a wrong and a replayed code are refused with AADSTS500121, the right code signs in with amr otp+mfa', async () => {
       const bob = await userNamed(server, 'bob');
+      // the enrollment took the code of the step before this moment (or a later one, if a step begins meanwhile)
+      const enrolledBefore = Date.now();
       const secret = await enrollTotp(server, bob, 1);
       await server.store.db.updateTable('users').set({ per_user_mfa_state: 'enforced' }).where('id', '=', bob.id).execute();
       const jar = new Jar();
@@ -84,7 +86,7 @@ for (const dbKind of await databases()) {
       r = await post(server, jar, at, { csrf: p.csrf, step: 'mfa', method: 'softwareOath', code: '000000' === codeAt(secret, Date.now()) ? '111111' : '000000' });
       assert.equal(r.status, 400);
       assert.match(r.html, /AADSTS500121/);
-      r = await post(server, jar, at, { csrf: p.csrf, step: 'mfa', method: 'softwareOath', code: codeAt(secret, Date.now() - PERIOD_S * 1000) });
+      r = await post(server, jar, at, { csrf: p.csrf, step: 'mfa', method: 'softwareOath', code: codeAt(secret, enrolledBefore - PERIOD_S * 1000) });
       assert.equal(r.status, 400, 'the enrollment step was already accepted: a replay');
       for (const bad of ['12345', '1234567', 'abcdef']) {
         r = await post(server, jar, at, { csrf: p.csrf, step: 'mfa', method: 'softwareOath', code: bad });

@@ -1,16 +1,30 @@
 // Wrong one-time codes per user and method (spec §9): at most `limit` in a window (tenant setting,
 // default 5 in 10 minutes). A compare-and-swap on one row, portable across both databases.
 import type { Db } from '../storage/db.js';
+import { statement } from '../storage/statements.js';
 
 export interface AttemptLimit {
   limit: number;
   windowMs: number;
 }
 
+export interface AttemptState {
+  /** the user may not try this method now (too many wrong codes in the window) */
+  exhausted: boolean;
+  /** wrong codes are on record (a success clears them) */
+  recorded: boolean;
+}
+
+const failuresRow = statement((db, userId: string, method: string) => db.selectFrom('mfa_failures').select(['count', 'window_start']).where('user_id', '=', userId).where('method', '=', method));
+
+export async function attemptState(db: Db, userId: string, method: string, lim: AttemptLimit, now = Date.now()): Promise<AttemptState> {
+  const row = (await failuresRow(db, userId, method)).rows[0];
+  return { exhausted: !!row && row.window_start > now - lim.windowMs && row.count >= lim.limit, recorded: !!row };
+}
+
 /** true when the user may not try this method now (too many wrong codes in the window). */
 export async function attemptsExhausted(db: Db, userId: string, method: string, lim: AttemptLimit, now = Date.now()): Promise<boolean> {
-  const row = await db.selectFrom('mfa_failures').select(['count', 'window_start']).where('user_id', '=', userId).where('method', '=', method).executeTakeFirst();
-  return !!row && row.window_start > now - lim.windowMs && row.count >= lim.limit;
+  return (await attemptState(db, userId, method, lim, now)).exhausted;
 }
 
 export async function recordWrongCode(db: Db, userId: string, method: string, lim: AttemptLimit, now = Date.now()): Promise<void> {

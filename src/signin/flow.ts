@@ -58,8 +58,8 @@ export interface FlowState {
   /** the resources the interaction requested (spec §8: their MFA requirement), kept likewise */
   resources?: string[];
   /**
-   * The facts of the last decision, carried to the Stay signed in page, whose answer changes none of
-   * them; with the user's fields they came from, so that a change to the user meanwhile is still seen.
+   * The facts of the last decision, carried to the second factor and Stay signed in, whose answers change
+   * none of them; with the user's fields they came from, so that a change to the user meanwhile is seen.
    */
   decided?: StepFacts & { choices: MethodType[]; rememberDays?: number; userStamp: string };
 }

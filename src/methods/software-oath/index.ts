@@ -96,8 +96,9 @@ export async function confirmEnrollment(deps: MethodDeps, pending: MethodRow, co
 }
 
 /** Verifies a code against each of the user's software OATH methods. */
-export async function verifySoftwareOath(deps: MethodDeps, user: User, input: string, now = Date.now()): Promise<VerifyResult> {
-  const rows = await listMethodsOfType(deps.db, user.id, 'softwareOath');
+/** Checks a code against the user's authenticator apps (`active`: the user's active methods when already read). */
+export async function verifySoftwareOath(deps: MethodDeps, user: User, input: string, now = Date.now(), active?: readonly MethodRow[]): Promise<VerifyResult> {
+  const rows = active ? active.filter((m) => m.type === 'softwareOath') : await listMethodsOfType(deps.db, user.id, 'softwareOath');
   if (!rows.length) return { ok: false, reason: 'none' };
   const code = input.trim();
   let replayed: string | undefined;

@@ -102,10 +102,11 @@ function userStamp(u: User): string {
 /** The facts of the sign-in order for this user and this request (spec §8). */
 export async function gatherFacts(ctx: StepContext, state: FlowState, user: User | undefined): Promise<StepFacts & { choices: MethodType[]; rememberDays?: number }> {
   if (!user) return { mfaRequired: false, usableTap: false, mfaMethods: [], mustChangePassword: false, choices: [] };
-  // Stay signed in changes none of the facts: the decision that led to it stands unless the user's own
-  // fields changed meanwhile (the user row is read for every step; finish() applies the validity rule).
-  // An app's requireMfa turned on meanwhile is still met: the engine's login check asks for step-up.
-  if (state.step === 'kmsi' && state.decided?.userStamp === userStamp(user)) return state.decided;
+  // The second factor and Stay signed in change none of the facts: the decision that sent the flow there
+  // stands unless the user's own fields changed meanwhile (the user row is read for every step; a code is
+  // checked against the methods as they are now; finish() applies the validity rule). An app's
+  // requireMfa turned on meanwhile is still met: the engine's login check asks for step-up.
+  if ((state.step === 'kmsi' || state.step === 'mfa') && state.decided?.userStamp === userStamp(user)) return state.decided;
   const now = Date.now();
   const { db } = ctx.deps;
   const [methods, policy] = await Promise.all([methodsOf(ctx, user.id), policyOf(ctx, user)]);
@@ -142,7 +143,7 @@ export async function advance(ctx: StepContext, state: FlowState, opts: { error?
   }
   const step = nextStep(state, facts);
   if (step === 'done') return finish(ctx, state, user);
-  const next: FlowState = { ...state, step, decided: step === 'kmsi' && user ? { ...facts, userStamp: userStamp(user) } : undefined };
+  const next: FlowState = { ...state, step, decided: (step === 'kmsi' || step === 'mfa') && user ? { ...facts, userStamp: userStamp(user) } : undefined };
   if (step === 'mfa' && (!next.mfaMethod || !facts.choices.includes(next.mfaMethod))) next.mfaMethod = facts.choices[0];
   await ctx.flows.save(ctx.uid, next, ctx.exp);
   return show(ctx, next, user, facts, opts);

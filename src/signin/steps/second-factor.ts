@@ -1,5 +1,5 @@
 // The second factor (spec §8): the chosen method's code, with the wrong-code limit (500121 each).
-import { attemptsExhausted, clearWrongCodes, recordWrongCode } from '../../methods/attempts.js';
+import { attemptState, clearWrongCodes, recordWrongCode } from '../../methods/attempts.js';
 import { METHODS, type MethodType } from '../../methods/index.js';
 import { accessText, methodAccess } from '../../methods/policy.js';
 import { verifySoftwareOath } from '../../methods/software-oath/index.js';
@@ -10,7 +10,7 @@ import { errorPage } from '../flow.js';
 import { perUserMfaOn } from '../../methods/requirement.js';
 import { logSignin } from '../signin-log.js';
 import { wrongCodeLimit } from './first-factor.js';
-import { gatherFacts, policyOf, settingsOf, type StepHandler } from './index.js';
+import { gatherFacts, methodsOf, policyOf, settingsOf, type StepHandler } from './index.js';
 
 const MAX_CODE = 64;
 
@@ -32,13 +32,14 @@ const mfa: StepHandler = async (ctx, state, form, user) => {
   const code = typeof form.code === 'string' ? form.code.trim() : '';
   const settings = await settingsOf(ctx, user.tenant_id);
   const lim = wrongCodeLimit(ctx, settings.wrong_code_limit);
-  if (await attemptsExhausted(ctx.deps.db, user.id, method, lim)) {
+  const attempts = await attemptState(ctx.deps.db, user.id, method, lim);
+  if (attempts.exhausted) {
     await log('too_many_codes');
     return { again: { ...state, mfaMethod: method }, error: signinCodes.too_many_codes.message, status: 429 };
   }
   let r: VerifyResult;
   if (!code || code.length > MAX_CODE) r = { ok: false, reason: 'wrong' };
-  else if (method === 'softwareOath') r = await verifySoftwareOath(ctx.deps, user, code);
+  else if (method === 'softwareOath') r = await verifySoftwareOath(ctx.deps, user, code, Date.now(), await methodsOf(ctx, user.id));
   else if (method === 'temporaryAccessPass') r = await verifyTap(ctx.deps, user, code, await policyOf(ctx, user));
   else r = { ok: false, reason: 'none' };
   if (!r.ok) {
@@ -47,7 +48,7 @@ const mfa: StepHandler = async (ctx, state, form, user) => {
     if (r.reason === 'wrong' || r.reason === 'replayed') await recordWrongCode(ctx.deps.db, user.id, method, lim);
     return { again: { ...state, mfaMethod: method }, error: signinCodes[key].message, status: 400 };
   }
-  await clearWrongCodes(ctx.deps.db, user.id, method);
+  if (attempts.recorded) await clearWrongCodes(ctx.deps.db, user.id, method);
   const now = Date.now();
   return {
     next: {
