@@ -9,12 +9,10 @@ import { decodeJwt } from 'jose';
 import { DEMO } from '../src/directory/seed.js';
 import { SECURITY_INFO_APP_ID, SECURITY_INFO_PATH } from '../src/directory/first-party.js';
 import { type User, createUser } from '../src/directory/users.js';
-import { beginRegistration, finishRegistration, relyingParty } from '../src/methods/fido2/index.js';
-import { methodsPolicyFor } from '../src/methods/policy.js';
 import { listMethods, listMethodsOfType } from '../src/methods/store.js';
 import { Jar, authorize, pkce, token } from './helpers/http-signin.js';
 import { enrollTotp, totpAt } from './helpers/mfa.js';
-import { SoftAuthenticator, VIRTUAL_AAGUID, cbor, pageOptions } from './helpers/passkey.js';
+import { SoftAuthenticator, VIRTUAL_AAGUID, cbor, givePasskey as registerPasskey, pageOptions } from './helpers/passkey.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 const REDIRECT = 'http://localhost';
@@ -32,21 +30,12 @@ for (const dbKind of await databases()) {
       await server?.close();
     });
 
-    const rp = () => relyingParty({ webauthnRpId: '', webauthnOrigins: '' }, server.origin, 'test');
-
     async function newUser(): Promise<User> {
       n++;
       return createUser(server.store.db, { tenantId: server.tenantId, upn: `pk${n}-${dbKind}@${server.tenantDomain}`, displayName: `Passkey user ${n}`, password: DEMO.demoPassword });
     }
 
-    /** Registers a passkey through the method's own ceremony, as My Security Info does. */
-    async function givePasskey(user: User, auth: SoftAuthenticator, counter = 0): Promise<string> {
-      const { pendingId, options } = await beginRegistration({ db: server.store.db, secrets: server.secrets }, user, rp());
-      const att = auth.create(options, { counter });
-      const policy = await methodsPolicyFor(server.store.db, user);
-      await server.store.db.transaction().execute((trx) => finishRegistration(trx, user, pendingId, att, rp(), policy, 'Test key'));
-      return att.id;
-    }
+    const givePasskey = (user: User, auth: SoftAuthenticator) => registerPasskey(server, user, auth);
 
     /** A fresh authorization's sign-in page: its URL, the cookie jar and the page. */
     async function signinPage() {

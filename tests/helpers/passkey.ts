@@ -2,6 +2,10 @@
 // the credentials a browser would post (PublicKeyCredential.toJSON()), ES256 keys, attestation `none`,
 // and lets a test bend any part (origin, RP id, challenge, counter, flags, attestation object).
 import crypto from 'node:crypto';
+import type { User } from '../../src/directory/users.js';
+import { beginRegistration, finishRegistration, relyingParty } from '../../src/methods/fido2/index.js';
+import { methodsPolicyFor } from '../../src/methods/policy.js';
+import type { TestServer } from './server.js';
 
 type Cbor = number | Uint8Array | string | Cbor[] | Map<Cbor, Cbor>;
 
@@ -107,4 +111,14 @@ export function pageOptions<T = { challenge: string; rpId: string; allowCredenti
   const raw = /data-options="([^"]*)"/.exec(html)?.[1];
   if (raw === undefined) throw new Error(`no passkey form on the page: ${html.slice(0, 300)}`);
   return JSON.parse(raw.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as T;
+}
+
+/** Registers a passkey for the user through the method's own ceremony (as My Security Info does); returns its credential id. */
+export async function givePasskey(server: TestServer, user: User, auth: SoftAuthenticator, opts: { counter?: number; name?: string } = {}): Promise<string> {
+  const rp = relyingParty({ webauthnRpId: '', webauthnOrigins: '' }, server.origin, 'test');
+  const { pendingId, options } = await beginRegistration({ db: server.store.db, secrets: server.secrets }, user, rp);
+  const att = auth.create(options, { counter: opts.counter ?? 0 });
+  const policy = await methodsPolicyFor(server.store.db, user);
+  await server.store.db.transaction().execute((trx) => finishRegistration(trx, user, pendingId, att, rp, policy, opts.name ?? 'Test key'));
+  return att.id;
 }
