@@ -16,6 +16,7 @@ import { DEMO } from '../src/directory/seed.js';
 import { type User, createUser, findUserByUpn } from '../src/directory/users.js';
 import { beginEnrollment, confirmEnrollment } from '../src/methods/software-oath/index.js';
 import { findPending } from '../src/methods/store.js';
+import { SoftAuthenticator, givePasskey } from './helpers/passkey.js';
 import { appGraphToken, consentNativeAppToGraph, delegatedGraphToken } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 import { graphError } from './helpers/graph.js';
@@ -25,6 +26,7 @@ const SYSTEM = { kind: 'system', id: 'system', displayName: 'test' } as const;
 const TAP_TYPE = '#microsoft.graph.temporaryAccessPassAuthenticationMethod';
 const OATH_TYPE = '#microsoft.graph.softwareOathAuthenticationMethod';
 const PASSWORD_TYPE = '#microsoft.graph.passwordAuthenticationMethod';
+const FIDO2_TYPE = '#microsoft.graph.fido2AuthenticationMethod';
 
 // Require re-register MFA, per method (spec §5 row; entra-research §4), written out here, never read
 // from the strategies' onRequireReregister.
@@ -32,6 +34,7 @@ const REREGISTER: Record<string, 'kept' | 'deleted'> = {
   [PASSWORD_TYPE]: 'kept',
   [OATH_TYPE]: 'deleted',
   [TAP_TYPE]: 'kept',
+  [FIDO2_TYPE]: 'kept',
 };
 
 type Json = Record<string, unknown>;
@@ -193,6 +196,31 @@ for (const dbKind of await databases()) {
       await assert.rejects(deleteMethod.plan(ctx, SYSTEM, u.id, { methodId: PASSWORD_METHOD_ID }), /password method cannot be deleted/);
     });
 
+    test('FIDO2 passkeys through the Graph SDK: list, get, in /methods, delete (204, audited), then 404', async () => {
+      const u = await newUser();
+      await givePasskey(server, u, new SoftAuthenticator(server.origin), { name: 'Laptop' });
+      await givePasskey(server, u, new SoftAuthenticator(server.origin, { synced: true }), { name: 'Phone' });
+      const api = client(appToken);
+      const list = (await api.api(`/users/${u.id}/authentication/fido2Methods`).get()) as { value: Json[] };
+      const shape = (m: Json) => ({ ...m, id: typeof m.id, createdDateTime: typeof m.createdDateTime });
+      assert.deepEqual(list.value.map(shape), [
+        { '@odata.type': FIDO2_TYPE, id: 'string', displayName: 'Laptop', createdDateTime: 'string', aaGuid: '01020304-0506-0708-0102-030405060708', model: null, attestationCertificates: [], attestationLevel: 'notAttested', passkeyType: 'deviceBound' },
+        { '@odata.type': FIDO2_TYPE, id: 'string', displayName: 'Phone', createdDateTime: 'string', aaGuid: '01020304-0506-0708-0102-030405060708', model: null, attestationCertificates: [], attestationLevel: 'notAttested', passkeyType: 'synced' },
+      ]);
+      const [laptop, phone] = list.value.map((m) => m.id as string);
+      const one = (await api.api(`/users/${u.id}/authentication/fido2Methods/${laptop}`).get()) as Json;
+      assert.equal(one.displayName, 'Laptop');
+      const all = (await api.api(`/users/${u.id}/authentication/methods`).get()) as { value: Json[] };
+      assert.deepEqual(all.value.map((m) => m['@odata.type']), [PASSWORD_TYPE, FIDO2_TYPE, FIDO2_TYPE]);
+      await api.api(`/users/${u.id}/authentication/fido2Methods/${laptop}`).delete();
+      assert.equal((await lastAudit()).activity, 'Admin deleted security info');
+      assert.deepEqual((await lastEvent('user.method.deleted')).methods, [{ methodId: laptop, type: 'fido2' }]);
+      const after = (await api.api(`/users/${u.id}/authentication/fido2Methods`).get()) as { value: Json[] };
+      assert.deepEqual(after.value.map((m) => m.id), [phone]);
+      const e = await graphError(api.api(`/users/${u.id}/authentication/fido2Methods/${laptop}`).get());
+      assert.equal(e.statusCode, 404);
+    });
+
     test('unknown method ids are a Graph 404, also an id of another type under a typed collection; nothing changes', async () => {
       const u = await newUser();
       const oath = await addOath(u);
@@ -295,6 +323,7 @@ for (const dbKind of await databases()) {
       await addOath(u);
       await addOath(u);
       await client(appToken).api(`/users/${u.id}/authentication/temporaryAccessPassMethods`).post({});
+      await givePasskey(server, u, new SoftAuthenticator(server.origin));
       const before = (await client(appToken).api(`/users/${u.id}/authentication/methods`).get()) as { value: Json[] };
       const plan = await requireReregisterMfa.plan(ctx, SYSTEM, u.id);
       // the preview lists which methods go and which stay, and warns that sessions survive
@@ -305,7 +334,10 @@ for (const dbKind of await databases()) {
       const after = (await client(appToken).api(`/users/${u.id}/authentication/methods`).get()) as { value: Json[] };
       const expected = before.value.filter((m) => REREGISTER[m['@odata.type'] as string] === 'kept').map((m) => m.id);
       assert.deepEqual(after.value.map((m) => m.id), expected);
-      assert.deepEqual([...new Set(after.value.map((m) => m['@odata.type']))].sort(), [PASSWORD_TYPE, TAP_TYPE].sort());
+      assert.deepEqual([...new Set(after.value.map((m) => m['@odata.type']))].sort(), [PASSWORD_TYPE, TAP_TYPE, FIDO2_TYPE].sort());
+      // spec §5: the preview says the user still signs in with the passkey, and suggests a TAP
+      assert.ok(plan.preview.warnings.some((w) => /^fido2AuthenticationMethod .* is kept and satisfies MFA: the user signs in with it and is NOT sent to registration\. Delete it too .*Temporary Access Pass/.test(w)), plan.preview.warnings.join(' | '));
+      assert.equal(plan.preview.nextSignIn, 'normal: a kept method satisfies MFA');
       const audit = await lastAudit();
       assert.equal(audit.activity, 'Admin deleted security info');
       assert.equal((JSON.parse(audit.modified) as unknown[]).length, 2, 'one record listing both deleted OATH methods');

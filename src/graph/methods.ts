@@ -26,6 +26,7 @@ const READ_APP = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod
 /** per-method granular scopes (Entra, Oct 2025), accepted beside the classic ones for that method's collection */
 const GRANULAR: Partial<Record<MethodType, { read: string[]; write: string[] }>> = {
   temporaryAccessPass: { read: ['UserAuthMethod-TAP.Read.All', 'UserAuthMethod-TAP.ReadWrite.All'], write: ['UserAuthMethod-TAP.ReadWrite.All'] },
+  fido2: { read: ['UserAuthMethod-Passkey.Read.All', 'UserAuthMethod-Passkey.ReadWrite.All'], write: ['UserAuthMethod-Passkey.ReadWrite.All'] },
 };
 const POLICY_READ = ['Policy.Read.All', 'Policy.ReadWrite.SecurityDefaults', 'Directory.Read.All', 'Directory.AccessAsUser.All'];
 const POLICY_WRITE_DELEGATED = ['Policy.ReadWrite.SecurityDefaults', 'Directory.AccessAsUser.All'];

@@ -132,8 +132,8 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   );
   app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
 
-  registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config });
-  registerSecurityInfo(app, { provider, db: deps.db, secrets: deps.secrets, tenant, origin });
+  registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin });
+  registerSecurityInfo(app, { provider, db: deps.db, secrets: deps.secrets, tenant, origin, config: deps.config });
   registerTokenRoutes(app, { provider, keys: deps.keys, db: deps.db, tenant, origin });
   registerGraph(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });
   registerLatchkeyApi(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });

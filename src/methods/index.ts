@@ -1,5 +1,6 @@
 // The registry of authentication methods: the only way the sign-in flow, Graph and the admin actions
 // reach a method. `satisfies` proves at compile time that every method conforms to MethodStrategy.
+import { fido2 } from './fido2/index.js';
 import { password } from './password/index.js';
 import { softwareOath } from './software-oath/index.js';
 import { temporaryAccessPass } from './tap/index.js';
@@ -9,6 +10,7 @@ export const METHODS = {
   password,
   softwareOath,
   temporaryAccessPass,
+  fido2,
 } as const satisfies Record<MethodType, MethodStrategy>;
 
 export function strategy(type: string): MethodStrategy | undefined {

@@ -42,6 +42,7 @@ export const CONFIG_OF: Record<MethodType, ConfigId | undefined> = {
   password: undefined,
   softwareOath: 'SoftwareOath',
   temporaryAccessPass: 'TemporaryAccessPass',
+  fido2: 'Fido2',
 };
 
 export const ALL_USERS = 'all_users';

@@ -7,7 +7,7 @@ import type { Db } from '../storage/db.js';
 import type { AuthMethodTable } from '../storage/schema.js';
 import type { UserMethodsPolicy } from './policy.js';
 
-export type MethodType = 'password' | 'softwareOath' | 'temporaryAccessPass';
+export type MethodType = 'password' | 'softwareOath' | 'temporaryAccessPass' | 'fido2';
 
 /** A stored method row (every method but the password, which lives on the user). */
 export type MethodRow = Selectable<AuthMethodTable>;

@@ -62,6 +62,7 @@ export const signinCodes = {
   tap_not_yet_valid: { aadsts: 130502, log: 'Temporary Access Pass not yet valid (code unverified)', message: "Your Temporary Access Pass isn't valid yet. Sign in another way. (AADSTS130502)" },
   tap_expired: { aadsts: 130503, log: 'Temporary Access Pass expired (code unverified)', message: 'Your Temporary Access Pass has expired. Sign in another way. (AADSTS130503)' },
   tap_used: { aadsts: 130504, log: 'one-time Temporary Access Pass already used (code unverified)', message: 'Your Temporary Access Pass was already used. Sign in another way. (AADSTS130504)' },
+  passkey_refused: { aadsts: 500121, log: 'passkey refused (code unverified)', message: "That passkey couldn't be used. Try again, or sign in another way. (AADSTS500121)" },
   tap_deleted: { aadsts: 130505, log: 'no Temporary Access Pass (deleted or replaced; code unverified)', message: 'You no longer have a Temporary Access Pass. Sign in another way. (AADSTS130505)' },
 } as const;
 

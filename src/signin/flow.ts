@@ -1,7 +1,7 @@
 // The browser sign-in flow as a step machine (spec §8): a persisted object (step, facts gathered,
 // expiry) keyed by the engine's interaction, rendered by one page per step and posted back with a CSRF
 // token. `nextStep()` alone decides where a flow goes; each step's handler lives in ./steps/.
-//   user name → (usable TAP: TAP | password) → second factor if MFA is required →
+//   user name (or a passkey without it) → (usable TAP: TAP | passkey: passkey | password) → second factor if MFA is required →
 //   forced password change → registration if MFA is required and no method but a TAP → Stay signed in?
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -18,9 +18,10 @@ import { type PageInput, renderStep } from './pages.js';
 import { handleStep, type StepContext } from './steps/index.js';
 import { logSignin } from './signin-log.js';
 import { statement } from '../storage/statements.js';
+import { registerPasskeyScript } from './passkey-script.js';
 
-export type StepId = 'username' | 'password' | 'tap' | 'mfa' | 'change_password' | 'register' | 'kmsi';
-export const STEP_IDS: readonly StepId[] = ['username', 'password', 'tap', 'mfa', 'change_password', 'register', 'kmsi'];
+export type StepId = 'username' | 'password' | 'tap' | 'passkey' | 'mfa' | 'change_password' | 'register' | 'kmsi';
+export const STEP_IDS: readonly StepId[] = ['username', 'password', 'tap', 'passkey', 'mfa', 'change_password', 'register', 'kmsi'];
 
 export interface FlowState {
   step: StepId;
@@ -41,6 +42,12 @@ export interface FlowState {
   tapOffered?: boolean;
   /** the user chose the password over the TAP screen */
   tapDeclined?: boolean;
+  /** the user has a passkey: the password page offers it */
+  passkeyOffered?: boolean;
+  /** the user chose the password over the passkey page */
+  passkeyDeclined?: boolean;
+  /** the WebAuthn challenge of the page shown (one-time: taken by a conditional update when posted) */
+  passkey?: { challenge: string; expiresAt: number };
   /** the second factor being asked */
   mfaMethod?: MethodType;
   /** step-up: a signed-in session that lacks MFA; only the second factor is asked (spec §8) */
@@ -73,6 +80,8 @@ export interface SigninDeps {
   secrets: Secrets;
   tenant: Tenant;
   config: Config;
+  /** the public origin (passkeys: the relying party's default id and origin) */
+  origin: string;
 }
 
 /** The facts `nextStep` decides on, gathered fresh for each decision. */
@@ -80,6 +89,8 @@ export interface StepFacts {
   mfaRequired: boolean;
   /** the user holds a TAP that is usable now */
   usableTap: boolean;
+  /** the user holds a passkey the policy lets them use (spec §8: offered after the user name) */
+  usablePasskey?: boolean;
   /** registered MFA-capable methods other than a TAP, in the system-preferred order */
   mfaMethods: MethodType[];
   mustChangePassword: boolean;
@@ -88,7 +99,7 @@ export interface StepFacts {
 /** Where a flow goes next: the single decision of the sign-in order (spec §8). */
 export function nextStep(s: FlowState, f: StepFacts): StepId | 'done' {
   if (!s.userId) return 'username';
-  if (!s.firstFactor) return f.usableTap && !s.tapDeclined ? 'tap' : 'password';
+  if (!s.firstFactor) return f.usableTap && !s.tapDeclined ? 'tap' : f.usablePasskey && !s.passkeyDeclined ? 'passkey' : 'password';
   if (f.mfaRequired && s.mfaAt === undefined && (f.mfaMethods.length > 0 || f.usableTap)) return 'mfa';
   if (s.firstFactor === 'password' && f.mustChangePassword && !s.passwordChanged) return 'change_password';
   if (f.mfaRequired && f.mfaMethods.length === 0) return 'register';
@@ -137,10 +148,19 @@ export class FlowStore {
     await saveFlow(this.db, uid, this.secrets.lookupHash(this.csrfFor(uid), 'signin-csrf-check'), json, expiresAt, Date.now());
   }
 
+  /** Replaces the state only if it is still `before`: a one-time value in it (a passkey challenge) is taken once. */
+  async swap(uid: string, before: FlowState, after: FlowState): Promise<boolean> {
+    const r = await this.db.updateTable('signin_flows').set({ state: JSON.stringify(after) }).where('id', '=', uid).where('state', '=', JSON.stringify(before)).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async remove(uid: string): Promise<void> {
     await deleteFlow(this.db, uid);
   }
 }
+
+/** The sign-in pages' policy: scripts from this origin only, inline styles (the page's own), data: images (QR codes). */
+export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'";
 
 export function sendPage(reply: FastifyReply, status: number, title: string, body: string) {
   return reply
@@ -148,6 +168,8 @@ export function sendPage(reply: FastifyReply, status: number, title: string, bod
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('x-frame-options', 'DENY')
+    // no inline script: the passkey pages load /assets/passkey.js
+    .header('content-security-policy', PAGE_CSP)
     .send(page(title, body));
 }
 
@@ -160,6 +182,7 @@ const EXPIRED = 'Your sign-in session has expired or was started in another brow
 export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
   const { provider, tenant } = deps;
   const flows = new FlowStore(deps.db, deps.secrets);
+  registerPasskeyScript(app);
 
   /** The interaction this browser holds, from the engine's signed interaction cookie (no read). */
   function interactionOfBrowser(req: FastifyRequest, reply: FastifyReply): string | undefined {

@@ -21,6 +21,8 @@ import { sessionFacts } from '../protocol/credential-facts.js';
 import { whyInvalid } from '../protocol/validity.js';
 import type { Db } from '../storage/db.js';
 import { errorPage, sendPage } from './flow.js';
+import { type PasskeyOpResult, type PasskeyRegistration, type SessionGateFacts, addPasskey, confirmPasskey, passkeyDetail, passkeyGate, passkeyRegistrationForm } from './security-info-passkeys.js';
+import type { Config } from '../config/index.js';
 import { escapeHtml } from './html.js';
 
 export interface SecurityInfoDeps {
@@ -29,16 +31,19 @@ export interface SecurityInfoDeps {
   secrets: Secrets;
   tenant: Tenant;
   origin: string;
+  config: Pick<Config, 'webauthnRpId' | 'webauthnOrigins'>;
 }
 
 interface Who {
   user: User;
   sessionUid: string;
+  /** the browser session's MFA time and TAP: the passkey gate (spec §8) */
+  session: SessionGateFacts;
 }
 
 const CHOOSABLE_DEFAULTS: MethodType[] = ['softwareOath'];
 /** How My Security Info names each method (Entra's wording). */
-const DISPLAY: Record<MethodType, string> = { password: 'Password', softwareOath: 'Authenticator app', temporaryAccessPass: 'Temporary Access Pass' };
+const DISPLAY: Record<MethodType, string> = { password: 'Password', softwareOath: 'Authenticator app', temporaryAccessPass: 'Temporary Access Pass', fido2: 'Passkey' };
 
 export function registerSecurityInfo(app: FastifyInstance, deps: SecurityInfoDeps): void {
   const { db, secrets, tenant, provider, origin } = deps;
@@ -52,17 +57,17 @@ export function registerSecurityInfo(app: FastifyInstance, deps: SecurityInfoDep
     const user = await findUserById(db, session.accountId);
     if (!row || !user || row.user_id !== user.id || whyInvalid(user, sessionFacts(row))) return undefined;
     if (row.mfa_at === null && row.tap_id === null) return undefined;
-    return { user, sessionUid: session.uid };
+    return { user, sessionUid: session.uid, session: { mfa_at: row.mfa_at, tap_id: row.tap_id } };
   }
 
   /** An authorization request for the My Security Info app: signs in, or steps up to MFA. The code is never redeemed. */
-  function signInUrl(): string {
+  function signInUrl(again = false): string {
     const challenge = crypto.createHash('sha256').update(crypto.randomBytes(32)).digest('base64url');
-    const q = new URLSearchParams({ client_id: SECURITY_INFO_APP_ID, response_type: 'code', redirect_uri: `${origin}${SECURITY_INFO_PATH}`, scope: 'openid profile', code_challenge: challenge, code_challenge_method: 'S256', state: crypto.randomBytes(12).toString('base64url') });
+    const q = new URLSearchParams({ client_id: SECURITY_INFO_APP_ID, response_type: 'code', redirect_uri: `${origin}${SECURITY_INFO_PATH}`, scope: 'openid profile', code_challenge: challenge, code_challenge_method: 'S256', state: crypto.randomBytes(12).toString('base64url'), ...(again ? { prompt: 'login' } : {}) });
     return `/${tenant.id}/oauth2/v2.0/authorize?${q}`;
   }
 
-  async function render(reply: FastifyReply, who: Who, opts: { status?: number; message?: string; error?: string; enrollment?: { id: string; qr: string; secret: string } } = {}) {
+  async function render(reply: FastifyReply, who: Who, opts: { status?: number; message?: string; error?: string; reverify?: boolean; enrollment?: { id: string; qr: string; secret: string }; passkey?: PasskeyRegistration } = {}) {
     const { user } = who;
     const methods = await listMethods(db, user.id);
     const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(csrfFor(who.sessionUid))}">`;
@@ -70,7 +75,7 @@ export function registerSecurityInfo(app: FastifyInstance, deps: SecurityInfoDep
       `<tr><td>${DISPLAY.password}</td><td class="small">Last changed ${escapeHtml(new Date(user.last_password_change_at).toISOString().slice(0, 10))}</td><td></td></tr>`,
       ...methods.map((m) => {
         const kind = DISPLAY[m.type as MethodType] ?? m.type;
-        const detail = m.type === 'temporaryAccessPass' ? `Expires ${escapeHtml(new Date(tapExpiresAt(parseState<TapState>(m))).toISOString().replace('T', ' ').slice(0, 16))} UTC` : `Added ${escapeHtml(new Date(m.created_at).toISOString().slice(0, 10))}`;
+        const detail = m.type === 'temporaryAccessPass' ? `Expires ${escapeHtml(new Date(tapExpiresAt(parseState<TapState>(m))).toISOString().replace('T', ' ').slice(0, 16))} UTC` : m.type === 'fido2' ? passkeyDetail(m) : `Added ${escapeHtml(new Date(m.created_at).toISOString().slice(0, 10))}`;
         return `<tr><td>${escapeHtml(kind)}</td><td class="small">${detail}</td><td><form method="post" action="${SECURITY_INFO_PATH}" class="inline">${csrf}<input type="hidden" name="op" value="delete"><input type="hidden" name="methodId" value="${escapeHtml(m.id)}"><button type="submit" class="link" aria-label="Delete ${escapeHtml(kind)}">Delete</button></form></td></tr>`;
       }),
     ].join('');
@@ -83,9 +88,12 @@ export function registerSecurityInfo(app: FastifyInstance, deps: SecurityInfoDep
       ? `<h2>Set up your authenticator app</h2><ol class="small"><li>Scan the QR code with your authenticator app, or enter the key by hand.</li><li>Enter the 6-digit code the app shows.</li></ol>
 <img src="${opts.enrollment.qr}" alt="QR code to scan with your authenticator app" id="totpQr" width="200" height="200"><p class="small">Key: <code id="totpSecret">${escapeHtml(opts.enrollment.secret)}</code></p>
 <form method="post" action="${SECURITY_INFO_PATH}">${csrf}<input type="hidden" name="op" value="confirm_totp"><input type="hidden" name="pendingId" value="${escapeHtml(opts.enrollment.id)}"><label for="enrollCode">Code</label><input type="text" name="code" id="enrollCode" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required autofocus><button type="submit" id="confirmTotp">Next</button></form>`
-      : `<form method="post" action="${SECURITY_INFO_PATH}">${csrf}<input type="hidden" name="op" value="add_totp"><button type="submit" id="addMethod">Add sign-in method: authenticator app</button></form>`;
+      : opts.passkey
+        ? passkeyRegistrationForm(SECURITY_INFO_PATH, csrf, opts.passkey)
+        : `<form method="post" action="${SECURITY_INFO_PATH}">${csrf}<input type="hidden" name="op" value="add_totp"><button type="submit" id="addMethod">Add sign-in method: authenticator app</button></form>
+<form method="post" action="${SECURITY_INFO_PATH}">${csrf}<input type="hidden" name="op" value="add_passkey"><button type="submit" id="addPasskey">Add sign-in method: passkey</button></form>`;
     const note = opts.message ? `<p id="securityInfoMessage" role="status">${escapeHtml(opts.message)}</p>` : '';
-    const err = opts.error ? `<p class="error" id="securityInfoError" role="alert">${escapeHtml(opts.error)}</p>` : '';
+    const err = opts.error ? `<p class="error" id="securityInfoError" role="alert">${escapeHtml(opts.error)}${opts.reverify ? ` <a href="${escapeHtml(signInUrl(true))}" id="reverify">Verify again</a>` : ''}</p>` : '';
     const body = `<main class="card wide"><div class="brand">${escapeHtml(tenant.display_name)}</div><h1>Security info</h1><div class="identity" id="displayName">${escapeHtml(user.upn)}</div>
 <p>These are the methods you use to sign in to your account or reset your password.</p>${note}${err}
 <table id="methods"><thead><tr><th scope="col">Method</th><th scope="col">Details</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${rows}</tbody></table>
@@ -142,7 +150,17 @@ ${defaultForm}${enroll}</main>`;
         }
         return render(reply, who, { message: 'Authenticator app added.' });
       }
+      case 'add_passkey':
+      case 'confirm_passkey': {
+        const r: PasskeyOpResult = form.op === 'add_passkey' ? await addPasskey(deps, user, who.session) : await confirmPasskey(deps, user, who.session, form, req);
+        if ('registration' in r) return render(reply, who, { passkey: r.registration });
+        if ('message' in r) return render(reply, who, { message: r.message });
+        return render(reply, who, { status: r.status, error: r.error, reverify: r.reverify });
+      }
       case 'delete': {
+        const target = typeof form.methodId === 'string' ? (await listMethods(db, user.id)).find((m) => m.id === form.methodId) : undefined;
+        const gate = target?.type === 'fido2' ? passkeyGate(who.session) : undefined;
+        if (gate) return render(reply, who, { status: 403, error: gate, reverify: true });
         const ok = typeof form.methodId === 'string' && (await userDeletesMethod(db, user, form.methodId));
         if (!ok) return render(reply, who, { status: 404, error: 'That method no longer exists.' });
         const still = await signedIn(req, reply);

@@ -380,6 +380,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`insert into methods_policy (tenant_id, policy, version, updated_at) select id, ${JSON.stringify(D23_METHODS_POLICY)}, 1, ${Date.now()} from tenants`.execute(db);
       },
     },
+    '0010_passkeys': {
+      async up(db: Kysely<unknown>) {
+        // FIDO2 passkeys (spec §4): the WebAuthn credential id, by which a sign-in without a user name
+        // finds its passkey; unique in a tenant (NULL for every other method).
+        await db.schema.alterTable('auth_methods').addColumn('credential_id', 'text').execute();
+        await db.schema.createIndex('auth_methods_credential').on('auth_methods').columns(['tenant_id', 'credential_id']).unique().execute();
+      },
+    },
   };
 }
 

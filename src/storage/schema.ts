@@ -225,6 +225,7 @@ export interface AuthMethodTable {
   created_at: number;
   last_used_at: number | null;
   expires_at: number | null; // pending enrollments expire
+  credential_id: Generated<string | null>; // FIDO2: the WebAuthn credential id (base64url), unique per tenant
 }
 
 export interface MfaFailureTable {

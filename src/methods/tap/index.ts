@@ -86,7 +86,7 @@ function hashTap(secrets: Secrets, userId: string, value: string): string {
 /** Writes a new TAP row, replacing any other (spec §6: one per user). Call inside the action's transaction. */
 export async function insertTap(db: Db, secrets: Secrets, user: User, value: string, s: TapState, now: number, id: string = crypto.randomUUID()): Promise<MethodRow> {
   await db.deleteFrom('auth_methods').where('user_id', '=', user.id).where('type', '=', 'temporaryAccessPass').execute();
-  const row = { id, tenant_id: user.tenant_id, user_id: user.id, type: 'temporaryAccessPass', status: 'active' as const, display_name: 'Temporary Access Pass', secret: hashTap(secrets, user.id, value), state: JSON.stringify(s), last_step: null, used_at: null, created_at: now, last_used_at: null, expires_at: null };
+  const row = { id, tenant_id: user.tenant_id, user_id: user.id, type: 'temporaryAccessPass', status: 'active' as const, display_name: 'Temporary Access Pass', secret: hashTap(secrets, user.id, value), state: JSON.stringify(s), last_step: null, used_at: null, created_at: now, last_used_at: null, expires_at: null, credential_id: null };
   await db.insertInto('auth_methods').values(row).execute();
   return row;
 }

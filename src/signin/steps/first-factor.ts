@@ -9,6 +9,7 @@ import { signinCodes } from '../../protocol/errors.js';
 import type { FlowState } from '../flow.js';
 import { logSignin } from '../signin-log.js';
 import { errorPage } from '../flow.js';
+import { passkeyStep } from './passkey.js';
 import { methodsOf, policyOf, rememberUser, settingsOf, startingFlow, type StepContext, type StepHandler, type StepOutcome } from './index.js';
 
 function fail(ctx: StepContext, user: User | undefined, code: keyof typeof signinCodes, reason?: string): Promise<void> {
@@ -20,6 +21,8 @@ export function wrongCodeLimit(ctx: StepContext, limit: number) {
 }
 
 const username: StepHandler = async (ctx, state, form) => {
+  // "Sign in with a passkey" without a user name: the discoverable credential names its user
+  if (typeof form.credential === 'string') return passkeyStep(ctx, state, form, undefined, 'first');
   const login = typeof form.loginfmt === 'string' ? form.loginfmt.trim() : '';
   if (!login || login.length > 256) return { again: state, error: 'Enter a valid email address, phone number, or Skype name.', status: 400 };
   const user = await findUserByUpn(ctx.deps.db, ctx.deps.tenant.id, login);
@@ -28,8 +31,10 @@ const username: StepHandler = async (ctx, state, form) => {
     return { reply: ctx.render({ state, error: signinCodes.user_not_found.message, loginHint: login }, 400) };
   }
   rememberUser(ctx, user);
-  const tapOffered = (await methodsOf(ctx, user.id)).some((m) => m.type === 'temporaryAccessPass');
-  return { next: { ...startingFlow(ctx), userId: user.id, username: user.upn, tapOffered } };
+  const methods = await methodsOf(ctx, user.id);
+  const tapOffered = methods.some((m) => m.type === 'temporaryAccessPass');
+  const passkeyOffered = methods.some((m) => m.type === 'fido2');
+  return { next: { ...startingFlow(ctx), passkey: undefined, userId: user.id, username: user.upn, tapOffered, passkeyOffered } };
 };
 
 const password: StepHandler = async (ctx, state, form, user): Promise<StepOutcome> => {

@@ -21,6 +21,7 @@ import { logSignin } from '../signin-log.js';
 import { firstFactorSteps } from './first-factor.js';
 import { interruptSteps, prepareRegister } from './interrupts.js';
 import { secondFactorSteps } from './second-factor.js';
+import { passkeyOptionsJson, passkeySteps, passkeysOf, withChallenge } from './passkey.js';
 
 export interface StepContext {
   deps: SigninDeps;
@@ -75,13 +76,18 @@ export type StepOutcome = { next: FlowState } | { again: FlowState; error: strin
 
 export type StepHandler = (ctx: StepContext, state: FlowState, form: Record<string, unknown>, user: User | undefined) => Promise<StepOutcome>;
 
-const HANDLERS: Record<StepId, StepHandler> = { ...firstFactorSteps, ...secondFactorSteps, ...interruptSteps };
+const HANDLERS: Record<StepId, StepHandler> = { ...firstFactorSteps, ...passkeySteps, ...secondFactorSteps, ...interruptSteps };
 /** Posts that change the flow without being a step: going back, switching method. */
-const SIDE_POSTS = new Set(['back', 'use_tap', 'use_password', 'switch_method']);
+const SIDE_POSTS = new Set(['back', 'use_tap', 'use_password', 'use_passkey', 'switch_method']);
 
-/** A flow at its first step, carrying the interaction's app and resources. */
+/** A flow at its first step, carrying the interaction's app and resources, and a challenge for a passkey without a user name. */
 export function startingFlow(ctx: StepContext): FlowState {
-  return { step: 'username', methods: [], amr: [], appId: ctx.appId, resources: ctx.resources };
+  return withChallenge({ step: 'username', methods: [], amr: [], appId: ctx.appId, resources: ctx.resources });
+}
+
+/** Whether the step's page runs a passkey ceremony (it needs a fresh challenge). */
+function passkeyPage(state: FlowState): boolean {
+  return state.step === 'passkey' || (state.step === 'mfa' && state.mfaMethod === 'fido2');
 }
 
 /** The user's active methods, read once per request. */
@@ -101,7 +107,7 @@ function userStamp(u: User): string {
 
 /** The facts of the sign-in order for this user and this request (spec §8). */
 export async function gatherFacts(ctx: StepContext, state: FlowState, user: User | undefined): Promise<StepFacts & { choices: MethodType[]; rememberDays?: number }> {
-  if (!user) return { mfaRequired: false, usableTap: false, mfaMethods: [], mustChangePassword: false, choices: [] };
+  if (!user) return { mfaRequired: false, usableTap: false, usablePasskey: false, mfaMethods: [], mustChangePassword: false, choices: [] };
   // The second factor and Stay signed in change none of the facts: the decision that sent the flow there
   // stands unless the user's own fields changed meanwhile (the user row is read for every step; a code is
   // checked against the methods as they are now; finish() applies the validity rule). An app's
@@ -112,6 +118,7 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   const [methods, policy] = await Promise.all([methodsOf(ctx, user.id), policyOf(ctx, user)]);
   const tap = methods.find((m) => m.type === 'temporaryAccessPass');
   const usableTap = !!tap && tapUsability(tap, now, policy) === 'EnabledByPolicy';
+  const usablePasskey = methods.some((m) => m.type === 'fido2') && methodEnabledFor(policy, 'fido2');
   const mfaMethods = byPreference(
     methods.map((m) => m.type as MethodType).filter((t) => t !== 'temporaryAccessPass' && Object.hasOwn(METHODS, t) && METHODS[t].satisfiesMfa && methodEnabledFor(policy, t)),
   );
@@ -128,7 +135,7 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   const preferred = user.preferred_mfa_method as MethodType | null;
   if (preferred && choices.includes(preferred)) choices.sort((a, b) => (a === preferred ? -1 : b === preferred ? 1 : 0));
   const mustChangePassword = user.force_change_password === 1 || user.force_change_password_mfa === 1;
-  return { mfaRequired, usableTap, mfaMethods, mustChangePassword, choices, rememberDays: settings && perUserMfaOn(user) ? settings.remember_mfa_days : undefined };
+  return { mfaRequired, usableTap, usablePasskey, mfaMethods, mustChangePassword, choices, rememberDays: settings && perUserMfaOn(user) ? settings.remember_mfa_days : undefined };
 }
 
 /** Moves the flow to its next step (or finishes it) and shows that step. */
@@ -143,8 +150,9 @@ export async function advance(ctx: StepContext, state: FlowState, opts: { error?
   }
   const step = nextStep(state, facts);
   if (step === 'done') return finish(ctx, state, user);
-  const next: FlowState = { ...state, step, decided: (step === 'kmsi' || step === 'mfa') && user ? { ...facts, userStamp: userStamp(user) } : undefined };
+  let next: FlowState = { ...state, step, decided: (step === 'kmsi' || step === 'mfa') && user ? { ...facts, userStamp: userStamp(user) } : undefined };
   if (step === 'mfa' && (!next.mfaMethod || !facts.choices.includes(next.mfaMethod))) next.mfaMethod = facts.choices[0];
+  if (passkeyPage(next)) next = withChallenge(next);
   await ctx.flows.save(ctx.uid, next, ctx.exp);
   return show(ctx, next, user, facts, opts);
 }
@@ -152,7 +160,8 @@ export async function advance(ctx: StepContext, state: FlowState, opts: { error?
 export async function show(ctx: StepContext, state: FlowState, user: User | undefined, facts?: Awaited<ReturnType<typeof gatherFacts>>, opts: { error?: string; status?: number; loginHint?: string } = {}): Promise<FastifyReply> {
   const f = facts ?? (state.step === 'mfa' || state.step === 'register' ? await gatherFacts(ctx, state, user) : undefined);
   const extra = state.step === 'register' && user ? await prepareRegister(ctx, state, user) : {};
-  return ctx.render({ state, error: opts.error, loginHint: opts.loginHint, mfaChoices: f?.choices, rememberDays: f?.rememberDays, ...extra }, opts.status ?? 200);
+  const passkeyOptions = state.step === 'username' || passkeyPage(state) ? passkeyOptionsJson(ctx, state, await passkeysOf(ctx, state)) : undefined;
+  return ctx.render({ state, error: opts.error, loginHint: opts.loginHint, mfaChoices: f?.choices, rememberDays: f?.rememberDays, passkeyOptions, ...extra }, opts.status ?? 200);
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {
@@ -271,13 +280,15 @@ export async function handleStep(ctx: StepContext, form: Record<string, unknown>
 
 async function sidePost(ctx: StepContext, state: FlowState, step: string, form: Record<string, unknown>, user: User | undefined): Promise<FastifyReply> {
   let next: FlowState | undefined;
-  if (step === 'back' && (state.step === 'password' || state.step === 'tap')) next = startingFlow(ctx);
+  if (step === 'back' && (state.step === 'password' || state.step === 'tap' || state.step === 'passkey')) next = startingFlow(ctx);
   if (step === 'use_password' && state.step === 'tap') next = { ...state, step: 'password', tapDeclined: true };
+  if (step === 'use_password' && state.step === 'passkey') next = { ...state, step: 'password', passkeyDeclined: true, passkey: undefined };
   if (step === 'use_tap' && state.step === 'password' && state.tapOffered) next = { ...state, step: 'tap', tapDeclined: false };
+  if (step === 'use_passkey' && state.step === 'password' && state.passkeyOffered) next = withChallenge({ ...state, step: 'passkey', passkeyDeclined: false });
   if (step === 'switch_method' && state.step === 'mfa') {
     const facts = await gatherFacts(ctx, state, user);
     const m = form.method as MethodType;
-    if (facts.choices.includes(m)) next = { ...state, mfaMethod: m };
+    if (facts.choices.includes(m)) next = m === 'fido2' ? withChallenge({ ...state, mfaMethod: m }) : { ...state, mfaMethod: m, passkey: undefined };
   }
   if (!next) return show(ctx, state, user, undefined, { error: 'This page was out of date. Please continue here.', status: 409 });
   await ctx.flows.save(ctx.uid, next, ctx.exp);

@@ -11,6 +11,7 @@ import { perUserMfaOn } from '../../methods/requirement.js';
 import { logSignin } from '../signin-log.js';
 import { wrongCodeLimit } from './first-factor.js';
 import { gatherFacts, methodsOf, policyOf, settingsOf, type StepHandler } from './index.js';
+import { passkeyStep } from './passkey.js';
 
 const MAX_CODE = 64;
 
@@ -29,6 +30,7 @@ const mfa: StepHandler = async (ctx, state, form, user) => {
     }
     return { again: state, error: 'Choose a way to verify your identity.', status: 400 };
   }
+  if (method === 'fido2') return passkeyStep(ctx, { ...state, mfaMethod: method }, form, user, 'second');
   const code = typeof form.code === 'string' ? form.code.trim() : '';
   const settings = await settingsOf(ctx, user.tenant_id);
   const lim = wrongCodeLimit(ctx, settings.wrong_code_limit);
