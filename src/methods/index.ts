@@ -20,6 +20,25 @@ export function byPreference(types: Iterable<MethodType>): MethodType[] {
   return [...new Set(types)].sort((a, b) => METHODS[a].preferredRank - METHODS[b].preferredRank);
 }
 
+/**
+ * Whether system-preferred MFA applies to the user (Graph beta signInPreferences): the user's own
+ * setting, else the tenant's, which is on (Entra's Microsoft-managed value, entra-research §5.6).
+ */
+export function systemPreferredFor(user: { system_preferred_mfa: number | null }): boolean {
+  return (user.system_preferred_mfa ?? 1) === 1;
+}
+
+/**
+ * The second-factor choices in the order offered (spec §8): the system-preferred order when it applies
+ * to the user, else the user's default method (`preferred_mfa_method`) first and the rest in that order.
+ */
+export function offeredOrder(types: Iterable<MethodType>, user: { system_preferred_mfa: number | null; preferred_mfa_method: string | null }): MethodType[] {
+  const order = byPreference(types);
+  const preferred = user.preferred_mfa_method as MethodType | null;
+  if (systemPreferredFor(user) || !preferred || !order.includes(preferred)) return order;
+  return [preferred, ...order.filter((t) => t !== preferred)];
+}
+
 export function strategyByCollection(collection: string): MethodStrategy | undefined {
   return Object.values(METHODS).find((m) => m.collection === collection);
 }

@@ -380,6 +380,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`insert into methods_policy (tenant_id, policy, version, updated_at) select id, ${JSON.stringify(D23_METHODS_POLICY)}, 1, ${Date.now()} from tenants`.execute(db);
       },
     },
+    '0010_system_preferred_mfa': {
+      async up(db: Kysely<unknown>) {
+        // Graph beta signInPreferences.isSystemPreferredAuthenticationMethodEnabled per user: null follows
+        // the tenant (system-preferred MFA on, as Entra manages it), 0 off (the user's default method is
+        // offered first), 1 on (spec §8's order).
+        await db.schema.alterTable('users').addColumn('system_preferred_mfa', 'integer').execute();
+      },
+    },
   };
 }
 
