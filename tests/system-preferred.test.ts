@@ -4,6 +4,7 @@
 // /users/{id}/authentication/signInPreferences (isSystemPreferredAuthenticationMethodEnabled), audited.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { GRAPH_APP_ID, grantPermission } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn, type User } from '../src/directory/users.js';
 import { insertTap } from '../src/methods/tap/index.js';
@@ -25,6 +26,8 @@ for (const dbKind of await databases()) {
       await enrollTotp(server, alice);
       const now = Date.now();
       await insertTap(server.store.db, server.secrets, alice, TAP, { startAt: now - 60_000, lifetimeMinutes: 60, isUsableOnce: false }, now);
+      // (granted before the first token: consents are cached for a few seconds)
+      await grantPermission(server.store.db, DEMO.automationAppId, GRAPH_APP_ID, 'application', ['Policy.ReadWrite.AuthenticationMethod']);
       appToken = await appGraphToken(server, DEMO.automationAppId, 'automation-secret-value');
     });
     after(async () => {
@@ -76,6 +79,29 @@ for (const dbKind of await databases()) {
       await server.store.db.updateTable('users').set({ preferred_mfa_method: 'softwareOath' }).where('id', '=', alice.id).execute();
       assert.equal((await prefs({ isSystemPreferredAuthenticationMethodEnabled: true })).status, 204);
       assert.deepEqual(await offered(), ['temporaryAccessPass', 'softwareOath']);
+    });
+
+    test('the tenant\'s system-preferred MFA (methods policy systemCredentialPreferences): disabled, users without a choice of their own get their default method first', async () => {
+      const policy = async (method: 'GET' | 'PATCH', body?: unknown) => {
+        const res = await fetch(`${server.origin}/beta/policies/authenticationMethodsPolicy`, { method, headers: { authorization: `Bearer ${appToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      await server.store.db.updateTable('users').set({ system_preferred_mfa: null, preferred_mfa_method: 'softwareOath' }).where('id', '=', alice.id).execute();
+      assert.deepEqual((await policy('GET')).body.systemCredentialPreferences, { state: 'default', includeTargets: [{ targetType: 'group', id: 'all_users' }], excludeTargets: [] });
+      const refused = await policy('PATCH', { systemCredentialPreferences: { state: 'disabled', excludeTargets: [{ id: '8a6f6f07-54b0-4a5f-a7c4-0f9f3c0f0d11', targetType: 'group' }] } });
+      assert.equal(refused.status, 400);
+      assert.match(JSON.stringify(refused.body), /systemCredentialPreferences\.excludeTargets/);
+      const off = await policy('PATCH', { systemCredentialPreferences: { state: 'disabled' } });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      assert.equal((off.body.systemCredentialPreferences as { state: string }).state, 'disabled');
+      try {
+        assert.equal((await prefs()).body.isSystemPreferredAuthenticationMethodEnabled, false);
+        assert.deepEqual(await offered(), ['softwareOath', 'temporaryAccessPass']);
+        assert.equal((await prefs({ isSystemPreferredAuthenticationMethodEnabled: true })).status, 204);
+        assert.deepEqual(await offered(), ['temporaryAccessPass', 'softwareOath'], 'the user\'s own setting wins over the tenant\'s');
+      } finally {
+        assert.equal((await policy('PATCH', { systemCredentialPreferences: { state: 'default' } })).status, 200);
+      }
     });
 
     test('a bad value is refused and changes nothing', async () => {

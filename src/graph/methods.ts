@@ -235,14 +235,14 @@ function registerRequirements({ ctx, base, route, betaOnly }: Kit): void {
 
 }
 
-function registerSignInPreferences({ db, tenant, base, route, betaOnly, checkRead }: Kit): void {
+function registerSignInPreferences({ db, tenant, base, route, betaOnly, checkRead, policyOf }: Kit): void {
   // --- beta: sign-in preferences. System-preferred MFA (spec §8's order) is on unless turned off for the
   // user; then the user's default method is offered first at the second factor. ---
   const preferenceOf = (target: Target) => Object.entries(PREFERRED).find(([, t]) => t !== undefined && t === target.user.preferred_mfa_method)?.[0] ?? null;
   route('/signInPreferences', 'get', async (req, reply, actor, target) => {
     betaOnly(req);
     checkRead(actor, target);
-    return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${target.user.id}')/authentication/signInPreferences`, isSystemPreferredAuthenticationMethodEnabled: systemPreferredFor(target.user), userPreferredMethodForSecondaryAuthentication: preferenceOf(target) });
+    return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${target.user.id}')/authentication/signInPreferences`, isSystemPreferredAuthenticationMethodEnabled: systemPreferredFor(target.user, (await policyOf(target)).systemPreferred), userPreferredMethodForSecondaryAuthentication: preferenceOf(target) });
   });
   route('/signInPreferences', 'patch', async (req, reply, actor, target) => {
     betaOnly(req);
@@ -265,7 +265,7 @@ function registerSignInPreferences({ db, tenant, base, route, betaOnly, checkRea
     if (system === undefined && type === undefined) return reply.code(204).send();
     const modified: { displayName: string; oldValue: string | null; newValue: string | null }[] = [];
     if (type !== undefined) modified.push({ displayName: 'userPreferredMethodForSecondaryAuthentication', oldValue: preferenceOf(target), newValue: wanted as string });
-    if (system !== undefined) modified.push({ displayName: 'isSystemPreferredAuthenticationMethodEnabled', oldValue: String(systemPreferredFor(target.user)), newValue: String(system) });
+    if (system !== undefined) modified.push({ displayName: 'isSystemPreferredAuthenticationMethodEnabled', oldValue: String(systemPreferredFor(target.user, (await policyOf(target)).systemPreferred)), newValue: String(system) });
     await db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')

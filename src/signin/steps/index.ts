@@ -123,7 +123,7 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
     mfaRequired = mfaRequiredFor(user, settings, appsNeedMfa);
   }
   // system-preferred order, or the user's default first when system-preferred MFA is off for them
-  const choices = offeredOrder([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods], user);
+  const choices = offeredOrder([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods], user, policy.systemPreferred);
   const mustChangePassword = user.force_change_password === 1 || user.force_change_password_mfa === 1;
   return { mfaRequired, usableTap, mfaMethods, mustChangePassword, choices, rememberDays: settings && perUserMfaOn(user) ? settings.remember_mfa_days : undefined };
 }
