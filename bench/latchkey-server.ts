@@ -90,6 +90,8 @@ const config = loadConfig(
     publicUrl: `https://localhost:${port}`,
     logLevel: 'warn',
     bootstrapAdminPassword: 'Bench-Admin-Password-1',
+    // D18: the password benchmark measures sign-in without MFA
+    securityDefaults: false,
     automationClientSecret: CLIENT_SECRET,
   },
 );

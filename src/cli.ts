@@ -11,6 +11,7 @@ import { Secrets } from './crypto/secrets.js';
 import { type ActionContext, ActionError, type ApplyResult, type CredentialLine, type Preview } from './admin/action.js';
 import type { Actor } from './admin/actor.js';
 import { ACTIONS, type InputField, type RegisteredAction } from './admin/registry.js';
+import { currentTotpCodes } from './demo/totp.js';
 import { loadTenant } from './directory/tenant.js';
 import { rotateSigningKey } from './protocol/keys.js';
 import { openStore } from './storage/db.js';
@@ -54,6 +55,16 @@ const HELP: Record<string, string> = {
   'keys rotate': 'usage: npm run cli -- keys rotate\n\nAdds a new token-signing key, used from the next start; the previous key stays published until its tokens expire.',
   sweep: 'usage: npm run cli -- sweep\n\nDeletes expired rows now (engine rows, sign-in flows, idle sessions, expired admin plans...).',
   'users list': 'usage: npm run cli -- users list [--json]\n\nLists the users: user principal name, display name, enabled, directory roles.',
+  'demo totp': [
+    'usage: npm run cli -- demo totp <user> [--json]',
+    '',
+    "Prints the code the user's authenticator app shows now (alice means alice@{tenant domain}), for trying Latchkey without a phone.",
+    '',
+    'With security defaults on, a demo user registers an authenticator app at first sign-in ("More information',
+    'required"): type the code printed here for the app being set up; later sign-ins ask for the code again.',
+    'It reads the seed sealed with the master key, so it works only where the database and master key are,',
+    'and only while the demo is on (LATCHKEY_DEMO): whoever runs it passes the user\'s second factor.',
+  ].join('\n'),
 };
 
 function overview(): string {
@@ -208,6 +219,26 @@ async function usersList(json: boolean): Promise<number> {
   });
 }
 
+async function demoTotp(user: string, json: boolean): Promise<number> {
+  return withStore(async (ctx) => {
+    if (!ctx.config.demo) throw new UsageError('demo totp works only while the demo is on (LATCHKEY_DEMO=true)');
+    const tenant = await loadTenant(ctx.db);
+    if (!tenant) throw new Error('no tenant yet: start Latchkey once first');
+    const codes = await currentTotpCodes(ctx.db, ctx.secrets, tenant, user);
+    if (!codes) throw new ActionError('not_found', `no user ${user} in ${tenant.domain}`);
+    if (json) {
+      console.log(JSON.stringify(codes, null, 2));
+      return EXIT.ok;
+    }
+    if (!codes.length) {
+      console.log(`${user} has no authenticator app yet: sign in, and run this again on the "More information required" page`);
+      return EXIT.ok;
+    }
+    for (const c of codes) console.log(`${c.code}  (${c.status === 'pending' ? 'the app being set up' : 'authenticator app'} ${c.methodId}; next code in ${c.secondsLeft} s)`);
+    return EXIT.ok;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
   const words = argv.filter((a) => !a.startsWith('-'));
@@ -227,6 +258,12 @@ async function main(argv: string[]): Promise<number> {
     if (HELP[two] && wantsHelp) return (console.log(HELP[two]), EXIT.ok);
     const rest = argv.filter((a) => a !== words[0] && a !== words[1]);
     if (two === 'users list' && words.length === 2 && rest.every((a) => a === '--json')) return await usersList(rest.includes('--json'));
+    if (two === 'demo totp') {
+      const args = argv.filter((a, i) => i !== argv.indexOf('demo') && i !== argv.indexOf('totp'));
+      const users = args.filter((a) => a !== '--json');
+      if (users.length !== 1 || users[0]!.startsWith('-')) throw new UsageError('demo totp takes exactly one user (UPN, or a name such as alice)');
+      return await demoTotp(users[0]!, args.includes('--json'));
+    }
     if ((two === 'keys rotate' || two === 'sweep') && words.length === (two === 'sweep' ? 1 : 2) && !rest.length) {
       return await withStore(async (ctx) => {
         if (two === 'sweep') console.log(`${await sweepExpired(ctx.db)} expired rows deleted`);

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { DEMO } from '../src/directory/seed.js';
+import { writeTenantSettings } from '../src/directory/settings.js';
 import { findUserByUpn, type User } from '../src/directory/users.js';
 import { PERIOD_S } from '../src/methods/software-oath/index.js';
 import { insertTap } from '../src/methods/tap/index.js';
@@ -240,7 +241,7 @@ for (const dbKind of await databases()) {
       const u = await userNamed(server, 'carol');
       await server.store.db.deleteFrom('auth_methods').where('user_id', '=', u.id).execute();
       await server.store.db.updateTable('users').set({ per_user_mfa_state: 'enabled' }).where('id', '=', u.id).execute();
-      await server.store.db.insertInto('tenant_settings').values({ tenant_id: server.tenantId, remember_mfa_days: 14, registration_policy: 'mfaOrTap', wrong_code_limit: 5, security_defaults: 0, updated_at: Date.now() }).execute();
+      await writeTenantSettings(server.store.db, { tenant_id: server.tenantId, remember_mfa_days: 14, registration_policy: 'mfaOrTap', wrong_code_limit: 5, security_defaults: 0, updated_at: Date.now() });
       try {
         const jar = new Jar();
         const at = await startInteraction(server, jar, nativeParams('openid').params);

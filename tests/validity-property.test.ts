@@ -140,6 +140,7 @@ function userRow(u: Stamps, createdAt: number): User | undefined {
     admin_reset_at: u.adminResetAt,
     per_user_mfa_state: 'disabled',
     preferred_mfa_method: null,
+    system_preferred_mfa: null,
     created_at: createdAt,
   };
 }

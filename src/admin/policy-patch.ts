@@ -2,7 +2,7 @@
 // authenticationMethodsPolicy and of each authenticationMethodConfiguration): every property checked for
 // its type and range, groups checked to exist, the TAP lifetimes checked against each other. A refusal is
 // ActionError('invalid') naming the field; the result is the whole new configuration, nothing written.
-import { ALL_USERS, CONFIG_TYPES, type ConfigId, type MethodConfig, type MethodsPolicyDoc, type PolicyTarget } from '../methods/policy.js';
+import { ALL_USERS, CONFIG_TYPES, type ConfigId, type MethodConfig, type MethodsPolicyDoc, type PolicyTarget, type SystemCredentialPreferences, systemCredentialPreferencesOf } from '../methods/policy.js';
 import type { Db } from '../storage/db.js';
 import { ActionError } from './action.js';
 
@@ -165,9 +165,29 @@ export function patchPolicy(current: MethodsPolicyDoc, body: Record<string, unkn
   for (const k of Object.keys(body)) {
     if (k.startsWith('@odata.')) continue;
     if (POLICY_READ_ONLY.includes(k)) throw invalid(`Property '${k}' is read-only${k === 'authenticationMethodConfigurations' ? ': PATCH each configuration at /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}' : ''}.`);
-    if (k !== 'policyMigrationState') throw invalid(`Property '${k}' does not exist or cannot be set on type 'microsoft.graph.authenticationMethodsPolicy' here (settable: policyMigrationState).`);
+    if (k !== 'policyMigrationState' && k !== 'systemCredentialPreferences') throw invalid(`Property '${k}' does not exist or cannot be set on type 'microsoft.graph.authenticationMethodsPolicy' here (settable: policyMigrationState, systemCredentialPreferences).`);
   }
   const next = { ...current };
   if (body.policyMigrationState !== undefined) next.policyMigrationState = oneOf('preMigration', 'migrationInProgress', 'migrationComplete')(body.policyMigrationState, 'policyMigrationState') as MethodsPolicyDoc['policyMigrationState'];
+  if (body.systemCredentialPreferences !== undefined) next.systemCredentialPreferences = patchSystemPreferences(systemCredentialPreferencesOf(current), body.systemCredentialPreferences);
   return next;
+}
+
+/**
+ * System-preferred MFA (entra-research §5.6): its `state`. Its targets stay all users, excluding nobody:
+ * a body may repeat them but not change them here.
+ */
+function patchSystemPreferences(current: SystemCredentialPreferences, body: unknown): SystemCredentialPreferences {
+  const name = 'systemCredentialPreferences';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(`Property '${name}' must be an object.`);
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b)) {
+    if (k.startsWith('@odata.')) continue;
+    if (!['state', 'includeTargets', 'excludeTargets'].includes(k)) throw invalid(`Property '${name}.${k}' does not exist or cannot be set on type 'microsoft.graph.systemCredentialPreferences'.`);
+  }
+  const same = (v: unknown, was: PolicyTarget[]) => Array.isArray(v) && v.length === was.length && v.every((t, i) => typeof t === 'object' && t !== null && (t as PolicyTarget).id === was[i]!.id && ((t as PolicyTarget).targetType ?? 'group') === 'group');
+  for (const k of ['includeTargets', 'excludeTargets'] as const) {
+    if (b[k] !== undefined && !same(b[k], current[k])) throw invalid(`Property '${name}.${k}' cannot be changed here: system-preferred MFA applies to all users (includeTargets all_users, no excludeTargets); a user's own signInPreferences can turn it off.`);
+  }
+  return { ...current, state: b.state === undefined ? current.state : (oneOf('default', 'enabled', 'disabled')(b.state, `${name}.state`) as SystemCredentialPreferences['state']) };
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { Config } from '../config/index.js';
 import type { Db } from '../storage/db.js';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, addAppSecret, createApp, grantPermission } from './apps.js';
+import { SETTINGS_DEFAULTS, writeTenantSettings } from './settings.js';
 import { loadTenant, type Tenant } from './tenant.js';
 import { createUser } from './users.js';
 import { randomToken } from '../crypto/secrets.js';
@@ -21,6 +22,9 @@ export const DEMO = {
   apiIdentifier: 'api://demo-api',
   demoPassword: 'Latchkey-Demo-2026!',
 } as const;
+
+/** How a person signs in as a demo user while security defaults are on (printed at first start; the README says the same). */
+export const DEMO_SIGNIN_HINT = 'at "More information required" type the code that `npm run cli -- demo totp alice` prints (or scan the QR code with an authenticator app); at later sign-ins, run it again for the code asked for.';
 
 export interface SeedReport {
   tenant: Tenant;
@@ -84,6 +88,9 @@ export async function ensureTenant(db: Db, config: Config, origin: string): Prom
   const printed: string[] = [];
   const tenant: Tenant = { id: config.tenantId || crypto.randomUUID(), domain: config.tenantDomain.toLowerCase(), display_name: config.tenantDomain.split('.')[0]!.replace(/^./, (c) => c.toUpperCase()), created_at: Date.now() };
   await db.insertInto('tenants').values(tenant).execute();
+  // D18: a new tenant starts with security defaults as configured (on unless LATCHKEY_SECURITY_DEFAULTS=false);
+  // a tenant that exists keeps its own value (one without a settings row reads SETTINGS_DEFAULTS: off)
+  await writeTenantSettings(db, { tenant_id: tenant.id, ...SETTINGS_DEFAULTS, security_defaults: config.securityDefaults ? 1 : 0, updated_at: tenant.created_at });
   await createApp(db, { id: GRAPH_APP_ID, tenantId: tenant.id, displayName: 'Microsoft Graph', kind: 'resource', identifierUri: GRAPH_RESOURCE, exposedScopes: GRAPH_DELEGATED_SCOPES, appRoles: GRAPH_APP_ROLES });
 
   // bootstrap Global Administrator (D13: a printed one-time password must be changed at first sign-in)
@@ -91,6 +98,7 @@ export async function ensureTenant(db: Db, config: Config, origin: string): Prom
   const adminPassword = config.bootstrapAdminPassword || `${randomToken(12)}!a1`;
   await createUser(db, { tenantId: tenant.id, upn: adminUpn, displayName: 'Global Administrator', password: adminPassword, forceChangePassword: !config.bootstrapAdminPassword, roles: ['Global Administrator'] });
   if (!config.bootstrapAdminPassword) printed.push(`Global Administrator ${adminUpn}, one-time password (shown once, must be changed at first sign-in): ${adminPassword}`);
+  if (config.securityDefaults) printed.push('Security defaults are on: every sign-in asks for a second factor, and a user without one registers an authenticator app at first sign-in ("More information required"; scan the QR code, or type the code of `npm run cli -- demo totp <user>` while the demo is on).');
 
   // automation app (client credentials to Graph)
   await createApp(db, { id: DEMO.automationAppId, tenantId: tenant.id, displayName: 'Automation', kind: 'web' });
@@ -114,6 +122,7 @@ export async function ensureTenant(db: Db, config: Config, origin: string): Prom
     await grantPermission(db, DEMO.nativeAppId, GRAPH_APP_ID, 'delegated', ['User.Read', 'Mail.Read']);
     await grantPermission(db, DEMO.nativeAppId, DEMO.apiAppId, 'delegated', ['read', 'write']);
     printed.push(`Demo users alice@, bob@, carol@${tenant.domain} with password ${DEMO.demoPassword}`);
+    if (config.securityDefaults) printed.push(`Demo sign-in: ${DEMO_SIGNIN_HINT}`);
   }
 
   if (seed) await applySeedFile(db, tenant, seed, printed);

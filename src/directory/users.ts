@@ -43,6 +43,7 @@ export async function createUser(db: Db, u: NewUser): Promise<User> {
     created_at: now,
     per_user_mfa_state: 'disabled',
     preferred_mfa_method: null,
+    system_preferred_mfa: null,
   };
   const write = async (trx: Db) => {
     await trx.insertInto('users').values(row).execute();

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ActionError } from '../admin/action.js';
 import * as updateMethodsPolicy from '../admin/actions/update-methods-policy.js';
-import { CONFIG_IDS, CONFIG_TYPES, type ConfigId, type MethodConfig, type StoredPolicy, readMethodsPolicy } from '../methods/policy.js';
+import { CONFIG_IDS, CONFIG_TYPES, type ConfigId, type MethodConfig, type StoredPolicy, readMethodsPolicy, systemCredentialPreferencesOf } from '../methods/policy.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
 import { iso, jsonBody, routeKit } from './kit.js';
@@ -31,6 +31,8 @@ function policyToGraph(p: StoredPolicy): Record<string, unknown> {
     lastModifiedDateTime: p.updatedAt ? iso(p.updatedAt) : null,
     reconfirmationInDays: null,
     policyMigrationState: p.doc.policyMigrationState,
+    // system-preferred MFA (beta's shape; `default` is Microsoft managed, taken as enabled)
+    systemCredentialPreferences: systemCredentialPreferencesOf(p.doc),
     authenticationMethodConfigurations: CONFIG_IDS.map((id) => configToGraph(id, p.doc.configurations[id])),
   };
 }

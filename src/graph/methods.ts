@@ -13,7 +13,7 @@ import { METHODS_WRITE_RULE } from '../admin/methods.js';
 import { ROLES, mayActOn, rolesAllowedOn } from '../admin/roles.js';
 import { tenantSettings, writeTenantSettings } from '../directory/settings.js';
 import { writeAudit } from '../events/audit.js';
-import { METHODS, strategy } from '../methods/index.js';
+import { METHODS, strategy, systemPreferredFor } from '../methods/index.js';
 import { type UserMethodsPolicy, methodsPolicyFor } from '../methods/policy.js';
 import { findMethod, listMethods, listMethodsOfType } from '../methods/store.js';
 import type { MethodRow, MethodStrategy, MethodType } from '../methods/types.js';
@@ -236,39 +236,47 @@ function registerRequirements({ ctx, base, route, betaOnly }: Kit): void {
 
 }
 
-function registerSignInPreferences({ db, tenant, base, route, betaOnly, checkRead }: Kit): void {
-  // --- beta: sign-in preferences (system-preferred MFA is always on here: spec §8's order) ---
+function registerSignInPreferences({ db, tenant, base, route, betaOnly, checkRead, policyOf }: Kit): void {
+  // --- beta: sign-in preferences. System-preferred MFA (spec §8's order) is on unless turned off for the
+  // user; then the user's default method is offered first at the second factor. ---
   const preferenceOf = (target: Target) => Object.entries(PREFERRED).find(([, t]) => t !== undefined && t === target.user.preferred_mfa_method)?.[0] ?? null;
   route('/signInPreferences', 'get', async (req, reply, actor, target) => {
     betaOnly(req);
     checkRead(actor, target);
-    return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${target.user.id}')/authentication/signInPreferences`, isSystemPreferredAuthenticationMethodEnabled: true, userPreferredMethodForSecondaryAuthentication: preferenceOf(target) });
+    return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${target.user.id}')/authentication/signInPreferences`, isSystemPreferredAuthenticationMethodEnabled: systemPreferredFor(target.user, (await policyOf(target)).systemPreferred), userPreferredMethodForSecondaryAuthentication: preferenceOf(target) });
   });
   route('/signInPreferences', 'patch', async (req, reply, actor, target) => {
     betaOnly(req);
     const b = objectBody(req, 'signInPreferences', ['userPreferredMethodForSecondaryAuthentication', 'isSystemPreferredAuthenticationMethodEnabled']);
     // one's own preference, or an admin who may manage the target's methods
     checkRights(actor, target, { ...METHODS_WRITE_RULE, delegatedScopes: [...METHODS_WRITE_RULE.delegatedScopes, 'UserAuthenticationMethod.ReadWrite'], selfAllowed: true, what: 'change sign-in preferences' });
-    if (b.isSystemPreferredAuthenticationMethodEnabled !== undefined && b.isSystemPreferredAuthenticationMethodEnabled !== true) {
-      throw new GraphError(400, 'Request_BadRequest', "Property 'isSystemPreferredAuthenticationMethodEnabled' can only be true here: system-preferred MFA is always on.");
-    }
+    const system = b.isSystemPreferredAuthenticationMethodEnabled;
+    if (system !== undefined && typeof system !== 'boolean') throw new GraphError(400, 'Request_BadRequest', "Property 'isSystemPreferredAuthenticationMethodEnabled' must be a boolean.");
     const wanted = b.userPreferredMethodForSecondaryAuthentication;
-    if (wanted === undefined) return reply.code(204).send();
-    if (typeof wanted !== 'string' || !Object.hasOwn(PREFERRED, wanted)) {
-      throw new GraphError(400, 'Request_BadRequest', `Property 'userPreferredMethodForSecondaryAuthentication' must be one of ${Object.keys(PREFERRED).join(', ')}.`);
+    let type: MethodType | undefined;
+    if (wanted !== undefined) {
+      if (typeof wanted !== 'string' || !Object.hasOwn(PREFERRED, wanted)) {
+        throw new GraphError(400, 'Request_BadRequest', `Property 'userPreferredMethodForSecondaryAuthentication' must be one of ${Object.keys(PREFERRED).join(', ')}.`);
+      }
+      type = PREFERRED[wanted];
+      if (!type || !(await listMethodsOfType(db, target.user.id, type)).length) {
+        throw new GraphError(400, 'Request_BadRequest', `Property 'userPreferredMethodForSecondaryAuthentication': the user has no registered method for '${wanted}'.`);
+      }
     }
-    const type = PREFERRED[wanted];
-    if (!type || !(await listMethodsOfType(db, target.user.id, type)).length) {
-      throw new GraphError(400, 'Request_BadRequest', `Property 'userPreferredMethodForSecondaryAuthentication': the user has no registered method for '${wanted}'.`);
-    }
-    const before = preferenceOf(target);
+    if (system === undefined && type === undefined) return reply.code(204).send();
+    const modified: { displayName: string; oldValue: string | null; newValue: string | null }[] = [];
+    if (type !== undefined) modified.push({ displayName: 'userPreferredMethodForSecondaryAuthentication', oldValue: preferenceOf(target), newValue: wanted as string });
+    if (system !== undefined) modified.push({ displayName: 'isSystemPreferredAuthenticationMethodEnabled', oldValue: String(systemPreferredFor(target.user, (await policyOf(target)).systemPreferred)), newValue: String(system) });
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable('users').set({ preferred_mfa_method: type }).where('id', '=', target.user.id).execute();
-      await writeAudit(trx, tenant.id, { activity: 'PATCH UserAuthMethod.PatchSignInPreferencesAsync', service: 'Authentication Methods', category: 'ApplicationManagement', operationType: 'Update', actor, target: { id: target.user.id, name: target.user.upn }, modified: [{ displayName: 'userPreferredMethodForSecondaryAuthentication', oldValue: before, newValue: wanted }] });
+      await trx
+        .updateTable('users')
+        .set({ ...(type !== undefined ? { preferred_mfa_method: type } : {}), ...(system !== undefined ? { system_preferred_mfa: system ? 1 : 0 } : {}) })
+        .where('id', '=', target.user.id)
+        .execute();
+      await writeAudit(trx, tenant.id, { activity: 'PATCH UserAuthMethod.PatchSignInPreferencesAsync', service: 'Authentication Methods', category: 'ApplicationManagement', operationType: 'Update', actor, target: { id: target.user.id, name: target.user.upn }, modified });
     });
     return reply.code(204).send();
   });
-
 }
 
 function registerSecurityDefaults(scope: FastifyInstance, deps: GraphDeps): void {

@@ -61,9 +61,24 @@ export interface MethodConfig {
   [setting: string]: unknown;
 }
 
+/** System-preferred MFA for the tenant (Graph beta `systemCredentialPreferences`, entra-research §5.6). */
+export interface SystemCredentialPreferences {
+  /** `default`: Microsoft managed, which Latchkey takes as enabled (Entra's documented managed value) */
+  state: 'default' | 'enabled' | 'disabled';
+  includeTargets: PolicyTarget[];
+  excludeTargets: PolicyTarget[];
+}
+
 export interface MethodsPolicyDoc {
   policyMigrationState: 'preMigration' | 'migrationInProgress' | 'migrationComplete';
   configurations: Record<ConfigId, MethodConfig>;
+  /** absent in policies stored before it existed: read as the default (see systemCredentialPreferencesOf) */
+  systemCredentialPreferences?: SystemCredentialPreferences;
+}
+
+/** The tenant's system-preferred MFA setting; Microsoft managed (on) for all users when never set. */
+export function systemCredentialPreferencesOf(doc: MethodsPolicyDoc): SystemCredentialPreferences {
+  return doc.systemCredentialPreferences ?? { state: 'default', includeTargets: [{ targetType: 'group', id: ALL_USERS }], excludeTargets: [] };
 }
 
 export interface StoredPolicy {
@@ -202,6 +217,8 @@ export interface MethodAccess {
 export interface UserMethodsPolicy {
   policy: StoredPolicy;
   configs: Record<ConfigId, MethodAccess>;
+  /** whether the tenant's system-preferred MFA applies to the user (a user's own signInPreferences may override it) */
+  systemPreferred: boolean;
 }
 
 export interface UserGroup {
@@ -230,8 +247,19 @@ export function evaluate(doc: MethodsPolicyDoc, groups: readonly UserGroup[]): R
   return out;
 }
 
+/** System-preferred MFA for a user: not disabled, the user in its include target and not in its exclude target. */
+export function systemPreferredIn(doc: MethodsPolicyDoc, groups: readonly UserGroup[]): boolean {
+  const p = systemCredentialPreferencesOf(doc);
+  if (p.state === 'disabled') return false;
+  const ids = new Set(groups.map((g) => g.id));
+  if (p.excludeTargets.some((t) => ids.has(t.id))) return false;
+  return p.includeTargets.some((t) => t.id === ALL_USERS || ids.has(t.id));
+}
+
 /** Whether evaluating the policy needs the user's groups (it names a group, or excludes anyone). */
 function namesGroups(doc: MethodsPolicyDoc): boolean {
+  const system = systemCredentialPreferencesOf(doc);
+  if (system.state !== 'disabled' && (system.excludeTargets.length > 0 || !system.includeTargets.some((t) => t.id === ALL_USERS))) return true;
   return CONFIG_IDS.some((id) => {
     const c = doc.configurations[id];
     return c.state === 'enabled' && (c.excludeTargets.length > 0 || !c.includeTargets.some((t) => t.id === ALL_USERS));
@@ -248,7 +276,7 @@ export async function groupsOf(db: Db, userId: string): Promise<UserGroup[]> {
 export async function methodsPolicyFor(db: Db, user: Pick<User, 'id' | 'tenant_id'>): Promise<UserMethodsPolicy> {
   const policy = await loadMethodsPolicy(db, user.tenant_id);
   const groups = namesGroups(policy.doc) ? await groupsOf(db, user.id) : [];
-  return { policy, configs: evaluate(policy.doc, groups) };
+  return { policy, configs: evaluate(policy.doc, groups), systemPreferred: systemPreferredIn(policy.doc, groups) };
 }
 
 /** Whether the user may use and register this method (spec §7). The password is always enabled. */

@@ -388,6 +388,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('auth_methods_credential').on('auth_methods').columns(['tenant_id', 'credential_id']).unique().execute();
       },
     },
+    '0011_system_preferred_mfa': {
+      async up(db: Kysely<unknown>) {
+        // Graph beta signInPreferences.isSystemPreferredAuthenticationMethodEnabled per user: null follows
+        // the tenant (system-preferred MFA on, as Entra manages it), 0 off (the user's default method is
+        // offered first), 1 on (spec §8's order).
+        await db.schema.alterTable('users').addColumn('system_preferred_mfa', 'integer').execute();
+      },
+    },
   };
 }
 

@@ -28,6 +28,8 @@ export interface UserTable {
   created_at: number;
   per_user_mfa_state: 'disabled' | 'enabled' | 'enforced'; // migration 0006
   preferred_mfa_method: string | null;
+  /** signInPreferences.isSystemPreferredAuthenticationMethodEnabled: null follows the tenant (on), 0 off, 1 on (migration 0010) */
+  system_preferred_mfa: number | null;
 }
 
 export interface UserRoleTable {

@@ -74,7 +74,8 @@ export async function startTestServer(dbKind: DbKind = 'sqlite', overrides: Part
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-test-'));
   const pgDb = dbKind === 'postgres' ? await freshPostgres() : undefined;
   const config = loadConfig(
-    { LATCHKEY_LOG_LEVEL: 'warn', ...env },
+    // Security defaults off unless a test asks (D18: most tests sign in without MFA); `env` may turn them on.
+    { LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_SECURITY_DEFAULTS: 'false', ...env },
     { dataDir, port: 0, host: '127.0.0.1', tlsCaCert: testCa(), databaseUrl: pgDb?.url ?? '', bootstrapAdminPassword: 'Bootstrap-Admin-Pw-1', automationClientSecret: 'automation-secret-value', ...overrides },
   );
   const server = await startServer(config);

@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import { writeAudit } from '../../events/audit.js';
 import { enqueue } from '../../events/outbox.js';
-import { CONFIG_NAMES, type ConfigId, type MethodsPolicyDoc, readMethodsPolicy, rememberMethodsPolicy, writeMethodsPolicy } from '../../methods/policy.js';
+import { CONFIG_NAMES, type ConfigId, type MethodsPolicyDoc, readMethodsPolicy, rememberMethodsPolicy, systemCredentialPreferencesOf, writeMethodsPolicy } from '../../methods/policy.js';
 import type { Db } from '../../storage/db.js';
 import { type ActionContext, ActionError, currentActor } from '../action.js';
 import type { Actor } from '../actor.js';
@@ -79,7 +79,9 @@ export async function plan(ctx: ActionContext, actor: Actor, input: UpdateMethod
     }
   } else {
     next = patchPolicy(stored.doc, input.body);
-    changes = diff(stored.doc as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>);
+    // a policy stored before systemCredentialPreferences existed compares as its default
+    const whole = (d: MethodsPolicyDoc) => ({ ...d, systemCredentialPreferences: systemCredentialPreferencesOf(d) }) as unknown as Record<string, unknown>;
+    changes = diff(whole(stored.doc), whole(next));
   }
   const target = configId ? { id: configId, displayName: CONFIG_NAMES[configId] } : { id: 'authenticationMethodsPolicy', displayName: 'Authentication Methods Policy' };
   return { id: crypto.randomUUID(), action: 'updateMethodsPolicy', actor, input, version: stored.version, next, madeAt: Date.now(), preview: { action: 'updateMethodsPolicy', target, changes, warnings } };

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Interaction } from 'oidc-provider';
 import { type TenantSettings, tenantSettings } from '../../directory/settings.js';
 import { findUserById, type User } from '../../directory/users.js';
-import { byPreference, METHODS, type MethodType } from '../../methods/index.js';
+import { byPreference, METHODS, type MethodType, offeredOrder } from '../../methods/index.js';
 import { type UserMethodsPolicy, methodEnabledFor, methodsPolicyFor } from '../../methods/policy.js';
 import { listMethods } from '../../methods/store.js';
 import type { MethodRow } from '../../methods/types.js';
@@ -102,7 +102,7 @@ export async function userOf(ctx: StepContext, state: FlowState): Promise<User |
 
 /** The user's fields the sign-in order depends on. */
 function userStamp(u: User): string {
-  return JSON.stringify([u.per_user_mfa_state, u.force_change_password, u.force_change_password_mfa, u.preferred_mfa_method, u.account_enabled]);
+  return JSON.stringify([u.per_user_mfa_state, u.force_change_password, u.force_change_password_mfa, u.preferred_mfa_method, u.system_preferred_mfa, u.account_enabled]);
 }
 
 /** The facts of the sign-in order for this user and this request (spec §8). */
@@ -130,10 +130,8 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
     const appsNeedMfa = await once(ctx, 'apps-require-mfa', () => appsRequireMfa(db, ctx.appId, ctx.resources));
     mfaRequired = mfaRequiredFor(user, settings, appsNeedMfa);
   }
-  const choices = byPreference([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods]);
-  // the user's default second method first when it is one of the choices
-  const preferred = user.preferred_mfa_method as MethodType | null;
-  if (preferred && choices.includes(preferred)) choices.sort((a, b) => (a === preferred ? -1 : b === preferred ? 1 : 0));
+  // system-preferred order, or the user's default first when system-preferred MFA is off for them
+  const choices = offeredOrder([...(usableTap && state.firstFactor !== 'temporaryAccessPass' ? ['temporaryAccessPass' as const] : []), ...mfaMethods], user, policy.systemPreferred);
   const mustChangePassword = user.force_change_password === 1 || user.force_change_password_mfa === 1;
   return { mfaRequired, usableTap, usablePasskey, mfaMethods, mustChangePassword, choices, rememberDays: settings && perUserMfaOn(user) ? settings.remember_mfa_days : undefined };
 }
