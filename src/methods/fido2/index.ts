@@ -3,12 +3,14 @@
 // attestation; sign-in: an assertion for the flow's one-time challenge, found by its credential id (also
 // without a user name: discoverable credentials), its signature counter moved forward by a conditional
 // update (a counter not above a stored non-zero one is refused: a cloned authenticator; 0 after 0 is
-// accepted, as synced passkeys send 0). The relying party id and origins come from configuration.
+// accepted, as synced passkeys send 0). The relying party id and origins come from configuration. The
+// WebAuthn checks themselves are @simplewebauthn/server's (webauthn.ts).
 import crypto from 'node:crypto';
 import type { Config } from '../../config/index.js';
 import type { User } from '../../directory/users.js';
 import type { Db } from '../../storage/db.js';
 import type { MethodConfig, UserMethodsPolicy } from '../policy.js';
+import { methodsPolicyFor } from '../policy.js';
 import { listMethodsOfType, parseState } from '../store.js';
 import type { MethodDeps, MethodRow, MethodStrategy } from '../types.js';
 import { COSE_ALGORITHMS, type Expected, WebAuthnError, type WebAuthnFailure, newChallenge, parseAssertion, verifyAssertion, verifyRegistration } from './webauthn.js';
@@ -24,6 +26,8 @@ export interface Fido2State {
   backedUp: boolean;
   transports: string[];
   fmt: string;
+  /** an attestation statement (not `none`) was verified at registration */
+  attested?: boolean;
 }
 
 export const fido2 = {
@@ -50,7 +54,7 @@ export const fido2 = {
       // no metadata service here: the model is not known from the AAGUID
       model: null,
       attestationCertificates: [],
-      attestationLevel: 'notAttested',
+      attestationLevel: s?.attested ? 'attested' : 'notAttested',
       passkeyType: s ? (s.backupEligible ? 'synced' : 'deviceBound') : null,
     };
   },
@@ -98,18 +102,18 @@ export const FIDO2_MESSAGES: Record<Fido2Failure, string> = {
   expired: 'The set-up expired. Start again.',
   duplicate: 'That passkey is already registered.',
   key_restricted: "Your organization doesn't allow this kind of passkey.",
-  attestation_enforced: "Your organization requires passkeys with verified attestation, which this server can't check yet. Contact your administrator.",
+  attestation_enforced: "Your organization requires passkeys whose maker can be verified, and this one didn't provide that. Use a security key your organization supports.",
 };
 
 /** Options for navigator.credentials.create(), in WebAuthn's JSON form. */
-export function creationOptions(rp: RelyingParty, user: User, challenge: string, existing: readonly MethodRow[]) {
+export function creationOptions(rp: RelyingParty, user: User, challenge: string, existing: readonly MethodRow[], attestation: 'none' | 'direct' = 'none') {
   return {
     rp: { id: rp.id, name: rp.name },
     user: { id: userHandleOf(user.id), name: user.upn, displayName: user.display_name || user.upn },
     challenge,
     pubKeyCredParams: COSE_ALGORITHMS.map((alg) => ({ type: 'public-key', alg })),
     timeout: CHALLENGE_TTL_MS,
-    attestation: 'none',
+    attestation,
     authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
     excludeCredentials: existing.filter((m) => m.credential_id).map((m) => ({ type: 'public-key', id: m.credential_id!, transports: parseState<Fido2State>(m).transports })),
   };
@@ -126,7 +130,10 @@ export function requestOptions(rp: RelyingParty, challenge: string, mine: readon
   };
 }
 
-/** Starts a registration: a pending row holding the challenge; returns its id and the creation options. */
+/**
+ * Starts a registration: a pending row holding the challenge; returns its id and the creation options
+ * (asking for the authenticator's attestation when the Fido2 policy enforces it).
+ */
 export async function beginRegistration(deps: MethodDeps, user: User, rp: RelyingParty, now = Date.now()) {
   const challenge = newChallenge();
   const id = crypto.randomUUID();
@@ -136,12 +143,18 @@ export async function beginRegistration(deps: MethodDeps, user: User, rp: Relyin
     .values({ id, tenant_id: user.tenant_id, user_id: user.id, type: 'fido2', status: 'pending', display_name: 'Passkey', secret: null, state: JSON.stringify({ challenge }), last_step: null, used_at: null, created_at: now, last_used_at: null, expires_at: now + CHALLENGE_TTL_MS, credential_id: null })
     .execute();
   const existing = await listMethodsOfType(deps.db, user.id, 'fido2');
-  return { pendingId: id, options: creationOptions(rp, user, challenge, existing) };
+  const enforced = (await methodsPolicyFor(deps.db, user)).policy.doc.configurations.Fido2.isAttestationEnforced === true;
+  return { pendingId: id, options: creationOptions(rp, user, challenge, existing, enforced ? 'direct' : 'none') };
 }
 
-/** spec §7: the Fido2 configuration's key restrictions (by AAGUID) and attestation enforcement. */
-function checkRestrictions(config: MethodConfig, aaguid: string): void {
-  if (config.isAttestationEnforced === true) throw new Fido2Error('attestation_enforced', 'the Fido2 policy enforces attestation, which is not verified here');
+/**
+ * spec §7: the Fido2 configuration's key restrictions (by AAGUID) and attestation enforcement: when
+ * enforced, a registration needs a verified attestation statement (not `none`). No trust anchors are
+ * configured (no FIDO metadata service): a statement is verified against its own certificates, and
+ * against the library's built-in roots for Apple and Android only.
+ */
+function checkRestrictions(config: MethodConfig, aaguid: string, attested: boolean): void {
+  if (config.isAttestationEnforced === true && !attested) throw new Fido2Error('attestation_enforced', 'the Fido2 policy enforces attestation, and the registration has none');
   const kr = config.keyRestrictions as { isEnforced?: boolean; enforcementType?: string; aaGuids?: string[] } | undefined;
   if (!kr?.isEnforced) return;
   const listed = (kr.aaGuids ?? []).some((g) => g.toLowerCase() === aaguid.toLowerCase());
@@ -158,11 +171,11 @@ export async function finishRegistration(trx: Db, user: User, pendingId: string,
   if (!pending) throw new Fido2Error('expired', 'no pending passkey registration (expired or used)');
   const { challenge } = parseState<{ challenge: string }>(pending);
   const exp: Expected = { challenge, origins: rp.origins, rpId: rp.id };
-  const v = wrap(() => verifyRegistration(response, exp));
-  checkRestrictions(policy.policy.doc.configurations.Fido2, v.aaguid);
+  const v = await wrapAsync(() => verifyRegistration(response, exp));
+  checkRestrictions(policy.policy.doc.configurations.Fido2, v.aaguid, v.attested);
   const taken = await trx.selectFrom('auth_methods').select('id').where('tenant_id', '=', user.tenant_id).where('credential_id', '=', v.credentialId).executeTakeFirst();
   if (taken) throw new Fido2Error('duplicate', 'the credential id is already registered');
-  const state: Fido2State = { publicKey: v.publicKey, alg: v.alg, aaguid: v.aaguid, backupEligible: v.backupEligible, backedUp: v.backedUp, transports: v.transports, fmt: v.fmt };
+  const state: Fido2State = { publicKey: v.publicKey, alg: v.alg, aaguid: v.aaguid, backupEligible: v.backupEligible, backedUp: v.backedUp, transports: v.transports, fmt: v.fmt, attested: v.attested };
   const name = displayName.trim().slice(0, 64) || 'Passkey';
   const r = await trx
     .updateTable('auth_methods')
@@ -183,6 +196,15 @@ function wrap<T>(fn: () => T): T {
   }
 }
 
+async function wrapAsync<T>(fn: () => Promise<T>, methodId?: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof WebAuthnError) throw new Fido2Error(e.reason, e.message, methodId);
+    throw e;
+  }
+}
+
 /** The passkey an assertion names, in this tenant (and of this user, when the user is known). */
 export async function findPasskey(db: Db, tenantId: string, response: unknown, userId?: string): Promise<MethodRow> {
   const a = wrap(() => parseAssertion(response));
@@ -199,16 +221,10 @@ export async function findPasskey(db: Db, tenantId: string, response: unknown, u
  */
 export async function verifyPasskey(db: Db, row: MethodRow, response: unknown, challenge: string, rp: RelyingParty, policy: UserMethodsPolicy, now = Date.now()): Promise<void> {
   const s = parseState<Fido2State>(row);
-  const v = (() => {
-    try {
-      return verifyAssertion(response, { challenge, origins: rp.origins, rpId: rp.id }, s);
-    } catch (e) {
-      if (e instanceof WebAuthnError) throw new Fido2Error(e.reason, e.message, row.id);
-      throw e;
-    }
-  })();
+  const v = await wrapAsync(() => verifyAssertion(response, { challenge, origins: rp.origins, rpId: rp.id }, s), row.id);
   try {
-    checkRestrictions({ ...policy.policy.doc.configurations.Fido2, isAttestationEnforced: false }, s.aaguid);
+    // attestation enforcement governs registration; a passkey registered before it was on still signs in
+    checkRestrictions({ ...policy.policy.doc.configurations.Fido2, isAttestationEnforced: false }, s.aaguid, s.attested === true);
   } catch (e) {
     throw new Fido2Error((e as Fido2Error).reason, (e as Error).message, row.id);
   }
