@@ -38,4 +38,6 @@ function find(dir) {
 const files = only.length ? only : find(path.join(root, 'tests')).sort();
 const env = { ...process.env, NODE_EXTRA_CA_CERTS: caCert, LATCHKEY_TEST_CA: `${caCert},${caKey}` };
 console.log(`> tests (${files.length} files)`);
-run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], env);
+// The timeout also bounds each file as a whole: the longest (the revocation matrix, ten browser cases on
+// two databases) takes about five minutes on a busy 2-core machine.
+run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files], env);

@@ -149,6 +149,8 @@ for (const dbKind of await databases()) {
           return realOperationId;
         case 'roleAssignments':
           return `${GLOBAL_ADMIN_TEMPLATE}_${adminId}`;
+        case 'authenticationMethodConfigurations':
+          return 'SoftwareOath';
         default:
           return crypto.randomUUID();
       }

@@ -17,7 +17,7 @@ const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
 test('a resetPassword operation URL answers succeeded after a restart, until the sweeper removes it', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-ops-'));
   // the second start listens on the first one's port: the issuer (and so the token) stays the same
-  const configAt = (port: number) => loadConfig({ LATCHKEY_LOG_LEVEL: 'warn' }, { dataDir, port, host: '127.0.0.1', tlsCaCert: testCa(), automationClientSecret: 'automation-secret-value', bootstrapAdminPassword: 'Bootstrap-Admin-Pw-1' });
+  const configAt = (port: number) => loadConfig({ LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_SECURITY_DEFAULTS: 'false' }, { dataDir, port, host: '127.0.0.1', tlsCaCert: testCa(), automationClientSecret: 'automation-secret-value', bootstrapAdminPassword: 'Bootstrap-Admin-Pw-1' });
   const start = async (port = 0) => {
     const s = await startServer(configAt(port));
     return { ...s, dataDir, dbKind: 'sqlite', tenantUrl: `${s.origin}/${s.tenantId}` } as TestServer;
