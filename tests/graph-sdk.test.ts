@@ -5,7 +5,7 @@
 // sessions, authentication methods; audit and sign-in logs; errors as GraphError / ODataError.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, GraphError, ResponseType } from '@microsoft/microsoft-graph-client';
+import { Client, ResponseType } from '@microsoft/microsoft-graph-client';
 import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from '@microsoft/msgraph-sdk';
 import '@microsoft/msgraph-sdk-users';
 import { createDirectoryAuditCollectionResponseFromDiscriminatorValue, createSignInCollectionResponseFromDiscriminatorValue, type DirectoryAuditCollectionResponse, type PasswordAuthenticationMethod, type SignInCollectionResponse } from '@microsoft/msgraph-sdk/models/index.js';
@@ -15,6 +15,7 @@ import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn } from '../src/directory/users.js';
 import { consentNativeAppToGraph, delegatedGraphToken, token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
+import { graphError } from './helpers/graph.js';
 
 const GRAPH = 'https://graph.microsoft.com/.default';
 const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
@@ -29,15 +30,6 @@ async function kiotaError(p: Promise<unknown>): Promise<ODataError> {
   assert.fail('the Kiota call succeeded');
 }
 
-async function graphClientError(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof GraphError, `a GraphError, not ${String(e)}`);
-    return e;
-  }
-  assert.fail('the graph-client call succeeded');
-}
 
 for (const dbKind of await databases()) {
   describe(`Graph through Microsoft's SDKs (${dbKind})`, () => {
@@ -177,7 +169,7 @@ for (const dbKind of await databases()) {
 
     test('PATCH passwordProfile with an app token whose service principal holds User Administrator', async () => {
       const alice = (await findUserByUpn(server.store.db, server.tenantId, `alice@${domain}`))!;
-      const denied = await graphClientError(graphClient(appToken).api(`/users/${alice.id}`).patch({ passwordProfile: { password: 'Patched-Password-77', forceChangePasswordNextSignIn: false } }));
+      const denied = await graphError(graphClient(appToken).api(`/users/${alice.id}`).patch({ passwordProfile: { password: 'Patched-Password-77', forceChangePasswordNextSignIn: false } }));
       assert.equal(denied.statusCode, 403);
       assert.equal(denied.code, 'Authorization_RequestDenied');
       await server.store.db.insertInto('app_directory_roles').values({ app_id: DEMO.automationAppId, role: 'User Administrator' }).execute();
@@ -227,7 +219,7 @@ for (const dbKind of await databases()) {
 
     test('errors: a missing user is GraphError / ODataError Request_ResourceNotFound; a bad token InvalidAuthenticationToken', async () => {
       const missing = '00000000-0000-0000-0000-000000000000';
-      const ge = await graphClientError(graphClient(appToken).api(`/users/${missing}`).get());
+      const ge = await graphError(graphClient(appToken).api(`/users/${missing}`).get());
       assert.equal(ge.statusCode, 404);
       assert.equal(ge.code, 'Request_ResourceNotFound');
       assert.ok(ge.requestId, 'innerError request-id is read');
@@ -240,7 +232,7 @@ for (const dbKind of await databases()) {
       assert.ok(ke.errorEscaped?.innerError?.requestId);
       assert.ok(ke.errorEscaped?.innerError?.date instanceof Date);
 
-      const bad = await graphClientError(graphClient('not-a-token').api('/users').get());
+      const bad = await graphError(graphClient('not-a-token').api('/users').get());
       assert.equal(bad.statusCode, 401);
       assert.equal(bad.code, 'InvalidAuthenticationToken');
       const kbad = await kiotaError(kiota('not-a-token').graph.users.get());

@@ -16,6 +16,18 @@ import { browserSkipReason, closeQuietly, launchBrowser } from './helpers/browse
 import { enrollTotp, totpAt } from './helpers/mfa.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
+/** Signs in to My Security Info with the password and the authenticator app's code, answering Stay signed in. */
+async function securityInfoWithTotp(page: Page, origin: string, upn: string, secret: string): Promise<void> {
+  await page.goto(`${origin}/mysecurityinfo`);
+  await page.fill('#i0116', upn);
+  await page.click('#idSIButton9');
+  await page.fill('#i0118', DEMO.demoPassword);
+  await page.click('#idSIButton9');
+  await page.fill('#idTxtBx_SAOTCC_OTC', totpAt(secret));
+  await page.click('#idSubmit_SAOTCC_Continue');
+  await page.click('#idSIButton9');
+}
+
 const skip = browserSkipReason();
 const SHOTS = process.env.LATCHKEY_SCREENSHOTS;
 const SYSTEM = { kind: 'system', id: 'system', displayName: 'test' } as const;
@@ -93,14 +105,7 @@ describe('passkeys in Chromium with a virtual authenticator (sqlite)', { skip },
     page.on('response', (r) => {
       if (r.url().includes('/signin/') || r.url().includes('/mysecurityinfo')) headers.push(r.headers());
     });
-    await page.goto(`${server.origin}/mysecurityinfo`);
-    await page.fill('#i0116', u.upn);
-    await page.click('#idSIButton9');
-    await page.fill('#i0118', DEMO.demoPassword);
-    await page.click('#idSIButton9');
-    await page.fill('#idTxtBx_SAOTCC_OTC', totpAt(secret));
-    await page.click('#idSubmit_SAOTCC_Continue');
-    await page.click('#idSIButton9');
+    await securityInfoWithTotp(page, server.origin, u.upn, secret);
     await page.waitForSelector('#addPasskey');
     await addPasskey(page);
     await shot(page, 'security-info-passkey');
@@ -150,14 +155,7 @@ describe('passkeys in Chromium with a virtual authenticator (sqlite)', { skip },
     const u = await newUser('passkey-reregister');
     const secret = await enrollTotp(server, u);
     const { context, page } = await withAuthenticator();
-    await page.goto(`${server.origin}/mysecurityinfo`);
-    await page.fill('#i0116', u.upn);
-    await page.click('#idSIButton9');
-    await page.fill('#i0118', DEMO.demoPassword);
-    await page.click('#idSIButton9');
-    await page.fill('#idTxtBx_SAOTCC_OTC', totpAt(secret));
-    await page.click('#idSubmit_SAOTCC_Continue');
-    await page.click('#idSIButton9');
+    await securityInfoWithTotp(page, server.origin, u.upn, secret);
     await addPasskey(page);
     const plan = await requireReregisterMfa.plan(ctx, SYSTEM, u.id);
     assert.ok(plan.preview.warnings.some((w) => /fido2AuthenticationMethod .* NOT sent to registration/.test(w)));
