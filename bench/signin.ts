@@ -2,7 +2,9 @@
 // signs in through the real sign-in pages over HTTP (fresh cookie jar per sign-in):
 //   GET /{tenant}/oauth2/v2.0/authorize (demo native app, PKCE) → GET /signin/{uid} → POST user name →
 //   POST password → [POST a code at the MFA step] → POST Stay signed in = Yes → GET the resumed authorize →
-//   redirect with the code,
+//   redirect with the code
+// (with a passkey instead of the password: POST user name → POST the assertion on the passkey page, or the
+// assertion on the user-name page without a user name → Stay signed in → code),
 // a run of such sign-ins by concurrent workers, measured rounds of two kinds of run alternating which goes
 // first (ABBA), and the SQL statement counts under --profile.
 import crypto from 'node:crypto';
@@ -36,7 +38,15 @@ const SCOPE = 'openid profile offline_access User.Read';
 /** Who signs in, and with what. */
 export interface Credentials {
   upn: string;
-  password: string;
+  /** the first factor, unless `passkey` is given */
+  password?: string;
+  /**
+   * A passkey as the first factor (and MFA): `assertion(page)` is what the browser posts in the
+   * `credential` field (PublicKeyCredential.toJSON(), as JSON) for the WebAuthn options the page embeds;
+   * after the user name (the passkey page, step `passkey`), or `usernameless`: on the user-name page,
+   * without a user name.
+   */
+  passkey?: { assertion: (page: string) => string; usernameless?: boolean };
   /**
    * The second factor, when MFA is required of this user: the method the MFA page must offer and the code
    * to post, asked for when the page is there (a one-time code belongs to the moment it is posted).
@@ -97,7 +107,7 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
     };
     let url = new URL(`${base}/${tenantId}/oauth2/v2.0/authorize?${params}`);
     let a = await send(url);
-    const expected = ['username', 'password', ...(who.mfa ? ['mfa'] : []), 'kmsi'];
+    const expected = who.passkey ? ['username', ...(who.passkey.usernameless ? [] : ['passkey']), 'kmsi'] : ['username', 'password', ...(who.mfa ? ['mfa'] : []), 'kmsi'];
     for (let hop = 0; hop < 10; hop++) {
       const location = a.headers.location;
       if ((a.status === 302 || a.status === 303) && location) {
@@ -120,8 +130,10 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
       if (step !== expected[0]) return `sign-in page at step ${step}, expected ${expected[0] ?? 'none'}: ${/role="alert">([^<]*)/.exec(a.text)?.[1] ?? a.text.slice(0, 300)}`;
       expected.shift();
       const fields: Record<string, string> = { csrf, step };
-      if (step === 'username') fields.loginfmt = who.upn;
-      else if (step === 'password') fields.passwd = who.password;
+      if (step === 'username' && who.passkey?.usernameless) fields.credential = who.passkey.assertion(a.text);
+      else if (step === 'username') fields.loginfmt = who.upn;
+      else if (step === 'passkey' && who.passkey) fields.credential = who.passkey.assertion(a.text);
+      else if (step === 'password') fields.passwd = who.password ?? '';
       else if (step === 'mfa' && who.mfa) {
         const method = /name="method" value="([^"]+)"/.exec(a.text)?.[1];
         if (method !== who.mfa.method) return `the MFA page offers ${method ?? 'no method'}, expected ${who.mfa.method}`;
