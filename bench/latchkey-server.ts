@@ -5,7 +5,7 @@
 // For the revoke-sessions scenario it makes users holding N minted refresh tokens and calls the admin
 // action directly (plan, apply, each timed); for password-signin it makes the users who sign in and
 // times raw argon2id verifies in this same process; for mfa-signin it also makes users who must give a
-// TOTP code after their password.
+// TOTP code after their password; for passkey-signin, users with a passkey.
 // Run by bench/run.ts (BENCH_DATA_DIR: a fresh folder it removes afterwards); prints one JSON line
 // ({benchReady, port, pid, ...}) on stdout when it listens.
 import crypto from 'node:crypto';
@@ -23,11 +23,14 @@ import { loadConfig } from '../src/config/index.js';
 import { hashPassword } from '../src/crypto/secrets.js';
 import { DEMO } from '../src/directory/seed.js';
 import { type User, createUser, findUserById, findUserByUpn } from '../src/directory/users.js';
+import { beginRegistration, finishRegistration, relyingParty } from '../src/methods/fido2/index.js';
 import { checkLocked, recordSuccess } from '../src/methods/password/lockout.js';
+import { methodsPolicyFor } from '../src/methods/policy.js';
 import { PERIOD_S, verifySoftwareOath } from '../src/methods/software-oath/index.js';
 import { startServer } from '../src/server.js';
+import { SoftAuthenticator } from '../tests/helpers/passkey.js';
 import { mintRefreshTokens, serveParent } from './child.js';
-import { type Argon2Run, CLIENT_SECRET, type Command, type MfaSetup, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
+import { type Argon2Run, CLIENT_SECRET, type Command, type MfaSetup, type PasskeySetup, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -246,6 +249,35 @@ async function mfaSetup(n: number): Promise<MfaSetup> {
   return { users, password: SIGNIN_PASSWORD, periodS: PERIOD_S, setupMs: msSince(t0) };
 }
 
+// --- passkey-signin: users who sign in with a passkey ---
+/**
+ * `n` users sharing one password hash (as mfa-setup), each with a passkey registered through the FIDO2
+ * method's own ceremony, as My Security Info registers one (and tests/helpers/passkey.ts's givePasskey):
+ * beginRegistration (a pending row with the challenge) → a software authenticator's answer (ES256, `none`
+ * attestation, counter 0) → finishRegistration under the user's methods policy. The authenticator's key
+ * goes to the load generator, which signs each assertion with it and counts.
+ */
+async function passkeySetup(n: number): Promise<PasskeySetup> {
+  const t0 = process.hrtime.bigint();
+  argonHash ??= await hashPassword(SIGNIN_PASSWORD);
+  const passwordHash = argonHash;
+  const origin = new URL(server.config.publicUrl).origin;
+  const rp = relyingParty(server.config, origin, '');
+  const users: PasskeySetup['users'] = [];
+  for (let i = 0; i < n; i++) {
+    const upn = `passkey-bench-${++benchUsers}@${server.tenantDomain}`;
+    const user = await createUser(db, { tenantId: server.tenantId, upn, displayName: `Passkey bench ${i + 1}`, passwordHash });
+    const auth = new SoftAuthenticator(origin);
+    const { pendingId, options } = await beginRegistration({ db, secrets: server.secrets }, user, rp);
+    const attestation = auth.create(options);
+    const policy = await methodsPolicyFor(db, user);
+    await db.transaction().execute((trx) => finishRegistration(trx, user, pendingId, attestation, rp, policy, 'Bench passkey'));
+    const key = auth.keys.get(attestation.id)!;
+    users.push({ upn, credentialId: attestation.id, privateKey: key.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url'), cose: key.cose.toString('base64url'), userHandle: key.userHandle, counter: key.counter });
+  }
+  return { origin, users, setupMs: msSince(t0) };
+}
+
 function extra(msg: Command): Promise<unknown> {
   switch (msg.cmd) {
     case 'revoke-setup':
@@ -260,6 +292,8 @@ function extra(msg: Command): Promise<unknown> {
       return argon2Run(msg.n, msg.concurrency);
     case 'mfa-setup':
       return mfaSetup(msg.users);
+    case 'passkey-setup':
+      return passkeySetup(msg.users);
     default:
       return Promise.reject(new Error(`unknown command ${msg.cmd}`));
   }

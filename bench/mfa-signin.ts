@@ -9,13 +9,9 @@
 // (replay protection), so a pool of users is taken round-robin and each is handed to a sign-in only when it
 // has not used the current 30 s step; password-only sign-ins use one user per worker, as password-signin.
 import type http from 'node:http';
-import path from 'node:path';
 import { Secret, TOTP } from 'otpauth';
-import { percentile } from './load.js';
-import { summarizeProfile } from './profile-summary.js';
 import { type ChildHandle, type MfaSetup, type SigninSetup } from './protocol.js';
-import { table } from './report.js';
-import { abbaRounds, type Credentials, fmt, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, withAgent, statementLines, statementsPerSignin } from './signin.js';
+import { compareSignins, compareStatements, type Credentials, fmt, profileSignins, signinClient, type SigninKind, type SigninOptions, signinRounds, signinRun, warmUp, withAgent } from './signin.js';
 
 export interface MfaSigninOptions extends SigninOptions {
   /** users with per-user MFA and a TOTP method */
@@ -82,71 +78,33 @@ async function scenario(s: ChildHandle, o: MfaSigninOptions, agent: http.Agent):
   process.stderr.write(`  mfa-signin: ${mfa.users.length} users with per-user MFA and a TOTP method made in ${(mfa.setupMs / 1000).toFixed(1)} s\n`);
   const pool = new TotpPool(mfa);
   const signIn = signinClient(s, agent);
-  const passwordOnly = (total: number) => signinRun(signIn, total, plain.upns.length, o.timeCapMs, (w) => ({ upn: plain.upns[w]!, password: plain.password }));
-  const withTotp = (total: number) => signinRun(signIn, total, o.concurrency, o.timeCapMs, () => pool.take());
+  const passwordOnly: SigninKind = ['password only', (total) => signinRun(signIn, total, plain.upns.length, o.timeCapMs, (w) => ({ upn: plain.upns[w]!, password: plain.password }))];
+  const withTotp: SigninKind = ['password + TOTP', (total) => signinRun(signIn, total, o.concurrency, o.timeCapMs, () => pool.take())];
 
-  // warm-up (JIT, SQLite pages, argon2's memory): not measured
-  if (o.warmup) {
-    for (const [name, run] of [['password-only', passwordOnly], ['password + TOTP', withTotp]] as const) {
-      const w = await run(o.warmup);
-      if (w.failed) throw new Error(`mfa-signin warm-up: ${w.failed} of ${o.warmup} ${name} sign-ins failed; first: ${w.firstFailure}`);
-    }
-  }
+  await warmUp('mfa-signin', o.warmup, [passwordOnly, withTotp]);
   const waitedBefore = pool.waitedMs;
-
-  const rounds = await abbaRounds(
-    s,
-    o,
-    'mfa-signin',
-    { run: () => passwordOnly(o.signins), progress: (v) => signinProgress('password only  ', v) },
-    { run: () => withTotp(o.signins), progress: (v) => signinProgress('password + TOTP', v) },
-  );
+  const rounds = await signinRounds(s, o, 'mfa-signin', passwordOnly, withTotp);
 
   // ----- report -----
-  const { use } = rounds;
-  const pw = signinTotals(rounds.as.filter((_, i) => use[i]));
-  const mf = signinTotals(rounds.bs.filter((_, i) => use[i]));
-  const ratio = mf.rate / pw.rate;
-  const row = (name: string, t: typeof pw) => [name, t.rate.toFixed(1), `${fmt(percentile(t.latencies, 50))} / ${fmt(percentile(t.latencies, 99))}`, t.serverCpu.toFixed(2), t.ownCpu.toFixed(2), t.requestsPer.toFixed(0)];
-
+  const { a: pw, b: mf, lines, notes } = compareSignins(rounds, [passwordOnly[0], withTotp[0]], RATE_GOAL, o.timeCapMs);
   const out: string[] = [];
   out.push('mfa-signin — password-only sign-ins against password + TOTP sign-ins (per-user MFA enforced, software OATH code at the MFA step), both through the sign-in pages over HTTP in the same Latchkey process (fresh cookie jar, demo native app with PKCE, Stay signed in = Yes, code at the redirect URI)');
   out.push(
     `  ${o.rounds} round(s) of ${o.signins} sign-ins of each kind, concurrency ${o.concurrency}, after ${o.warmup} warm-up sign-ins of each; password only: one user per worker; password + TOTP: ${mfa.users.length} users taken in turn, each at most once per ${mfa.periodS} s time step, codes computed here from their seeds`,
   );
   out.push('');
-  out.push(table([['', 'sign-ins per second', 'p50 / p99 ms', 'Latchkey CPU ms each', 'load generator CPU ms each', 'requests each'], row('password only', pw), row('password + TOTP', mf)]));
-  out.push('');
-  const rate = (r: { value: { ok: number; seconds: number } }) => r.value.ok / r.value.seconds;
-  const perRound = rounds.as.map((r, i) => `${(rate(rounds.bs[i]!) / rate(r)).toFixed(2)}${use[i] ? '' : '*'}`);
-  out.push(`ratio password + TOTP ÷ password-only sign-ins/s: ${ratio.toFixed(2)} (goal ≥ ${RATE_GOAL}: ${ratio >= RATE_GOAL ? 'met' : 'NOT met'}); per round ${perRound.join(' ')}${use.every(Boolean) ? '' : ' (* disturbed, left out)'}`);
+  out.push(...lines);
   out.push(`the MFA step costs Latchkey ${(mf.serverCpu - pw.serverCpu).toFixed(2)} ms of CPU per sign-in (${fmt((100 * (mf.serverCpu - pw.serverCpu)) / pw.serverCpu)}% over a password-only sign-in), the load generator ${(mf.ownCpu - pw.ownCpu).toFixed(2)} ms`);
-  out.push(...signinNotes('password-only sign-ins', pw, o.timeCapMs), ...signinNotes('password + TOTP sign-ins', mf, o.timeCapMs));
+  out.push(...notes);
   if (pool.waitedMs > waitedBefore) out.push(`note: password + TOTP sign-ins waited ${((pool.waitedMs - waitedBefore) / 1000).toFixed(1)} s in all for a user with a new time step (too few users for this rate: raise --mfa-users); their rate is understated`);
-  if (rounds.allDisturbed) out.push('note: every round was disturbed by other processes; the figures use them all and are not reliable');
 
   if (o.profileDir) {
-    const n = Math.min(50, o.signins);
-    const p = await statementsPerSignin(s, () => passwordOnly(n));
-    const m = await statementsPerSignin(s, () => withTotp(n));
-    const perStep = m.perSignin - p.perSignin;
-    const failed = p.failed + m.failed;
+    const st = await compareStatements(s, Math.min(50, o.signins), passwordOnly, withTotp, 'the MFA step');
+    const perStep = st.b - st.a;
     out.push('');
-    out.push(`SQL statements run per password-only sign-in: ${p.perSignin.toFixed(1)}, per password + TOTP sign-in: ${m.perSignin.toFixed(1)}; per MFA step: ${perStep.toFixed(1)} (goal ≤ ${STATEMENTS_GOAL}: ${perStep <= STATEMENTS_GOAL + 1e-9 ? 'met' : 'NOT met'})${failed ? ` (${failed} of the sign-ins counted failed)` : ''}`);
-    out.push('password-only sign-in:');
-    out.push(...statementLines(p.byShape));
-    out.push('password + TOTP sign-in:');
-    out.push(...statementLines(m.byShape));
-    const diff = new Map([...new Set([...p.byShape.keys(), ...m.byShape.keys()])].map((k) => [k, (m.byShape.get(k) ?? 0) - (p.byShape.get(k) ?? 0)]));
-    out.push('the MFA step (password + TOTP minus password only):');
-    out.push(...statementLines(new Map([...diff].filter(([, d]) => Math.abs(d) >= 0.005))));
-    const file = path.join(o.profileDir, 'latchkey-mfa-signin.cpuprofile');
-    await s.call({ cmd: 'profile-start', intervalUs: 250 });
-    const r = await withTotp(o.signins);
-    await s.call({ cmd: 'profile-stop', file });
-    out.push('');
-    out.push(`CPU profile of ${o.signins} more password + TOTP sign-ins (${(r.ok / r.seconds).toFixed(1)}/s under the profiler), Latchkey's main thread (argon2 itself runs on libuv's pool, not in this profile) — ${file}`);
-    out.push(summarizeProfile(file, o.root, 25));
+    out.push(`SQL statements run per password-only sign-in: ${st.a.toFixed(1)}, per password + TOTP sign-in: ${st.b.toFixed(1)}; per MFA step: ${perStep.toFixed(1)} (goal ≤ ${STATEMENTS_GOAL}: ${perStep <= STATEMENTS_GOAL + 1e-9 ? 'met' : 'NOT met'})${st.failed ? ` (${st.failed} of the sign-ins counted failed)` : ''}`);
+    out.push(...st.tables);
+    out.push(...(await profileSignins(s, { ...o, profileDir: o.profileDir }, 'latchkey-mfa-signin.cpuprofile', withTotp, 'argon2 itself runs on libuv\'s pool, not in this profile')));
   }
   return out;
 }

@@ -8,12 +8,10 @@
 // smart lockout is on. Each concurrent worker signs in as a user of its own.
 import type http from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
 import { percentile } from './load.js';
-import { summarizeProfile } from './profile-summary.js';
 import { type Argon2Run, type ChildHandle, type SigninSetup } from './protocol.js';
 import { table } from './report.js';
-import { abbaRounds, fmt, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
+import { abbaRounds, fmt, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
 
 export type { SigninOptions } from './signin.js';
 
@@ -81,13 +79,7 @@ async function scenario(s: ChildHandle, o: SigninOptions, agent: http.Agent): Pr
     out.push('');
     out.push(`SQL statements run per sign-in: ${counted.perSignin.toFixed(1)}${counted.failed ? ` (${counted.failed} of the sign-ins counted failed)` : ''}`);
     out.push(...statementLines(counted.byShape));
-    const file = path.join(o.profileDir, 'latchkey-password-signin.cpuprofile');
-    await s.call({ cmd: 'profile-start', intervalUs: 250 });
-    const r = await signins(o.signins);
-    await s.call({ cmd: 'profile-stop', file });
-    out.push('');
-    out.push(`CPU profile of ${o.signins} more sign-ins (${(r.ok / r.seconds).toFixed(1)}/s under the profiler), Latchkey's main thread (argon2 itself runs on libuv's pool, not in this profile) — ${file}`);
-    out.push(summarizeProfile(file, o.root, 25));
+    out.push(...(await profileSignins(s, { ...o, profileDir: o.profileDir }, 'latchkey-password-signin.cpuprofile', ['password', signins], "argon2 itself runs on libuv's pool, not in this profile")));
   }
   return out;
 }

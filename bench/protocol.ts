@@ -55,7 +55,13 @@ export type Command =
    * creates `users` users sharing one password hash, per-user MFA enforced, each with a software OATH
    * (TOTP) method of its own seed, sealed as the product seals it
    */
-  | { id: number; cmd: 'mfa-setup'; users: number };
+  | { id: number; cmd: 'mfa-setup'; users: number }
+  // Latchkey only (passkey-signin scenario)
+  /**
+   * creates `users` users sharing one password hash, each with a passkey registered through the FIDO2
+   * method's own ceremony (beginRegistration → a software authenticator's attestation → finishRegistration)
+   */
+  | { id: number; cmd: 'passkey-setup'; users: number };
 
 /** Answer to `revoke-setup`. */
 export interface RevokeSetup {
@@ -95,6 +101,18 @@ export interface MfaSetup {
   password: string;
   /** TOTP period, seconds */
   periodS: number;
+  /** milliseconds the setup took in the child */
+  setupMs: number;
+}
+
+/**
+ * Answer to `passkey-setup`: the origin the pages' ceremonies belong to and, per user, its passkey as the
+ * software authenticator holds it (ES256 private key as PKCS #8 DER, COSE public key, user handle, both
+ * base64url; signature counter), for the load generator's authenticator to sign the assertions.
+ */
+export interface PasskeySetup {
+  origin: string;
+  users: { upn: string; credentialId: string; privateKey: string; cose: string; userHandle: string; counter: number }[];
   /** milliseconds the setup took in the child */
   setupMs: number;
 }

@@ -1,8 +1,9 @@
 // `npm run bench`: refresh-token and client-credentials grants per second, Latchkey against a bare
 // oidc-provider with its in-memory store, on this machine, same request shapes for both; plus, on Latchkey
 // alone, Revoke sessions against the number of live refresh tokens (revoke-sessions.ts), password
-// sign-ins against the raw argon2id rate (password-signin.ts) and password + TOTP sign-ins against
-// password-only ones (mfa-signin.ts). See README.md. Each server runs in its own child process; this
+// sign-ins against the raw argon2id rate (password-signin.ts), password + TOTP sign-ins against
+// password-only ones (mfa-signin.ts) and passkey sign-ins against password-only ones (passkey-signin.ts).
+// See README.md. Each server runs in its own child process; this
 // process is the load generator. Prints tables; the ratios are the output that matters, not the absolute
 // numbers.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { percentile, runLoad, type LoadResult } from './load.js';
 import { ATTEMPTS, cpuMs, machineBusyMs, waitForQuiet, watched, type Watch } from './machine.js';
 import { mfaSigninScenario } from './mfa-signin.js';
+import { passkeySigninScenario } from './passkey-signin.js';
 import { passwordSigninScenario } from './password-signin.js';
 import { summarizeProfile } from './profile-summary.js';
 import { table } from './report.js';
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     'signin-concurrency': { type: 'string', default: '4' },
     'signin-rounds': { type: 'string', default: '4' },
     'mfa-users': { type: 'string', default: '3000' },
+    'passkey-usernameless': { type: 'boolean', default: false },
     'time-cap': { type: 'string', default: '60' },
     'quiet-wait': { type: 'string', default: '15' },
     scenario: { type: 'string', default: 'all' },
@@ -45,14 +48,14 @@ const { values: args } = parseArgs({
   },
 });
 const TOKEN_SCENARIOS = ['refresh', 'client_credentials'] as const;
-const LATCHKEY_SCENARIOS = ['revoke-sessions', 'password-signin', 'mfa-signin'] as const;
+const LATCHKEY_SCENARIOS = ['revoke-sessions', 'password-signin', 'mfa-signin', 'passkey-signin'] as const;
 const ALL_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SCENARIOS];
 /** what `--scenario all` (the default) runs */
 const DEFAULT_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SCENARIOS];
 if (args.help) {
   console.log(`usage: npm run bench -- [options]
-  --scenario S     refresh | client_credentials | revoke-sessions | password-signin | mfa-signin,
-                   comma-separated, or all (all: ${DEFAULT_SCENARIOS.join(', ')})
+  --scenario S     refresh | client_credentials | revoke-sessions | password-signin | mfa-signin |
+                   passkey-signin, comma-separated, or all (all: ${DEFAULT_SCENARIOS.join(', ')})
   --quiet-wait S   before each measured run, wait up to S seconds for other processes to use less than
                    15% of the machine's CPU (15; 0: do not wait); a run during which they used more is
                    run again (at most 3 tries)
@@ -70,14 +73,17 @@ if (args.help) {
   --revoke-counts L  live refresh tokens of the user, comma-separated, each ≥ 2 (10,1000,10000)
   --revoke-calls N   measured calls per count and path, direct and Graph (10)
   --revoke-warmup N  unmeasured calls per path before the first count (3)
- password-signin, mfa-signin (Latchkey only; password-signin: sign-ins against raw argon2id verifies,
- mfa-signin: password + TOTP sign-ins against password-only ones):
+ password-signin, mfa-signin, passkey-signin (Latchkey only; password-signin: sign-ins against raw
+ argon2id verifies, mfa-signin: password + TOTP sign-ins against password-only ones, passkey-signin:
+ passkey sign-ins against password-only ones):
   --signins N             measured sign-ins (and verifies, or password-only sign-ins) per round (200)
   --signin-warmup N       unmeasured runs of each kind before the first round (200)
   --signin-concurrency N  sign-ins, and verifies, in flight (4)
   --signin-rounds N       rounds; each runs both kinds, alternating which goes first (4)
   --mfa-users N           mfa-signin: users with per-user MFA and a TOTP method, each used at most once
-                          per 30 s time step (3000: enough for 100 MFA sign-ins/s)`);
+                          per 30 s time step (3000: enough for 100 MFA sign-ins/s)
+  --passkey-usernameless  passkey-signin: the passkey without a user name (the assertion posted on the
+                          user-name page) instead of after it (the passkey page)`);
   process.exit(0);
 }
 function int(name: string, v: string | undefined, min: number): number {
@@ -417,6 +423,10 @@ async function main(children: ServerChild[], dataDir: string): Promise<void> {
   if (SCENARIOS.includes('mfa-signin')) {
     console.log('');
     for (const l of await mfaSigninScenario(latchkey, { ...signinOptions, mfaUsers: MFA_USERS })) console.log(l);
+  }
+  if (SCENARIOS.includes('passkey-signin')) {
+    console.log('');
+    for (const l of await passkeySigninScenario(latchkey, { ...signinOptions, usernameless: args['passkey-usernameless'] })) console.log(l);
   }
   if (profileDir) console.log(`\nCPU profiles (.cpuprofile, open in Chrome DevTools) are in ${profileDir}`);
   console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -2,15 +2,20 @@
 // signs in through the real sign-in pages over HTTP (fresh cookie jar per sign-in):
 //   GET /{tenant}/oauth2/v2.0/authorize (demo native app, PKCE) → GET /signin/{uid} → POST user name →
 //   POST password → [POST a code at the MFA step] → POST Stay signed in = Yes → GET the resumed authorize →
-//   redirect with the code,
+//   redirect with the code
+// (with a passkey instead of the password: POST user name → POST the assertion on the passkey page, or the
+// assertion on the user-name page without a user name → Stay signed in → code),
 // a run of such sign-ins by concurrent workers, measured rounds of two kinds of run alternating which goes
 // first (ABBA), and the SQL statement counts under --profile.
 import crypto from 'node:crypto';
 import type http from 'node:http';
+import path from 'node:path';
 import { type HttpAnswer, httpRequest, Jar, loopbackAgent } from './http-client.js';
-import { runWorkers } from './load.js';
+import { percentile, runWorkers } from './load.js';
 import { untilUndisturbed, type Watch } from './machine.js';
+import { summarizeProfile } from './profile-summary.js';
 import type { ChildHandle } from './protocol.js';
+import { table } from './report.js';
 
 export interface SigninOptions {
   /** measured sign-ins per round */
@@ -33,7 +38,15 @@ const SCOPE = 'openid profile offline_access User.Read';
 /** Who signs in, and with what. */
 export interface Credentials {
   upn: string;
-  password: string;
+  /** the first factor, unless `passkey` is given */
+  password?: string;
+  /**
+   * A passkey as the first factor (and MFA): `assertion(page)` is what the browser posts in the
+   * `credential` field (PublicKeyCredential.toJSON(), as JSON) for the WebAuthn options the page embeds;
+   * after the user name (the passkey page, step `passkey`), or `usernameless`: on the user-name page,
+   * without a user name.
+   */
+  passkey?: { assertion: (page: string) => string; usernameless?: boolean };
   /**
    * The second factor, when MFA is required of this user: the method the MFA page must offer and the code
    * to post, asked for when the page is there (a one-time code belongs to the moment it is posted).
@@ -94,7 +107,7 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
     };
     let url = new URL(`${base}/${tenantId}/oauth2/v2.0/authorize?${params}`);
     let a = await send(url);
-    const expected = ['username', 'password', ...(who.mfa ? ['mfa'] : []), 'kmsi'];
+    const expected = who.passkey ? ['username', ...(who.passkey.usernameless ? [] : ['passkey']), 'kmsi'] : ['username', 'password', ...(who.mfa ? ['mfa'] : []), 'kmsi'];
     for (let hop = 0; hop < 10; hop++) {
       const location = a.headers.location;
       if ((a.status === 302 || a.status === 303) && location) {
@@ -117,8 +130,10 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
       if (step !== expected[0]) return `sign-in page at step ${step}, expected ${expected[0] ?? 'none'}: ${/role="alert">([^<]*)/.exec(a.text)?.[1] ?? a.text.slice(0, 300)}`;
       expected.shift();
       const fields: Record<string, string> = { csrf, step };
-      if (step === 'username') fields.loginfmt = who.upn;
-      else if (step === 'password') fields.passwd = who.password;
+      if (step === 'username' && who.passkey?.usernameless) fields.credential = who.passkey.assertion(a.text);
+      else if (step === 'username') fields.loginfmt = who.upn;
+      else if (step === 'passkey' && who.passkey) fields.credential = who.passkey.assertion(a.text);
+      else if (step === 'password') fields.passwd = who.password ?? '';
       else if (step === 'mfa' && who.mfa) {
         const method = /name="method" value="([^"]+)"/.exec(a.text)?.[1];
         if (method !== who.mfa.method) return `the MFA page offers ${method ?? 'no method'}, expected ${who.mfa.method}`;
@@ -158,6 +173,14 @@ export async function withAgent<T>(sockets: number, fn: (agent: http.Agent) => P
   }
 }
 
+/** The measured runs of each kind, one per round, and which rounds to use. */
+export interface Rounds<A, B> {
+  as: Measured<A>[];
+  bs: Measured<B>[];
+  use: boolean[];
+  allDisturbed: boolean;
+}
+
 /** One kind of measured run of a round: its name, the run, and its progress line. */
 export interface RunKind<T> {
   run: () => Promise<T>;
@@ -169,7 +192,7 @@ export interface RunKind<T> {
  * quiet machine and run again while disturbed; then which rounds to use: those where neither run stayed
  * disturbed (all of them when every round was).
  */
-export async function abbaRounds<A, B>(server: ChildHandle, o: SigninOptions, label: string, a: RunKind<A>, b: RunKind<B>): Promise<{ as: Measured<A>[]; bs: Measured<B>[]; use: boolean[]; allDisturbed: boolean }> {
+export async function abbaRounds<A, B>(server: ChildHandle, o: SigninOptions, label: string, a: RunKind<A>, b: RunKind<B>): Promise<Rounds<A, B>> {
   const as: Measured<A>[] = [];
   const bs: Measured<B>[] = [];
   for (let round = 0; round < o.rounds; round++) {
@@ -233,4 +256,67 @@ export async function statementsPerSignin(s: ChildHandle, run: () => Promise<Sig
 /** The per-statement table: statements per sign-in by shape, most first. */
 export function statementLines(byShape: Map<string, number>): string[] {
   return [...byShape.entries()].sort((a, b) => b[1] - a[1]).map(([shape, n]) => `  ${n.toFixed(2).padStart(5)}  ${shape}`);
+}
+
+/** A kind of sign-in of a scenario: its name and `run(total)`, a run of that many. */
+export type SigninKind = readonly [name: string, run: (total: number) => Promise<SigninRun>];
+
+/** The unmeasured warm-up (JIT, SQLite pages, argon2's memory): `n` sign-ins of each kind, every one of which must succeed. */
+export async function warmUp(label: string, n: number, kinds: readonly SigninKind[]): Promise<void> {
+  if (!n) return;
+  for (const [name, run] of kinds) {
+    const w = await run(n);
+    if (w.failed) throw new Error(`${label} warm-up: ${w.failed} of ${n} ${name} sign-ins failed; first: ${w.firstFailure}`);
+  }
+}
+
+/** Measured rounds of two kinds of sign-in (ABBA), with their progress lines. */
+export function signinRounds(s: ChildHandle, o: SigninOptions, label: string, a: SigninKind, b: SigninKind): Promise<Rounds<SigninRun, SigninRun>> {
+  const width = Math.max(a[0].length, b[0].length);
+  const kind = ([name, run]: SigninKind): RunKind<SigninRun> => ({ run: () => run(o.signins), progress: (v) => signinProgress(name.padEnd(width), v) });
+  return abbaRounds(s, o, label, kind(a), kind(b));
+}
+
+/**
+ * Two kinds of sign-in over the rounds used: the table (sign-ins/s, p50/p99, CPU and requests per sign-in),
+ * the ratio B ÷ A against its goal (≥) with the per-round ratios, and the notes on failures, time caps and
+ * disturbed rounds.
+ */
+export function compareSignins(rounds: Rounds<SigninRun, SigninRun>, names: readonly [string, string], goal: number, timeCapMs: number) {
+  const { use } = rounds;
+  const a = signinTotals(rounds.as.filter((_, i) => use[i]));
+  const b = signinTotals(rounds.bs.filter((_, i) => use[i]));
+  const ratio = b.rate / a.rate;
+  const row = (name: string, t: typeof a) => [name, t.rate.toFixed(1), `${fmt(percentile(t.latencies, 50))} / ${fmt(percentile(t.latencies, 99))}`, t.serverCpu.toFixed(2), t.ownCpu.toFixed(2), t.requestsPer.toFixed(0)];
+  const rate = (r: Measured<SigninRun>) => r.value.ok / r.value.seconds;
+  const perRound = rounds.as.map((r, i) => `${(rate(rounds.bs[i]!) / rate(r)).toFixed(2)}${use[i] ? '' : '*'}`);
+  const lines = [
+    table([['', 'sign-ins per second', 'p50 / p99 ms', 'Latchkey CPU ms each', 'load generator CPU ms each', 'requests each'], row(names[0], a), row(names[1], b)]),
+    '',
+    `ratio ${names[1]} ÷ ${names[0]} sign-ins/s: ${ratio.toFixed(2)} (goal ≥ ${goal}: ${ratio >= goal ? 'met' : 'NOT met'}); per round ${perRound.join(' ')}${use.every(Boolean) ? '' : ' (* disturbed, left out)'}`,
+  ];
+  const notes = [...signinNotes(`${names[0]} sign-ins`, a, timeCapMs), ...signinNotes(`${names[1]} sign-ins`, b, timeCapMs)];
+  if (rounds.allDisturbed) notes.push('note: every round was disturbed by other processes; the figures use them all and are not reliable');
+  return { a, b, ratio, lines, notes };
+}
+
+/**
+ * SQL statements per sign-in of two kinds (`n` of each, counted on runs of their own), with the
+ * per-statement tables of both and of their difference B − A (named `diffName`).
+ */
+export async function compareStatements(s: ChildHandle, n: number, a: SigninKind, b: SigninKind, diffName: string): Promise<{ a: number; b: number; failed: number; tables: string[] }> {
+  const p = await statementsPerSignin(s, () => a[1](n));
+  const m = await statementsPerSignin(s, () => b[1](n));
+  const diff = new Map([...new Set([...p.byShape.keys(), ...m.byShape.keys()])].map((k) => [k, (m.byShape.get(k) ?? 0) - (p.byShape.get(k) ?? 0)]));
+  const tables = [`${a[0]} sign-in:`, ...statementLines(p.byShape), `${b[0]} sign-in:`, ...statementLines(m.byShape), `${diffName} (${b[0]} minus ${a[0]}):`, ...statementLines(new Map([...diff].filter(([, d]) => Math.abs(d) >= 0.005)))];
+  return { a: p.perSignin, b: m.perSignin, failed: p.failed + m.failed, tables };
+}
+
+/** A CPU profile of `o.signins` more sign-ins of a kind (Latchkey's main thread), summarised; `note` says what the profile does not show. */
+export async function profileSignins(s: ChildHandle, o: SigninOptions & { profileDir: string }, fileName: string, [name, run]: SigninKind, note: string): Promise<string[]> {
+  const file = path.join(o.profileDir, fileName);
+  await s.call({ cmd: 'profile-start', intervalUs: 250 });
+  const r = await run(o.signins);
+  await s.call({ cmd: 'profile-stop', file });
+  return ['', `CPU profile of ${o.signins} more ${name} sign-ins (${(r.ok / r.seconds).toFixed(1)}/s under the profiler), Latchkey's main thread${note ? ` (${note})` : ''} — ${file}`, summarizeProfile(file, o.root, 25)];
 }
