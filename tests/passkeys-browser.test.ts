@@ -151,7 +151,7 @@ describe('passkeys in Chromium with a virtual authenticator (sqlite)', { skip },
     await context.close();
   });
 
-  test('the seed’s passkey cell: passkey and authenticator app, Require re-register MFA, the passkey signs in with no registration page', async () => {
+  test('the seed’s passkey cell: passkey and authenticator app, Require re-register MFA, the passkey signs in with no registration page; with a TAP the user registers a new app', async () => {
     const u = await newUser('passkey-reregister');
     const secret = await enrollTotp(server, u);
     const { context, page } = await withAuthenticator();
@@ -170,6 +170,23 @@ describe('passkeys in Chromium with a virtual authenticator (sqlite)', { skip },
     await passkeySignIn(page);
     assert.ok(pages.every((h) => !h.includes('More information required')), 'no registration page');
     assert.deepEqual(await types(u), ['fido2']);
+    // given a TAP, the same user signs in with it and registers a new authenticator app (the TAP is the gate)
+    const tap = await createTap.apply(ctx, await createTap.plan(ctx, SYSTEM, u.id, {}));
+    await context.clearCookies();
+    await page.goto(`${server.origin}/mysecurityinfo`);
+    await page.fill('#i0116', u.upn);
+    await page.click('#idSIButton9');
+    await page.fill('#accessPass', tap.secret!);
+    await page.click('#idSIButton9');
+    await page.waitForSelector('text=Stay signed in?');
+    await page.click('#idSIButton9');
+    await page.click('#addMethod');
+    await page.waitForSelector('#totpSecret');
+    const newSecret = (await page.textContent('#totpSecret'))!.trim();
+    await page.fill('#enrollCode', totpAt(newSecret));
+    await page.click('#confirmTotp');
+    await page.waitForSelector('text=Authenticator app added.');
+    assert.deepEqual(await types(u), ['fido2', 'softwareOath', 'temporaryAccessPass']);
     await closeQuietly(page);
     await context.close();
   });
