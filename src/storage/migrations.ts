@@ -396,6 +396,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('users').addColumn('system_preferred_mfa', 'integer').execute();
       },
     },
+    '0012_drop_oidc_models_session_index': {
+      async up(db: Kysely<unknown>) {
+        // Nothing looks engine rows up by their session: every refresh token, code and session written paid
+        // for an index no query used.
+        await db.schema.dropIndex('oidc_models_session').ifExists().execute();
+      },
+    },
   };
 }
 
