@@ -14,7 +14,7 @@ import { type User, createUser } from '../src/directory/users.js';
 import { listMethods } from '../src/methods/store.js';
 import { browserSkipReason, closeQuietly, launchBrowser } from './helpers/browser.js';
 import { enrollTotp, totpAt } from './helpers/mfa.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 /** Signs in to My Security Info with the password and the authenticator app's code, answering Stay signed in. */
 async function securityInfoWithTotp(page: Page, origin: string, upn: string, secret: string): Promise<void> {
@@ -43,12 +43,12 @@ async function shot(page: Page, name: string) {
   if (size) await page.setViewportSize(size);
 }
 
-describe('passkeys in Chromium with a virtual authenticator (sqlite)', { skip }, () => {
+for (const dbKind of await databases()) describe(`passkeys in Chromium with a virtual authenticator (${dbKind})`, { skip }, () => {
   let server: TestServer;
   let browser: Browser;
   let ctx: ActionContext;
   before(async () => {
-    server = await startTestServer('sqlite');
+    server = await startTestServer(dbKind);
     browser = await launchBrowser();
     ctx = { db: server.store.db, secrets: server.secrets, tenantId: server.tenantId, config: server.config };
   });
