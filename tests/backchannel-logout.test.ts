@@ -24,8 +24,8 @@ import { databases, startTestServer, type TestServer } from './helpers/server.js
 
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** Polls `probe` until it returns a value, for at most `ms`. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+/** Polls `probe` until it returns a value, for at most `ms` (generous: a busy CI machine runs two test files at once). */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await probe();
