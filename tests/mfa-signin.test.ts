@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { DEMO } from '../src/directory/seed.js';
-import { writeTenantSettings } from '../src/directory/settings.js';
+import { rememberTenantSettings, SETTINGS_DEFAULTS, writeTenantSettings } from '../src/directory/settings.js';
 import { findUserByUpn, type User } from '../src/directory/users.js';
 import { PERIOD_S } from '../src/methods/software-oath/index.js';
 import { insertTap } from '../src/methods/tap/index.js';
@@ -241,7 +241,10 @@ for (const dbKind of await databases()) {
       const u = await userNamed(server, 'carol');
       await server.store.db.deleteFrom('auth_methods').where('user_id', '=', u.id).execute();
       await server.store.db.updateTable('users').set({ per_user_mfa_state: 'enabled' }).where('id', '=', u.id).execute();
-      await writeTenantSettings(server.store.db, { tenant_id: server.tenantId, remember_mfa_days: 14, registration_policy: 'mfaOrTap', wrong_code_limit: 5, security_defaults: 0, updated_at: Date.now() });
+      // written as the settings route writes them: the row, then this process's cache
+      const mfaOrTap = { tenant_id: server.tenantId, remember_mfa_days: 14, registration_policy: 'mfaOrTap' as const, wrong_code_limit: 5, security_defaults: 0, updated_at: Date.now() };
+      await writeTenantSettings(server.store.db, mfaOrTap);
+      rememberTenantSettings(server.store.db, mfaOrTap);
       try {
         const jar = new Jar();
         const at = await startInteraction(server, jar, nativeParams('openid').params);
@@ -257,7 +260,9 @@ for (const dbKind of await databases()) {
         const logged = await server.store.db.selectFrom('signin_log').select('error_code').where('user_id', '=', u.id).where('error_code', '=', 50079).execute();
         assert.equal(logged.length, 1);
       } finally {
-        await server.store.db.deleteFrom('tenant_settings').execute();
+        const back = { tenant_id: server.tenantId, ...SETTINGS_DEFAULTS, updated_at: Date.now() + 1 };
+        await writeTenantSettings(server.store.db, back);
+        rememberTenantSettings(server.store.db, back);
         await server.store.db.updateTable('users').set({ per_user_mfa_state: 'disabled' }).where('id', '=', u.id).execute();
       }
     });

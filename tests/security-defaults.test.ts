@@ -141,7 +141,9 @@ describe('security defaults', () => {
       const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams(first.params)}`, { redirect: 'manual' });
       jar.take(res);
       const at = new URL(res.headers.get('location')!, server.origin);
-      let html = await (await fetch(at, { headers: { cookie: jar.header() } })).text();
+      const shown = await fetch(at, { headers: { cookie: jar.header() } });
+      jar.take(shown);
+      let html = await shown.text();
       const step = async (fields: Record<string, string>) => {
         const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
         const r = await fetch(at, { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, ...fields }), redirect: 'manual' });

@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { DEMO } from '../src/directory/seed.js';
 import { createUser, findUserById } from '../src/directory/users.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { Jar } from './helpers/http-signin.js';
 
 interface Flow {
   uid: string;
   path: string;
-  cookie: string;
+  /** the engine's cookies and the flow's own (the flow lives in a sealed cookie, updated by each answer) */
+  jar: Jar;
   csrf: string;
 }
 
@@ -43,24 +45,26 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
     assert.equal(res.status, 303);
     const path = res.headers.get('location')!;
     assert.match(path, /^\/signin\/[\w-]+$/);
-    const cookie = res.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0]!)
-      .join('; ');
-    const page = await fetch(server.origin + path, { headers: { cookie } });
+    const jar = new Jar();
+    jar.take(res);
+    const page = await fetch(server.origin + path, { headers: { cookie: jar.header() } });
+    jar.take(page);
     assert.equal(page.status, 200);
     const html = await page.text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
     assert.ok(csrf, 'the page carries a CSRF token');
     assert.match(html, /id="i0116"/);
-    return { uid: path.slice('/signin/'.length), path, cookie, csrf };
+    return { uid: path.slice('/signin/'.length), path, jar, csrf };
   }
 
-  async function post(path: string, init: { cookie?: string; contentType?: string; body?: string | Buffer } = {}) {
+  /** Posts to a sign-in page; with a flow, as its browser (its cookies sent, the answer's kept). */
+  async function post(path: string, init: { flow?: Flow; cookie?: string; contentType?: string; body?: string | Buffer } = {}) {
     const headers: Record<string, string> = { accept: 'text/html' };
-    if (init.cookie) headers.cookie = init.cookie;
+    const cookie = init.flow ? init.flow.jar.header() : init.cookie;
+    if (cookie) headers.cookie = cookie;
     if (init.contentType) headers['content-type'] = init.contentType;
     const res = await fetch(server.origin + path, { method: 'POST', headers, body: init.body, redirect: 'manual' });
+    init.flow?.jar.take(res);
     return { status: res.status, type: res.headers.get('content-type') ?? '', location: res.headers.get('location'), body: await res.text() };
   }
 
@@ -77,7 +81,7 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
 
   test('POSTs without a live flow are refused with a page: unknown uid, no interaction cookie', async () => {
     const flow = await startFlow();
-    assertRefusedWithPage(await post('/signin/not-a-real-uid', { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'alice@contoso.test' }) }), 'unknown uid', 400);
+    assertRefusedWithPage(await post('/signin/not-a-real-uid', { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'alice@contoso.test' }) }), 'unknown uid', 400);
     assertRefusedWithPage(await post(flow.path, { contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'alice@contoso.test' }) }), 'no interaction cookie', 400);
     assertRefusedWithPage(await post(`/signin/${'a'.repeat(90)}`, { contentType: FORM, body: 'x=1' }), 'a long unknown uid', 400);
     // past the router's parameter limit the framework answers before the sign-in route (414, not ours to style)
@@ -85,46 +89,76 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
     assert.ok(tooLong.status >= 400 && tooLong.status < 500, `a very long uid: ${tooLong.status}`);
   });
 
+  test('the flow lives in a sealed cookie of its own path: tampered with, or moved to another flow, it is refused', async () => {
+    const flow = await startFlow();
+    const upn = `alice@${server.tenantDomain}`;
+    const res = await fetch(server.origin + flow.path, { method: 'POST', headers: { cookie: flow.jar.header(), 'content-type': FORM }, body: form({ csrf: flow.csrf, step: 'username', loginfmt: upn }), redirect: 'manual' });
+    assert.equal(res.status, 200);
+    const set = res.headers.getSetCookie().find((c) => c.startsWith('latchkey_flow='));
+    assert.ok(set, 'the answer carries the moved flow');
+    const attrs = set.split(';').map((a) => a.trim().toLowerCase());
+    for (const a of [`path=${flow.path.toLowerCase()}`, 'secure', 'httponly', 'samesite=lax']) assert.ok(attrs.includes(a), `${a} in ${set}`);
+    const sealed = set.slice('latchkey_flow='.length, set.indexOf(';'));
+    assert.ok(!sealed.includes('alice') && !Buffer.from(sealed.split('.')[2] ?? '', 'base64url').toString('latin1').includes('alice'), 'the user name is not readable in the cookie');
+    flow.jar.take(res);
+    await res.text();
+    const withFlowCookie = (jar: string, value: string) => jar.replace(/latchkey_flow=[^;]*/, `latchkey_flow=${value}`);
+    const passwordPost = (cookie: string) => post(flow.path, { cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'password', passwd: DEMO.demoPassword }) });
+    // one character of the ciphertext changed
+    const flipped = sealed.slice(0, -3) + (sealed.at(-3) === 'A' ? 'B' : 'A') + sealed.slice(-2);
+    const tampered = await passwordPost(withFlowCookie(flow.jar.header(), flipped));
+    assertRefusedWithPage(tampered, 'a tampered flow cookie', 400);
+    assert.match(tampered.body, /expired/);
+    // another flow's cookie (at its password step too) does not open this flow
+    const other = await startFlow();
+    await post(other.path, { flow: other, contentType: FORM, body: form({ csrf: other.csrf, step: 'username', loginfmt: upn }) });
+    const otherSealed = /latchkey_flow=([^;]*)/.exec(other.jar.header())![1]!;
+    assertRefusedWithPage(await passwordPost(withFlowCookie(flow.jar.header(), otherSealed)), "another flow's cookie", 400);
+    // the genuine cookie still works: nothing above moved the flow
+    const ok = await passwordPost(flow.jar.header());
+    assert.equal(ok.status, 200, ok.body.slice(0, 300));
+    assert.match(ok.body, /Stay signed in\?/);
+  });
+
   test('garbage bodies on a live flow are refused with a page and never a 500', async () => {
     const flow = await startFlow();
-    const c = flow.cookie;
     const cases: [string, Parameters<typeof post>[1], number?][] = [
-      ['missing body', { cookie: c }, 403],
-      ['empty form', { cookie: c, contentType: FORM, body: '' }, 403],
-      ['JSON body without a token', { cookie: c, contentType: 'application/json', body: JSON.stringify({ step: 'username', loginfmt: 'alice@contoso.test' }) }, 403],
-      ['JSON body with an object as token', { cookie: c, contentType: 'application/json', body: JSON.stringify({ csrf: { $ne: '' }, step: 'username' }) }, 403],
-      ['JSON null', { cookie: c, contentType: 'application/json', body: 'null' }, 403],
-      ['JSON array', { cookie: c, contentType: 'application/json', body: '[1,2,3]' }, 403],
-      ['JSON string', { cookie: c, contentType: 'application/json', body: '"csrf"' }, 403],
-      ['invalid JSON', { cookie: c, contentType: 'application/json', body: '{"csrf":' }, 400],
-      ['text/plain body', { cookie: c, contentType: 'text/plain', body: `csrf=${flow.csrf}&step=username` }, 403],
-      ['multipart body', { cookie: c, contentType: 'multipart/form-data; boundary=xyz', body: '--xyz\r\nContent-Disposition: form-data; name="csrf"\r\n\r\nx\r\n--xyz--\r\n' }, 415],
-      ['body over the size limit', { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'a'.repeat(300 * 1024) }) }, 413],
-      ['repeated token', { cookie: c, contentType: FORM, body: `csrf=${flow.csrf}&csrf=${flow.csrf}&step=username&loginfmt=alice%40contoso.test` }, 403],
-      ['token with a wrong length', { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf + 'x', step: 'username', loginfmt: 'alice@contoso.test' }) }, 403],
-      ['token with multibyte characters of the same length', { cookie: c, contentType: FORM, body: form({ csrf: 'é'.repeat(flow.csrf.length), step: 'username' }) }, 403],
-      ['malformed percent-encoding in the body', { cookie: c, contentType: FORM, body: `csrf=%E0%A4%A&step=%ZZ&loginfmt=%` }, 403],
-      ['prototype keys', { cookie: c, contentType: FORM, body: '__proto__=x&constructor=y&csrf[toString]=z' }, 403],
-      ['repeated user name', { cookie: c, contentType: FORM, body: `csrf=${flow.csrf}&step=username&loginfmt=alice%40contoso.test&loginfmt=bob%40contoso.test` }, 400],
-      ['user name as a JSON number', { cookie: c, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: 12345 }) }, 400],
-      ['user name as a JSON array', { cookie: c, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: ['alice@contoso.test'] }) }, 400],
-      ['huge user name under the body limit', { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'a'.repeat(200 * 1024) }) }, 400],
-      ['unknown step', { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf, step: 'nonsense' }) }, 409],
-      ['step as an array', { cookie: c, contentType: FORM, body: `csrf=${flow.csrf}&step=username&step=kmsi&loginfmt=alice%40contoso.test` }, 409],
-      ['skipping ahead to "Stay signed in?"', { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf, step: 'kmsi', kmsi: 'yes' }) }, 409],
-      ['skipping ahead to the password change', { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf, step: 'change_password', oldpasswd: 'x', newpasswd: 'Another-Passw0rd-1', confirmnewpasswd: 'Another-Passw0rd-1' }) }, 409],
-      ['"back" at the first step', { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf, step: 'back' }) }, 409],
-      ['user name with control characters', { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'al\u0000ice\r\n@contoso.test' }) }, 400],
+      ['missing body', { flow }, 403],
+      ['empty form', { flow, contentType: FORM, body: '' }, 403],
+      ['JSON body without a token', { flow, contentType: 'application/json', body: JSON.stringify({ step: 'username', loginfmt: 'alice@contoso.test' }) }, 403],
+      ['JSON body with an object as token', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: { $ne: '' }, step: 'username' }) }, 403],
+      ['JSON null', { flow, contentType: 'application/json', body: 'null' }, 403],
+      ['JSON array', { flow, contentType: 'application/json', body: '[1,2,3]' }, 403],
+      ['JSON string', { flow, contentType: 'application/json', body: '"csrf"' }, 403],
+      ['invalid JSON', { flow, contentType: 'application/json', body: '{"csrf":' }, 400],
+      ['text/plain body', { flow, contentType: 'text/plain', body: `csrf=${flow.csrf}&step=username` }, 403],
+      ['multipart body', { flow, contentType: 'multipart/form-data; boundary=xyz', body: '--xyz\r\nContent-Disposition: form-data; name="csrf"\r\n\r\nx\r\n--xyz--\r\n' }, 415],
+      ['body over the size limit', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'a'.repeat(300 * 1024) }) }, 413],
+      ['repeated token', { flow, contentType: FORM, body: `csrf=${flow.csrf}&csrf=${flow.csrf}&step=username&loginfmt=alice%40contoso.test` }, 403],
+      ['token with a wrong length', { flow, contentType: FORM, body: form({ csrf: flow.csrf + 'x', step: 'username', loginfmt: 'alice@contoso.test' }) }, 403],
+      ['token with multibyte characters of the same length', { flow, contentType: FORM, body: form({ csrf: 'é'.repeat(flow.csrf.length), step: 'username' }) }, 403],
+      ['malformed percent-encoding in the body', { flow, contentType: FORM, body: `csrf=%E0%A4%A&step=%ZZ&loginfmt=%` }, 403],
+      ['prototype keys', { flow, contentType: FORM, body: '__proto__=x&constructor=y&csrf[toString]=z' }, 403],
+      ['repeated user name', { flow, contentType: FORM, body: `csrf=${flow.csrf}&step=username&loginfmt=alice%40contoso.test&loginfmt=bob%40contoso.test` }, 400],
+      ['user name as a JSON number', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: 12345 }) }, 400],
+      ['user name as a JSON array', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: ['alice@contoso.test'] }) }, 400],
+      ['huge user name under the body limit', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'a'.repeat(200 * 1024) }) }, 400],
+      ['unknown step', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'nonsense' }) }, 409],
+      ['step as an array', { flow, contentType: FORM, body: `csrf=${flow.csrf}&step=username&step=kmsi&loginfmt=alice%40contoso.test` }, 409],
+      ['skipping ahead to "Stay signed in?"', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'kmsi', kmsi: 'yes' }) }, 409],
+      ['skipping ahead to the password change', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'change_password', oldpasswd: 'x', newpasswd: 'Another-Passw0rd-1', confirmnewpasswd: 'Another-Passw0rd-1' }) }, 409],
+      ['"back" at the first step', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'back' }) }, 409],
+      ['user name with control characters', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'al\u0000ice\r\n@contoso.test' }) }, 400],
     ];
     for (const [what, init, status] of cases) {
       assertRefusedWithPage(await post(flow.path, init), what, status);
     }
 
     // none of that moved the flow: it is still at the user name, and the genuine form still works
-    const page = await fetch(server.origin + flow.path, { headers: { cookie: c } });
+    const page = await fetch(server.origin + flow.path, { headers: { cookie: flow.jar.header() } });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /id="i0116"/);
-    const ok = await post(flow.path, { cookie: c, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: `alice@${server.tenantDomain}` }) });
+    const ok = await post(flow.path, { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: `alice@${server.tenantDomain}` }) });
     assert.equal(ok.status, 200, ok.body.slice(0, 300));
     assert.match(ok.body, /id="i0118"/);
 
@@ -134,7 +168,7 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
       ['huge password', form({ csrf: flow.csrf, step: 'password', passwd: 'p'.repeat(100 * 1024) }), 400],
       ['empty password', form({ csrf: flow.csrf, step: 'password', passwd: '' }), 400],
     ] as const) {
-      const r = await post(flow.path, { cookie: c, contentType: FORM, body });
+      const r = await post(flow.path, { flow, contentType: FORM, body });
       assertRefusedWithPage(r, what, status);
       assert.match(r.body, /AADSTS50126/, what);
     }
@@ -179,9 +213,9 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
   /** Follows the flow over plain HTTP up to "Stay signed in?" for a user with the given password. */
   async function toKmsi(upn: string, password: string): Promise<Flow> {
     const flow = await startFlow();
-    const u = await post(flow.path, { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: upn }) });
+    const u = await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: upn }) });
     assert.match(u.body, /id="i0118"/);
-    const p = await post(flow.path, { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'password', passwd: password }) });
+    const p = await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'password', passwd: password }) });
     assert.match(p.body, /Stay signed in\?/);
     return flow;
   }
@@ -196,7 +230,7 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
       if (change === 'revoke sessions') await db.updateTable('users').set({ sign_in_sessions_valid_from: now }).where('id', '=', user.id).execute();
       if (change === 'admin reset') await db.updateTable('users').set({ last_password_change_at: now, admin_reset_at: now }).where('id', '=', user.id).execute();
       if (change === 'disable') await db.updateTable('users').set({ account_enabled: 0, disabled_at: now }).where('id', '=', user.id).execute();
-      const r = await post(flow.path, { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'kmsi', kmsi: 'yes' }) });
+      const r = await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'kmsi', kmsi: 'yes' }) });
       assertRefusedWithPage(r, change, change === 'disable' ? 403 : 409);
       if (change !== 'disable') assert.match(r.body, /id="i0116"/, `${change}: the flow starts again at the user name`);
       const log = await db.selectFrom('signin_log').selectAll().where('user_id', '=', user.id).execute();
@@ -210,15 +244,15 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
     const user = await createUser(server.store.db, { tenantId: server.tenantId, upn: `mfaflag@${server.tenantDomain}`, displayName: 'mfa flag', password });
     await server.store.db.updateTable('users').set({ force_change_password_mfa: 1 }).where('id', '=', user.id).execute();
     const flow = await startFlow();
-    await post(flow.path, { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: user.upn }) });
-    const p = await post(flow.path, { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'password', passwd: password }) });
+    await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: user.upn }) });
+    const p = await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'password', passwd: password }) });
     assert.equal(p.status, 200);
     assert.match(p.body, /id="newPassword"/);
     // and a flag set while the flow waits at "Stay signed in?" sends it back to the change
     const other = await createUser(server.store.db, { tenantId: server.tenantId, upn: `lateflag@${server.tenantDomain}`, displayName: 'late flag', password });
     const f2 = await toKmsi(other.upn, password);
     await server.store.db.updateTable('users').set({ force_change_password: 1 }).where('id', '=', other.id).execute();
-    const k = await post(f2.path, { cookie: f2.cookie, contentType: FORM, body: form({ csrf: f2.csrf, step: 'kmsi', kmsi: 'yes' }) });
+    const k = await post(f2.path, { flow: f2, contentType: FORM, body: form({ csrf: f2.csrf, step: 'kmsi', kmsi: 'yes' }) });
     assert.equal(k.location, null, 'no code before the change');
     assert.match(k.body, /id="newPassword"/);
   });
@@ -227,9 +261,9 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
     const password = 'Policy-Old-Passw0rd';
     const user = await createUser(server.store.db, { tenantId: server.tenantId, upn: `policy@${server.tenantDomain}`, displayName: 'policy', password, forceChangePassword: true });
     const flow = await startFlow();
-    await post(flow.path, { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: user.upn }) });
-    await post(flow.path, { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'password', passwd: password }) });
-    const change = (pw: string) => post(flow.path, { cookie: flow.cookie, contentType: FORM, body: form({ csrf: flow.csrf, step: 'change_password', oldpasswd: password, newpasswd: pw, confirmnewpasswd: pw }) });
+    await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: user.upn }) });
+    await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'password', passwd: password }) });
+    const change = (pw: string) => post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'change_password', oldpasswd: password, newpasswd: pw, confirmnewpasswd: pw }) });
     for (const [pw, message] of [
       ['\u{1F600}'.repeat(4), /at least 8 characters/], // 8 UTF-16 units, 4 characters
       ['P@ssw0rd2026!', /harder for people to guess/],
@@ -247,8 +281,8 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
     assert.equal(ok.status, 200, ok.body.slice(0, 300));
     assert.match(ok.body, /Stay signed in\?/);
     const again = await startFlow();
-    await post(again.path, { cookie: again.cookie, contentType: FORM, body: form({ csrf: again.csrf, step: 'username', loginfmt: user.upn }) });
-    const signedIn = await post(again.path, { cookie: again.cookie, contentType: FORM, body: form({ csrf: again.csrf, step: 'password', passwd: longest }) });
+    await post(again.path, { flow: again, contentType: FORM, body: form({ csrf: again.csrf, step: 'username', loginfmt: user.upn }) });
+    const signedIn = await post(again.path, { flow: again, contentType: FORM, body: form({ csrf: again.csrf, step: 'password', passwd: longest }) });
     assert.match(signedIn.body, /Stay signed in\?/, 'the new password signs in');
   });
 

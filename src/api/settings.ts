@@ -7,7 +7,7 @@ import { ActionError } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
 import { type InputSchema, parseInput } from '../admin/registry.js';
 import { ROLES } from '../admin/roles.js';
-import { type TenantSettings, tenantSettings, writeTenantSettings } from '../directory/settings.js';
+import { type TenantSettings, rememberTenantSettings, tenantSettings, writeTenantSettings } from '../directory/settings.js';
 import { writeAudit } from '../events/audit.js';
 import { enqueue } from '../events/outbox.js';
 import { authenticate, requirePermission } from '../graph/auth.js';
@@ -73,7 +73,7 @@ export function registerSettingsRoutes(scope: FastifyInstance, deps: GraphDeps):
     const saved = await db.transaction().execute(async (trx) => {
       const before = await tenantSettings(trx, tenant.id);
       const now = Date.now();
-      const after: TenantSettings = { ...before, updated_at: now };
+      const after: TenantSettings = { ...before, updated_at: Math.max(now, before.updated_at + 1) };
       const modified = [];
       for (const [wire, column] of Object.entries(FIELDS)) {
         if (input[wire] === undefined) continue;
@@ -85,6 +85,7 @@ export function registerSettingsRoutes(scope: FastifyInstance, deps: GraphDeps):
       await enqueue(trx, tenant.id, 'tenant.settings.updated', { changed: modified.map((m) => m.displayName) }, now);
       return after;
     });
+    rememberTenantSettings(db, saved);
     return reply.send(view(saved));
   }));
 }

@@ -1,6 +1,7 @@
-// A small time-bounded cache for directory configuration read on every token request (app registrations,
+// Small caches for directory configuration read on every token request (app registrations,
 // consented permissions). Never used for users: the validity rule must see a user's current stamps.
 // Entries live `ttlMs`; with several instances, a change is seen everywhere within that time.
+import type { Db } from '../storage/db.js';
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: Promise<V>; until: number }>();
   constructor(private readonly ttlMs: number, private readonly max = 1000) {}
@@ -30,4 +31,62 @@ export function memo<V>(state: Record<string, unknown>, key: string, load: () =>
     m.set(key, v);
   }
   return v;
+}
+
+/**
+ * A process-wide cache of one stamped row per key (a tenant's methods policy, its settings), for the hot
+ * paths that read it on every request. Each value carries a version that grows with every write; a write
+ * of this process installs its committed value at once (`remember`), and another instance's write is seen
+ * within `ttlMs`. A read under way never replaces a newer value remembered meanwhile. Reads inside a
+ * transaction go to the database.
+ */
+export class StampedCache<V> {
+  private readonly caches = new WeakMap<Db, Map<string, StampedEntry<V>>>();
+  constructor(
+    private readonly read: (db: Db, key: string) => Promise<V>,
+    private readonly versionOf: (value: V) => number,
+    private readonly ttlMs = 5000,
+  ) {}
+
+  private cacheOf(db: Db): Map<string, StampedEntry<V>> {
+    let cache = this.caches.get(db);
+    if (!cache) this.caches.set(db, (cache = new Map()));
+    return cache;
+  }
+
+  get(db: Db, key: string): Promise<V> {
+    if (db.isTransaction) return this.read(db, key);
+    const cache = this.cacheOf(db);
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const value = this.read(db, key).then((read) => {
+      // a write of this process that committed while this read was under way is newer: keep it
+      const held = cache.get(key);
+      if (held && held.version > this.versionOf(read)) return held.value;
+      cache.set(key, { value: Promise.resolve(read), until: now + this.ttlMs, version: this.versionOf(read) });
+      return read;
+    });
+    const entry: StampedEntry<V> = { value, until: now + this.ttlMs, version: hit?.version ?? -1 };
+    cache.set(key, entry);
+    value.catch(() => {
+      if (cache.get(key) === entry) cache.delete(key);
+    });
+    return value;
+  }
+
+  /** After a committed write: this process uses the new value from now on. */
+  remember(db: Db, key: string, value: V): void {
+    const cache = this.cacheOf(db);
+    const held = cache.get(key);
+    if (held && held.version > this.versionOf(value)) return;
+    cache.set(key, { value: Promise.resolve(value), until: Date.now() + this.ttlMs, version: this.versionOf(value) });
+  }
+}
+
+interface StampedEntry<V> {
+  value: Promise<V>;
+  until: number;
+  /** the version the entry holds (while a read is under way: the one before it, -1 for none) */
+  version: number;
 }

@@ -4,6 +4,7 @@
 import type { Db } from '../storage/db.js';
 import type { TenantSettingsTable } from '../storage/schema.js';
 import { statement } from '../storage/statements.js';
+import { StampedCache } from './cache.js';
 
 export type TenantSettings = TenantSettingsTable;
 
@@ -11,12 +12,29 @@ export const SETTINGS_DEFAULTS = { remember_mfa_days: 14, registration_policy: '
 
 const settingsRow = statement((db, tenantId: string) => db.selectFrom('tenant_settings').selectAll().where('tenant_id', '=', tenantId));
 
-export async function tenantSettings(db: Db, tenantId: string): Promise<TenantSettings> {
+async function readTenantSettings(db: Db, tenantId: string): Promise<TenantSettings> {
   const row = (await settingsRow(db, tenantId)).rows[0];
   return row ?? { tenant_id: tenantId, ...SETTINGS_DEFAULTS, updated_at: 0 };
 }
 
+/** Stamped by `updated_at` (every write sets it later than the value it replaces). */
+const cache = new StampedCache<TenantSettings>(readTenantSettings, (s) => s.updated_at);
+
+/**
+ * The tenant's settings: read by every sign-in step that decides on MFA, so through a cache (a write of
+ * this process is seen at once, another instance's within 5 s); inside a transaction, the row itself.
+ */
+export function tenantSettings(db: Db, tenantId: string): Promise<TenantSettings> {
+  return cache.get(db, tenantId);
+}
+
+/** Writes the settings; `updated_at` must be later than the stored one's. Call `rememberTenantSettings` after the commit. */
 export async function writeTenantSettings(db: Db, s: TenantSettings): Promise<void> {
   const rest = { remember_mfa_days: s.remember_mfa_days, registration_policy: s.registration_policy, wrong_code_limit: s.wrong_code_limit, security_defaults: s.security_defaults, updated_at: s.updated_at };
   await db.insertInto('tenant_settings').values(s).onConflict((oc) => oc.column('tenant_id').doUpdateSet(rest)).execute();
+}
+
+/** After a committed write: this process uses the new settings from now on. */
+export function rememberTenantSettings(db: Db, s: TenantSettings): void {
+  cache.remember(db, s.tenant_id, s);
 }

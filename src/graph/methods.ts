@@ -11,7 +11,7 @@ import * as deleteMethod from '../admin/actions/delete-method.js';
 import * as setPerUserMfa from '../admin/actions/set-per-user-mfa.js';
 import { METHODS_WRITE_RULE } from '../admin/methods.js';
 import { ROLES, mayActOn, rolesAllowedOn } from '../admin/roles.js';
-import { tenantSettings, writeTenantSettings } from '../directory/settings.js';
+import { rememberTenantSettings, tenantSettings, writeTenantSettings } from '../directory/settings.js';
 import { writeAudit } from '../events/audit.js';
 import { METHODS, strategy, systemPreferredFor } from '../methods/index.js';
 import { type UserMethodsPolicy, methodsPolicyFor } from '../methods/policy.js';
@@ -298,12 +298,15 @@ function registerSecurityDefaults(scope: FastifyInstance, deps: GraphDeps): void
     const b = objectBody(req, 'identitySecurityDefaultsEnforcementPolicy', ['isEnabled']);
     if (typeof b.isEnabled !== 'boolean') throw new GraphError(400, 'Request_BadRequest', "Property 'isEnabled' is required and must be a boolean.");
     const isEnabled = b.isEnabled;
-    await db.transaction().execute(async (trx) => {
+    const written = await db.transaction().execute(async (trx) => {
       const s = await tenantSettings(trx, tenant.id);
       const now = Date.now();
-      await writeTenantSettings(trx, { ...s, security_defaults: isEnabled ? 1 : 0, updated_at: now });
+      const after = { ...s, security_defaults: isEnabled ? 1 : 0, updated_at: Math.max(now, s.updated_at + 1) };
+      await writeTenantSettings(trx, after);
       await writeAudit(trx, tenant.id, { activity: 'Update policy', service: 'Core Directory', category: 'Policy', operationType: 'Update', actor, at: now, target: { id: SECURITY_DEFAULTS.id, name: SECURITY_DEFAULTS.displayName }, modified: [{ displayName: 'IsEnabled', oldValue: String(s.security_defaults === 1), newValue: String(isEnabled) }] });
+      return after;
     });
+    rememberTenantSettings(db, written);
     return reply.code(204).send();
   });
 }

@@ -18,7 +18,11 @@ export interface AttemptState {
 const failuresRow = statement((db, userId: string, method: string) => db.selectFrom('mfa_failures').select(['count', 'window_start']).where('user_id', '=', userId).where('method', '=', method));
 
 export async function attemptState(db: Db, userId: string, method: string, lim: AttemptLimit, now = Date.now()): Promise<AttemptState> {
-  const row = (await failuresRow(db, userId, method)).rows[0];
+  return attemptStateOf((await failuresRow(db, userId, method)).rows[0], lim, now);
+}
+
+/** The state of a wrong-code record already read (with the methods: `listMethodsWithFailures`). */
+export function attemptStateOf(row: { count: number; window_start: number } | undefined, lim: AttemptLimit, now = Date.now()): AttemptState {
   return { exhausted: !!row && row.window_start > now - lim.windowMs && row.count >= lim.limit, recorded: !!row };
 }
 

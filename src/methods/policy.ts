@@ -5,6 +5,7 @@
 // comes from a process-wide cache stamped with the row's version (a write in this process installs its
 // new version at once; another instance's write is seen within CACHE_MS), and the user's groups are read
 // only when a configuration names a group. The password is always enabled.
+import { StampedCache } from '../directory/cache.js';
 import type { User } from '../directory/users.js';
 import type { Db } from '../storage/db.js';
 import type { MethodType } from './types.js';
@@ -157,48 +158,16 @@ export async function writeMethodsPolicy(trx: Db, tenantId: string, doc: Methods
 
 /** how long another instance's write may go unseen here (the same bound as the app-registration cache) */
 export const CACHE_MS = 5000;
-interface Entry {
-  value: Promise<StoredPolicy>;
-  until: number;
-  /** the version the entry holds (while a read is under way: the one before it, -1 for none) */
-  version: number;
-}
-const caches = new WeakMap<Db, Map<string, Entry>>();
-
-function cacheOf(db: Db): Map<string, Entry> {
-  let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new Map()));
-  return cache;
-}
+const cache = new StampedCache<StoredPolicy>(readMethodsPolicy, (p) => p.version, CACHE_MS);
 
 /** The tenant's policy through the cache (one read per tenant per CACHE_MS; none in between). */
 export function loadMethodsPolicy(db: Db, tenantId: string): Promise<StoredPolicy> {
-  if (db.isTransaction) return readMethodsPolicy(db, tenantId);
-  const cache = cacheOf(db);
-  const now = Date.now();
-  const hit = cache.get(tenantId);
-  if (hit && hit.until > now) return hit.value;
-  const value = readMethodsPolicy(db, tenantId).then((read) => {
-    // a write of this process that committed while this read was under way is newer: keep it
-    const held = cache.get(tenantId);
-    if (held && held.version > read.version) return held.value;
-    cache.set(tenantId, { value: Promise.resolve(read), until: now + CACHE_MS, version: read.version });
-    return read;
-  });
-  const entry: Entry = { value, until: now + CACHE_MS, version: hit?.version ?? -1 };
-  cache.set(tenantId, entry);
-  value.catch(() => {
-    if (cache.get(tenantId) === entry) cache.delete(tenantId);
-  });
-  return value;
+  return cache.get(db, tenantId);
 }
 
 /** After a committed write: this process uses the new version from now on. */
 export function rememberMethodsPolicy(db: Db, tenantId: string, stored: StoredPolicy): void {
-  const cache = cacheOf(db);
-  const held = cache.get(tenantId);
-  if (held && held.version > stored.version) return;
-  cache.set(tenantId, { value: Promise.resolve(stored), until: Date.now() + CACHE_MS, version: stored.version });
+  cache.remember(db, tenantId, stored);
 }
 
 // --- the effective policy for a user -----------------------------------------------------------------

@@ -17,7 +17,7 @@ import { escapeHtml, page } from './html.js';
 import { type PageInput, renderStep } from './pages.js';
 import { handleStep, type StepContext } from './steps/index.js';
 import { logSignin } from './signin-log.js';
-import { statement } from '../storage/statements.js';
+import { changed, statement } from '../storage/statements.js';
 import { registerPasskeyScript } from './passkey-script.js';
 
 export type StepId = 'username' | 'password' | 'tap' | 'passkey' | 'mfa' | 'change_password' | 'register' | 'kmsi';
@@ -67,8 +67,10 @@ export interface FlowState {
   /**
    * The facts of the last decision, carried to the second factor and Stay signed in, whose answers change
    * none of them; with the user's fields they came from, so that a change to the user meanwhile is seen.
+   * Towards the second factor, also the user row itself without its password hash (that step reads no user;
+   * the one after it does).
    */
-  decided?: StepFacts & { choices: MethodType[]; rememberDays?: number; userStamp: string };
+  decided?: StepFacts & { choices: MethodType[]; rememberDays?: number; userStamp: string; user?: User };
 }
 
 /** What the engine receives from a finished sign-in, beside `login`: the facts the session record keeps. */
@@ -116,16 +118,27 @@ function csrfMatches(posted: unknown, expected: string): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
-const flowRow = statement((db, uid: string) => db.selectFrom('signin_flows').select(['state', 'expires_at']).where('id', '=', uid));
-const deleteFlow = statement((db, uid: string) => db.deleteFrom('signin_flows').where('id', '=', uid));
-const saveFlow = statement((db, uid: string, csrfHash: string, state: string, expiresAt: number, createdAt: number) =>
+/** The cookie that holds a flow, sealed (AES-256-GCM, bound to its interaction), scoped to its pages' path. */
+export const FLOW_COOKIE = 'latchkey_flow';
+/** a flow's interaction id, as the engine makes them (also safe in a cookie path) */
+const UID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A one-time value of a flow (a passkey challenge) taken: the row's insert is the taking. */
+const takeOnceRow = statement((db, id: string, uid: string, expiresAt: number, createdAt: number) =>
   db
     .insertInto('signin_flows')
-    .values({ id: uid, interaction_uid: uid, csrf_hash: csrfHash, state, expires_at: expiresAt, created_at: createdAt })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ state })),
+    .values({ id, interaction_uid: uid, csrf_hash: '', state: 'taken', expires_at: expiresAt, created_at: createdAt })
+    .onConflict((oc) => oc.column('id').doNothing()),
 );
 
-/** Loading, saving and securing flows: the one owner of the signin_flows table. */
+/**
+ * Loading, saving and securing flows. A flow lives in the browser that began it, in a cookie sealed with
+ * the master key (AES-256-GCM, its interaction id as associated data: it can be neither read, nor forged,
+ * nor moved to another interaction), so a step reads and writes no row for it. What must happen once
+ * whatever cookie is posted (a passkey challenge taken) is a row of `signin_flows`, inserted once; the
+ * sweeper removes it when the flow would have expired. Counters that must survive a replayed cookie
+ * (lockout, wrong codes, a code used once) live with the user, never in the flow.
+ */
 export class FlowStore {
   constructor(private readonly db: Db, private readonly secrets: Secrets) {}
 
@@ -137,26 +150,75 @@ export class FlowStore {
     return csrfMatches(posted, this.csrfFor(flowId));
   }
 
-  async load(uid: string): Promise<{ state: FlowState; expiresAt: number } | undefined> {
-    const row = (await flowRow(this.db, uid)).rows[0];
-    if (!row || row.expires_at <= Date.now()) return undefined;
-    return { state: JSON.parse(row.state) as FlowState, expiresAt: row.expires_at };
+  /** The flows of one request: read from its cookie, written to its answer. */
+  of(req: FastifyRequest, reply: FastifyReply): RequestFlows {
+    return new RequestFlows(this, this.db, this.secrets, req, reply);
+  }
+}
+
+export class RequestFlows {
+  constructor(
+    readonly store: FlowStore,
+    private readonly db: Db,
+    private readonly secrets: Secrets,
+    private readonly req: FastifyRequest,
+    private readonly reply: FastifyReply,
+  ) {}
+
+  load(uid: string): { state: FlowState; expiresAt: number } | undefined {
+    const sealed = cookieValue(this.req, FLOW_COOKIE);
+    if (!sealed || !UID.test(uid)) return undefined;
+    try {
+      const { s, e } = JSON.parse(this.secrets.decrypt(sealed, `signin-flow:${uid}`)) as { s: FlowState; e: number };
+      return e > Date.now() ? { state: s, expiresAt: e } : undefined;
+    } catch {
+      return undefined; // another interaction's, tampered with, or from before a master key rotation
+    }
   }
 
-  async save(uid: string, state: FlowState, expiresAt: number): Promise<void> {
-    const json = JSON.stringify(state);
-    await saveFlow(this.db, uid, this.secrets.lookupHash(this.csrfFor(uid), 'signin-csrf-check'), json, expiresAt, Date.now());
+  save(uid: string, state: FlowState, expiresAt: number): void {
+    if (!UID.test(uid)) throw new Error('not an interaction id');
+    const sealed = this.secrets.encrypt(JSON.stringify({ s: state, e: expiresAt }), `signin-flow:${uid}`);
+    const maxAge = Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000));
+    this.setCookie(`${FLOW_COOKIE}=${sealed}; Path=/signin/${uid}; Max-Age=${maxAge}; Secure; HttpOnly; SameSite=Lax`);
   }
 
-  /** Replaces the state only if it is still `before`: a one-time value in it (a passkey challenge) is taken once. */
+  remove(uid: string): void {
+    if (UID.test(uid)) this.setCookie(`${FLOW_COOKIE}=; Path=/signin/${uid}; Max-Age=0; Secure; HttpOnly; SameSite=Lax`);
+  }
+
+  /**
+   * Moves the flow from `before` to `after` only if `before`'s passkey challenge had not been taken yet:
+   * a one-time value in the flow is taken once, whatever cookie a browser posts again.
+   */
   async swap(uid: string, before: FlowState, after: FlowState): Promise<boolean> {
-    const r = await this.db.updateTable('signin_flows').set({ state: JSON.stringify(after) }).where('id', '=', uid).where('state', '=', JSON.stringify(before)).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    const challenge = before.passkey;
+    if (!challenge) return false;
+    const id = this.secrets.lookupHash(challenge.challenge, 'signin-flow-taken');
+    const r = await takeOnceRow(this.db, id, uid, Math.max(challenge.expiresAt, Date.now()) + 60_000, Date.now());
+    if (changed(r) !== 1) return false;
+    const held = this.load(uid);
+    this.save(uid, after, held?.expiresAt ?? challenge.expiresAt);
+    return true;
   }
 
-  async remove(uid: string): Promise<void> {
-    await deleteFlow(this.db, uid);
+  /** One flow cookie per answer: a later save replaces an earlier one of the same request. */
+  private setCookie(value: string): void {
+    const prior = this.reply.getHeader('set-cookie');
+    const others = (Array.isArray(prior) ? prior : prior === undefined ? [] : [String(prior)]).filter((c) => !c.startsWith(`${FLOW_COOKIE}=`));
+    this.reply.removeHeader('set-cookie');
+    this.reply.header('set-cookie', [...others, value]);
   }
+}
+
+export function cookieValue(req: FastifyRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
 }
 
 /** The sign-in pages' policy: scripts from this origin only, inline styles (the page's own), data: images (QR codes). */
@@ -227,10 +289,11 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
    * engine's signed interaction cookie naming this flow (the flow stays bound to the browser that began it).
    */
   async function context(req: FastifyRequest, reply: FastifyReply, uid: string, posted: boolean): Promise<StepContext | FastifyReply> {
-    const base = { deps, flows, req, reply, uid, render: (input: Omit<PageInput, 'action' | 'csrf'>, status?: number) => render(reply, uid, input, status), memo: new Map() };
+    const rflows = flows.of(req, reply);
+    const base = { deps, flows: rflows, req, reply, uid, render: (input: Omit<PageInput, 'action' | 'csrf'>, status?: number) => render(reply, uid, input, status), memo: new Map() };
     if (posted) {
       if (interactionOfBrowser(req, reply) !== uid) return errorPage(reply, 400, EXPIRED);
-      const flow = await flows.load(uid);
+      const flow = rflows.load(uid);
       if (flow?.state.resources) return { ...base, flow, exp: flow.expiresAt, appId: flow.state.appId, resources: flow.state.resources };
     }
     const d = await details(req, reply, uid);

@@ -13,7 +13,7 @@ import { MFA_REQUIRED_CHECK } from '../../protocol/browser-sessions.js';
 import { refusals } from '../../protocol/errors.js';
 import { whyInvalid } from '../../protocol/validity.js';
 import { sessionFacts } from '../../protocol/credential-facts.js';
-import { type FlowState, type FlowStore, type LatchkeyLoginResult, type SigninDeps, type StepFacts, type StepId, STEP_IDS, errorPage, nextStep } from '../flow.js';
+import { type FlowState, type RequestFlows, type LatchkeyLoginResult, type SigninDeps, type StepFacts, type StepId, STEP_IDS, cookieValue, errorPage, nextStep } from '../flow.js';
 import { appsRequireMfa, mfaRequiredFor, perUserMfaOn } from '../../methods/requirement.js';
 import { REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
 import type { PageInput } from '../pages.js';
@@ -25,7 +25,7 @@ import { passkeyOptionsJson, passkeySteps, passkeysOf, withChallenge } from './p
 
 export interface StepContext {
   deps: SigninDeps;
-  flows: FlowStore;
+  flows: RequestFlows;
   req: FastifyRequest;
   reply: FastifyReply;
   uid: string;
@@ -100,6 +100,11 @@ export async function userOf(ctx: StepContext, state: FlowState): Promise<User |
   return id ? once(ctx, `user:${id}`, () => findUserById(ctx.deps.db, id)) : undefined;
 }
 
+/** The user as a decision saw it, without the password hash: what the flow's cookie may carry to the second factor. */
+function snapshot(u: User): User {
+  return { ...u, password_hash: null };
+}
+
 /** The user's fields the sign-in order depends on. */
 function userStamp(u: User): string {
   return JSON.stringify([u.per_user_mfa_state, u.force_change_password, u.force_change_password_mfa, u.preferred_mfa_method, u.system_preferred_mfa, u.account_enabled]);
@@ -148,10 +153,10 @@ export async function advance(ctx: StepContext, state: FlowState, opts: { error?
   }
   const step = nextStep(state, facts);
   if (step === 'done') return finish(ctx, state, user);
-  let next: FlowState = { ...state, step, decided: (step === 'kmsi' || step === 'mfa') && user ? { ...facts, userStamp: userStamp(user) } : undefined };
+  let next: FlowState = { ...state, step, decided: (step === 'kmsi' || step === 'mfa') && user ? { ...facts, userStamp: userStamp(user), ...(step === 'mfa' ? { user: snapshot(user) } : {}) } : undefined };
   if (step === 'mfa' && (!next.mfaMethod || !facts.choices.includes(next.mfaMethod))) next.mfaMethod = facts.choices[0];
   if (passkeyPage(next)) next = withChallenge(next);
-  await ctx.flows.save(ctx.uid, next, ctx.exp);
+  ctx.flows.save(ctx.uid, next, ctx.exp);
   return show(ctx, next, user, facts, opts);
 }
 
@@ -166,16 +171,6 @@ function union(a: readonly string[], b: readonly string[]): string[] {
   return [...new Set([...a, ...b])];
 }
 
-export function cookieValue(req: FastifyRequest, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
-  }
-  return undefined;
-}
-
 async function finish(ctx: StepContext, state: FlowState, user: User | undefined): Promise<FastifyReply> {
   const { req, reply, deps } = ctx;
   // The validity rule (spec §2) applies to this sign-in's own facts: an admin who disabled the account,
@@ -188,7 +183,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
   if (why) {
     await logSignin(deps.db, deps.tenant.id, { status: 'failure', errorCode: refusals[why].aadsts, reason: `account changed during sign-in (${why})`, userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true });
     const restart = startingFlow(ctx);
-    await ctx.flows.save(ctx.uid, restart, ctx.exp);
+    ctx.flows.save(ctx.uid, restart, ctx.exp);
     return show(ctx, restart, undefined, undefined, { error: 'Your account changed while you were signing in. Sign in again.', status: 409, loginHint: user.upn });
   }
   const persistent = state.stepUp ? !!state.kmsi : state.kmsi === true;
@@ -214,7 +209,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
     reply.header('set-cookie', `${REMEMBER_MFA_COOKIE}=${value}; Path=/; Max-Age=${settings.remember_mfa_days * 86_400}; Secure; HttpOnly; SameSite=Lax`);
   }
   const url = await deps.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
-  await ctx.flows.remove(ctx.uid);
+  ctx.flows.remove(ctx.uid);
   return reply.code(303).header('location', url).header('cache-control', 'no-store').send();
 }
 
@@ -242,7 +237,7 @@ async function startStepUp(ctx: StepContext): Promise<FlowState | undefined> {
 }
 
 export async function handleStep(ctx: StepContext, form: Record<string, unknown> | undefined): Promise<FastifyReply> {
-  let state = ctx.flow ? ctx.flow.state : (await ctx.flows.load(ctx.uid))?.state;
+  let state = ctx.flow ? ctx.flow.state : ctx.flows.load(ctx.uid)?.state;
   if (!form) {
     const d = ctx.details!;
     if (!state) {
@@ -254,14 +249,19 @@ export async function handleStep(ctx: StepContext, form: Record<string, unknown>
       }
       state = stepUp ?? startingFlow(ctx);
       if (stepUp) return advance(ctx, stepUp);
-      await ctx.flows.save(ctx.uid, state, ctx.exp);
+      ctx.flows.save(ctx.uid, state, ctx.exp);
     }
     const hint = typeof d.params.login_hint === 'string' ? d.params.login_hint : undefined;
     return show(ctx, state, await userOf(ctx, state), undefined, { loginHint: hint });
   }
   if (!state) return errorPage(ctx.reply, 400, 'Your sign-in session has expired. Go back to the app and sign in again.');
   const step = typeof form.step === 'string' ? form.step : '';
-  const user = await userOf(ctx, state);
+  // The second factor works with the user as the decision that sent the flow there saw it: a code is
+  // checked against the methods as they are now, and the next step reads the user again (finish() applies
+  // the validity rule to the user as it is then), so a change meanwhile is not outrun.
+  const decidedUser = step === 'mfa' && state.step === 'mfa' ? state.decided?.user : undefined;
+  if (decidedUser) rememberUser(ctx, decidedUser);
+  const user = decidedUser ?? (await userOf(ctx, state));
   if (SIDE_POSTS.has(step)) return sidePost(ctx, state, step, form, user);
   if (!(STEP_IDS as readonly string[]).includes(step) || step !== state.step) {
     // a stale or forged page: show the step the flow is really at
@@ -270,7 +270,7 @@ export async function handleStep(ctx: StepContext, form: Record<string, unknown>
   const outcome = await HANDLERS[state.step](ctx, state, form, user);
   if ('reply' in outcome) return outcome.reply;
   if ('again' in outcome) {
-    if (outcome.again !== state) await ctx.flows.save(ctx.uid, outcome.again, ctx.exp);
+    if (outcome.again !== state) ctx.flows.save(ctx.uid, outcome.again, ctx.exp);
     return show(ctx, outcome.again, user, undefined, { error: outcome.error, status: outcome.status });
   }
   return advance(ctx, outcome.next);
@@ -289,6 +289,6 @@ async function sidePost(ctx: StepContext, state: FlowState, step: string, form: 
     if (facts.choices.includes(m)) next = m === 'fido2' ? withChallenge({ ...state, mfaMethod: m }) : { ...state, mfaMethod: m, passkey: undefined };
   }
   if (!next) return show(ctx, state, user, undefined, { error: 'This page was out of date. Please continue here.', status: 409 });
-  await ctx.flows.save(ctx.uid, next, ctx.exp);
+  ctx.flows.save(ctx.uid, next, ctx.exp);
   return show(ctx, next, user);
 }

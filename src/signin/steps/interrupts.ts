@@ -68,7 +68,7 @@ async function prepareRegister(ctx: StepContext, state: FlowState, user: User): 
   if (pending) return { enrollment: await enrollmentView(ctx.deps, pending, user, issuer(ctx)) };
   const begun = await beginEnrollment(ctx.deps, user, issuer(ctx));
   if (begun === 'limit_reached') return { registrationBlocked: 'You already have the most authenticator apps allowed (5). Remove one in My Security Info first.' };
-  await ctx.flows.save(ctx.uid, { ...state, enrollmentId: begun.id }, ctx.exp);
+  ctx.flows.save(ctx.uid, { ...state, enrollmentId: begun.id }, ctx.exp);
   state.enrollmentId = begun.id;
   return { enrollment: { qr: begun.qr, secret: begun.secret } };
 }

@@ -1,5 +1,6 @@
 // The second factor (spec §8): the chosen method's code, with the wrong-code limit (500121 each).
-import { attemptState, clearWrongCodes, recordWrongCode } from '../../methods/attempts.js';
+import { attemptStateOf, clearWrongCodes, recordWrongCode } from '../../methods/attempts.js';
+import { listMethodsWithFailures } from '../../methods/store.js';
 import { METHODS, type MethodType } from '../../methods/index.js';
 import { accessText, methodAccess } from '../../methods/policy.js';
 import { verifySoftwareOath } from '../../methods/software-oath/index.js';
@@ -34,7 +35,10 @@ const mfa: StepHandler = async (ctx, state, form, user) => {
   const code = typeof form.code === 'string' ? form.code.trim() : '';
   const settings = await settingsOf(ctx, user.tenant_id);
   const lim = wrongCodeLimit(ctx, settings.wrong_code_limit);
-  const attempts = await attemptState(ctx.deps.db, user.id, method, lim);
+  // the methods and this method's wrong codes in one read; the methods are this request's from now on
+  const read = await listMethodsWithFailures(ctx.deps.db, user.id, method);
+  ctx.memo.set(`methods:${user.id}`, Promise.resolve(read.methods));
+  const attempts = attemptStateOf(read.failures, lim);
   if (attempts.exhausted) {
     await log('too_many_codes');
     return { again: { ...state, mfaMethod: method }, error: signinCodes.too_many_codes.message, status: 429 };
