@@ -130,6 +130,63 @@ for (const dbKind of await databases()) {
       assert.ok((await server.store.db.selectFrom('audit_log').select('activity').where('activity', '=', 'Remove service principal').execute()).length === 1);
     });
 
+    test('bad input over every new route: a Graph error naming what was wrong, nothing changed', async () => {
+      const db = server.store.db;
+      const spOf = async (id: string) => (await db.selectFrom('service_principals').select('id').where('app_id', '=', id).executeTakeFirstOrThrow()).id;
+      const graphSp = await spOf(GRAPH_APP_ID);
+      const web = await spOf('11111111-1111-4111-8111-111111111111'); // the demo portal: consented User.Read, holds User.Read.All
+      const webGrant = ((await admin.api(`/servicePrincipals/${web}/oauth2PermissionGrants`).get()) as { value: { id: string }[] }).value[0]!.id;
+      const bearer = (await delegatedGraphToken(server, `admin@${server.tenantDomain}`, 'Bootstrap-Admin-Pw-1'));
+      const unknown = '9d7f7a9c-0000-4000-8000-000000000001';
+      const snapshot = async () => ({
+        sps: await db.selectFrom('service_principals').select(['id', 'app_id']).orderBy('id').execute(),
+        grants: await db.selectFrom('permission_grants').select(['client_app_id', 'resource_app_id', 'kind', 'value']).orderBy('id').execute(),
+        audit: (await db.selectFrom('audit_log').select('id').execute()).length,
+      });
+      const cases: [string, string, string, unknown, number, string, RegExp][] = [
+        ['unknown appId', 'POST', '/servicePrincipals', { appId: unknown }, 400, 'Request_BadRequest', /appId .* does not reference a valid application/],
+        ['duplicate service principal', 'POST', '/servicePrincipals', { appId: '11111111-1111-4111-8111-111111111111' }, 400, 'Request_MultipleObjectsWithSameKeyValue', /already exists/],
+        ['unknown property', 'POST', '/servicePrincipals', { appId, tags: ['x'] }, 400, 'Request_BadRequest', /Property 'tags' does not exist/],
+        ['disabled service principal', 'POST', '/servicePrincipals', { appId, accountEnabled: false }, 400, 'Request_BadRequest', /accountEnabled/],
+        ['missing appId', 'POST', '/servicePrincipals', {}, 400, 'Request_BadRequest', /'appId' is required/],
+        ['unknown appRoleId', 'POST', `/servicePrincipals/${web}/appRoleAssignments`, { principalId: web, resourceId: graphSp, appRoleId: unknown }, 400, 'Request_BadRequest', /Permission being assigned was not found/],
+        ['malformed appRoleId', 'POST', `/servicePrincipals/${web}/appRoleAssignments`, { principalId: web, resourceId: graphSp, appRoleId: 'User.Read.All' }, 400, 'Request_BadRequest', /'appRoleId' must be a GUID/],
+        ['principalId is not the URL\'s', 'POST', `/servicePrincipals/${web}/appRoleAssignments`, { principalId: graphSp, resourceId: graphSp, appRoleId: USER_READ_ALL_ROLE }, 400, 'Request_BadRequest', /'principalId' .* must be the id of the service principal in the URL/],
+        ['resourceId is not the URL\'s', 'POST', `/servicePrincipals/${graphSp}/appRoleAssignedTo`, { principalId: web, resourceId: web, appRoleId: USER_READ_ALL_ROLE }, 400, 'Request_BadRequest', /'resourceId' .* must be the id of the service principal in the URL/],
+        ['unknown resourceId', 'POST', `/servicePrincipals/${web}/appRoleAssignments`, { principalId: web, resourceId: unknown, appRoleId: USER_READ_ALL_ROLE }, 400, 'Request_BadRequest', /'resourceId': no service principal/],
+        ['malformed principalId', 'POST', `/servicePrincipals/${graphSp}/appRoleAssignedTo`, { principalId: 'not-a-guid', resourceId: graphSp, appRoleId: USER_READ_ALL_ROLE }, 400, 'Request_BadRequest', /'principalId' must be the object id/],
+        ['assignment that exists', 'POST', `/servicePrincipals/${web}/appRoleAssignments`, { principalId: web, resourceId: graphSp, appRoleId: USER_READ_ALL_ROLE }, 400, 'Request_BadRequest', /already exists/],
+        ['user as principal type', 'POST', `/servicePrincipals/${graphSp}/appRoleAssignedTo`, { principalId: web, principalType: 'User', resourceId: graphSp, appRoleId: USER_READ_ALL_ROLE }, 400, 'Request_BadRequest', /principalType/],
+        ['unknown scope name', 'POST', '/oauth2PermissionGrants', { clientId: web, consentType: 'AllPrincipals', resourceId: graphSp, scope: 'User.Read Bogus.Scope' }, 400, 'Request_BadRequest', /no delegated permission named 'Bogus.Scope'/],
+        ['consent for one user', 'POST', '/oauth2PermissionGrants', { clientId: web, consentType: 'Principal', principalId: unknown, resourceId: graphSp, scope: 'User.Read' }, 400, 'Request_BadRequest', /'Principal'/],
+        ['missing consentType', 'POST', '/oauth2PermissionGrants', { clientId: web, resourceId: graphSp, scope: 'User.Read' }, 400, 'Request_BadRequest', /'consentType' is required/],
+        ['principalId with AllPrincipals', 'POST', '/oauth2PermissionGrants', { clientId: web, consentType: 'AllPrincipals', principalId: unknown, resourceId: graphSp, scope: 'User.Read' }, 400, 'Request_BadRequest', /'principalId' must be null/],
+        ['unknown clientId', 'POST', '/oauth2PermissionGrants', { clientId: unknown, consentType: 'AllPrincipals', resourceId: graphSp, scope: 'User.Read' }, 400, 'Request_BadRequest', /'clientId': no service principal/],
+        ['grant that exists', 'POST', '/oauth2PermissionGrants', { clientId: web, consentType: 'AllPrincipals', resourceId: graphSp, scope: 'Mail.Read' }, 400, 'Request_MultipleObjectsWithSameKeyValue', /already exists/],
+        ['empty scope', 'PATCH', `/oauth2PermissionGrants/${webGrant}`, { scope: ' ' }, 400, 'Request_BadRequest', /at least one/],
+        ['unknown scope in PATCH', 'PATCH', `/oauth2PermissionGrants/${webGrant}`, { scope: 'User.Read Nope' }, 400, 'Request_BadRequest', /'Nope'/],
+        ['PATCH of another property', 'PATCH', `/oauth2PermissionGrants/${webGrant}`, { scope: 'User.Read', consentType: 'Principal' }, 400, 'Request_BadRequest', /'consentType' does not exist/],
+        ['malformed service principal id', 'GET', '/servicePrincipals/not-a-guid', undefined, 400, 'Request_BadRequest', /Invalid object identifier/],
+        ['unknown service principal', 'DELETE', `/servicePrincipals/${unknown}`, undefined, 404, 'Request_ResourceNotFound', /does not exist/],
+        ['unknown appId in the key', 'DELETE', `/servicePrincipals(appId='${unknown}')`, undefined, 404, 'Request_ResourceNotFound', /does not exist/],
+        ['Graph\'s own service principal', 'DELETE', `/servicePrincipals/${graphSp}`, undefined, 400, 'Request_BadRequest', /cannot be deleted/],
+        ['malformed grant id', 'DELETE', '/oauth2PermissionGrants/garbage', undefined, 404, 'Request_ResourceNotFound', /does not exist/],
+        ['unknown assignment', 'DELETE', `/servicePrincipals/${web}/appRoleAssignments/${'A'.repeat(43)}`, undefined, 404, 'Request_ResourceNotFound', /does not exist/],
+        ['unsupported $filter property', 'GET', "/servicePrincipals?$filter=servicePrincipalType eq 'Application'", undefined, 400, 'BadRequest', /servicePrincipalType/],
+        ['unsupported grant filter', 'GET', "/oauth2PermissionGrants?$filter=scope eq 'User.Read'", undefined, 400, 'BadRequest', /scope/],
+        ['oversized body', 'POST', '/oauth2PermissionGrants', { clientId: web, consentType: 'AllPrincipals', resourceId: graphSp, scope: 'User.Read '.repeat(40_000) }, 413, 'RequestEntityTooLarge', /too large/],
+      ];
+      const before = await snapshot();
+      const problems: string[] = [];
+      for (const [what, method, path, body, status, code, message] of cases) {
+        const res = await fetch(`${server.origin}/v1.0${path}`, { method, headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+        const err = ((await res.json()) as { error?: { code: string; message: string } }).error;
+        if (res.status !== status || err?.code !== code || !message.test(err.message)) problems.push(`${what}: ${res.status} ${JSON.stringify(err)}`);
+      }
+      assert.deepEqual(problems, []);
+      assert.deepEqual(await snapshot(), before);
+    });
+
     test('the seeded apps and Microsoft Graph have service principals; beta answers too', async () => {
       const all = (await admin.api('/servicePrincipals').version('beta').select('appId,displayName').top(999).get()) as { value: { appId: string; displayName: string }[] };
       const ids = all.value.map((s) => s.appId);
