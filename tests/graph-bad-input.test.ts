@@ -24,6 +24,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { createApp } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn } from '../src/directory/users.js';
 import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce, token } from './helpers/http-signin.js';
@@ -38,7 +39,7 @@ const USER_ADMIN_TEMPLATE = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
 const USER_READ_OK = [/^\/(v1\.0|beta)\/(me|organization)(\/|$)/];
 /** Graph answers these without a token (none exist yet); every other route must refuse a missing token. */
 const ANONYMOUS_READS = [/\/\$metadata$/];
-const TABLES = ['users', 'user_roles', 'groups', 'group_members', 'app_directory_roles', 'audit_log', 'outbox'] as const;
+const TABLES = ['users', 'user_roles', 'groups', 'group_members', 'app_directory_roles', 'service_principals', 'permission_grants', 'audit_log', 'outbox'] as const;
 /** outbox columns a deliverer may move on its own (claiming, retrying); the event itself must not change */
 const OUTBOX_BOOKKEEPING = ['attempts', 'next_attempt_at', 'delivered_at', 'failed_at', 'last_error', 'claimed_until', 'claimed_by'];
 
@@ -81,6 +82,7 @@ for (const dbKind of await databases()) {
     let realUserId: string;
     let adminId: string;
     let realGroupId: string;
+    const realSp = { id: '', graphId: '', assignmentId: '', grantId: '', appWithoutSp: '' };
     let baseline: Snapshot;
 
     const snapshot = async (): Promise<Snapshot> => {
@@ -149,6 +151,13 @@ for (const dbKind of await databases()) {
           return realOperationId;
         case 'roleAssignments':
           return `${GLOBAL_ADMIN_TEMPLATE}_${adminId}`;
+        case 'servicePrincipals':
+          return realSp.id;
+        case 'appRoleAssignments':
+        case 'appRoleAssignedTo':
+          return realSp.assignmentId;
+        case 'oauth2PermissionGrants':
+          return realSp.grantId;
         case 'authenticationMethodConfigurations':
           return 'SoftwareOath';
         default:
@@ -181,6 +190,10 @@ for (const dbKind of await databases()) {
       if (key === 'POST /groups') return { displayName: 'Zed group', mailNickname: 'zedgroup', mailEnabled: false, securityEnabled: true, description: 'x', isAssignableToRole: false, groupTypes: [] };
       if (key === 'PATCH /groups/:id') return { displayName: 'Renamed group', description: 'y' };
       if (key === 'POST /roleManagement/directory/roleAssignments') return { principalId: realUserId, roleDefinitionId: USER_ADMIN_TEMPLATE, directoryScopeId: '/' };
+      if (key === 'POST /servicePrincipals') return { appId: realSp.appWithoutSp };
+      if (key === 'POST /servicePrincipals/:id/appRoleAssignments' || key === 'POST /servicePrincipals/:id/appRoleAssignedTo') return { principalId: realSp.id, resourceId: realSp.graphId, appRoleId: '741f803b-c850-494e-b5df-cde7c675a1ca' };
+      if (key === 'POST /oauth2PermissionGrants') return { clientId: realSp.id, consentType: 'AllPrincipals', resourceId: realSp.graphId, scope: 'User.Read' };
+      if (key === 'PATCH /oauth2PermissionGrants/:id') return { scope: 'User.Read openid' };
       if (/\/\$ref$/.test(p)) return { '@odata.id': `${server.origin}/v1.0/directoryObjects/${realUserId}` };
       return {};
     };
@@ -279,6 +292,15 @@ for (const dbKind of await databases()) {
       realGroupId = crypto.randomUUID();
       await server.store.db.insertInto('groups').values({ id: realGroupId, tenant_id: server.tenantId, display_name: 'Fixture group', description: null, is_assignable_to_role: 0, created_at: Date.now() }).execute();
       await server.store.db.insertInto('group_members').values({ group_id: realGroupId, user_id: (await findUserByUpn(server.store.db, server.tenantId, `bob@${d}`))!.id }).execute();
+
+      // a real service principal (the demo portal's) with a real app role assignment and delegated grant, and an app without one
+      const spOf = async (appId: string) => (await server.store.db.selectFrom('service_principals').select('id').where('app_id', '=', appId).executeTakeFirstOrThrow()).id;
+      realSp.id = await spOf(DEMO.webAppId);
+      realSp.graphId = await spOf('00000003-0000-0000-c000-000000000000');
+      const graphGet = async (path: string) => ((await (await fetch(`${server.origin}/v1.0${path}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { value: { id: string }[] }).value[0]!.id;
+      realSp.assignmentId = await graphGet(`/servicePrincipals/${realSp.id}/appRoleAssignments`);
+      realSp.grantId = await graphGet(`/servicePrincipals/${realSp.id}/oauth2PermissionGrants`);
+      realSp.appWithoutSp = (await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'No service principal yet', kind: 'web' })).id;
 
       const tree = server.app.printRoutes({ commonPrefix: false });
       routes = parseRoutes(tree).filter((r) => /^\/(v1\.0|beta)(\/|$)/.test(r.path));

@@ -10,7 +10,8 @@ import type { Db } from '../storage/db.js';
 import { type ActionContext, ActionError, currentActor } from './action.js';
 import type { Actor } from './actor.js';
 
-export type ChangeActionName = 'createUser' | 'createGroup' | 'updateGroup' | 'deleteGroup' | 'addGroupMember' | 'removeGroupMember' | 'addRoleMember' | 'removeRoleMember';
+export type ChangeActionName = 'createUser' | 'createGroup' | 'updateGroup' | 'deleteGroup' | 'addGroupMember' | 'removeGroupMember' | 'addRoleMember' | 'removeRoleMember'
+  | 'createServicePrincipal' | 'deleteServicePrincipal' | 'addAppRoleAssignment' | 'removeAppRoleAssignment' | 'createDelegatedGrant' | 'updateDelegatedGrant' | 'deleteDelegatedGrant';
 
 export interface Change {
   property: string;

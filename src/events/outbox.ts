@@ -24,7 +24,14 @@ export type EventType =
   | 'role.member.removed'
   | 'app.require_mfa.updated'
   | 'tenant.settings.updated'
-  | 'tenant.methods_policy.updated';
+  | 'tenant.methods_policy.updated'
+  | 'service_principal.created'
+  | 'service_principal.deleted'
+  | 'service_principal.app_role_assignment.added'
+  | 'service_principal.app_role_assignment.removed'
+  | 'service_principal.delegated_grant.added'
+  | 'service_principal.delegated_grant.updated'
+  | 'service_principal.delegated_grant.removed';
 
 export interface SessionEndedPayload {
   userId: string;

@@ -12,6 +12,8 @@ import { registerLogRoutes } from './logs.js';
 import { registerMethodRoutes } from './methods.js';
 import { registerMethodsPolicyRoutes } from './methods-policy.js';
 import { registerRoleRoutes } from './roles.js';
+import { registerPermissionGrantRoutes } from './permission-grants.js';
+import { registerServicePrincipalRoutes } from './service-principals.js';
 import { registerAuthenticationMethodRoutes } from './authentication-methods.js';
 import { mapError } from './kit.js';
 import { registerUserRoutes } from './users.js';
@@ -41,6 +43,8 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
         registerGroupRoutes(scope, deps);
         registerRoleRoutes(scope, deps);
         registerLogRoutes(scope, deps);
+        registerServicePrincipalRoutes(scope, deps);
+        registerPermissionGrantRoutes(scope, deps);
         scope.setNotFoundHandler((req, reply) =>
           req.url.includes('/__malformed')
             ? sendGraphError(req, reply, 400, 'BadRequest', 'The URL is not valid percent-encoded UTF-8.')

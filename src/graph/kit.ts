@@ -196,3 +196,21 @@ export function mapError(e: unknown): GraphError | undefined {
   }
   return undefined;
 }
+
+/**
+ * Graph's alternate keys in a path segment (`/servicePrincipals(appId='…')`, `/applications(appId='…')`) as a
+ * path segment the router can match: `/servicePrincipals/appId=…` (quotes dropped, %27 accepted for them).
+ * Called on the raw URL before routing; `alternateKey()` reads the segment back.
+ */
+export function rewriteAlternateKeys(url: string): string {
+  if (!/^\/(v1\.0|beta)\//.test(url)) return url;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const out = path.replace(/\/([A-Za-z]+)\(([A-Za-z]+)=(?:'|%27)([^'/%]*)(?:'|%27)\)(?=\/|$)/g, '/$1/$2=$3');
+  return q < 0 ? out : out + url.slice(q);
+}
+
+/** The key a path id names: `appId=…` (an alternate key, see rewriteAlternateKeys) or the object id. */
+export function alternateKey(id: string): { appId: string } | { id: string } {
+  return id.startsWith('appId=') ? { appId: id.slice('appId='.length) } : { id };
+}

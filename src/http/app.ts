@@ -23,6 +23,7 @@ import type { TlsMaterial } from '../tls/local-ca.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { registerDemo } from '../demo/portal.js';
 import { registerGraph } from '../graph/index.js';
+import { rewriteAlternateKeys } from '../graph/kit.js';
 import { registerLatchkeyApi } from '../api/index.js';
 import { createAccessTokenVerifier } from '../protocol/access-tokens.js';
 
@@ -74,6 +75,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
       const url = req.url ?? '/';
       // a malformed Graph URL is refused in Graph's shape by the Graph scope's not-found handler
       if (!wellEncoded(url)) return /^\/(v1\.0|beta)\//.test(url) ? `${url.slice(0, url.indexOf('/', 1))}/__malformed` : '/__malformed';
+      if (/^\/(v1\.0|beta)\//.test(url)) return rewriteAlternateKeys(url);
       const m = /^\/([^/?#]+)(.*)$/.exec(url);
       if (!m) return url;
       const first = decodeURIComponent(m[1]!).toLowerCase();

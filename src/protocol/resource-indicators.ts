@@ -3,7 +3,7 @@
 // Two engine workarounds live here, pinned by tests/engine-workarounds.test.ts.
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
-import { TtlCache } from '../directory/cache.js';
+import { TtlCache, watchAppPermissions } from '../directory/cache.js';
 import { findAppByIdentifier } from '../directory/apps.js';
 import type { Db } from '../storage/db.js';
 import { Refusal } from './errors.js';
@@ -22,6 +22,7 @@ export interface ResourceDirectory {
 
 export function resourceDirectory(db: Db, cacheMs: number): ResourceDirectory {
   const cache = new TtlCache<unknown>(cacheMs);
+  watchAppPermissions(cache);
   return {
     cache,
     view: (indicator, clientId) => cache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, indicator, clientId)) as Promise<ResourceServerView | undefined>,

@@ -1,5 +1,6 @@
 // Schema migrations, one source for SQLite and PostgreSQL (Kysely's schema builder; the few
 // dialect differences are named where they occur).
+import crypto from 'node:crypto';
 import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 type Dialect = 'sqlite' | 'postgres';
@@ -401,6 +402,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // Nothing looks engine rows up by their session: every refresh token, code and session written paid
         // for an index no query used.
         await db.schema.dropIndex('oidc_models_session').ifExists().execute();
+      },
+    },
+    '0014_service_principals': {
+      async up(db: Kysely<unknown>) {
+        // Graph's servicePrincipal (issue 8): one per app and tenant; every app that exists gets one. Reads
+        // only columns apps has had since 0001, so it runs with or without 0013.
+        await db.schema.createTable('service_principals')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('app_id', 'text', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+          .addColumn('account_enabled', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('service_principals_app').unique().on('service_principals').columns(['tenant_id', 'app_id']).execute();
+        const now = Date.now();
+        const apps = await sql<{ id: string; tenant_id: string }>`select id, tenant_id from apps`.execute(db);
+        for (const a of apps.rows) await sql`insert into service_principals (id, tenant_id, app_id, account_enabled, created_at) values (${crypto.randomUUID()}, ${a.tenant_id}, ${a.id}, 1, ${now})`.execute(db);
       },
     },
   };

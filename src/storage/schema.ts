@@ -72,6 +72,19 @@ export interface PermissionGrantTable {
   created_at: number;
 }
 
+/**
+ * A service principal: the app's instance in the tenant (Graph `servicePrincipal`); its name, scopes and app
+ * roles come from the app. Graph's appRoleAssignments and oAuth2PermissionGrants are the permission_grants
+ * rows between two apps that both have one (src/directory/service-principals.ts).
+ */
+export interface ServicePrincipalTable {
+  id: string; // object id
+  tenant_id: string;
+  app_id: string; // unique per tenant
+  account_enabled: number;
+  created_at: number;
+}
+
 export interface OidcModelTable {
   model: string;
   id_hash: string;
@@ -296,6 +309,7 @@ export interface Database {
   apps: AppTable;
   app_secrets: AppSecretTable;
   permission_grants: PermissionGrantTable;
+  service_principals: ServicePrincipalTable;
   oidc_models: OidcModelTable;
   signin_sessions: SigninSessionTable;
   signin_flows: SigninFlowTable;
