@@ -3,11 +3,11 @@
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type Provider from 'oidc-provider';
-import { type ChildStats, type Command, GRAPH, MINTED_TTL, REFRESH_TOKEN_SCOPE, type ReadyInfo, type Reply } from './protocol.js';
+import { type ChildStats, type Command, GRAPH, MINTED_GRANT_TTL, MINTED_TTL, REFRESH_TOKEN_SCOPE, type ReadyInfo, type Reply } from './protocol.js';
 
 /**
  * Mints n refresh tokens the way a finished sign-in leaves them: one grant per token (as one sign-in
- * each; a shared grant would make the memory adapter's per-grant index O(n) per save), password-based
+ * each, with the Grant lifetime a sign-in gives; a shared grant would make the memory adapter's per-grant index O(n) per save), password-based
  * (amr pwd), Graph as the resource, openid in scope. Same code for both servers.
  */
 export async function mintRefreshTokens(provider: Provider, clientId: string, accountId: string, n: number): Promise<string[]> {
@@ -17,7 +17,7 @@ export async function mintRefreshTokens(provider: Provider, clientId: string, ac
   const authTime = Math.floor(Date.now() / 1000);
   for (let i = 0; i < n; i++) {
     const grant = new provider.Grant({ clientId, accountId });
-    (grant as unknown as { expiresIn: number }).expiresIn = MINTED_TTL;
+    (grant as unknown as { expiresIn: number }).expiresIn = MINTED_GRANT_TTL;
     grant.addOIDCScope('openid profile offline_access');
     grant.addResourceScope(GRAPH, `${GRAPH}/User.Read ${GRAPH}/.default`);
     const grantId = await grant.save();

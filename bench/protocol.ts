@@ -11,8 +11,14 @@ export const REFRESH_REQUEST_SCOPE = `openid profile offline_access ${GRAPH}/Use
 export const CLIENT_CREDENTIALS_SCOPE = `${GRAPH}/.default`;
 /** Secret of the confidential client on both servers. */
 export const CLIENT_SECRET = 'bench-client-secret-value-0123456789';
-/** Lifetime given to minted grants and refresh tokens, seconds. */
+/** Lifetime given to minted refresh tokens, seconds. */
 export const MINTED_TTL = 86400;
+/**
+ * Lifetime given to minted grants, seconds: what a finished sign-in gives a Grant on Latchkey (the refresh
+ * tokens' 90 days and the 7 days of slack its engine configuration adds, so that rotations within them do
+ * not write the Grant). Both servers get the same.
+ */
+export const MINTED_GRANT_TTL = 97 * 86400;
 
 /** The one JSON line a child prints on stdout when it listens. */
 export interface ReadyInfo {
