@@ -11,6 +11,7 @@ import { Secrets } from './crypto/secrets.js';
 import { type ActionContext, ActionError, type ApplyResult, type CredentialLine, type Preview } from './admin/action.js';
 import type { Actor } from './admin/actor.js';
 import { ACTIONS, type InputField, type RegisteredAction } from './admin/registry.js';
+import { EXTRA_HELP, ExtraUsageError, playbook, sessionsList } from './cli-playbook.js';
 import { currentTotpCodes } from './demo/totp.js';
 import { loadTenant } from './directory/tenant.js';
 import { rotateSigningKey } from './protocol/keys.js';
@@ -65,6 +66,7 @@ const HELP: Record<string, string> = {
     'It reads the seed sealed with the master key, so it works only where the database and master key are,',
     'and only while the demo is on (LATCHKEY_DEMO): whoever runs it passes the user\'s second factor.',
   ].join('\n'),
+  ...EXTRA_HELP,
 };
 
 function overview(): string {
@@ -239,13 +241,22 @@ async function demoTotp(user: string, json: boolean): Promise<number> {
   });
 }
 
+/** `sessions end <user> <id>` / `grants end <user> <id>`: the end-session / end-grant actions in verb-noun order. */
+function endOneArgs(argv: string[]): string[] | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const kind = words[0] === 'sessions' ? 'session' : words[0] === 'grants' ? 'grant' : undefined;
+  if (!kind || words[1] !== 'end' || words.length !== 4 || argv.includes('--help') || argv.includes('-h')) return undefined;
+  return [`end-${kind}`, words[2]!, `--${kind}-id`, words[3]!, ...argv.filter((a) => a.startsWith('-'))];
+}
+
 async function main(argv: string[]): Promise<number> {
+  argv = endOneArgs(argv) ?? argv;
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
   const words = argv.filter((a) => !a.startsWith('-'));
   const first = words[0] === undefined ? undefined : (ALIASES[words[0]] ?? words[0]);
   const action = first ? BY_COMMAND.get(first) : undefined;
   const two = words.slice(0, 2).join(' ');
-  if (!argv.length || first === 'help' || (wantsHelp && !action && !HELP[two])) {
+  if (!argv.length || first === 'help' || (wantsHelp && !action && !HELP[two] && !(first && HELP[first]))) {
     console.log(overview());
     return argv.length && first !== 'help' && !wantsHelp ? EXIT.usage : EXIT.ok;
   }
@@ -257,6 +268,9 @@ async function main(argv: string[]): Promise<number> {
     }
     if (HELP[two] && wantsHelp) return (console.log(HELP[two]), EXIT.ok);
     const rest = argv.filter((a) => a !== words[0] && a !== words[1]);
+    if ((two === 'sessions list' || two === 'grants list') && words.length === 3) return await withStore((ctx) => sessionsList(ctx, two === 'sessions list' ? 'sessions' : 'grants', argv.slice(argv.indexOf('list') + 1)));
+    if (first === 'playbook' && HELP.playbook && wantsHelp) return (console.log(HELP.playbook), EXIT.ok);
+    if (first === 'playbook') return await withStore((ctx) => playbook(ctx, argv.slice(argv.indexOf('playbook') + 1)));
     if (two === 'users list' && words.length === 2 && rest.every((a) => a === '--json')) return await usersList(rest.includes('--json'));
     if (two === 'demo totp') {
       const args = argv.filter((a, i) => i !== argv.indexOf('demo') && i !== argv.indexOf('totp'));
@@ -273,7 +287,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw new UsageError(`unknown command: ${argv.join(' ')}`);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof ExtraUsageError) {
       console.error(`${e.message}\n\n${overview()}`);
       return EXIT.usage;
     }

@@ -51,6 +51,41 @@ describe('command line admin actions', () => {
     assert.match(badOption.stderr, /unknown option --everywhere/);
   });
 
+  test('sessions list, sessions end, grants list and playbook: --help on each; the playbook dry run changes nothing, --yes applies every step and prints the TAP once', async () => {
+    for (const c of [['sessions', 'list'], ['grants', 'list'], ['sessions', 'end'], ['grants', 'end'], ['playbook']]) {
+      const out = await cli(...c, '--help');
+      assert.equal(out.code, 0, `${c.join(' ')}: ${out.stderr}`);
+      assert.match(out.stdout, new RegExp(`usage: npm run cli -- ${c.join(' ')}`));
+    }
+    const upn = 'cli-playbook@contoso.test';
+    await createUser(server.store.db, { tenantId: server.tenantId, upn, displayName: 'Cli Playbook', password: 'Cli-Playbook-Pw-90' });
+    const list = await cli('sessions', 'list', upn, '--json');
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual((JSON.parse(list.stdout) as { value: unknown[] }).value, []);
+    const grants = await cli('grants', 'list', upn);
+    assert.equal(grants.code, 0, grants.stderr);
+    assert.match(grants.stdout, /none/);
+    const gone = await cli('sessions', 'end', upn, 'no-such-session', '--yes');
+    assert.equal(gone.code, 3);
+    assert.match(gone.stderr, /Session 'no-such-session' does not exist for this user/);
+    const auditBefore = await audits();
+    const dry = await cli('playbook', upn, '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /1\. Disable the account/);
+    assert.match(dry.stdout, /next sign-in: with the Temporary Access Pass/);
+    assert.deepEqual(await audits(), auditBefore);
+    const badStep = await cli('playbook', upn, '--steps', 'revokeSessions,formatDisk', '--yes');
+    assert.equal(badStep.code, 3);
+    assert.match(badStep.stderr, /Step 'formatDisk' is not a playbook step/);
+    const applied = await cli('playbook', upn, '--steps', 'revokeSessions,createTap', '--yes');
+    assert.equal(applied.code, 0, applied.stderr);
+    const tap = /Temporary Access Pass \(shown once, hand it over out of band\): (\S+)/.exec(applied.stdout)?.[1];
+    assert.ok(tap, applied.stdout);
+    assert.equal(applied.stdout.split(tap).length, 2, 'the TAP is printed once, not in the report');
+    assert.match(applied.stdout, /What was done:/);
+    assert.deepEqual((await audits()).slice(auditBefore.length).map((a) => a[0]), ['Update StsRefreshTokenValidFrom Timestamp', 'Admin registered security info']);
+  });
+
   test('revoke-sessions --dry-run prints the preview and changes nothing; with --yes the stamp moves and is audited', async () => {
     const before = (await findUserByUpn(server.store.db, server.tenantId, 'alice@contoso.test'))!;
     const auditBefore = await audits();

@@ -16,7 +16,8 @@ import { type RightKind, mayActOn, rolesAllowedOn } from './roles.js';
 
 export type ActionName =
   | 'resetPassword' | 'revokeSessions' | 'disableAccount' | 'enableAccount' | 'deleteUser' | 'setPasswordProfile' | 'updateUser'
-  | 'deleteMethod' | 'createTap' | 'requireReregisterMfa' | 'revokeMfaSessions' | 'setPerUserMfa' | 'setAppRequireMfa' | 'viewMethodsPolicy';
+  | 'deleteMethod' | 'createTap' | 'requireReregisterMfa' | 'revokeMfaSessions' | 'setPerUserMfa' | 'setAppRequireMfa' | 'viewMethodsPolicy'
+  | 'endSession' | 'endGrant';
 
 export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid' | 'duplicate';
 

@@ -9,6 +9,7 @@ import type { Db } from '../storage/db.js';
 import { payloadsOfAccount } from '../storage/oidc-adapter.js';
 import { type CredentialFacts, whyInvalid } from '../protocol/validity.js';
 import { refreshTokenFacts, sessionFacts } from '../protocol/credential-facts.js';
+import { type GrantOrigin, grantOrigin } from '../protocol/grants.js';
 import type { AppKind } from '../directory/apps.js';
 import type { RefusalCode } from '../protocol/errors.js';
 
@@ -38,6 +39,8 @@ export interface GrantView {
   lastUsedAt: number;
   expiresAt: number | null;
   passwordBased: boolean;
+  /** the IP address and user agent of the sign-in that made the grant, when recorded */
+  origin?: GrantOrigin;
   /** what the validity rule reads: the chain's issue time, its grant's stored facts, the client's kind */
   facts: CredentialFacts;
 }
@@ -85,6 +88,7 @@ export async function userCredentials(db: Db, secrets: Secrets, userId: string, 
       lastUsedAt: Number(p.iat ?? 0) * 1000,
       expiresAt: typeof p.exp === 'number' ? p.exp * 1000 : null,
       passwordBased: facts.passwordBased,
+      origin: grantOrigin(grantPayloads.get(String(p.grantId))),
       facts,
     };
     const seen = grants.get(view.grantId);

@@ -14,6 +14,8 @@ import * as deleteMethod from './actions/delete-method.js';
 import * as deleteUser from './actions/delete-user.js';
 import * as disableAccount from './actions/disable-account.js';
 import * as enableAccount from './actions/enable-account.js';
+import * as endGrant from './actions/end-grant.js';
+import * as endSession from './actions/end-session.js';
 import * as requireReregisterMfa from './actions/require-reregister-mfa.js';
 import * as resetPassword from './actions/reset-password.js';
 import * as revokeMfaSessions from './actions/revoke-mfa-sessions.js';
@@ -151,6 +153,8 @@ export const ACTIONS: Readonly<Record<string, RegisteredAction>> = {
     },
   }),
   deleteMethod: entry('deleteMethod', deleteMethod, { command: 'delete-method', summary: 'Delete one authentication method', destructive: true, input: { methodId: { type: 'string', required: true, description: 'The id of the method to delete.' } } }),
+  endSession: entry('endSession', endSession, { command: 'end-session', summary: 'End one browser session (its codes die; back-channel logout to its apps); the rest lives on', destructive: true, input: { sessionId: { type: 'string', required: true, description: 'The id of the browser session to end (GET .../sessions).' } } }),
+  endGrant: entry('endGrant', endGrant, { command: 'end-grant', summary: "End one refresh-token grant (its chain dies; its access tokens live until they expire, refused at once by Latchkey's own routes)", destructive: true, input: { grantId: { type: 'string', required: true, description: 'The id of the grant to end (GET .../grants).' } } }),
   viewMethodsPolicy: entry('viewMethodsPolicy', viewMethodsPolicy, { command: 'view-methods-policy', summary: 'View authentication methods policy: per method, enabled for this user or not, and why', destructive: false, readOnly: true }),
   setPerUserMfa: entry('setPerUserMfa', setPerUserMfa, { command: 'set-per-user-mfa', summary: 'Set per-user MFA state (enabling requires MFA for everything the user signs in to)', destructive: true, input: { state: { type: 'string', required: true, values: setPerUserMfa.PER_USER_MFA_STATES, description: 'disabled, enabled or enforced.' } } }),
 };

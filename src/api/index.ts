@@ -6,6 +6,8 @@ import { sendGraphError } from '../graph/errors.js';
 import type { GraphDeps } from '../graph/index.js';
 import { apiError } from './errors.js';
 import { API_PREFIX, registerApiRoutes } from './routes.js';
+import { registerPlaybookRoutes } from './playbook.js';
+import { registerSessionRoutes } from './sessions.js';
 import { registerSettingsRoutes } from './settings.js';
 
 /** Bodies here are small JSON objects (an action's input, a few settings). */
@@ -24,6 +26,8 @@ export function registerLatchkeyApi(app: FastifyInstance, deps: GraphDeps): void
       });
       registerApiRoutes(scope, deps);
       registerSettingsRoutes(scope, deps);
+      registerSessionRoutes(scope, deps);
+      registerPlaybookRoutes(scope, deps);
       scope.setNotFoundHandler((req, reply) => sendGraphError(req, reply, 404, 'ResourceNotFound', `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; see docs/latchkey-api.md.`));
       scope.setErrorHandler((err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply) => {
         const mapped = apiError(err);

@@ -1,5 +1,5 @@
 // OIDC Back-Channel Logout 1.0 as an outbox subscriber: when sessions die (revoke, admin password reset,
-// disable, delete, a deleted TAP), every app that took part in them and registered a backchannel_logout_uri gets a
+// disable, delete, a deleted TAP, one ended session), every app that took part in them and registered a backchannel_logout_uri gets a
 // logout token for the sid it holds (D16). Each (app, sid) becomes its own outbox event, so one app that
 // is down is retried alone. The token is the engine's own (`IdToken` with use "logout", as its
 // `client.backchannelLogout()` builds it); it leaves through Latchkey's outbound client (STYLE 15)
@@ -15,7 +15,7 @@ import { type OutboxEvent, type Subscriber, type SubscriberOutcome, PermanentFai
 export const BACKCHANNEL_LOGOUT_EVENT = 'backchannel.logout';
 
 /** The events whose payload lists ended sessions (src/admin/action.ts commit()). */
-export const SESSION_ENDING_EVENTS = ['user.sessions.revoked', 'user.password.reset', 'user.disabled', 'user.deleted', 'user.method.deleted'] as const;
+export const SESSION_ENDING_EVENTS = ['user.sessions.revoked', 'user.password.reset', 'user.disabled', 'user.deleted', 'user.method.deleted', 'user.session.ended'] as const;
 
 export interface BackchannelLogoutPayload {
   userId: string;

@@ -4,6 +4,8 @@ import type { Db } from '../storage/db.js';
 
 export type EventType =
   | 'user.sessions.revoked'
+  | 'user.session.ended'
+  | 'user.grant.ended'
   | 'user.password.reset'
   | 'user.disabled'
   | 'user.enabled'

@@ -421,6 +421,27 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         for (const a of apps.rows) await sql`insert into service_principals (id, tenant_id, app_id, account_enabled, created_at) values (${crypto.randomUUID()}, ${a.tenant_id}, ${a.id}, 1, ${now})`.execute(db);
       },
     },
+    '0015_playbook_runs': {
+      async up(db: Kysely<unknown>) {
+        // the compromised-account playbook's runs (spec §5): resumable step by step, never holding a secret
+        await db.schema.createTable('playbook_runs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text', (c) => c.notNull())
+          .addColumn('actor_kind', 'text', (c) => c.notNull())
+          .addColumn('actor_id', 'text', (c) => c.notNull())
+          .addColumn('steps', 'text', (c) => c.notNull())
+          .addColumn('next_step', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('results', 'text', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .addColumn('completed_at', ms)
+          .execute();
+        await db.schema.createIndex('playbook_runs_target').on('playbook_runs').columns(['target_id', 'created_at']).execute();
+      },
+    },
   };
 }
 

@@ -291,6 +291,27 @@ export interface AdminPlanTable {
   applied_at: number | null;
 }
 
+/** A run of the compromised-account playbook (spec §5; migration 0015): its steps, progress and results, no secret. */
+export interface PlaybookRunTable {
+  id: string;
+  tenant_id: string;
+  target_id: string;
+  actor_kind: 'user' | 'app' | 'system';
+  actor_id: string;
+  /** JSON: the chosen steps with their input */
+  steps: string;
+  /** index into steps of the next step to apply */
+  next_step: number;
+  status: 'running' | 'completed' | 'failed';
+  /** JSON: one result per applied step (never the Temporary Access Pass) */
+  results: string;
+  /** why the last attempt stopped (a refused step), until a resume gets past it */
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
 /** A Graph long-running operation (D17: resetPassword's operation, `succeeded` when the 202 is sent). */
 export interface GraphOperationTable {
   id: string;
@@ -313,6 +334,7 @@ export interface Database {
   oidc_models: OidcModelTable;
   signin_sessions: SigninSessionTable;
   signin_flows: SigninFlowTable;
+  playbook_runs: PlaybookRunTable;
   signing_keys: SigningKeyTable;
   signin_log: SigninLogTable;
   audit_log: AuditLogTable;
