@@ -1,6 +1,7 @@
 // Schema migrations, one source for SQLite and PostgreSQL (Kysely's schema builder; the few
 // dialect differences are named where they occur).
 import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { appRegistrations } from './migration-0013.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -403,6 +404,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex('oidc_models_session').ifExists().execute();
       },
     },
+    // app registrations as Entra's application objects, the directory version (src/storage/migration-0013.ts)
+    '0013_app_registrations': appRegistrations(ms),
   };
 }
 
