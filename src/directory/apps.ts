@@ -254,9 +254,9 @@ export class SecretVerifier {
 
   async verify(appId: string, presented: string): Promise<boolean> {
     const now = Date.now();
-    const rows = await this.db.selectFrom('app_secrets').select(['secret_hash', 'expires_at']).where('app_id', '=', appId).execute();
+    const rows = await this.db.selectFrom('app_secrets').select(['secret_hash', 'expires_at', 'start_at']).where('app_id', '=', appId).execute();
     for (const r of rows) {
-      if (r.expires_at !== null && r.expires_at <= now) continue;
+      if ((r.expires_at !== null && r.expires_at <= now) || (r.start_at !== null && r.start_at > now)) continue;
       const memo = crypto.createHash('sha256').update(appId).update('\0').update(presented).update('\0').update(r.secret_hash).digest('base64url');
       const until = this.ok.get(memo);
       if (until !== undefined && until > now) return true;

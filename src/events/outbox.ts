@@ -23,6 +23,11 @@ export type EventType =
   | 'role.member.added'
   | 'role.member.removed'
   | 'app.require_mfa.updated'
+  | 'application.created'
+  | 'application.updated'
+  | 'application.deleted'
+  | 'application.password.added'
+  | 'application.password.removed'
   | 'tenant.settings.updated'
   | 'tenant.methods_policy.updated';
 
