@@ -38,7 +38,7 @@ const USER_ADMIN_TEMPLATE = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
 const USER_READ_OK = [/^\/(v1\.0|beta)\/(me|organization)(\/|$)/];
 /** Graph answers these without a token (none exist yet); every other route must refuse a missing token. */
 const ANONYMOUS_READS = [/\/\$metadata$/];
-const TABLES = ['users', 'user_roles', 'groups', 'group_members', 'app_directory_roles', 'audit_log', 'outbox'] as const;
+const TABLES = ['users', 'user_roles', 'groups', 'group_members', 'app_directory_roles', 'apps', 'app_secrets', 'app_identifier_uris', 'directory_versions', 'audit_log', 'outbox'] as const;
 /** outbox columns a deliverer may move on its own (claiming, retrying); the event itself must not change */
 const OUTBOX_BOOKKEEPING = ['attempts', 'next_attempt_at', 'delivered_at', 'failed_at', 'last_error', 'claimed_until', 'claimed_by'];
 
@@ -81,6 +81,8 @@ for (const dbKind of await databases()) {
     let realUserId: string;
     let adminId: string;
     let realGroupId: string;
+    let realApp: { id: string; appId: string };
+    let realKeyId: string;
     let baseline: Snapshot;
 
     const snapshot = async (): Promise<Snapshot> => {
@@ -151,6 +153,10 @@ for (const dbKind of await databases()) {
           return `${GLOBAL_ADMIN_TEMPLATE}_${adminId}`;
         case 'authenticationMethodConfigurations':
           return 'SoftwareOath';
+        case 'applications':
+          return realApp.id;
+        case '__appId': // the (appId='…') key, as the server routes it
+          return realApp.appId;
         default:
           return crypto.randomUUID();
       }
@@ -181,6 +187,9 @@ for (const dbKind of await databases()) {
       if (key === 'POST /groups') return { displayName: 'Zed group', mailNickname: 'zedgroup', mailEnabled: false, securityEnabled: true, description: 'x', isAssignableToRole: false, groupTypes: [] };
       if (key === 'PATCH /groups/:id') return { displayName: 'Renamed group', description: 'y' };
       if (key === 'POST /roleManagement/directory/roleAssignments') return { principalId: realUserId, roleDefinitionId: USER_ADMIN_TEMPLATE, directoryScopeId: '/' };
+      if (key === 'POST /applications' || /^PATCH \/applications\//.test(key)) return { displayName: 'Zed app', web: { redirectUris: ['https://zed.example/cb'], logoutUrl: 'https://zed.example/out' }, spa: { redirectUris: ['https://zed.example/spa'] }, publicClient: { redirectUris: ['http://localhost'] }, identifierUris: ['api://zed'], isFallbackPublicClient: true, notes: 'n' };
+      if (/addPassword$/.test(p)) return { passwordCredential: { displayName: 'x', endDateTime: '2030-01-01T00:00:00Z' } };
+      if (/removePassword$/.test(p)) return { keyId: realKeyId };
       if (/\/\$ref$/.test(p)) return { '@odata.id': `${server.origin}/v1.0/directoryObjects/${realUserId}` };
       return {};
     };
@@ -279,6 +288,13 @@ for (const dbKind of await databases()) {
       realGroupId = crypto.randomUUID();
       await server.store.db.insertInto('groups').values({ id: realGroupId, tenant_id: server.tenantId, display_name: 'Fixture group', description: null, is_assignable_to_role: 0, created_at: Date.now() }).execute();
       await server.store.db.insertInto('group_members').values({ group_id: realGroupId, user_id: (await findUserByUpn(server.store.db, server.tenantId, `bob@${d}`))!.id }).execute();
+
+      // an application with a secret, for the /applications routes
+      const made = await fetch(`${server.origin}/v1.0/applications`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ displayName: 'Fixture app', identifierUris: ['api://fixture'] }) });
+      realApp = (await made.json()) as { id: string; appId: string };
+      assert.equal(made.status, 201);
+      const pw = await fetch(`${server.origin}/v1.0/applications/${realApp.id}/addPassword`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: '{}' });
+      realKeyId = ((await pw.json()) as { keyId: string }).keyId;
 
       const tree = server.app.printRoutes({ commonPrefix: false });
       routes = parseRoutes(tree).filter((r) => /^\/(v1\.0|beta)(\/|$)/.test(r.path));

@@ -16,7 +16,7 @@ import { APPLICATION_DEFAULT_SELECT, type StoredSecret, applicationInput, graphA
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
 import { type FieldMap, applyFilter, parseDateTimeLiteral, parseFilter } from './odata.js';
-import { jsonBody, routeKit, skipAfter, str } from './kit.js';
+import { jsonBody, nestedObject, routeKit, skipAfter, str } from './kit.js';
 
 // Graph: reading applications needs Application.Read.All or more (delegated: any member of the tenant
 // with one of these scopes, as Entra's default user permissions let members read app registrations)
@@ -112,7 +112,7 @@ export function registerApplicationRoutes(scope: FastifyInstance, deps: GraphDep
     scope.post(`${path}/addPassword`, guarded(async (req, reply, actor) => {
       const t = target(req);
       const b = jsonBody(req, ['passwordCredential'], 'application');
-      const pc = b.passwordCredential === undefined || b.passwordCredential === null ? {} : (jsonBody({ body: b.passwordCredential } as never, ['displayName', 'endDateTime', 'startDateTime', 'customKeyIdentifier'], 'passwordCredential'));
+      const pc = b.passwordCredential === undefined || b.passwordCredential === null ? {} : nestedObject(b.passwordCredential, 'passwordCredential', ['displayName', 'endDateTime', 'startDateTime', 'customKeyIdentifier'], 'passwordCredential');
       if (pc.customKeyIdentifier !== undefined && pc.customKeyIdentifier !== null) throw new GraphError(400, 'Request_BadRequest', "Property 'passwordCredential.customKeyIdentifier' is not supported.");
       const when = (v: unknown, name: string) => {
         if (v === undefined || v === null) return undefined;
