@@ -11,8 +11,18 @@ import { SqliteAdapter, sql } from 'kysely';
 import type { Db } from '../storage/db.js';
 import { memo } from './cache.js';
 
-/** Bumps in this process, per tenant: what a SQLite instance's cached views are stamped with. */
-const localBumps = new Map<string, number>();
+/**
+ * Bumps made through each store of this process, per tenant: what a SQLite instance's cached views are
+ * stamped with. Keyed by the store's adapter, which a transaction shares with the store it runs on, so
+ * two servers in one process (tests) see only their own writes this way.
+ */
+const localBumps = new WeakMap<object, Map<string, number>>();
+function bumpsOf(db: Db): Map<string, number> {
+  const key = db.getExecutor().adapter;
+  let m = localBumps.get(key);
+  if (!m) localBumps.set(key, (m = new Map()));
+  return m;
+}
 
 /** Call inside the transaction of a directory write the engine's client view reads. */
 export async function bumpDirectoryVersion(trx: Db, tenantId: string, now = Date.now()): Promise<void> {
@@ -21,7 +31,8 @@ export async function bumpDirectoryVersion(trx: Db, tenantId: string, now = Date
     .values({ tenant_id: tenantId, version: 2, updated_at: now })
     .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ version: sql<number>`directory_versions.version + 1`, updated_at: now }))
     .execute();
-  localBumps.set(tenantId, (localBumps.get(tenantId) ?? 0) + 1);
+  const bumps = bumpsOf(trx);
+  bumps.set(tenantId, (bumps.get(tenantId) ?? 0) + 1);
 }
 
 /** The stored version (0 when the tenant has no row yet). */
@@ -59,7 +70,7 @@ export class DirectoryCache {
   }
 
   private stamp(): number | Promise<number> {
-    if (this.sqlite) return localBumps.get(this.tenantId) ?? 0;
+    if (this.sqlite) return bumpsOf(this.db).get(this.tenantId) ?? 0;
     const read = () => readDirectoryVersion(this.db, this.tenantId);
     const state = this.requestState();
     return state ? memo(state, 'latchkey:directoryVersion', read) : read();
