@@ -43,6 +43,12 @@ function param(ctx: KoaContextWithOIDC, name: string): string | undefined {
 
 const CLIENT_AUTH_ROUTES = new Set(['token', 'revocation', 'device_authorization', 'introspection', 'backchannel_authentication', 'pushed_authorization_request']);
 
+/** The public kind a request without a secret and without a registered redirect URI is taken for, if the app has one. */
+function publicKind(app: App): ClientKind | undefined {
+  if (app.publicClientRedirectUris.length || app.isFallbackPublicClient) return 'native';
+  return app.spaRedirectUris.length ? 'spa' : undefined;
+}
+
 /** The kind of client this request makes of the app (see the module comment). */
 export function requestKind(app: App, ctx: KoaContextWithOIDC | undefined): ClientKind {
   if (!ctx?.oidc) return defaultKind(app);
@@ -50,8 +56,10 @@ export function requestKind(app: App, ctx: KoaContextWithOIDC | undefined): Clie
   if (CLIENT_AUTH_ROUTES.has(ctx.oidc.route)) {
     if (hasSecret(ctx)) return 'web';
     const grantType = param(ctx, 'grant_type');
-    if (grantType === 'authorization_code') return (redirect && kindOfRedirect(app, redirect)) || 'web';
-    if (grantType === 'refresh_token' || ctx.oidc.route === 'revocation') return app.spaRedirectUris.length || app.publicClientRedirectUris.length || app.isFallbackPublicClient ? 'native' : 'web';
+    // a code is redeemed as the kind of its redirect URI (the engine checks it is the code's); without a
+    // registered one the engine refuses the request itself, as a public client when the app has one
+    if (grantType === 'authorization_code') return (redirect && kindOfRedirect(app, redirect)) || publicKind(app) || 'web';
+    if (grantType === 'refresh_token' || ctx.oidc.route === 'revocation') return publicKind(app) ?? 'web';
     // device code, password and other flows without a redirect URI: public only when the app allows it
     return app.isFallbackPublicClient ? 'native' : 'web';
   }
