@@ -9,6 +9,7 @@ import * as addPassword from './admin/actions/add-application-password.js';
 import * as createApplication from './admin/actions/create-application.js';
 import { loadApplication } from './admin/applications.js';
 import { appFromRow } from './directory/apps.js';
+import { FIRST_PARTY_APP_IDS } from './directory/first-party.js';
 
 export class AppsUsageError extends Error {}
 
@@ -69,7 +70,7 @@ function parse(args: string[], valued: readonly string[], flags: readonly string
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function list(ctx: ActionContext, json: boolean): Promise<void> {
-  const rows = await ctx.db.selectFrom('apps').selectAll().where('tenant_id', '=', ctx.tenantId).where('kind', '=', 'application').orderBy('display_name').execute();
+  const rows = await ctx.db.selectFrom('apps').selectAll().where('tenant_id', '=', ctx.tenantId).where('kind', '=', 'application').where('id', 'not in', FIRST_PARTY_APP_IDS).orderBy('display_name').execute();
   const secrets = await ctx.db.selectFrom('app_secrets').select('app_id').execute();
   const apps = rows.map(appFromRow).map((a) => ({ appId: a.id, id: a.objectId, displayName: a.displayName, web: a.webRedirectUris, spa: a.spaRedirectUris, publicClient: a.publicClientRedirectUris, identifierUris: a.identifierUris, secrets: secrets.filter((s) => s.app_id === a.id).length }));
   if (json) return console.log(JSON.stringify(apps, null, 2));

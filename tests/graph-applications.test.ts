@@ -10,6 +10,7 @@ import { ConfidentialClientApplication } from '@azure/msal-node';
 import { Client } from '@microsoft/microsoft-graph-client';
 import { decodeJwt } from 'jose';
 import { GRAPH_APP_ID, grantPermission } from '../src/directory/apps.js';
+import { SECURITY_INFO_APP_ID } from '../src/directory/first-party.js';
 import { DEMO } from '../src/directory/seed.js';
 import { createUser } from '../src/directory/users.js';
 import { Jar, assertRefused, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce, token } from './helpers/http-signin.js';
@@ -102,7 +103,8 @@ for (const dbKind of await databases()) {
       assert.deepEqual([...(byName.body.value as { displayName: string }[]), ...page2.value].map((a) => a.displayName).sort(), ['Inventory', 'Inventory reports']);
       assert.equal(page2['@odata.nextLink'], undefined);
       const all = await graph(admin, 'GET', '/v1.0/applications?$select=appId');
-      assert.ok(!(all.body.value as { appId: string }[]).some((a) => a.appId === GRAPH_APP_ID), "Microsoft Graph is not one of the tenant's applications");
+      assert.ok(!(all.body.value as { appId: string }[]).some((a) => a.appId === GRAPH_APP_ID || a.appId === SECURITY_INFO_APP_ID), "Microsoft Graph and My Security Info are not among the tenant's applications");
+      assert.equal((await graph(admin, 'GET', `/v1.0/applications(appId='${SECURITY_INFO_APP_ID}')`)).status, 404);
 
       const patched = await graph(admin, 'PATCH', `/v1.0/applications/${app.id}`, { displayName: 'Inventory 2', spa: { redirectUris: ['https://inventory.example/spa2'] }, extension_latchkey_requireMfa: true });
       assert.equal(patched.status, 204, JSON.stringify(patched.body));

@@ -3,6 +3,7 @@
 // platform, identifier URIs unique across apps, scopes and app roles), and the audit record's shape.
 import crypto from 'node:crypto';
 import { type App, type AppRole, type PermissionScope, type RequiredResourceAccess, appFromRow } from '../directory/apps.js';
+import { FIRST_PARTY_APP_IDS } from '../directory/first-party.js';
 import type { Db } from '../storage/db.js';
 import { ActionError } from './action.js';
 import type { Actor } from './actor.js';
@@ -41,7 +42,7 @@ export function checkApplicationWrite(actor: Actor, what: string): void {
 /** An application of the tenant by object id (Graph `id`) or, with `byAppId`, by appId; a 404 otherwise. */
 export async function loadApplication(db: Db, tenantId: string, id: string, byAppId = false): Promise<App> {
   const row = await db.selectFrom('apps').selectAll().where('tenant_id', '=', tenantId).where('kind', '=', 'application').where(byAppId ? 'id' : 'object_id', '=', id).executeTakeFirst();
-  if (!row) throw new ActionError('not_found', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+  if (!row || FIRST_PARTY_APP_IDS.includes(row.id)) throw new ActionError('not_found', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
   return appFromRow(row);
 }
 

@@ -7,6 +7,8 @@ import { bumpDirectoryVersion } from './version.js';
 
 export const SECURITY_INFO_APP_ID = '19db86c3-b2b9-44cc-b339-36da233a3be2';
 export const SECURITY_INFO_PATH = '/mysecurityinfo';
+/** Latchkey's own apps: clients of the engine, but not among the tenant's applications in Graph (Microsoft's, in Entra). */
+export const FIRST_PARTY_APP_IDS: readonly string[] = [SECURITY_INFO_APP_ID];
 
 export async function ensureFirstPartyApps(db: Db, tenantId: string, origin: string): Promise<void> {
   const redirectUris = [`${origin}${SECURITY_INFO_PATH}`];

@@ -10,6 +10,7 @@ import * as removePassword from '../admin/actions/remove-application-password.js
 import * as updateApplication from '../admin/actions/update-application.js';
 import { loadApplication } from '../admin/applications.js';
 import { appFromRow } from '../directory/apps.js';
+import { FIRST_PARTY_APP_IDS } from '../directory/first-party.js';
 import type { Db } from '../storage/db.js';
 import { requirePermission } from './auth.js';
 import { APPLICATION_DEFAULT_SELECT, type StoredSecret, applicationInput, graphApplication, passwordCredential } from './application-body.js';
@@ -68,7 +69,7 @@ export function registerApplicationRoutes(scope: FastifyInstance, deps: GraphDep
     const q = kit.query(req, ['$select', '$filter', '$top', '$skiptoken', '$count'], 'applications');
     const select = kit.select(q, APPLICATION_DEFAULT_SELECT, APPLICATION_DEFAULT_SELECT);
     const top = kit.top(q);
-    let qb = db.selectFrom('apps').selectAll().where('tenant_id', '=', tenant.id).where('kind', '=', 'application');
+    let qb = db.selectFrom('apps').selectAll().where('tenant_id', '=', tenant.id).where('kind', '=', 'application').where('id', 'not in', FIRST_PARTY_APP_IDS);
     if (q.$filter !== undefined) qb = applyFilter(qb, parseFilter(q.$filter, FILTER_FIELDS));
     const after = skipAfter(q);
     if (after !== undefined) qb = qb.where('object_id', '>', after);
