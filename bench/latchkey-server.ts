@@ -17,10 +17,13 @@ import { verify as argonVerify } from '@node-rs/argon2';
 import SqliteDatabase from 'better-sqlite3';
 import { Secret, TOTP } from 'otpauth';
 import type { ActionContext } from '../src/admin/action.js';
+import * as addApplicationPassword from '../src/admin/actions/add-application-password.js';
+import * as createApplication from '../src/admin/actions/create-application.js';
 import * as revokeSessions from '../src/admin/actions/revoke-sessions.js';
 import type { Actor } from '../src/admin/actor.js';
 import { loadConfig } from '../src/config/index.js';
 import { hashPassword } from '../src/crypto/secrets.js';
+import { GRAPH_APP_ID, grantPermission } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { type User, createUser, findUserById, findUserByUpn } from '../src/directory/users.js';
 import { beginRegistration, finishRegistration, relyingParty } from '../src/methods/fido2/index.js';
@@ -278,8 +281,19 @@ async function passkeySetup(n: number): Promise<PasskeySetup> {
   return { origin, users, setupMs: msSince(t0) };
 }
 
+/** graph-app scenario: an application made as Graph's POST /applications and addPassword make one. */
+async function graphAppSetup(): Promise<{ clientId: string; secret: string }> {
+  const operator: Actor = { kind: 'system', id: 'system', displayName: 'bench' };
+  const made = await createApplication.apply(actionCtx, await createApplication.plan(actionCtx, operator, { displayName: 'Bench Graph-created app' }));
+  const pw = await addApplicationPassword.apply(actionCtx, await addApplicationPassword.plan(actionCtx, operator, made.value.objectId, {}));
+  await grantPermission(db, made.value.id, GRAPH_APP_ID, 'application', ['User.Read.All']);
+  return { clientId: made.value.id, secret: pw.value.secretText! };
+}
+
 function extra(msg: Command): Promise<unknown> {
   switch (msg.cmd) {
+    case 'graph-app-setup':
+      return graphAppSetup();
     case 'revoke-setup':
       return revokeSetup(msg.n);
     case 'revoke-direct':

@@ -51,6 +51,9 @@ export type Command =
   | { id: number; cmd: 'revoke-direct'; userId: string; lean: boolean }
   /** puts the user's stamps back to what they were at setup, so that the same tokens live again */
   | { id: number; cmd: 'revoke-reset'; userId: string }
+  // Latchkey only (graph-app scenario): an application made by the create-application and
+  // add-application-password actions, with Graph's User.Read.All; returns its client id and secret
+  | { id: number; cmd: 'graph-app-setup' }
   // Latchkey only (password-signin scenario)
   /** creates `users` users with one password (hashed by createUser → hashPassword) */
   | { id: number; cmd: 'signin-setup'; users: number }

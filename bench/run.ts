@@ -14,6 +14,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { percentile, runLoad, type LoadResult } from './load.js';
 import { ATTEMPTS, cpuMs, machineBusyMs, waitForQuiet, watched, type Watch } from './machine.js';
+import { graphAppScenario } from './graph-app.js';
 import { mfaSigninScenario } from './mfa-signin.js';
 import { passkeySigninScenario } from './passkey-signin.js';
 import { passwordSigninScenario } from './password-signin.js';
@@ -48,14 +49,14 @@ const { values: args } = parseArgs({
   },
 });
 const TOKEN_SCENARIOS = ['refresh', 'client_credentials'] as const;
-const LATCHKEY_SCENARIOS = ['revoke-sessions', 'password-signin', 'mfa-signin', 'passkey-signin'] as const;
+const LATCHKEY_SCENARIOS = ['revoke-sessions', 'password-signin', 'mfa-signin', 'passkey-signin', 'graph-app'] as const;
 const ALL_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SCENARIOS];
 /** what `--scenario all` (the default) runs */
 const DEFAULT_SCENARIOS: readonly string[] = [...TOKEN_SCENARIOS, ...LATCHKEY_SCENARIOS];
 if (args.help) {
   console.log(`usage: npm run bench -- [options]
   --scenario S     refresh | client_credentials | revoke-sessions | password-signin | mfa-signin |
-                   passkey-signin, comma-separated, or all (all: ${DEFAULT_SCENARIOS.join(', ')})
+                   passkey-signin | graph-app, comma-separated, or all (all: ${DEFAULT_SCENARIOS.join(', ')})
   --quiet-wait S   before each measured run, wait up to S seconds for other processes to use less than
                    15% of the machine's CPU (15; 0: do not wait); a run during which they used more is
                    run again (at most 3 tries)
@@ -427,6 +428,10 @@ async function main(children: ServerChild[], dataDir: string): Promise<void> {
   if (SCENARIOS.includes('passkey-signin')) {
     console.log('');
     for (const l of await passkeySigninScenario(latchkey, { ...signinOptions, usernameless: args['passkey-usernameless'] })) console.log(l);
+  }
+  if (SCENARIOS.includes('graph-app')) {
+    console.log('');
+    for (const l of await graphAppScenario(latchkey, { requests: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY, rounds: ROUNDS, quietWaitMs: QUIET_WAIT_MS, timeCapMs: TIME_CAP_MS, root })) console.log(l);
   }
   if (profileDir) console.log(`\nCPU profiles (.cpuprofile, open in Chrome DevTools) are in ${profileDir}`);
   console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -12,6 +12,7 @@ import { type ActionContext, ActionError, type ApplyResult, type CredentialLine,
 import type { Actor } from './admin/actor.js';
 import { ACTIONS, type InputField, type RegisteredAction } from './admin/registry.js';
 import { EXTRA_HELP, ExtraUsageError, playbook, sessionsList } from './cli-playbook.js';
+import { APPS_HELP, AppsUsageError, runApps } from './cli-apps.js';
 import { currentTotpCodes } from './demo/totp.js';
 import { loadTenant } from './directory/tenant.js';
 import { rotateSigningKey } from './protocol/keys.js';
@@ -56,6 +57,7 @@ const HELP: Record<string, string> = {
   'keys rotate': 'usage: npm run cli -- keys rotate\n\nAdds a new token-signing key, used from the next start; the previous key stays published until its tokens expire.',
   sweep: 'usage: npm run cli -- sweep\n\nDeletes expired rows now (engine rows, sign-in flows, idle sessions, expired admin plans...).',
   'users list': 'usage: npm run cli -- users list [--json]\n\nLists the users: user principal name, display name, enabled, directory roles.',
+  ...APPS_HELP,
   'demo totp': [
     'usage: npm run cli -- demo totp <user> [--json]',
     '',
@@ -272,6 +274,10 @@ async function main(argv: string[]): Promise<number> {
     if (first === 'playbook' && HELP.playbook && wantsHelp) return (console.log(HELP.playbook), EXIT.ok);
     if (first === 'playbook') return await withStore((ctx) => playbook(ctx, argv.slice(argv.indexOf('playbook') + 1)));
     if (two === 'users list' && words.length === 2 && rest.every((a) => a === '--json')) return await usersList(rest.includes('--json'));
+    if (words[0] === 'apps' && words[1] !== undefined) {
+      await runApps(words[1], argv.slice(argv.indexOf(words[1]) + 1), (fn) => withStore(fn));
+      return EXIT.ok;
+    }
     if (two === 'demo totp') {
       const args = argv.filter((a, i) => i !== argv.indexOf('demo') && i !== argv.indexOf('totp'));
       const users = args.filter((a) => a !== '--json');
@@ -287,7 +293,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw new UsageError(`unknown command: ${argv.join(' ')}`);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ExtraUsageError) {
+    if (e instanceof UsageError || e instanceof ExtraUsageError || e instanceof AppsUsageError) {
       console.error(`${e.message}\n\n${overview()}`);
       return EXIT.usage;
     }

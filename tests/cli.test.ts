@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ACTIONS } from '../src/admin/registry.js';
 import { verifyPassword } from '../src/crypto/secrets.js';
+import { GRAPH_APP_ID, grantPermission } from '../src/directory/apps.js';
 import { createUser, findUserByUpn } from '../src/directory/users.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -32,7 +33,7 @@ describe('command line admin actions', () => {
   });
 
   test('--help of every command exits 0 and describes it; an unknown command is a usage error (2)', async () => {
-    const commands = [[], ['help'], ['keys', 'rotate'], ['sweep'], ['users', 'list'], ...Object.values(ACTIONS).map((a) => [a.command])];
+    const commands = [[], ['help'], ['keys', 'rotate'], ['sweep'], ['users', 'list'], ['apps', 'list'], ['apps', 'create'], ['apps', 'add-secret'], ...Object.values(ACTIONS).map((a) => [a.command])];
     const outs = await Promise.all(commands.map((c) => cli(...c, '--help')));
     for (const [i, out] of outs.entries()) {
       assert.equal(out.code, 0, `${commands[i]!.join(' ')} --help: ${out.stderr}`);
@@ -197,5 +198,37 @@ describe('command line admin actions', () => {
     assert.equal(preview.action, 'requireReregisterMfa');
     assert.deepEqual(preview.methods.map((m) => [m.type, m.fate]), [['password', 'kept'], ['temporaryAccessPass', 'kept']]);
     assert.ok(preview.warnings.some((w) => /Revoke sessions/.test(w)));
+  });
+
+  test('apps create registers an app with redirect URIs by platform; apps list shows it; apps add-secret prints a secret once that works at the token endpoint', async () => {
+    const dry = await cli('apps', 'create', 'CLI app', '--web-redirect-uri', 'https://cli.example/cb', '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^createApplication for CLI app/);
+    assert.match(dry.stdout, /nothing was changed/);
+    const bad = await cli('apps', 'create', 'CLI app', '--web-redirect-uri', 'http://cli.example/cb');
+    assert.equal(bad.code, 3, 'refused by the action');
+    assert.match(bad.stderr, /must use HTTPS/);
+    const made = await cli('apps', 'create', 'CLI app', '--web-redirect-uri', 'https://cli.example/cb', '--spa-redirect-uri', 'https://cli.example/spa', '--public-client-redirect-uri', 'http://localhost', '--json');
+    assert.equal(made.code, 0, made.stderr);
+    const { result } = JSON.parse(made.stdout) as { result: { appId: string; id: string } };
+    const listed = JSON.parse((await cli('apps', 'list', '--json')).stdout) as { appId: string; id: string; web: string[]; spa: string[]; publicClient: string[]; secrets: number }[];
+    const mine = listed.find((a) => a.appId === result.appId)!;
+    assert.deepEqual([mine.id, mine.web, mine.spa, mine.publicClient, mine.secrets], [result.id, ['https://cli.example/cb'], ['https://cli.example/spa'], ['http://localhost'], 0]);
+    assert.match((await cli('apps', 'list')).stdout, /APP ID \(CLIENT ID\)[\s\S]*CLI app/);
+
+    const secret = await cli('apps', 'add-secret', result.appId, '--display-name', 'from the cli');
+    assert.equal(secret.code, 0, secret.stderr);
+    const value = /client secret \(shown once, store it now\): (\S+)/.exec(secret.stdout)?.[1];
+    assert.ok(value, secret.stdout);
+    await grantPermission(server.store.db, result.appId, GRAPH_APP_ID, 'application', ['User.Read.All']);
+    const t = await fetch(`${server.tenantUrl}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: result.appId, client_secret: value, scope: 'https://graph.microsoft.com/.default' }) });
+    assert.equal(t.status, 200, await t.clone().text());
+    assert.equal(((await server.store.db.selectFrom('app_secrets').select('display_name').where('app_id', '=', result.appId).execute())[0])?.display_name, 'from the cli');
+    const activities = (await audits()).filter((a) => a[2] === 'CLI app');
+    assert.deepEqual(activities, [['Add application', 'system', 'CLI app'], ['Update application – Certificates and secrets management', 'system', 'CLI app']]);
+    const unknown = await cli('apps', 'add-secret', '00000000-0000-4000-8000-000000000000');
+    assert.equal(unknown.code, 3);
+    const usage = await cli('apps', 'add-secret', 'not-an-id');
+    assert.equal(usage.code, 2);
   });
 });

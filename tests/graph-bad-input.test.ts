@@ -39,7 +39,7 @@ const USER_ADMIN_TEMPLATE = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
 const USER_READ_OK = [/^\/(v1\.0|beta)\/(me|organization)(\/|$)/];
 /** Graph answers these without a token (none exist yet); every other route must refuse a missing token. */
 const ANONYMOUS_READS = [/\/\$metadata$/];
-const TABLES = ['users', 'user_roles', 'groups', 'group_members', 'app_directory_roles', 'service_principals', 'permission_grants', 'audit_log', 'outbox'] as const;
+const TABLES = ['users', 'user_roles', 'groups', 'group_members', 'app_directory_roles', 'apps', 'app_secrets', 'app_identifier_uris', 'directory_versions', 'service_principals', 'permission_grants', 'audit_log', 'outbox'] as const;
 /** outbox columns a deliverer may move on its own (claiming, retrying); the event itself must not change */
 const OUTBOX_BOOKKEEPING = ['attempts', 'next_attempt_at', 'delivered_at', 'failed_at', 'last_error', 'claimed_until', 'claimed_by'];
 
@@ -83,6 +83,8 @@ for (const dbKind of await databases()) {
     let adminId: string;
     let realGroupId: string;
     const realSp = { id: '', graphId: '', assignmentId: '', grantId: '', appWithoutSp: '' };
+    let realApp: { id: string; appId: string };
+    let realKeyId: string;
     let baseline: Snapshot;
 
     const snapshot = async (): Promise<Snapshot> => {
@@ -160,6 +162,10 @@ for (const dbKind of await databases()) {
           return realSp.grantId;
         case 'authenticationMethodConfigurations':
           return 'SoftwareOath';
+        case 'applications':
+          return realApp.id;
+        case '__appId': // the (appId='…') key, as the server routes it
+          return realApp.appId;
         default:
           return crypto.randomUUID();
       }
@@ -194,6 +200,9 @@ for (const dbKind of await databases()) {
       if (key === 'POST /servicePrincipals/:id/appRoleAssignments' || key === 'POST /servicePrincipals/:id/appRoleAssignedTo') return { principalId: realSp.id, resourceId: realSp.graphId, appRoleId: '741f803b-c850-494e-b5df-cde7c675a1ca' };
       if (key === 'POST /oauth2PermissionGrants') return { clientId: realSp.id, consentType: 'AllPrincipals', resourceId: realSp.graphId, scope: 'User.Read' };
       if (key === 'PATCH /oauth2PermissionGrants/:id') return { scope: 'User.Read openid' };
+      if (key === 'POST /applications' || /^PATCH \/applications\//.test(key)) return { displayName: 'Zed app', web: { redirectUris: ['https://zed.example/cb'], logoutUrl: 'https://zed.example/out' }, spa: { redirectUris: ['https://zed.example/spa'] }, publicClient: { redirectUris: ['http://localhost'] }, identifierUris: ['api://zed'], isFallbackPublicClient: true, notes: 'n' };
+      if (/addPassword$/.test(p)) return { passwordCredential: { displayName: 'x', endDateTime: '2030-01-01T00:00:00Z' } };
+      if (/removePassword$/.test(p)) return { keyId: realKeyId };
       if (/\/\$ref$/.test(p)) return { '@odata.id': `${server.origin}/v1.0/directoryObjects/${realUserId}` };
       return {};
     };
@@ -301,6 +310,12 @@ for (const dbKind of await databases()) {
       realSp.assignmentId = await graphGet(`/servicePrincipals/${realSp.id}/appRoleAssignments`);
       realSp.grantId = await graphGet(`/servicePrincipals/${realSp.id}/oauth2PermissionGrants`);
       realSp.appWithoutSp = (await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'No service principal yet', kind: 'web' })).id;
+      // an application with a secret, for the /applications routes
+      const made = await fetch(`${server.origin}/v1.0/applications`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ displayName: 'Fixture app', identifierUris: ['api://fixture'] }) });
+      realApp = (await made.json()) as { id: string; appId: string };
+      assert.equal(made.status, 201);
+      const pw = await fetch(`${server.origin}/v1.0/applications/${realApp.id}/addPassword`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: '{}' });
+      realKeyId = ((await pw.json()) as { keyId: string }).keyId;
 
       const tree = server.app.printRoutes({ commonPrefix: false });
       routes = parseRoutes(tree).filter((r) => /^\/(v1\.0|beta)(\/|$)/.test(r.path));

@@ -153,7 +153,8 @@ for (const dbKind of await databases()) {
           ['device_code without device_code', post(T, `grant_type=device_code&${native}`), { status: 400, error: 'invalid_request', aadsts: 900144 }],
           ['device_code with an unknown device_code', post(T, `grant_type=device_code&${native}&device_code=abc`), { status: 400, error: 'invalid_grant', aadsts: 70008 }],
           ['no client_id', post(T, 'grant_type=refresh_token&refresh_token=x'), { status: 400, error: 'invalid_request', aadsts: 900144 }],
-          ['unknown client_id', post(T, 'grant_type=refresh_token&refresh_token=x&client_id=not-an-app'), { status: 401, error: 'invalid_client', aadsts: 700016 }],
+          // a refresh token of an app that is not (or no longer) registered: the grant is gone (invalid_grant, bad_token: MSAL drops it)
+          ['unknown client_id', post(T, 'grant_type=refresh_token&refresh_token=x&client_id=not-an-app'), { status: 400, error: 'invalid_grant', aadsts: 700016 }],
           ['client_id with a NUL byte', post(T, 'grant_type=client_credentials&client_id=a%00b&client_secret=x&scope=.default'), { status: 401, error: 'invalid_client', aadsts: 700016 }],
           ['client_credentials without client_secret', post(T, `grant_type=client_credentials&client_id=${DEMO.automationAppId}&scope=.default`), { status: 401, error: 'invalid_client' }],
           ['client_credentials without scope', post(T, `grant_type=client_credentials&${automation}`), { status: 400, error: 'invalid_request', aadsts: 900144 }],

@@ -1,6 +1,6 @@
 // Secrets at rest (spec D14): after a full sign-in, code exchange and refresh, neither the database nor
 // the data folder holds a usable refresh token, authorization code, session id, client secret or
-// token-signing private key, TOTP seed or Temporary Access Pass.
+// token-signing private key, TOTP seed, Temporary Access Pass, or client secret added through Graph's addPassword.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -10,12 +10,14 @@ import { sql } from 'kysely';
 import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
+import { GRAPH_APP_ID, grantPermission } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn } from '../src/directory/users.js';
 import { beginEnrollment, confirmEnrollment } from '../src/methods/software-oath/index.js';
 import { findPending } from '../src/methods/store.js';
 import { generateTapValue, insertTap } from '../src/methods/tap/index.js';
 import { browserSkipReason, captureRedirect, launchBrowser, signIn } from './helpers/browser.js';
+import { token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 function filesUnder(dir: string): string[] {
@@ -86,6 +88,14 @@ for (const dbKind of await databases()) {
       const tapValue = generateTapValue(24);
       await insertTap(server.store.db, server.secrets, alice!, tapValue, { startAt: Date.now(), lifetimeMinutes: 60, isUsableOnce: true }, Date.now());
       secrets['Temporary Access Pass'] = tapValue;
+      // a client secret added through Graph's addPassword (returned once, stored as an argon2id hash)
+      await grantPermission(server.store.db, DEMO.automationAppId, GRAPH_APP_ID, 'application', ['Application.ReadWrite.All']);
+      const appToken = (await token(server, { grant_type: 'client_credentials', client_id: DEMO.automationAppId, client_secret: 'automation-secret-value', scope: 'https://graph.microsoft.com/.default' })).body.access_token!;
+      const graph = async (path: string, body: unknown) => (await fetch(`${server.origin}/v1.0${path}`, { method: 'POST', headers: { authorization: `Bearer ${appToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<Record<string, string>>;
+      const registered = await graph('/applications', { displayName: 'Secret holder' });
+      const added = await graph(`/applications/${registered.id}/addPassword`, { passwordCredential: { displayName: 'at rest' } });
+      assert.ok(added.secretText && added.secretText.length >= 32, JSON.stringify(added));
+      secrets['addPassword client secret'] = added.secretText;
 
       // everything at rest: every file in the data folder, and for PostgreSQL every row as text
       const haystacks: { where: string; text: string }[] = filesUnder(server.dataDir).map((f) => ({ where: f, text: fs.readFileSync(f).toString('latin1') }));

@@ -23,7 +23,7 @@ for (const dbKind of await databases()) {
         assert.equal((await migrator.migrateTo('0012_drop_oidc_models_session_index')).error, undefined);
         await k.insertInto('tenants').values({ id: 'old-tenant', domain: 'old.test', display_name: 'Old', created_at: 1 }).execute();
         const app = (id: string, name: string, extra: Record<string, unknown> = {}) => ({ id, tenant_id: 'old-tenant', display_name: name, kind: 'web' as const, redirect_uris: '[]', post_logout_redirect_uris: '[]', identifier_uri: null, exposed_scopes: '[]', app_roles: '[]', require_pkce: 1, introspection_allowed: 0, created_at: 1, backchannel_logout_uri: null, require_mfa: 0, ...extra });
-        await k.insertInto('apps').values([app(GRAPH_APP_ID, 'Microsoft Graph', { kind: 'resource', identifier_uri: 'https://graph.microsoft.com', exposed_scopes: '["User.Read"]', app_roles: '["User.Read.All"]' }), app('old-app', 'Old app')]).execute();
+        await k.insertInto('apps').values([app(GRAPH_APP_ID, 'Microsoft Graph', { kind: 'resource', identifier_uri: 'https://graph.microsoft.com', exposed_scopes: '["User.Read"]', app_roles: '["User.Read.All"]' }), app('old-app', 'Old app')] as never).execute(); // the apps table as it was before 0013
         await k.insertInto('permission_grants').values([
           { client_app_id: 'old-app', resource_app_id: GRAPH_APP_ID, kind: 'application', value: 'User.Read.All', created_at: 2 },
           { client_app_id: 'old-app', resource_app_id: GRAPH_APP_ID, kind: 'delegated', value: 'User.Read', created_at: 3 },

@@ -109,17 +109,19 @@ for (const dbKind of await databases()) {
       await signInAndRefresh(upn);
       const { steps, exchange, first, second } = await signInAndRefresh(upn);
       const report = steps.map((s) => listing(s.name, s.statements)).join('\n');
-      // a sign-in from a familiar place, no lockout counter, no MFA required
-      assert.deepEqual(
-        Object.fromEntries(steps.map((s) => [s.name, s.statements.length])),
-        { authorize: 1, 'sign-in page': 1, 'user name': 2, password: 5, 'stay signed in': 4, resume: 7 },
-        report,
-      );
-      assert.equal(steps.reduce((n, s) => n + s.statements.length, 0), 20, report);
-      assert.equal(exchange.length, 6, listing('code exchange', exchange));
+      // a sign-in from a familiar place, no lockout counter, no MFA required. On PostgreSQL, every request
+      // through the engine that reads the client view reads the directory version once (several
+      // instances share the database: src/directory/version.ts); SQLite reads none.
+      const expected =
+        dbKind === 'sqlite'
+          ? { steps: { authorize: 1, 'sign-in page': 1, 'user name': 2, password: 5, 'stay signed in': 4, resume: 7 }, total: 20, exchange: 6, first: 6, second: 5 }
+          : { steps: { authorize: 2, 'sign-in page': 1, 'user name': 2, password: 5, 'stay signed in': 4, resume: 8 }, total: 22, exchange: 7, first: 7, second: 6 };
+      assert.deepEqual(Object.fromEntries(steps.map((s) => [s.name, s.statements.length])), expected.steps, report);
+      assert.equal(steps.reduce((n, s) => n + s.statements.length, 0), expected.total, report);
+      assert.equal(exchange.length, expected.exchange, listing('code exchange', exchange));
       // the grant's first refresh this hour writes its non-interactive sign-in (D11); the next does not
-      assert.equal(first.length, 6, listing('first refresh', first));
-      assert.equal(second.length, 5, listing('refresh', second));
+      assert.equal(first.length, expected.first, listing('first refresh', first));
+      assert.equal(second.length, expected.second, listing('refresh', second));
     });
 
     test('the second factor of an MFA sign-in (an authenticator app code): its step reads the method and writes its use', async () => {
@@ -132,7 +134,9 @@ for (const dbKind of await databases()) {
       const report = steps.map((s) => listing(s.name, s.statements)).join('\n');
       assert.deepEqual(
         Object.fromEntries(steps.map((s) => [s.name, s.statements.length])),
-        { authorize: 1, 'sign-in page': 1, 'user name': 2, password: 5, 'second factor': 2, 'stay signed in': 4, resume: 7 },
+        dbKind === 'sqlite'
+          ? { authorize: 1, 'sign-in page': 1, 'user name': 2, password: 5, 'second factor': 2, 'stay signed in': 4, resume: 7 }
+          : { authorize: 2, 'sign-in page': 1, 'user name': 2, password: 5, 'second factor': 2, 'stay signed in': 4, resume: 8 },
         report,
       );
     });

@@ -10,7 +10,9 @@ import type { Db } from '../storage/db.js';
 import { type ActionContext, ActionError, currentActor } from './action.js';
 import type { Actor } from './actor.js';
 
-export type ChangeActionName = 'createUser' | 'createGroup' | 'updateGroup' | 'deleteGroup' | 'addGroupMember' | 'removeGroupMember' | 'addRoleMember' | 'removeRoleMember'
+export type ChangeActionName =
+  | 'createUser' | 'createGroup' | 'updateGroup' | 'deleteGroup' | 'addGroupMember' | 'removeGroupMember' | 'addRoleMember' | 'removeRoleMember'
+  | 'createApplication' | 'updateApplication' | 'deleteApplication' | 'addApplicationPassword' | 'removeApplicationPassword'
   | 'createServicePrincipal' | 'deleteServicePrincipal' | 'addAppRoleAssignment' | 'removeAppRoleAssignment' | 'createDelegatedGrant' | 'updateDelegatedGrant' | 'deleteDelegatedGrant';
 
 export interface Change {
@@ -21,7 +23,7 @@ export interface Change {
 
 export interface ChangePreview {
   action: ChangeActionName;
-  target: { type: 'User' | 'Group' | 'Role' | 'ServicePrincipal'; id: string; displayName: string };
+  target: { type: 'User' | 'Group' | 'Role' | 'ServicePrincipal' | 'Application'; id: string; displayName: string };
   changes: Change[];
   warnings: string[];
 }

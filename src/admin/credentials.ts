@@ -10,7 +10,8 @@ import { payloadsOfAccount } from '../storage/oidc-adapter.js';
 import { type CredentialFacts, whyInvalid } from '../protocol/validity.js';
 import { refreshTokenFacts, sessionFacts } from '../protocol/credential-facts.js';
 import { type GrantOrigin, grantOrigin } from '../protocol/grants.js';
-import type { AppKind } from '../directory/apps.js';
+import { type ClientKind, appFromRow, defaultKind } from '../directory/apps.js';
+import { storedClientKind } from '../protocol/grants.js';
 import type { RefusalCode } from '../protocol/errors.js';
 
 export interface SessionView {
@@ -48,7 +49,7 @@ export interface GrantView {
 export type CredentialView = SessionView | GrantView;
 
 export async function userCredentials(db: Db, secrets: Secrets, userId: string, opts: { grants?: boolean } = {}): Promise<{ sessions: SessionView[]; grants: GrantView[] }> {
-  const apps = new Map((await db.selectFrom('apps').select(['id', 'display_name', 'kind']).execute()).map((a) => [a.id, a]));
+  const apps = new Map((await db.selectFrom('apps').selectAll().execute()).map((a) => [a.id, { display_name: a.display_name, kind: defaultKind(appFromRow(a)) }]));
   const engineSessions = new Map((await payloadsOfAccount(db, secrets, 'Session', userId, { liveOnly: true })).map((p) => [p.uid as string, p]));
   const rows = await db.selectFrom('signin_sessions').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
   const sessions: SessionView[] = [];
@@ -76,14 +77,15 @@ export async function userCredentials(db: Db, secrets: Secrets, userId: string, 
   const grantPayloads = new Map((await payloadsOfAccount(db, secrets, 'Grant', userId)).map((g) => [String(g.jti), g]));
   for (const p of await payloadsOfAccount(db, secrets, 'RefreshToken', userId, { liveOnly: true })) {
     const clientId = String(p.clientId);
-    const kind = apps.get(clientId)?.kind as AppKind | undefined;
+    // the kind of client the chain was issued to, else (a token from before it was recorded) the app's usual one
+    const kind: ClientKind | undefined = storedClientKind(p) ?? apps.get(clientId)?.kind;
     const facts = refreshTokenFacts({ iiat: p.iiat as number | undefined, iat: p.iat as number | undefined, amr: p.amr as string[] | undefined }, grantPayloads.get(String(p.grantId)), kind ? { kind } : undefined);
     const view: GrantView = {
       kind: 'grant',
       grantId: String(p.grantId),
       clientId,
       appName: apps.get(clientId)?.display_name ?? clientId,
-      clientKind: apps.get(clientId)?.kind ?? 'unknown',
+      clientKind: kind ?? 'unknown',
       issuedAt: facts.issuedAt,
       lastUsedAt: Number(p.iat ?? 0) * 1000,
       expiresAt: typeof p.exp === 'number' ? p.exp * 1000 : null,

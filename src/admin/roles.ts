@@ -19,6 +19,8 @@ export const ROLES = {
   reportsReader: 'Reports Reader',
   uxSuccessManager: 'User Experience Success Manager',
   usageSummaryReportsReader: 'Usage Summary Reports Reader',
+  appAdmin: 'Application Administrator',
+  cloudAppAdmin: 'Cloud Application Administrator',
 } as const;
 
 export type RoleName = (typeof ROLES)[keyof typeof ROLES];
@@ -42,6 +44,8 @@ export const ROLE_TEMPLATE_IDS: Record<string, string> = {
   [ROLES.reportsReader]: '4a5d8f65-41da-4de4-8968-e035b65339cf',
   [ROLES.uxSuccessManager]: '27460883-1df1-4691-b032-3b79643e5e63',
   [ROLES.usageSummaryReportsReader]: '75934031-6c7e-415a-99d7-48dbd49e875e',
+  [ROLES.appAdmin]: '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
+  [ROLES.cloudAppAdmin]: '158c047a-c907-4556-b7ef-446551a6b5f7',
 };
 
 /** The plain user (no directory role) as a row of the matrices. */
@@ -124,5 +128,7 @@ export function rolesAllowedOn(kind: RightKind, targetRoles: readonly string[]):
 
 /** Who may assign and remove directory roles (delegated callers; apps need RoleManagement.ReadWrite.Directory). */
 export const ROLE_ASSIGN_ROLES: readonly string[] = [ROLES.privilegedRoleAdmin, ROLES.globalAdmin];
+/** Directory roles that may create, update and delete applications and their secrets (delegated). */
+export const APP_WRITE_ROLES: readonly string[] = [ROLES.globalAdmin, ROLES.appAdmin, ROLES.cloudAppAdmin];
 /** Directory roles that may manage groups (delegated). */
 export const GROUP_WRITE_ROLES: readonly string[] = [ROLES.groupsAdmin, ROLES.userAdmin, ROLES.globalAdmin];

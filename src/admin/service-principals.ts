@@ -10,7 +10,7 @@
 // Administrator (or Global Administrator) only, those of any other API also Application and Cloud
 // Application Administrator. App-only callers are governed by their permissions alone, as in Entra.
 import { GRAPH_APP_ID } from '../directory/apps.js';
-import { invalidateAppPermissions } from '../directory/cache.js';
+import { bumpDirectoryVersion } from '../directory/version.js';
 import { GUID, type ServicePrincipal, findServicePrincipal } from '../directory/service-principals.js';
 import type { Db } from '../storage/db.js';
 import { type ActionContext, ActionError } from './action.js';
@@ -55,15 +55,15 @@ export async function loadServicePrincipal(db: Db, tenantId: string, id: string,
 
 /**
  * Commits a change to service principals or to what apps may do (commitChange: the change, its audit and its
- * outbox event in one transaction), then drops the engine's cached views of app permissions in this process,
- * so the next token request sees the change at once; other instances see it within the cache's TTL.
- * The one place for the directory version stamp: `await bumpDirectoryVersion(trx, ctx.tenantId)` goes after
- * `write` below, inside the transaction.
+ * outbox event in one transaction), with the directory version bumped in the same transaction, so the
+ * engine's client view sees the change at the next request on every instance (src/directory/version.ts).
  */
-export async function commitSpChange<R>(ctx: ActionContext, plan: ChangePlan, write: (trx: Db, actor: Actor, now: number) => Promise<ChangeWrite<R>>): Promise<ChangeResult<R>> {
-  const result = await commitChange(ctx, plan, async (trx, actor, now) => write(trx, actor, now));
-  invalidateAppPermissions();
-  return result;
+export function commitSpChange<R>(ctx: ActionContext, plan: ChangePlan, write: (trx: Db, actor: Actor, now: number) => Promise<ChangeWrite<R>>): Promise<ChangeResult<R>> {
+  return commitChange(ctx, plan, async (trx, actor, now) => {
+    const written = await write(trx, actor, now);
+    await bumpDirectoryVersion(trx, ctx.tenantId, now);
+    return written;
+  });
 }
 
 export function spTarget(sp: ServicePrincipal) {

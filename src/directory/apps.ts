@@ -1,121 +1,252 @@
-// App registrations: web (confidential), native (public), SPA, and resource-only registrations such as
-// Microsoft Graph's service principal; their secrets (argon2id), exposed scopes, app roles and the
-// permissions granted to them with admin consent.
+// App registrations as Entra's application objects: web, SPA and public-client redirect URIs side by side
+// (the kind of client a request is decided per request, src/protocol/client-view.ts), identifier URIs,
+// exposed scopes and app roles; resource-only registrations such as Microsoft Graph's; their secrets
+// (argon2id) and the permissions granted to them with admin consent.
 import crypto from 'node:crypto';
 import type { Db } from '../storage/db.js';
 import type { AppTable } from '../storage/schema.js';
+import { derivedPermissionId, roleObject, scopeObject } from '../storage/migration-0013.js';
 import { hashPassword, randomToken, verifyPassword } from '../crypto/secrets.js';
+import { bumpDirectoryVersion } from './version.js';
 
-export type AppKind = AppTable['kind'];
+/** How a client authenticates and where it is redirected, as Entra decides it per request (issue 8). */
+export type ClientKind = 'web' | 'spa' | 'native';
+
+/** Graph's permissionScope (api.oauth2PermissionScopes). */
+export interface PermissionScope {
+  id: string;
+  value: string;
+  type: 'User' | 'Admin';
+  isEnabled: boolean;
+  adminConsentDisplayName: string | null;
+  adminConsentDescription: string | null;
+  userConsentDisplayName: string | null;
+  userConsentDescription: string | null;
+}
+
+/** Graph's appRole. */
+export interface AppRole {
+  id: string;
+  value: string | null;
+  displayName: string | null;
+  description: string | null;
+  isEnabled: boolean;
+  allowedMemberTypes: string[];
+}
+
+/** Graph's requiredResourceAccess. */
+export interface RequiredResourceAccess {
+  resourceAppId: string;
+  resourceAccess: { id: string; type: 'Scope' | 'Role' }[];
+}
 
 export interface App {
+  /** the appId (client_id) */
   id: string;
+  /** the application object's id (Graph `id`) */
+  objectId: string;
   tenantId: string;
   displayName: string;
-  kind: AppKind;
-  redirectUris: string[];
+  /** a Microsoft-owned resource (Graph), not one of the tenant's applications */
+  resourceOnly: boolean;
+  webRedirectUris: string[];
+  spaRedirectUris: string[];
+  publicClientRedirectUris: string[];
+  /** Entra's "allow public client flows": a request without a secret that no redirect URI places is public */
+  isFallbackPublicClient: boolean;
   postLogoutRedirectUris: string[];
+  identifierUris: string[];
+  /** the first identifier URI: what consents and token audiences name */
   identifierUri: string | null;
+  scopes: PermissionScope[];
+  roles: AppRole[];
+  /** the values of the enabled scopes, as the engine reads them */
   exposedScopes: string[];
+  /** the values of the enabled app roles */
   appRoles: string[];
+  requiredResourceAccess: RequiredResourceAccess[];
+  logoutUrl: string | null;
+  /** Graph properties kept as given */
+  properties: Record<string, unknown>;
   requirePkce: boolean;
   /** spec §8: this app (or API) requires MFA */
   requireMfa: boolean;
   introspectionAllowed: boolean;
   /** where the app receives back-channel logout tokens (OIDC Back-Channel Logout 1.0), if anywhere */
   backchannelLogoutUri: string | null;
+  createdAt: number;
 }
 
 /** Microsoft Graph's well-known appId, as in Entra. */
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 
-export function isConfidential(app: Pick<App, 'kind'>): boolean {
+/** Whether a client of this kind authenticates with a secret (rule 4, D2, D3). */
+export function isConfidential(app: { kind: ClientKind }): boolean {
   return app.kind === 'web';
 }
 
-function fromRow(r: AppTable): App {
+/**
+ * The kind an app is taken for when nothing in a request says (an engine row written before the kind was
+ * recorded on it, a listing): web when it has web redirect URIs or none at all and no public flows.
+ */
+export function defaultKind(app: Pick<App, 'webRedirectUris' | 'spaRedirectUris' | 'publicClientRedirectUris' | 'isFallbackPublicClient'>): ClientKind {
+  if (app.webRedirectUris.length) return 'web';
+  if (app.spaRedirectUris.length) return 'spa';
+  if (app.publicClientRedirectUris.length || app.isFallbackPublicClient) return 'native';
+  return 'web';
+}
+
+const list = <T>(json: string) => JSON.parse(json) as T[];
+
+export function appFromRow(r: AppTable): App {
+  const scopes = list<PermissionScope>(r.exposed_scopes);
+  const roles = list<AppRole>(r.app_roles);
+  const identifierUris = list<string>(r.identifier_uris);
   return {
     id: r.id,
+    objectId: r.object_id,
     tenantId: r.tenant_id,
     displayName: r.display_name,
-    kind: r.kind,
-    redirectUris: JSON.parse(r.redirect_uris) as string[],
-    postLogoutRedirectUris: JSON.parse(r.post_logout_redirect_uris) as string[],
-    identifierUri: r.identifier_uri,
-    exposedScopes: JSON.parse(r.exposed_scopes) as string[],
-    appRoles: JSON.parse(r.app_roles) as string[],
+    resourceOnly: r.kind === 'resource',
+    webRedirectUris: list<string>(r.web_redirect_uris),
+    spaRedirectUris: list<string>(r.spa_redirect_uris),
+    publicClientRedirectUris: list<string>(r.public_client_redirect_uris),
+    isFallbackPublicClient: r.is_fallback_public_client === 1,
+    postLogoutRedirectUris: list<string>(r.post_logout_redirect_uris),
+    identifierUris,
+    identifierUri: identifierUris[0] ?? null,
+    scopes,
+    roles,
+    exposedScopes: scopes.filter((s) => s.isEnabled).map((s) => s.value),
+    appRoles: roles.filter((x) => x.isEnabled && x.value).map((x) => x.value!),
+    requiredResourceAccess: list<RequiredResourceAccess>(r.required_resource_access),
+    logoutUrl: r.logout_url,
+    properties: JSON.parse(r.properties) as Record<string, unknown>,
     requirePkce: r.require_pkce === 1,
     requireMfa: r.require_mfa === 1,
     introspectionAllowed: r.introspection_allowed === 1,
     backchannelLogoutUri: r.backchannel_logout_uri,
+    createdAt: r.created_at,
   };
 }
 
 export interface NewApp {
   tenantId: string;
   displayName: string;
-  kind: AppKind;
+  /** the appId; generated when absent */
   id?: string;
-  redirectUris?: string[];
+  /** the object id; generated when absent */
+  objectId?: string;
+  resourceOnly?: boolean;
+  webRedirectUris?: string[];
+  spaRedirectUris?: string[];
+  publicClientRedirectUris?: string[];
+  isFallbackPublicClient?: boolean;
   postLogoutRedirectUris?: string[];
-  identifierUri?: string | null;
-  exposedScopes?: string[];
-  appRoles?: string[];
+  identifierUris?: string[];
+  /** scope values (ids derived) or Graph's objects */
+  exposedScopes?: (string | PermissionScope)[];
+  appRoles?: (string | AppRole)[];
+  requiredResourceAccess?: RequiredResourceAccess[];
+  logoutUrl?: string | null;
+  properties?: Record<string, unknown>;
   requirePkce?: boolean;
   introspectionAllowed?: boolean;
   backchannelLogoutUri?: string | null;
   /** spec §8: signing in to this app, or getting a token for this API, needs MFA */
   requireMfa?: boolean;
+  /** the seed file's shorthand: `redirectUris` of one kind (a native app may also use the device-code flow) */
+  kind?: ClientKind;
+  redirectUris?: string[];
 }
 
-export async function createApp(db: Db, a: NewApp): Promise<App> {
-  const row: AppTable = {
-    id: a.id ?? crypto.randomUUID(),
+/** The seed file's shorthand (`kind` and `redirectUris`) in Graph's terms. */
+function byKind(a: NewApp): NewApp {
+  if (!a.kind) return a;
+  const uris = a.redirectUris ?? [];
+  if (a.kind === 'web') return { ...a, webRedirectUris: [...(a.webRedirectUris ?? []), ...uris] };
+  if (a.kind === 'spa') return { ...a, spaRedirectUris: [...(a.spaRedirectUris ?? []), ...uris] };
+  return { ...a, publicClientRedirectUris: [...(a.publicClientRedirectUris ?? []), ...uris], isFallbackPublicClient: a.isFallbackPublicClient ?? true };
+}
+
+/** The row of a new app registration (its identifier URIs go to app_identifier_uris beside it). */
+export function newAppRow(given: NewApp, now = Date.now()): AppTable {
+  const a = byKind(given);
+  const id = a.id ?? crypto.randomUUID();
+  const scopes = (a.exposedScopes ?? []).map((s) => (typeof s === 'string' ? scopeObject(s, derivedPermissionId(id, 'scope', s)) : s));
+  const roles = (a.appRoles ?? []).map((v) => (typeof v === 'string' ? roleObject(v, derivedPermissionId(id, 'role', v)) : v));
+  return {
+    id,
+    object_id: a.objectId ?? crypto.randomUUID(),
     tenant_id: a.tenantId,
     display_name: a.displayName,
-    kind: a.kind,
-    redirect_uris: JSON.stringify(a.redirectUris ?? []),
+    kind: a.resourceOnly ? 'resource' : 'application',
+    web_redirect_uris: JSON.stringify(a.webRedirectUris ?? []),
+    spa_redirect_uris: JSON.stringify(a.spaRedirectUris ?? []),
+    public_client_redirect_uris: JSON.stringify(a.publicClientRedirectUris ?? []),
+    is_fallback_public_client: a.isFallbackPublicClient ? 1 : 0,
     post_logout_redirect_uris: JSON.stringify(a.postLogoutRedirectUris ?? []),
-    identifier_uri: a.identifierUri ?? null,
-    exposed_scopes: JSON.stringify(a.exposedScopes ?? []),
-    app_roles: JSON.stringify(a.appRoles ?? []),
-    require_pkce: a.requirePkce === false && a.kind === 'web' ? 0 : 1, // D3: only confidential apps may switch it off
+    identifier_uri: null,
+    identifier_uris: JSON.stringify(a.identifierUris ?? []),
+    exposed_scopes: JSON.stringify(scopes),
+    app_roles: JSON.stringify(roles),
+    required_resource_access: JSON.stringify(a.requiredResourceAccess ?? []),
+    logout_url: a.logoutUrl ?? null,
+    properties: JSON.stringify(a.properties ?? {}),
+    // D3: the switch is read for confidential (web) requests only: public clients always use PKCE
+    require_pkce: a.requirePkce === false ? 0 : 1,
     introspection_allowed: a.introspectionAllowed ? 1 : 0,
-    created_at: Date.now(),
+    created_at: now,
     backchannel_logout_uri: a.backchannelLogoutUri || null,
     require_mfa: a.requireMfa ? 1 : 0,
   };
+}
+
+/** Inserts an app registration with its identifier URIs (call inside a transaction when the caller writes more). */
+export async function insertApp(db: Db, row: AppTable): Promise<App> {
   await db.insertInto('apps').values(row).execute();
-  return fromRow(row);
+  for (const uri of list<string>(row.identifier_uris)) await db.insertInto('app_identifier_uris').values({ uri, app_id: row.id }).execute();
+  return appFromRow(row);
+}
+
+/** Creates an app registration (seed, first start); Graph's creation is the create-application action. */
+export async function createApp(db: Db, a: NewApp): Promise<App> {
+  const row = newAppRow(a);
+  const app = await (db.isTransaction ? insertApp(db, row) : db.transaction().execute((trx) => insertApp(trx, row)));
+  await bumpDirectoryVersion(db, a.tenantId);
+  return app;
 }
 
 export async function findApp(db: Db, id: string): Promise<App | undefined> {
   const r = await db.selectFrom('apps').selectAll().where('id', '=', id).executeTakeFirst();
-  return r && fromRow(r);
+  return r && appFromRow(r);
 }
 
+/** An app by its appId or any of its identifier URIs (one statement). */
 export async function findAppByIdentifier(db: Db, identifier: string): Promise<App | undefined> {
   const r = await db
     .selectFrom('apps')
     .selectAll()
-    .where((eb) => eb.or([eb('identifier_uri', '=', identifier), eb('id', '=', identifier)]))
+    .where((eb) => eb.or([eb('id', '=', identifier), eb('id', 'in', eb.selectFrom('app_identifier_uris').select('app_id').where('uri', '=', identifier))]))
     .executeTakeFirst();
-  return r && fromRow(r);
+  return r && appFromRow(r);
 }
 
 /** Adds a client secret; the value is returned once and stored as an argon2id hash (D14). */
 export async function addAppSecret(db: Db, appId: string, value = randomToken(30)): Promise<string> {
   await db
     .insertInto('app_secrets')
-    .values({ id: crypto.randomUUID(), app_id: appId, secret_hash: await hashPassword(value), hint: value.slice(0, 3), created_at: Date.now(), expires_at: null })
+    .values({ id: crypto.randomUUID(), app_id: appId, secret_hash: await hashPassword(value), hint: value.slice(0, 3), created_at: Date.now(), expires_at: null, display_name: null, start_at: null })
     .execute();
   return value;
 }
 
 /**
  * Checks a presented client secret. argon2id is slow on purpose, so a successful check is remembered
- * in memory under a SHA-256 of (client, secret, hash) for a short while; nothing of it is persisted.
+ * in memory under a SHA-256 of (client, secret, hash) for a short while; nothing of it is persisted. The
+ * secret rows are read on every check, so a removed secret is refused at once (AADSTS7000215): its
+ * memo is keyed by a hash no row holds any more.
  */
 export class SecretVerifier {
   private readonly ok = new Map<string, number>();
@@ -123,9 +254,9 @@ export class SecretVerifier {
 
   async verify(appId: string, presented: string): Promise<boolean> {
     const now = Date.now();
-    const rows = await this.db.selectFrom('app_secrets').select(['secret_hash', 'expires_at']).where('app_id', '=', appId).execute();
+    const rows = await this.db.selectFrom('app_secrets').select(['secret_hash', 'expires_at', 'start_at']).where('app_id', '=', appId).execute();
     for (const r of rows) {
-      if (r.expires_at !== null && r.expires_at <= now) continue;
+      if ((r.expires_at !== null && r.expires_at <= now) || (r.start_at !== null && r.start_at > now)) continue;
       const memo = crypto.createHash('sha256').update(appId).update('\0').update(presented).update('\0').update(r.secret_hash).digest('base64url');
       const until = this.ok.get(memo);
       if (until !== undefined && until > now) return true;
@@ -140,6 +271,8 @@ export class SecretVerifier {
 }
 
 export async function grantPermission(db: Db, clientAppId: string, resourceAppId: string, kind: 'delegated' | 'application', values: string[]): Promise<void> {
+  const app = await db.selectFrom('apps').select('tenant_id').where('id', '=', clientAppId).executeTakeFirst();
+  if (app) await bumpDirectoryVersion(db, app.tenant_id);
   for (const value of values) {
     await db
       .insertInto('permission_grants')
@@ -161,6 +294,6 @@ export async function grantedPermissions(db: Db, clientAppId: string): Promise<G
 }
 
 export async function listResourceApps(db: Db, tenantId: string): Promise<App[]> {
-  const rows = await db.selectFrom('apps').selectAll().where('tenant_id', '=', tenantId).where('identifier_uri', 'is not', null).execute();
-  return rows.map(fromRow);
+  const rows = await db.selectFrom('apps').selectAll().where('tenant_id', '=', tenantId).where('identifier_uris', '!=', '[]').execute();
+  return rows.map(appFromRow);
 }

@@ -90,22 +90,3 @@ interface StampedEntry<V> {
   /** the version the entry holds (while a read is under way: the one before it, -1 for none) */
   version: number;
 }
-
-// The caches that hold what apps may do (resolved resources, consents): every write to service principals,
-// app role assignments or delegated grants clears them in this process at once; another instance sees the
-// change when its entries expire (the cache's TTL).
-const appPermissionCaches = new Set<WeakRef<TtlCache<unknown>>>();
-
-/** Registers a cache of app permissions, cleared by invalidateAppPermissions(). */
-export function watchAppPermissions(cache: TtlCache<unknown>): void {
-  appPermissionCaches.add(new WeakRef(cache));
-}
-
-/** Clears every cache of app permissions of this process (after a committed change to them). */
-export function invalidateAppPermissions(): void {
-  for (const ref of appPermissionCaches) {
-    const cache = ref.deref();
-    if (cache) cache.clear();
-    else appPermissionCaches.delete(ref);
-  }
-}

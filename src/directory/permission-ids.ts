@@ -73,12 +73,12 @@ export function graphPermissions(kind: PermissionKind): Permission[] {
 /**
  * The delegated scopes (`oauth2PermissionScopes`) and application permissions (`appRoles`) an app exposes,
  * with their ids. Graph: its well-known table (its service principal exposes them all, as in Entra). Others:
- * the registration's values with ids derived from the app id and the value.
+ * the registration's enabled scopes and app roles, with the ids the application object gives them.
  */
-export function appPermissions(app: Pick<App, 'id' | 'exposedScopes' | 'appRoles'>): { scopes: Permission[]; roles: Permission[] } {
+export function appPermissions(app: Pick<App, 'id' | 'scopes' | 'roles'>): { scopes: Permission[]; roles: Permission[] } {
   if (app.id === GRAPH_APP_ID) return { scopes: graphPermissions('delegated'), roles: graphPermissions('application') };
   return {
-    scopes: app.exposedScopes.map((value) => ({ id: uuidV5(`${app.id}\0delegated\0${value}`), value })),
-    roles: app.appRoles.map((value) => ({ id: uuidV5(`${app.id}\0application\0${value}`), value })),
+    scopes: app.scopes.filter((s) => s.isEnabled).map(({ id, value }) => ({ id, value })),
+    roles: app.roles.filter((r) => r.isEnabled && r.value).map(({ id, value }) => ({ id, value: value! })),
   };
 }

@@ -4,13 +4,18 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Config } from '../config/index.js';
 import type { Db } from '../storage/db.js';
-import { GRAPH_APP_ID, GRAPH_RESOURCE, addAppSecret, createApp, grantPermission } from './apps.js';
+import { GRAPH_APP_ID, GRAPH_RESOURCE, type PermissionScope, addAppSecret, createApp, grantPermission } from './apps.js';
+import { roleObject, scopeObject } from '../storage/migration-0013.js';
 import { SETTINGS_DEFAULTS, writeTenantSettings } from './settings.js';
 import { loadTenant, type Tenant } from './tenant.js';
 import { createUser } from './users.js';
 import { randomToken } from '../crypto/secrets.js';
 
 export const GRAPH_DELEGATED_SCOPES = ['User.Read', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.AccessAsUser.All', 'UserAuthenticationMethod.ReadWrite.All', 'Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod', 'AuditLog.Read.All', 'Mail.Read', 'openid', 'profile', 'email', 'offline_access'];
+/** Graph's permissions to read and write applications, with their Entra ids (migration 0013 adds them to existing tenants). */
+const GRAPH_APPLICATION_PERMISSIONS = { scopes: { 'Application.Read.All': 'c79f8feb-a9db-4090-85f9-90d820caa0eb', 'Application.ReadWrite.All': 'bdfbf15f-ee85-4955-8675-146e8e5296b5' }, roles: { 'Application.Read.All': '9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30', 'Application.ReadWrite.All': '1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9' } } as const;
+const graphScopes = () => [...GRAPH_DELEGATED_SCOPES, ...Object.entries(GRAPH_APPLICATION_PERMISSIONS.scopes).map(([v, id]) => scopeObject(v, id) as PermissionScope)];
+const graphRoles = () => [...GRAPH_APP_ROLES, ...Object.entries(GRAPH_APPLICATION_PERMISSIONS.roles).map(([v, id]) => roleObject(v, id))];
 export const GRAPH_APP_ROLES = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod', 'AuditLog.Read.All', 'User.RevokeSessions.All'];
 
 /** Fixed ids of the demo apps, so that docs and tests can name them. */
@@ -91,7 +96,7 @@ export async function ensureTenant(db: Db, config: Config, origin: string): Prom
   // D18: a new tenant starts with security defaults as configured (on unless LATCHKEY_SECURITY_DEFAULTS=false);
   // a tenant that exists keeps its own value (one without a settings row reads SETTINGS_DEFAULTS: off)
   await writeTenantSettings(db, { tenant_id: tenant.id, ...SETTINGS_DEFAULTS, security_defaults: config.securityDefaults ? 1 : 0, updated_at: tenant.created_at });
-  await createApp(db, { id: GRAPH_APP_ID, tenantId: tenant.id, displayName: 'Microsoft Graph', kind: 'resource', identifierUri: GRAPH_RESOURCE, exposedScopes: GRAPH_DELEGATED_SCOPES, appRoles: GRAPH_APP_ROLES });
+  await createApp(db, { id: GRAPH_APP_ID, tenantId: tenant.id, displayName: 'Microsoft Graph', resourceOnly: true, identifierUris: [GRAPH_RESOURCE], exposedScopes: graphScopes(), appRoles: graphRoles() });
 
   // bootstrap Global Administrator (D13: a printed one-time password must be changed at first sign-in)
   const adminUpn = `${config.bootstrapAdminUsername}@${tenant.domain}`;
@@ -101,7 +106,7 @@ export async function ensureTenant(db: Db, config: Config, origin: string): Prom
   if (config.securityDefaults) printed.push('Security defaults are on: every sign-in asks for a second factor, and a user without one registers an authenticator app at first sign-in ("More information required"; scan the QR code, or type the code of `npm run cli -- demo totp <user>` while the demo is on).');
 
   // automation app (client credentials to Graph)
-  await createApp(db, { id: DEMO.automationAppId, tenantId: tenant.id, displayName: 'Automation', kind: 'web' });
+  await createApp(db, { id: DEMO.automationAppId, tenantId: tenant.id, displayName: 'Automation' });
   const autoSecret = await addAppSecret(db, DEMO.automationAppId, config.automationClientSecret || undefined);
   await grantPermission(db, DEMO.automationAppId, GRAPH_APP_ID, 'application', ['User.Read.All', 'User.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All', 'AuditLog.Read.All']);
   if (!config.automationClientSecret) printed.push(`Automation app ${DEMO.automationAppId}, client secret (shown once): ${autoSecret}`);
@@ -110,15 +115,15 @@ export async function ensureTenant(db: Db, config: Config, origin: string): Prom
     for (const [name, display] of [['alice', 'Alice Example'], ['bob', 'Bob Example'], ['carol', 'Carol Example']] as const) {
       await createUser(db, { tenantId: tenant.id, upn: `${name}@${tenant.domain}`, displayName: display, mail: `${name}@${tenant.domain}`, password: DEMO.demoPassword });
     }
-    await createApp(db, { id: DEMO.apiAppId, tenantId: tenant.id, displayName: 'Demo API', kind: 'web', identifierUri: DEMO.apiIdentifier, exposedScopes: ['read', 'write'], appRoles: ['Data.Read.All'], introspectionAllowed: true });
+    await createApp(db, { id: DEMO.apiAppId, tenantId: tenant.id, displayName: 'Demo API', identifierUris: [DEMO.apiIdentifier], exposedScopes: ['read', 'write'], appRoles: ['Data.Read.All'], introspectionAllowed: true });
     await addAppSecret(db, DEMO.apiAppId, 'demo-api-secret');
-    await createApp(db, { id: DEMO.webAppId, tenantId: tenant.id, displayName: 'Demo portal', kind: 'web', redirectUris: [`${origin}/demo/callback`], postLogoutRedirectUris: [`${origin}/demo/`], introspectionAllowed: true, backchannelLogoutUri: `${origin}/demo/backchannel-logout` });
+    await createApp(db, { id: DEMO.webAppId, tenantId: tenant.id, displayName: 'Demo portal', webRedirectUris: [`${origin}/demo/callback`], postLogoutRedirectUris: [`${origin}/demo/`], introspectionAllowed: true, backchannelLogoutUri: `${origin}/demo/backchannel-logout` });
     await addAppSecret(db, DEMO.webAppId, 'demo-portal-secret');
     await grantPermission(db, DEMO.webAppId, GRAPH_APP_ID, 'delegated', ['User.Read']);
     await grantPermission(db, DEMO.webAppId, DEMO.apiAppId, 'delegated', ['read']);
     await grantPermission(db, DEMO.webAppId, DEMO.apiAppId, 'application', ['Data.Read.All']);
     await grantPermission(db, DEMO.webAppId, GRAPH_APP_ID, 'application', ['User.Read.All']);
-    await createApp(db, { id: DEMO.nativeAppId, tenantId: tenant.id, displayName: 'Demo native app', kind: 'native', redirectUris: ['http://localhost', 'http://127.0.0.1'] });
+    await createApp(db, { id: DEMO.nativeAppId, tenantId: tenant.id, displayName: 'Demo native app', publicClientRedirectUris: ['http://localhost', 'http://127.0.0.1'], isFallbackPublicClient: true });
     await grantPermission(db, DEMO.nativeAppId, GRAPH_APP_ID, 'delegated', ['User.Read', 'Mail.Read']);
     await grantPermission(db, DEMO.nativeAppId, DEMO.apiAppId, 'delegated', ['read', 'write']);
     printed.push(`Demo users alice@, bob@, carol@${tenant.domain} with password ${DEMO.demoPassword}`);
@@ -134,7 +139,8 @@ async function applySeedFile(db: Db, tenant: Tenant, seed: SeedFile, printed: st
     await createUser(db, { tenantId: tenant.id, upn: u.userPrincipalName, displayName: u.displayName, mail: u.mail ?? null, password: u.password ?? null, accountEnabled: u.accountEnabled, forceChangePassword: u.forceChangePasswordNextSignIn, roles: u.roles });
   }
   for (const a of seed.apps ?? []) {
-    const app = await createApp(db, { id: a.appId, tenantId: tenant.id, displayName: a.displayName, kind: a.kind, redirectUris: a.redirectUris, postLogoutRedirectUris: a.postLogoutRedirectUris, identifierUri: a.identifierUri, exposedScopes: a.scopes, appRoles: a.appRoles, requirePkce: a.requirePkce });
+    // the seed file's kind says where its redirect URIs go (apps.ts byKind)
+    const app = await createApp(db, { id: a.appId, tenantId: tenant.id, displayName: a.displayName, kind: a.kind, redirectUris: a.redirectUris, postLogoutRedirectUris: a.postLogoutRedirectUris, identifierUris: a.identifierUri ? [a.identifierUri] : [], exposedScopes: a.scopes, appRoles: a.appRoles, requirePkce: a.requirePkce });
     if (a.kind === 'web') {
       const secret = await addAppSecret(db, app.id, a.secret);
       if (!a.secret) printed.push(`App ${a.displayName} ${app.id}, client secret (shown once): ${secret}`);

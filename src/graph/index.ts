@@ -7,6 +7,7 @@ import type { Tenant } from '../directory/tenant.js';
 import type { AccessTokenVerifier } from '../protocol/access-tokens.js';
 import type { Db } from '../storage/db.js';
 import { sendGraphError } from './errors.js';
+import { registerApplicationRoutes } from './applications.js';
 import { registerGroupRoutes } from './groups.js';
 import { registerLogRoutes } from './logs.js';
 import { registerMethodRoutes } from './methods.js';
@@ -41,6 +42,7 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
         registerMethodRoutes(scope, deps);
         registerMethodsPolicyRoutes(scope, deps);
         registerGroupRoutes(scope, deps);
+        registerApplicationRoutes(scope, deps);
         registerRoleRoutes(scope, deps);
         registerLogRoutes(scope, deps);
         registerServicePrincipalRoutes(scope, deps);

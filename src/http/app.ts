@@ -9,6 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
 import { SecretVerifier } from '../directory/apps.js';
+import { rewriteAppIdKey } from '../graph/applications.js';
 import type { Tenant } from '../directory/tenant.js';
 import { createProvider } from '../protocol/provider.js';
 import { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/routes.js';
@@ -72,7 +73,8 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     // ids longer than this are refused by the routes themselves, in their own wire format
     routerOptions: { maxParamLength: 1000 },
     rewriteUrl(req) {
-      const url = req.url ?? '/';
+      // Graph's key syntax /applications(appId='…') as a routable path (src/graph/applications.ts)
+      const url = rewriteAppIdKey(req.url ?? '/');
       // a malformed Graph URL is refused in Graph's shape by the Graph scope's not-found handler
       if (!wellEncoded(url)) return /^\/(v1\.0|beta)\//.test(url) ? `${url.slice(0, url.indexOf('/', 1))}/__malformed` : '/__malformed';
       if (/^\/(v1\.0|beta)\//.test(url)) return rewriteAlternateKeys(url);

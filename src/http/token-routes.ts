@@ -4,12 +4,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { KeySet } from '../protocol/keys.js';
 import { type AccessTokenClaims, createAccessTokenVerifier, whyAccessTokenInvalid } from '../protocol/access-tokens.js';
-import { GRAPH_RESOURCE, SecretVerifier, findApp } from '../directory/apps.js';
+import { GRAPH_RESOURCE, SecretVerifier, defaultKind, findApp } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById } from '../directory/users.js';
 import { entraErrorBody } from '../protocol/errors.js';
 import { ROUTES } from '../protocol/routes.js';
 import { refreshTokenFacts } from '../protocol/credential-facts.js';
+import { storedClientKind } from '../protocol/grants.js';
 import { whyInvalid } from '../protocol/validity.js';
 import type { Db } from '../storage/db.js';
 
@@ -121,7 +122,8 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     if (!clientId || !secret) return reply.code(401).send(entraErrorBody('client_auth_missing', origin));
     // NUL is no app id, and PostgreSQL refuses it in text (the lookup threw: a 500)
     const caller = clientId.includes('\0') ? undefined : await findApp(db, clientId);
-    if (!caller || caller.kind !== 'web') return reply.code(401).send(entraErrorBody('client_unknown', origin));
+    // D8: resource servers are confidential (web) apps; a public client is no caller here
+    if (!caller || caller.resourceOnly || defaultKind(caller) !== 'web') return reply.code(401).send(entraErrorBody('client_unknown', origin));
     if (!(await secretVerifier.verify(caller.id, secret))) return reply.code(401).send(entraErrorBody('client_secret_invalid', origin));
     const token = form.token;
     if (typeof token !== 'string' || !token) return reply.code(400).send(entraErrorBody('request_invalid', origin, { detail: "The request body must contain the parameter 'token'." }));
@@ -146,7 +148,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     const user = rt.accountId ? await findUserById(db, rt.accountId) : undefined;
     // the refresh token was issued to the caller (checked above)
     const grant = rt.grantId ? await provider.Grant.find(rt.grantId).catch(() => undefined) : undefined;
-    if (!grant || whyInvalid(user, refreshTokenFacts(rt, grant, caller))) return reply.send(inactive);
+    if (!grant || whyInvalid(user, refreshTokenFacts(rt, grant, { kind: storedClientKind(rt) ?? 'web' }))) return reply.send(inactive);
     return reply.send({ active: true, token_type: 'refresh_token', client_id: rt.clientId, sub: rt.accountId, oid: rt.accountId, tid: tenant.id, scope: rt.scope, iat: rt.iat, exp: rt.exp, iss: issuer });
   });
 }

@@ -17,7 +17,7 @@ export async function appsRequireMfa(db: Db, clientId: string | undefined, resou
     .selectFrom('apps')
     .select('id')
     .where('require_mfa', '=', 1)
-    .where((eb) => eb.or([...(ids.length ? [eb('id', 'in', ids)] : []), ...(uris.length ? [eb('identifier_uri', 'in', uris)] : [])]))
+    .where((eb) => eb.or([...(ids.length ? [eb('id', 'in', ids)] : []), ...(uris.length ? [eb('id', 'in', eb.selectFrom('app_identifier_uris').select('app_id').where('uri', 'in', uris))] : [])]))
     .executeTakeFirst();
   return !!row;
 }

@@ -7,12 +7,13 @@ import type { Db } from '../storage/db.js';
 import type { Tenant } from '../directory/tenant.js';
 import { Refusal } from './errors.js';
 import { mfaCounts, whyInvalid } from './validity.js';
-import { grantTap } from './grants.js';
+import { grantTap, storedClientKind } from './grants.js';
+import { isConfidential } from '../directory/apps.js';
 import type { ResourceDirectory } from './resource-indicators.js';
 import { resourcesFromScope } from './resources.js';
 import { appsRequireMfa, perUserMfaOn } from '../methods/requirement.js';
 import type { User } from '../directory/users.js';
-import { refreshTokenFacts, sessionFacts } from './credential-facts.js';
+import { isConfidentialClient, refreshTokenFacts, sessionFacts } from './credential-facts.js';
 import { findBrowserSession } from './browser-sessions.js';
 
 /** What findAccount reads of the token it is handed (the engine's token models). */
@@ -36,6 +37,9 @@ export async function findAccount(deps: { db: Db; tenant: Tenant; resources: Res
   ctx.state.userId = sub; // for the sign-in log of a refusal
   const t = token as TokenLike | undefined;
   if (t && t.kind === 'RefreshToken') {
+    // a chain issued to a confidential client is refreshed with its secret, a public one's without (Entra)
+    const issuedTo = storedClientKind(t);
+    if (issuedTo && ctx.oidc.client && isConfidential({ kind: issuedTo }) !== isConfidentialClient(ctx.oidc.client)) throw new Refusal(issuedTo === 'web' ? 'client_auth_missing' : 'client_is_public');
     const grant = ctx.oidc.entities.Grant;
     const why = whyInvalid(user, refreshTokenFacts(t, grant, ctx.oidc.client));
     if (why) throw new Refusal(why);

@@ -2,7 +2,7 @@
 // browser-session record, a refresh token with its client, or a verified access token. Every caller of
 // whyInvalid gets its facts from here, so "issued when", "password-based" and "confidential client" mean
 // the same thing on every path (a structure test holds this).
-import { isConfidential, type AppKind } from '../directory/apps.js';
+import { isConfidential, type ClientKind } from '../directory/apps.js';
 import type { CredentialFacts } from './validity.js';
 import { grantPasswordBased, grantTap } from './grants.js';
 
@@ -20,7 +20,7 @@ export const ACCESS_TOKEN_GRANT_CLAIM = 'latchkey_gid';
  */
 export interface EngineClientLike {
   tokenEndpointAuthMethod?: string;
-  latchkey_kind?: AppKind;
+  latchkey_kind?: ClientKind;
   latchkey_pkce_optional?: boolean;
 }
 
@@ -28,7 +28,7 @@ export interface EngineClientLike {
  * The one definition of a confidential client (rule 4, D2, D3): an app registration of a confidential
  * kind (src/directory/apps.ts isConfidential); for an engine client, the kind it was made from.
  */
-export function isConfidentialClient(client: EngineClientLike | { kind: AppKind }): boolean {
+export function isConfidentialClient(client: EngineClientLike | { kind: ClientKind }): boolean {
   if ('kind' in client) return isConfidential(client);
   return client.latchkey_kind !== undefined ? isConfidential({ kind: client.latchkey_kind }) : client.tokenEndpointAuthMethod !== 'none';
 }
@@ -63,7 +63,7 @@ export function sessionFacts(row: { created_at: number; password_based: number; 
  * A refresh token's facts: its chain's issue time, whether its grant's sign-in was password-based (stored
  * on the grant when it was made, src/protocol/grants.ts), and the client it was issued to.
  */
-export function refreshTokenFacts(token: { iiat?: number; iat?: number; amr?: string[] }, grant: unknown, client: EngineClientLike | { kind: AppKind } | undefined): CredentialFacts {
+export function refreshTokenFacts(token: { iiat?: number; iat?: number; amr?: string[] }, grant: unknown, client: EngineClientLike | { kind: ClientKind } | undefined): CredentialFacts {
   const issuedAt = chainIssuedAtMs(token);
   const tap = grantTap(grant);
   return {

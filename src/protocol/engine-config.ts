@@ -2,10 +2,10 @@
 // The hooks themselves live in their own modules (account, claims, resource indicators, grants, pages,
 // browser sessions); this module assembles them.
 import crypto from 'node:crypto';
-import { interactionPolicy, type AdapterPayload, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
-import { type App, type SecretVerifier, findApp, isConfidential } from '../directory/apps.js';
+import { type SecretVerifier, findApp } from '../directory/apps.js';
 import type { Tenant } from '../directory/tenant.js';
 import type { Db } from '../storage/db.js';
 import { adapterFactory, GRANT_SLACK_MS } from '../storage/oidc-adapter.js';
@@ -19,6 +19,8 @@ import { engineErrorPage, logoutPages, deviceFlowPages } from './pages.js';
 import { mfaRequiredCheck, sessionInvalidCheck } from './browser-sessions.js';
 import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
 import { isConfidentialClient, type EngineClientLike } from './credential-facts.js';
+import { clientMetadata, requestKind } from './client-view.js';
+import { refreshTokenKind } from './grants.js';
 
 /** The engine's browser-session cookie (D15: `__Host-`, Path=/). */
 export const SESSION_COOKIE = '__Host-lk_session';
@@ -72,41 +74,6 @@ export interface EngineDeps extends ProviderDeps {
   resources: ResourceDirectory;
 }
 
-/** Engine client metadata for an app registration. */
-export function clientMetadata(app: App): ClientMetadata {
-  const confidential = isConfidential(app);
-  const md: ClientMetadata = {
-    client_id: app.id,
-    client_name: app.displayName,
-    application_type: app.kind === 'native' ? 'native' : 'web',
-    redirect_uris: app.redirectUris,
-    post_logout_redirect_uris: app.postLogoutRedirectUris,
-    response_types: app.redirectUris.length ? ['code'] : [],
-    grant_types: app.redirectUris.length
-      ? ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', ...(confidential ? ['client_credentials'] : [])]
-      : confidential
-        ? ['client_credentials']
-        : ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-    token_endpoint_auth_method: confidential ? 'client_secret_post' : 'none',
-    latchkey_kind: app.kind,
-    latchkey_pkce_optional: !app.requirePkce,
-  };
-  if (confidential) {
-    // The engine's own comparison is replaced (D14): the real secrets are argon2id hashes in app_secrets.
-    md.client_secret = 'hashed-at-rest';
-  }
-  if (app.backchannelLogoutUri) {
-    // OIDC Back-Channel Logout 1.0; the logout token always carries the sid the app holds (D16)
-    md.backchannel_logout_uri = app.backchannelLogoutUri;
-    md.backchannel_logout_session_required = true;
-  }
-  if (app.kind === 'native' || app.kind === 'spa' || app.redirectUris.length === 0) {
-    // devicecode for public clients
-    md.grant_types = [...new Set([...(md.grant_types ?? []), 'urn:ietf:params:oauth:grant-type:device_code'])];
-  }
-  return md;
-}
-
 function interactionPolicyFor(deps: EngineDeps) {
   const policy = interactionPolicy.base();
   // Microsoft clients send prompt=select_account; accept it (it behaves like no prompt here).
@@ -142,7 +109,8 @@ function lifetimes(config: Config): Configuration['ttl'] {
     Grant: config.refreshTokenTtl + GRANT_SLACK_MS / 1000,
     Session: (_ctx, session) => ((session as unknown as { transient?: boolean }).transient ? config.sessionTtl : config.persistentSessionTtl),
     RefreshToken: (_ctx, token, client) => {
-      if ((client as EngineClientLike).latchkey_kind === 'spa') {
+      // the kind of client the chain was issued to, recorded on each of its tokens (client-view.ts)
+      if (refreshTokenKind(_ctx, token, client as EngineClientLike) === 'spa') {
         // fixed 24 h from the chain's first issue
         const t = token as unknown as { iiat?: number };
         const left = Math.ceil((t.iiat ?? Date.now() / 1000) + config.spaRefreshTokenTtl - Date.now() / 1000);
@@ -185,11 +153,12 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
         // A client_id with a NUL byte is no app, and PostgreSQL refuses NUL in text (the lookup threw:
         // a 500 at authorize, token, devicecode and revoke).
         if (clientId.includes('\0')) return undefined;
-        return (await deps.resources.cache.get(`client:${clientId}`, async () => {
-          const app = await findApp(db, clientId);
-          if (!app || app.kind === 'resource') return undefined;
-          return clientMetadata(app) as AdapterPayload;
-        })) as AdapterPayload | undefined;
+        // the app through the stamped cache (src/directory/version.ts), then the kind this request makes of it
+        const ctx = Provider.ctx;
+        const app = await deps.resources.cache.get(`app:${clientId}`, () => findApp(db, clientId));
+        if (!app || app.resourceOnly) return undefined;
+        const kind = requestKind(app, ctx);
+        return deps.resources.cache.get(`client:${clientId}:${kind}`, () => Promise.resolve(clientMetadata(app, kind) as AdapterPayload));
       },
     }),
     jwks: { keys: deps.keys.privateJwks as never },

@@ -159,6 +159,8 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     // A refresh for a resource that does not exist: the engine only sees a scope the refresh token
     // lacks (70011); Entra names the unknown resource (AADSTS500011).
     if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
+    // an engine invalid_client (401) that Entra answers otherwise (a deleted app's refresh token: invalid_grant) is a 400
+    if (body.error === 'invalid_client' && refusals[code].error !== 'invalid_client') ctx.status = 400;
     ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'] });
     if (code !== 'authorization_pending' && code !== 'slow_down') await logRefusal(ctx, code, form.client_id);
   }

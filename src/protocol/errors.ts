@@ -18,6 +18,9 @@ export const refusals = {
   tenant_alias_for_app_token: { error: 'invalid_request', aadsts: 700016, badToken: false, message: "Application tokens cannot be requested through the 'organizations' or 'common' endpoints; use the tenant id or domain." },
   client_secret_invalid: { error: 'invalid_client', aadsts: 7000215, badToken: false, message: 'Invalid client secret provided.' },
   client_unknown: { error: 'invalid_client', aadsts: 700016, badToken: false, message: 'Application was not found in the directory.' },
+  client_is_public: { error: 'invalid_client', aadsts: 700025, badToken: false, message: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
+  // a refresh token or code of an application that was deleted (MSAL drops the token: bad_token)
+  client_deleted: { error: 'invalid_grant', aadsts: 700016, badToken: true, message: 'Application was not found in the directory: it was deleted, and its tokens with it.' },
   client_auth_missing: { error: 'invalid_client', aadsts: 7000218, badToken: false, message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
   resource_unknown: { error: 'invalid_target', aadsts: 500011, badToken: false, message: 'The resource principal was not found in the tenant.' },
   scope_invalid: { error: 'invalid_scope', aadsts: 70011, badToken: false, message: 'The provided request must include a valid scope parameter.' },
@@ -142,8 +145,10 @@ export function refusalFromEngine(error: string, detail: string | undefined, des
       if (/referenced account not found/.test(d)) return grantType === 'refresh_token' ? 'refresh_token_invalid' : 'code_invalid';
       return grantType === 'refresh_token' ? 'refresh_token_invalid' : 'grant_invalid';
     case 'invalid_client':
-      if (/client not found/.test(d)) return 'client_unknown';
-      if (/no client authentication mechanism provided|client_secret must be provided/.test(d)) return 'client_auth_missing';
+      // a deleted app's refresh token or code: the grant is what is gone (invalid_grant, bad_token)
+      if (/client not found/.test(d)) return grantType === 'refresh_token' || grantType === 'authorization_code' ? 'client_deleted' : 'client_unknown';
+      // a confidential client's request without its secret (the client view is web: client-view.ts)
+      if (/no client authentication mechanism provided|client_secret must be provided|does not match the registered client authentication method/.test(d)) return 'client_auth_missing';
       return 'client_secret_invalid';
     case 'invalid_redirect_uri':
       // authorize with an unregistered redirect_uri: shown on the error page, never redirected to

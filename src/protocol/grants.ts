@@ -4,6 +4,7 @@
 // never derived from amr); the refresh path reads it from the grant the engine already loaded.
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { ClientKind } from '../directory/apps.js';
 import type { Db } from '../storage/db.js';
 import { findBrowserSession, type SigninResultFacts } from './browser-sessions.js';
 
@@ -38,6 +39,30 @@ export function extendGrantPayload(provider: Provider): void {
   const Grant = provider.Grant as unknown as { IN_PAYLOAD: string[] };
   const members = [...Grant.IN_PAYLOAD, PASSWORD_BASED, TAP, ORIGIN];
   Object.defineProperty(Grant, 'IN_PAYLOAD', { get: () => members, configurable: true });
+  // the same for a refresh token: the kind of client its chain was issued to
+  const RefreshToken = provider.RefreshToken as unknown as { IN_PAYLOAD: string[] };
+  const rtMembers = [...RefreshToken.IN_PAYLOAD, CLIENT_KIND];
+  Object.defineProperty(RefreshToken, 'IN_PAYLOAD', { get: () => rtMembers, configurable: true });
+}
+
+/** The RefreshToken payload member with the kind of client (web, spa, native) its chain was issued to. */
+const CLIENT_KIND = 'latchkeyClientKind';
+const KINDS: readonly string[] = ['web', 'spa', 'native'];
+
+/** The kind of client a refresh token's chain was issued to (undefined for a token from before it was recorded). */
+export function storedClientKind(token: unknown): ClientKind | undefined {
+  const v = (token as Record<string, unknown> | undefined)?.[CLIENT_KIND];
+  return typeof v === 'string' && KINDS.includes(v) ? (v as ClientKind) : undefined;
+}
+
+/**
+ * The kind of client a new refresh token is for, recorded on it (called by the engine's lifetime hook,
+ * before the token is written): a rotation keeps its chain's kind, a new chain takes the request's.
+ */
+export function refreshTokenKind(ctx: KoaContextWithOIDC | undefined, token: unknown, client: { latchkey_kind?: ClientKind }): ClientKind | undefined {
+  const kind = storedClientKind(ctx?.oidc?.entities?.RotatedRefreshToken) ?? client.latchkey_kind;
+  if (kind) (token as Record<string, unknown>)[CLIENT_KIND] = kind;
+  return kind;
 }
 
 /**

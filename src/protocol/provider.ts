@@ -10,14 +10,14 @@ import { installEntraShape } from './entra-middleware.js';
 import { extendGrantPayload } from './grants.js';
 
 export type { ProviderDeps } from './engine-config.js';
-export { clientMetadata } from './engine-config.js';
+export { clientMetadata } from './client-view.js';
 export { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from './routes.js';
 
 export function createProvider(providerDeps: ProviderDeps): Provider {
   const { tenant, origin } = providerDeps;
   const issuer = `${origin}/${tenant.id}/v2.0`;
   // App registrations and consents change rarely and are read on every token request.
-  const deps = { ...providerDeps, resources: resourceDirectory(providerDeps.db, providerDeps.directoryCacheMs ?? 5000) };
+  const deps = { ...providerDeps, resources: resourceDirectory(providerDeps.db, tenant.id, providerDeps.directoryCacheMs ?? 5000) };
 
   const provider = new Provider(issuer, engineConfiguration(deps));
   provider.proxy = true;

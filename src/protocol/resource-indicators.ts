@@ -1,9 +1,9 @@
 // Entra's scope-based resources on the engine's resource indicators: which resource a request is for
 // (defaultResource), what the resource server issues (getResourceServerInfo), and Entra's consent checks.
 // Two engine workarounds live here, pinned by tests/engine-workarounds.test.ts.
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
-import { TtlCache, watchAppPermissions } from '../directory/cache.js';
+import { DirectoryCache } from '../directory/version.js';
 import { findAppByIdentifier } from '../directory/apps.js';
 import type { Db } from '../storage/db.js';
 import { Refusal } from './errors.js';
@@ -14,18 +14,18 @@ export function accessTokenTtl(config: Pick<Config, 'accessTokenMinTtl' | 'acces
   return config.accessTokenMinTtl + Math.floor(Math.random() * (config.accessTokenMaxTtl - config.accessTokenMinTtl + 1));
 }
 
-/** App registrations and consents, read on every token request, through a short-lived cache. */
+/** App registrations and consents, read on every token request, through the version-stamped cache. */
 export interface ResourceDirectory {
-  cache: TtlCache<unknown>;
+  cache: DirectoryCache;
   view(indicator: string, clientId: string): Promise<ResourceServerView | undefined>;
 }
 
-export function resourceDirectory(db: Db, cacheMs: number): ResourceDirectory {
-  const cache = new TtlCache<unknown>(cacheMs);
-  watchAppPermissions(cache);
+export function resourceDirectory(db: Db, tenantId: string, cacheMs: number): ResourceDirectory {
+  // the stamp is read at most once per engine request (its state, through the engine's async context)
+  const cache = new DirectoryCache(db, tenantId, () => Provider.ctx?.state, cacheMs);
   return {
     cache,
-    view: (indicator, clientId) => cache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, indicator, clientId)) as Promise<ResourceServerView | undefined>,
+    view: (indicator, clientId) => cache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, indicator, clientId)),
   };
 }
 

@@ -2,6 +2,7 @@
 // dialect differences are named where they occur).
 import crypto from 'node:crypto';
 import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { appRegistrations } from './migration-0013.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -404,6 +405,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex('oidc_models_session').ifExists().execute();
       },
     },
+    // app registrations as Entra's application objects, the directory version (src/storage/migration-0013.ts)
+    '0013_app_registrations': appRegistrations(ms),
     '0014_service_principals': {
       async up(db: Kysely<unknown>) {
         // Graph's servicePrincipal (issue 8): one per app and tenant; every app that exists gets one. Reads

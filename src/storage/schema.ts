@@ -39,19 +39,43 @@ export interface UserRoleTable {
 
 export interface AppTable {
   id: string; // appId (client_id)
+  /** the application object's id (Graph `id`), not the client id (migration 0013) */
+  object_id: string;
   tenant_id: string;
   display_name: string;
-  kind: 'web' | 'native' | 'spa' | 'resource';
-  redirect_uris: string; // JSON array
+  /** 'resource': a Microsoft-owned resource such as Graph, not one of the tenant's applications (0013) */
+  kind: 'application' | 'resource';
+  web_redirect_uris: string; // JSON array (web.redirectUris; was redirect_uris before 0013)
+  spa_redirect_uris: string; // JSON array (spa.redirectUris)
+  public_client_redirect_uris: string; // JSON array (publicClient.redirectUris)
+  is_fallback_public_client: number;
   post_logout_redirect_uris: string; // JSON array
-  identifier_uri: string | null; // api://... or https://graph.microsoft.com
-  exposed_scopes: string; // JSON array of scope names
-  app_roles: string; // JSON array of role values
+  /** unused since 0013 (every identifier URI is in identifier_uris and app_identifier_uris); SQLite cannot drop a UNIQUE column */
+  identifier_uri: string | null;
+  identifier_uris: string; // JSON array: api://... or https://graph.microsoft.com
+  exposed_scopes: string; // JSON array of Graph permissionScope objects (api.oauth2PermissionScopes)
+  app_roles: string; // JSON array of Graph appRole objects
+  required_resource_access: string; // JSON array of Graph requiredResourceAccess objects
+  logout_url: string | null; // web.logoutUrl (front-channel)
+  properties: string; // JSON: Graph properties kept as given (description, notes, tags, homePageUrl, ...)
   require_pkce: number; // D3: confidential apps may switch PKCE off
   introspection_allowed: number; // D8: a resource server that may introspect tokens meant for it
   created_at: number;
   backchannel_logout_uri: string | null; // OIDC Back-Channel Logout 1.0 (migration 0003)
   require_mfa: number; // spec §8 (migration 0006)
+}
+
+/** Every identifier URI of every app (unique): resources are looked up by it (migration 0013). */
+export interface AppIdentifierUriTable {
+  uri: string;
+  app_id: string;
+}
+
+/** The directory's version per tenant, bumped with every write the engine's client view reads (0013). */
+export interface DirectoryVersionTable {
+  tenant_id: string;
+  version: number;
+  updated_at: number;
 }
 
 export interface AppSecretTable {
@@ -61,6 +85,8 @@ export interface AppSecretTable {
   hint: string;
   created_at: number;
   expires_at: number | null;
+  display_name: string | null; // passwordCredential.displayName (0013)
+  start_at: number | null; // passwordCredential.startDateTime (0013)
 }
 
 export interface PermissionGrantTable {
@@ -329,6 +355,8 @@ export interface Database {
   user_roles: UserRoleTable;
   apps: AppTable;
   app_secrets: AppSecretTable;
+  app_identifier_uris: AppIdentifierUriTable;
+  directory_versions: DirectoryVersionTable;
   permission_grants: PermissionGrantTable;
   service_principals: ServicePrincipalTable;
   oidc_models: OidcModelTable;

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { writeAudit } from '../../events/audit.js';
 import { enqueue } from '../../events/outbox.js';
 import type { Db } from '../../storage/db.js';
+import { bumpDirectoryVersion } from '../../directory/version.js';
 import { type ActionContext, ActionError } from '../action.js';
 import type { Actor } from '../actor.js';
 import { ROLES } from '../roles.js';
@@ -74,6 +75,7 @@ export async function apply(ctx: ActionContext, plan: AppPlan): Promise<{ plan: 
     checkAppRights(plan.actor);
     const now = Math.max(Date.now(), plan.madeAt);
     await trx.updateTable('apps').set({ require_mfa: plan.input.requireMfa ? 1 : 0 }).where('id', '=', app.id).execute();
+    await bumpDirectoryVersion(trx, ctx.tenantId);
     await writeAudit(trx, ctx.tenantId, {
       activity: 'Update application',
       service: 'Core Directory',
