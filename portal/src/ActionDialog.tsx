@@ -31,17 +31,39 @@ const useStyles = makeStyles({
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
   item: { overflowWrap: 'anywhere' },
   password: { fontFamily: tokens.fontFamilyMonospace },
+  p: { margin: `0 0 ${tokens.spacingVerticalXS}` },
 });
+
+const LABELS: Record<string, string> = {
+  signInSessionsValidFromDateTime: 'Sign-in sessions valid from',
+  accountEnabled: 'Account enabled',
+  lastPasswordChangeDateTime: 'Last password change',
+  'passwordProfile.password': 'Password',
+  'passwordProfile.forceChangePasswordNextSignIn': 'Must change password at next sign-in',
+  'passwordProfile.forceChangePasswordNextSignInWithMfa': 'Must do MFA, then change password, at next sign-in',
+};
+
+/** A preview value as a person reads it: dates in the browser's locale. */
+function shown(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  const text = String(v);
+  return /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(text) ? new Date(text).toLocaleString() : text;
+}
 
 function Items({ items, empty }: { items: EndingItem[]; empty: string }) {
   const s = useStyles();
-  if (!items.length) return <Text>{empty}</Text>;
+  if (!items.length)
+    return (
+      <Text as="p" block className={s.p}>
+        {empty}
+      </Text>
+    );
   return (
     <ul className={s.list}>
       {items.map((c) => (
         <li key={`${c.kind}-${c.id}`} className={s.item}>
           {c.kind === 'session' ? 'Browser session' : 'Refresh token'} · {c.app ?? 'unknown app'}
-          {c.device ? ` · ${c.device.slice(0, 60)}` : ''}
+          {c.device ? ` · ${c.device.length > 48 ? `${c.device.slice(0, 47)}…` : c.device}` : ''}
           {c.ip ? ` · ${c.ip}` : ''}
         </li>
       ))}
@@ -68,7 +90,7 @@ function PreviewView({ plan }: { plan: PlanDoc }) {
           <ul className={s.list}>
             {p.changes.map((c) => (
               <li key={c.property} className={s.item}>
-                {c.property}: {String(c.oldValue ?? '—')} → {String(c.newValue ?? '—')}
+                {LABELS[c.property] ?? c.property}: {shown(c.oldValue)} → {shown(c.newValue)}
               </li>
             ))}
           </ul>
@@ -82,7 +104,7 @@ function PreviewView({ plan }: { plan: PlanDoc }) {
         <h3 className={s.h}>What lives on ({p.survivingCount})</h3>
         <Items items={p.surviving} empty="Nothing the user holds survives." />
         {(p.accessTokensLiveUntil ?? []).map((a) => (
-          <Text as="p" key={a.app}>
+          <Text as="p" block key={a.app} className={s.p}>
             Access tokens already issued to {a.app} stay usable until {new Date(a.until).toLocaleString()}.
           </Text>
         ))}

@@ -9,6 +9,8 @@ import { ErrorBar } from './ErrorBar';
 import { navigate } from './router';
 
 const useStyles = makeStyles({
+  back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
+  title: { display: 'block' },
   props: {
     display: 'grid',
     gridTemplateColumns: 'minmax(140px, max-content) 1fr',
@@ -50,6 +52,7 @@ export function UserPage({ id }: { id: string }) {
   return (
     <section aria-labelledby="userTitle">
       <Link
+        className={s.back}
         href="/admin/"
         onClick={(e) => {
           e.preventDefault();
@@ -62,7 +65,7 @@ export function UserPage({ id }: { id: string }) {
       {user.isError && <ErrorBar error={user.error} />}
       {u && (
         <>
-          <Title2 as="h1" id="userTitle">
+          <Title2 as="h1" id="userTitle" className={s.title}>
             {u.displayName}
           </Title2>
           <dl className={s.props} id="userProperties">
