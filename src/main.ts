@@ -17,7 +17,8 @@ async function main() {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 22) console.warn(`latchkey: Node.js ${process.versions.node} works, but Node.js 22 or 24 is recommended.`);
   // the admin portal is built when missing or older than its sources (README: install, then start)
-  await ensurePortalBuilt((line) => console.log(line));
+  // (a failed build, e.g. a read-only install, leaves the rest of Latchkey working; /admin then says so)
+  await ensurePortalBuilt((line) => console.log(line)).catch((e: unknown) => console.warn(`latchkey: the admin portal could not be built: ${e instanceof Error ? e.message : String(e)}`));
   const server = await startServer(config);
   const lines = [
     '',

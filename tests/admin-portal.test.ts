@@ -21,7 +21,10 @@ import { browserSkipReason, launchBrowser, signIn, signInToDemoPortal } from './
 import { databases, startTestServer, testCa, type TestServer } from './helpers/server.js';
 
 const skip = browserSkipReason();
-const SHOTS = process.env.LATCHKEY_SCREENSHOTS;
+// Screenshots of every page are kept as test artifacts (LATCHKEY_SCREENSHOTS, or test-artifacts/screenshots).
+const SHOTS = process.env.LATCHKEY_SCREENSHOTS || path.resolve(import.meta.dirname, '..', 'test-artifacts', 'screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+console.log(`# admin portal screenshots: ${SHOTS}`);
 const ADMIN_PASSWORD = 'Bootstrap-Admin-Pw-1';
 
 /** Waits until `expression` is true in the page (polled through the debugger protocol: the page's CSP forbids eval). */
@@ -34,7 +37,7 @@ async function until(page: Page, expression: string, ms = 15_000) {
 }
 
 async function shot(page: Page, name: string) {
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}/admin-portal-${name}.png`, fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, `admin-portal-${name}.png`), fullPage: true });
 }
 
 test('the portal\'s first load is at most 500 KB of gzip-compressed JavaScript (counted)', () => {
@@ -112,6 +115,14 @@ for (const db of await databases()) {
       // a fresh nonce per response
       const again = await fetch(`${server.origin}/admin/`);
       assert.notEqual(again.headers.get('content-security-policy'), csp);
+      // the script is served compressed, as counted by the size budget
+      const src = /<script[^>]*\ssrc="([^"]+)"/.exec(html)![1]!;
+      const js = await fetch(`${server.origin}${src}`, { headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(js.status, 200);
+      assert.equal(js.headers.get('content-encoding'), 'gzip');
+      assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
+      assert.ok((await js.text()).length > 1000, 'decoded by fetch');
+      assert.equal((await fetch(`${server.origin}/admin/assets/nothing.js`)).status, 404);
     });
 
     /** A new browser context at `width`, signed in to the portal as `upn`. */

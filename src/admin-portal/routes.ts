@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GRAPH_RESOURCE } from '../directory/apps.js';
 import { ADMIN_PORTAL_APP_ID } from './app-registration.js';
@@ -41,8 +42,14 @@ export function registerAdminPortal(app: FastifyInstance, deps: AdminPortalDeps)
   // the build is read once; a missing build is said plainly rather than served as a blank page
   const index = fs.existsSync(indexFile) ? fs.readFileSync(indexFile, 'utf8') : undefined;
   const assetsDir = path.join(dist, 'assets');
-  const assets = new Map<string, Buffer>();
-  if (fs.existsSync(assetsDir)) for (const f of fs.readdirSync(assetsDir)) assets.set(f, fs.readFileSync(path.join(assetsDir, f)));
+  // each asset with its gzip form (compressed once here; sent to clients that accept it)
+  const assets = new Map<string, { body: Buffer; gzip: Buffer | undefined }>();
+  if (fs.existsSync(assetsDir)) {
+    for (const f of fs.readdirSync(assetsDir)) {
+      const body = fs.readFileSync(path.join(assetsDir, f));
+      assets.set(f, { body, gzip: /\.(js|css|svg|json)$/.test(f) ? zlib.gzipSync(body, { level: 9 }) : undefined });
+    }
+  }
 
   const sendPage = (reply: FastifyReply) => {
     if (!index) return reply.code(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send('The admin portal is not built: `npm start` builds it (or run `npm run build:portal`), then restart.');
@@ -63,12 +70,15 @@ export function registerAdminPortal(app: FastifyInstance, deps: AdminPortalDeps)
   );
   app.get('/admin/assets/:file', (req, reply) => {
     const file = (req.params as { file: string }).file;
-    const body = assets.get(file);
-    if (!body) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    const asset = assets.get(file);
+    if (!asset) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    const gzip = asset.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    if (gzip) reply.header('content-encoding', 'gzip');
     return reply
       .type(TYPES[path.extname(file)] ?? 'application/octet-stream')
       .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('vary', 'accept-encoding')
       .header('x-content-type-options', 'nosniff')
-      .send(body);
+      .send(gzip ? asset.gzip : asset.body);
   });
 }
