@@ -258,6 +258,13 @@ for (const db of await databases()) {
         await page.click('#action-revokeSessions');
         await page.waitForSelector('#preview');
         await shot(page, 'preview-phone');
+        await page.click('#closeButton');
+        // Sign out: Latchkey's sign-out page, back to /admin, which asks for a sign-in again
+        await page.click('#signOut');
+        await page.waitForSelector('text=Do you want to sign out of your account?');
+        await page.click('#idSIButton9');
+        await page.waitForSelector('#i0116');
+        assert.equal(await page.locator('#usersTable').count(), 0);
       } finally {
         await close();
       }
