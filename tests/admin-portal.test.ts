@@ -314,6 +314,13 @@ for (const db of await databases()) {
         assert.equal(await page.locator('#usersTable').count(), 0);
         await shot(page, 'no-role');
         await noSeriousViolations(page, 'the refusal');
+        // a user's page: Graph and /latchkey/v1 both refuse the portal's token
+        const bob = (await findUserByUpn(server.store.db, server.tenantId, `bob@${server.tenantDomain}`))!;
+        const refused = page.waitForResponse((r) => r.url().includes(`/latchkey/v1/users/${bob.id}/actions`));
+        await page.goto(`${server.origin}/admin/users/${bob.id}`);
+        assert.equal((await refused).status(), 403);
+        await until(page, `document.querySelectorAll('[data-testid="error"]').length === 2`);
+        assert.equal(await page.locator('#action-revokeSessions').count(), 0);
       } finally {
         await close();
       }

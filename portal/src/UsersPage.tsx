@@ -55,7 +55,7 @@ export function UsersPage() {
           setPages([usersUrl(draft, PAGE_SIZE)]);
         }}
       >
-        <Input className={s.searchInput} id="userSearch" aria-label="Search by name or user principal name" placeholder="Name or user principal name starts with…" value={draft} onChange={(_, d) => setDraft(d.value)} />
+        <Input className={s.searchInput} id="userSearch" aria-label="Search by name or user principal name" placeholder="Name or UPN starts with…" value={draft} onChange={(_, d) => setDraft(d.value)} />
         <Button type="submit" appearance="primary" id="searchButton">
           Search
         </Button>
