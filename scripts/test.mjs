@@ -24,6 +24,7 @@ const only = process.argv.slice(2);
 if (!only.length) {
   console.log('> typecheck');
   run('npx', ['tsc', '--noEmit']);
+  run('npx', ['tsc', '--noEmit', '-p', 'portal']);
   console.log('> lint');
   run('npx', ['eslint', '--max-warnings=0', '.']);
 }
@@ -35,6 +36,10 @@ function find(dir) {
     return e.name.endsWith('.test.ts') ? [p] : [];
   });
 }
+// The servers under test serve the admin portal's build: make it (when missing or stale) before any starts.
+console.log('> admin portal build');
+run(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'build-portal.ts')]);
+
 const files = only.length ? only : find(path.join(root, 'tests')).sort();
 const env = { ...process.env, NODE_EXTRA_CA_CERTS: caCert, LATCHKEY_TEST_CA: `${caCert},${caKey}` };
 console.log(`> tests (${files.length} files)`);

@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type { Config } from './config/index.js';
 import { Secrets } from './crypto/secrets.js';
-import { ensureTenant } from './directory/seed.js';
+import { ensureDemoAppUris, ensureTenant } from './directory/seed.js';
 import { createMethodsPolicy } from './methods/policy.js';
 import { ensureFirstPartyApps } from './directory/first-party.js';
+import { ensureAdminPortalApp } from './admin-portal/app-registration.js';
 import { ensureServicePrincipals } from './directory/service-principals.js';
 import { backchannelLogoutSubscribers } from './events/backchannel-logout.js';
 import { type Deliverer, startDeliverer } from './events/deliver.js';
@@ -58,6 +59,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // D23: a new tenant's authentication methods policy (a tenant that has one keeps it)
     await createMethodsPolicy(store.db, seed.tenant.id);
     await ensureFirstPartyApps(store.db, seed.tenant.id, origin);
+    await ensureAdminPortalApp(store.db, seed.tenant.id, origin); // new and existing tenants; the redirect URI follows the origin
+    await ensureDemoAppUris(store.db, origin);
     await ensureServicePrincipals(store.db, seed.tenant.id); // every app (seeded, first-party, seed file) has its service principal
     const maxTokenLifetimeMs = Math.max(config.accessTokenMaxTtl, config.idTokenTtl) * 1000;
     const keys = await loadSigningKeys(store.db, secrets, maxTokenLifetimeMs);

@@ -149,3 +149,15 @@ async function applySeedFile(db: Db, tenant: Tenant, seed: SeedFile, printed: st
     if (a.graphApplication?.length) await grantPermission(db, app.id, GRAPH_APP_ID, 'application', a.graphApplication);
   }
 }
+
+/**
+ * The demo apps' URIs follow the configured origin at every start (a tenant made under another origin, a
+ * port or host changed since), as the first-party apps' do.
+ */
+export async function ensureDemoAppUris(db: Db, origin: string): Promise<void> {
+  await db
+    .updateTable('apps')
+    .set({ redirect_uris: JSON.stringify([`${origin}/demo/callback`]), post_logout_redirect_uris: JSON.stringify([`${origin}/demo/`]), backchannel_logout_uri: `${origin}/demo/backchannel-logout` })
+    .where('id', '=', DEMO.webAppId)
+    .execute();
+}

@@ -4,6 +4,7 @@
 // the one validity rule (a revoked user's token is refused here at once).
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../admin/actor.js';
+import { ADMIN_PORTAL_APP_ID } from '../admin-portal/app-registration.js';
 import { checkPermission } from '../admin/change.js';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, findApp } from '../directory/apps.js';
 import { findUserById, userRoles } from '../directory/users.js';
@@ -29,7 +30,11 @@ export async function authenticate(req: FastifyRequest, db: Db, verify: AccessTo
   }
   const user = claims.sub ? await findUserById(db, claims.sub) : undefined;
   if (!user || (await whyAccessTokenInvalid(db, user, claims))) throw new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired or was revoked.');
-  return { kind: 'user', id: user.id, displayName: user.display_name, upn: user.upn, roles: await userRoles(db, user.id), scopes: String(claims.scp ?? '').split(' ').filter(Boolean) };
+  const roles = await userRoles(db, user.id);
+  // Entra's "Restrict access to the admin center": the admin portal's tokens act only for users who hold a
+  // directory role; anyone else is refused whatever the portal asks.
+  if (clientId === ADMIN_PORTAL_APP_ID && roles.length === 0) throw new GraphError(403, 'Authorization_RequestDenied', 'Access to the admin portal is restricted to users with an administrator role: you hold no directory role.');
+  return { kind: 'user', id: user.id, displayName: user.display_name, upn: user.upn, roles, scopes: String(claims.scp ?? '').split(' ').filter(Boolean) };
 }
 
 /** The actor holds one of these permissions (application permission or delegated scope); a Graph 403 otherwise. */

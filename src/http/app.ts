@@ -27,6 +27,7 @@ import { registerGraph } from '../graph/index.js';
 import { rewriteAlternateKeys } from '../graph/kit.js';
 import { registerLatchkeyApi } from '../api/index.js';
 import { createAccessTokenVerifier } from '../protocol/access-tokens.js';
+import { registerAdminPortal } from '../admin-portal/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -141,6 +142,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   registerTokenRoutes(app, { provider, keys: deps.keys, db: deps.db, tenant, origin });
   registerGraph(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });
   registerLatchkeyApi(app, { db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin, verify: createAccessTokenVerifier(deps.keys, `${origin}/${tid}/v2.0`) });
+  registerAdminPortal(app, { origin, tenantId: tid });
   if (deps.config.demo) registerDemo(app, { origin, tenant, caFile: deps.tls?.caFile });
 
   // Sign-in page posts: a NUL in any value is refused with a page before a handler sees it (PostgreSQL

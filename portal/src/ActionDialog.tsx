@@ -1,0 +1,222 @@
+// The confirm panel of an action: the server's dry run (what changes, what ends now, what lives on, how
+// the user signs in next, warnings) is shown before Apply; Apply applies exactly that plan. A plan that
+// went stale or expired (412) is planned again and shown refreshed instead of being applied.
+import { useEffect, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import {
+  Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  Field,
+  Input,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Text,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
+import { ApiError, type ApplyResult, type EndingItem, type PlanDoc, applyPlan, dryRun } from './api';
+import { ErrorBar } from './ErrorBar';
+
+const useStyles = makeStyles({
+  surface: { maxWidth: 'min(640px, calc(100vw - 24px))' },
+  section: { marginTop: tokens.spacingVerticalM },
+  h: { fontSize: tokens.fontSizeBase300, fontWeight: tokens.fontWeightSemibold, margin: `0 0 ${tokens.spacingVerticalXS}` },
+  list: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
+  item: { overflowWrap: 'anywhere' },
+  password: { fontFamily: tokens.fontFamilyMonospace },
+  p: { margin: `0 0 ${tokens.spacingVerticalXS}` },
+});
+
+const LABELS: Record<string, string> = {
+  signInSessionsValidFromDateTime: 'Sign-in sessions valid from',
+  accountEnabled: 'Account enabled',
+  lastPasswordChangeDateTime: 'Last password change',
+  'passwordProfile.password': 'Password',
+  'passwordProfile.forceChangePasswordNextSignIn': 'Must change password at next sign-in',
+  'passwordProfile.forceChangePasswordNextSignInWithMfa': 'Must do MFA, then change password, at next sign-in',
+};
+
+/** A preview value as a person reads it: dates in the browser's locale. */
+function shown(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  const text = String(v);
+  return /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(text) ? new Date(text).toLocaleString() : text;
+}
+
+function Items({ items, empty }: { items: EndingItem[]; empty: string }) {
+  const s = useStyles();
+  if (!items.length)
+    return (
+      <Text as="p" block className={s.p}>
+        {empty}
+      </Text>
+    );
+  return (
+    <ul className={s.list}>
+      {items.map((c) => (
+        <li key={`${c.kind}-${c.id}`} className={s.item}>
+          {c.kind === 'session' ? 'Browser session' : 'Refresh token'} · {c.app ?? 'unknown app'}
+          {c.device ? ` · ${c.device.length > 48 ? `${c.device.slice(0, 47)}…` : c.device}` : ''}
+          {c.ip ? ` · ${c.ip}` : ''}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function PreviewView({ plan }: { plan: PlanDoc }) {
+  const s = useStyles();
+  const p = plan.preview;
+  return (
+    <div id="preview">
+      {p.warnings && p.warnings.length > 0 && (
+        <MessageBar intent="warning" className={s.section} id="previewWarnings">
+          <MessageBarBody>
+            <MessageBarTitle>Warnings</MessageBarTitle>
+            {p.warnings.join(' ')}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {p.changes.length > 0 && (
+        <div className={s.section}>
+          <h3 className={s.h}>What changes</h3>
+          <ul className={s.list}>
+            {p.changes.map((c) => (
+              <li key={c.property} className={s.item}>
+                {LABELS[c.property] ?? c.property}: {shown(c.oldValue)} → {shown(c.newValue)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <div className={s.section} id="previewEnding">
+        <h3 className={s.h}>What ends now ({p.endingCount})</h3>
+        <Items items={p.ending} empty="No session or refresh token ends." />
+      </div>
+      <div className={s.section} id="previewSurviving">
+        <h3 className={s.h}>What lives on ({p.survivingCount})</h3>
+        <Items items={p.surviving} empty="Nothing the user holds survives." />
+        {(p.accessTokensLiveUntil ?? []).map((a) => (
+          <Text as="p" block key={a.app} className={s.p}>
+            Access tokens already issued to {a.app} stay usable until {new Date(a.until).toLocaleString()}.
+          </Text>
+        ))}
+      </div>
+      <div className={s.section} id="previewNextSignIn">
+        <h3 className={s.h}>How the user signs in next</h3>
+        <Text>{p.nextSignIn ?? '—'}</Text>
+      </div>
+    </div>
+  );
+}
+
+export function ActionDialog(props: { userId: string; action: string; label: string; userName: string; onClose: () => void; onDeleted: () => void }) {
+  const s = useStyles();
+  const qc = useQueryClient();
+  const [plan, setPlan] = useState<PlanDoc | undefined>();
+  const [refreshed, setRefreshed] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(true);
+  const [result, setResult] = useState<ApplyResult | undefined>();
+
+  async function planIt() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setPlan(await dryRun(props.userId, props.action));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  useEffect(() => {
+    void planIt();
+  }, []);
+
+  async function apply() {
+    if (!plan) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const r = await applyPlan(plan.planId);
+      setResult(r);
+      await qc.invalidateQueries({ queryKey: ['user', props.userId] });
+      await qc.invalidateQueries({ queryKey: ['actions', props.userId] });
+      await qc.invalidateQueries({ queryKey: ['users'] });
+      setBusy(false);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412) {
+        setRefreshed(e.message);
+        await planIt();
+        return;
+      }
+      setError(e);
+      setBusy(false);
+    }
+  }
+
+  const done = result !== undefined;
+  function close() {
+    if (done && props.action === 'deleteUser') props.onDeleted();
+    props.onClose();
+  }
+
+  return (
+    <Dialog open modalType="alert" onOpenChange={(_, d) => !d.open && close()}>
+      <DialogSurface className={s.surface} aria-describedby={undefined}>
+        <DialogBody>
+          <DialogTitle>
+            {props.label}: {props.userName}
+          </DialogTitle>
+          <DialogContent>
+            {busy && <Spinner label={plan ? 'Applying…' : 'Preparing the preview…'} />}
+            {error !== undefined && <ErrorBar error={error} />}
+            {!done && refreshed && (
+              <MessageBar intent="info" className={s.section} id="planRefreshed">
+                <MessageBarBody>
+                  <MessageBarTitle>The preview was out of date</MessageBarTitle>
+                  {refreshed} This is the preview as things are now; apply again if it is still what you want.
+                </MessageBarBody>
+              </MessageBar>
+            )}
+            {!done && plan && <PreviewView plan={plan} />}
+            {done && (
+              <div id="applyResult">
+                <MessageBar intent="success">
+                  <MessageBarBody>
+                    <MessageBarTitle>Done</MessageBarTitle>
+                    {props.label} applied; {result.endedCount} session(s) or token(s) ended.
+                  </MessageBarBody>
+                </MessageBar>
+                {result.newPassword && (
+                  <Field className={s.section} label="Temporary password (shown this once: copy it now)">
+                    <Input id="newPassword" readOnly value={result.newPassword} className={s.password} />
+                  </Field>
+                )}
+              </div>
+            )}
+          </DialogContent>
+          <DialogActions>
+            {!done && (
+              <Button appearance="primary" id="applyButton" disabled={busy || !plan} onClick={() => void apply()}>
+                Apply
+              </Button>
+            )}
+            <Button appearance="secondary" id="closeButton" onClick={close}>
+              {done ? 'Close' : 'Cancel'}
+            </Button>
+          </DialogActions>
+        </DialogBody>
+      </DialogSurface>
+    </Dialog>
+  );
+}

@@ -1,0 +1,128 @@
+// Calls to Latchkey's Graph and /latchkey/v1 with the signed-in admin's token. Every refusal comes back in
+// Graph's error shape; ApiError keeps its status, code and message for the page to show.
+import { accessToken } from './auth';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function call<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const token = await accessToken();
+  const res = await fetch(path, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(res.status, err?.code ?? String(res.status), err?.message ?? `The server answered ${res.status}.`);
+  }
+  return json as T;
+}
+
+export interface GraphUser {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  mail: string | null;
+  accountEnabled?: boolean;
+  createdDateTime?: string | null;
+  lastPasswordChangeDateTime?: string | null;
+  signInSessionsValidFromDateTime?: string | null;
+  passwordProfile?: { forceChangePasswordNextSignIn: boolean; forceChangePasswordNextSignInWithMfa: boolean };
+}
+
+export interface UserPage {
+  value: GraphUser[];
+  '@odata.nextLink'?: string;
+}
+
+const LIST_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled';
+export const DETAIL_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,createdDateTime,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,passwordProfile';
+
+/** The first page of users, optionally those whose name or user principal name starts with `search`. */
+export function usersUrl(search: string, top: number): string {
+  const q = new URLSearchParams({ $select: LIST_SELECT, $top: String(top) });
+  const s = search.trim();
+  if (s) {
+    const lit = s.replace(/'/g, "''");
+    q.set('$filter', `startsWith(displayName,'${lit}') or startsWith(userPrincipalName,'${lit}')`);
+  }
+  return `/v1.0/users?${q.toString()}`;
+}
+
+/** A nextLink is absolute; it is fetched on this origin only. */
+export function sameOriginPath(link: string): string {
+  const u = new URL(link, location.origin);
+  if (u.origin !== location.origin) throw new Error('nextLink to another origin refused');
+  return `${u.pathname}${u.search}`;
+}
+
+export interface ActionInfo {
+  name: string;
+  summary: string;
+  destructive: boolean;
+  allowed: boolean;
+  reason?: string;
+  missingRight?: string;
+}
+
+export interface ActionsDoc {
+  target: { id: string; userPrincipalName: string; displayName: string };
+  value: ActionInfo[];
+}
+
+export interface EndingItem {
+  kind: string;
+  id: string;
+  app?: string;
+  device?: string;
+  ip?: string;
+  lastUsedAt?: string;
+  refusal?: string;
+}
+
+export interface Preview {
+  action: string;
+  target: { id: string; userPrincipalName: string; displayName: string };
+  changes: { property: string; oldValue: unknown; newValue: unknown }[];
+  endingCount: number;
+  ending: EndingItem[];
+  survivingCount: number;
+  surviving: EndingItem[];
+  accessTokensLiveUntil?: { app: string; until: string }[];
+  nextSignIn?: string;
+  warnings?: string[];
+}
+
+export interface PlanDoc {
+  planId: string;
+  action: string;
+  expiresDateTime: string;
+  preview: Preview;
+}
+
+export interface ApplyResult {
+  planId: string;
+  action: string;
+  appliedDateTime: string;
+  endedCount: number;
+  newPassword?: string;
+  temporaryAccessPass?: string;
+}
+
+export function dryRun(userId: string, action: string, input: Record<string, unknown> = {}): Promise<PlanDoc> {
+  return call<PlanDoc>(`/latchkey/v1/users/${encodeURIComponent(userId)}/actions/${action}`, { method: 'POST', body: { dryRun: true, ...input } });
+}
+
+export function applyPlan(planId: string): Promise<ApplyResult> {
+  return call<ApplyResult>(`/latchkey/v1/plans/${encodeURIComponent(planId)}/apply`, { method: 'POST', body: {} });
+}
