@@ -68,15 +68,15 @@ test("a restart under another origin moves the portal's and the demo apps' redir
     try {
       const db = running.store.db;
       const portalApp = (await findApp(db, ADMIN_PORTAL_APP_ID))!;
-      assert.equal(portalApp.kind, 'spa');
       assert.equal(portalApp.requirePkce, true);
-      assert.deepEqual(portalApp.redirectUris, ['https://second.example.test:9443/admin/']);
+      assert.deepEqual(portalApp.spaRedirectUris, ['https://second.example.test:9443/admin/'], 'a single-page app');
+      assert.deepEqual([...portalApp.webRedirectUris, ...portalApp.publicClientRedirectUris], []);
       assert.deepEqual(portalApp.postLogoutRedirectUris, ['https://second.example.test:9443/admin/']);
       assert.ok(await db.selectFrom('service_principals').select('id').where('app_id', '=', ADMIN_PORTAL_APP_ID).executeTakeFirst(), 'its service principal');
       const grants = await db.selectFrom('permission_grants').select('value').where('client_app_id', '=', ADMIN_PORTAL_APP_ID).where('kind', '=', 'delegated').orderBy('value').execute();
       assert.deepEqual(grants.map((g) => g.value), ['Directory.AccessAsUser.All', 'User.Read', 'User.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All']);
       const demo = (await findApp(db, DEMO.webAppId))!;
-      assert.deepEqual(demo.redirectUris, ['https://second.example.test:9443/demo/callback']);
+      assert.deepEqual(demo.webRedirectUris, ['https://second.example.test:9443/demo/callback']);
       assert.deepEqual(demo.postLogoutRedirectUris, ['https://second.example.test:9443/demo/']);
       assert.equal(demo.backchannelLogoutUri, 'https://second.example.test:9443/demo/backchannel-logout');
     } finally {

@@ -18,7 +18,7 @@ export async function ensureAdminPortalApp(db: Db, tenantId: string, origin: str
   if (!existing) {
     await createApp(db, { id: ADMIN_PORTAL_APP_ID, tenantId, displayName: ADMIN_PORTAL_NAME, kind: 'spa', redirectUris: uris, postLogoutRedirectUris: uris, requirePkce: true });
   } else {
-    await db.updateTable('apps').set({ redirect_uris: JSON.stringify(uris), post_logout_redirect_uris: JSON.stringify(uris) }).where('id', '=', ADMIN_PORTAL_APP_ID).execute();
+    await db.updateTable('apps').set({ spa_redirect_uris: JSON.stringify(uris), post_logout_redirect_uris: JSON.stringify(uris) }).where('id', '=', ADMIN_PORTAL_APP_ID).execute();
   }
   await grantPermission(db, ADMIN_PORTAL_APP_ID, GRAPH_APP_ID, 'delegated', ADMIN_PORTAL_GRAPH_SCOPES);
 }

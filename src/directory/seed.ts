@@ -157,7 +157,7 @@ async function applySeedFile(db: Db, tenant: Tenant, seed: SeedFile, printed: st
 export async function ensureDemoAppUris(db: Db, origin: string): Promise<void> {
   await db
     .updateTable('apps')
-    .set({ redirect_uris: JSON.stringify([`${origin}/demo/callback`]), post_logout_redirect_uris: JSON.stringify([`${origin}/demo/`]), backchannel_logout_uri: `${origin}/demo/backchannel-logout` })
+    .set({ web_redirect_uris: JSON.stringify([`${origin}/demo/callback`]), post_logout_redirect_uris: JSON.stringify([`${origin}/demo/`]), backchannel_logout_uri: `${origin}/demo/backchannel-logout` })
     .where('id', '=', DEMO.webAppId)
     .execute();
 }
