@@ -121,7 +121,7 @@ for (const dbKind of await databases()) {
       // each write is audited with Entra's activity name
       const audits = await server.store.db.selectFrom('audit_log').select(['activity', 'category']).execute();
       const names = audits.map((a) => a.activity);
-      for (const n of ['Add service principal', 'Add app role assignment to service principal', 'Add delegated permission grant', 'Remove app role assignment from service principal', 'Update delegated permission grant', 'Remove delegated permission grant']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+      for (const n of ['Add service principal', 'Add app role assignment to service principal', 'Consent to application', 'Add delegated permission grant', 'Remove app role assignment from service principal', 'Update delegated permission grant', 'Remove delegated permission grant']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
       assert.equal(audits.find((a) => a.activity === 'Add service principal')?.category, 'ApplicationManagement');
 
       // deleting the service principal: gone, and its appId is free again

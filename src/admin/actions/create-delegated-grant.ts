@@ -1,6 +1,7 @@
 // Create delegated permission grant (Graph POST /oauth2PermissionGrants, consentType AllPrincipals): admin
 // consent for every user to the client's use of the resource's delegated scopes; authorize stops asking for
-// consent to them at once. Audited as `Add delegated permission grant`. Consent for one user (`Principal`)
+// consent to them at once. Audited as Entra audits an admin consent: `Consent to application` and
+// `Add delegated permission grant`. Consent for one user (`Principal`)
 // is not kept by Latchkey (users consent at sign-in) and is refused.
 import { type DelegatedGrant, type ServicePrincipal, delegatedGrants, grantId } from '../../directory/service-principals.js';
 import { appPermissions } from '../../directory/permission-ids.js';
@@ -48,7 +49,11 @@ export function apply(ctx: ActionContext, plan: ChangePlan<CreateDelegatedGrantI
     const id = grantId(client.id, resource.id);
     return {
       value: { id, client, resource, scopes, createdAt: now },
-      audit: [{ activity: 'Add delegated permission grant', category: 'ApplicationManagement', service: 'Core Directory', operationType: 'Assign', target: { id: resource.id, name: resource.app.displayName }, modified: [{ displayName: 'DelegatedPermissionGrant.Scope', oldValue: null, newValue: scopes.join(' ') }, { displayName: 'DelegatedPermissionGrant.ConsentType', oldValue: null, newValue: 'AllPrincipals' }, { displayName: 'ServicePrincipal.ObjectID', oldValue: null, newValue: client.id }] }],
+      audit: [
+        // Entra's record of an admin consent, then the grant it made (one correlation id)
+        { activity: 'Consent to application', category: 'ApplicationManagement', service: 'Core Directory', operationType: 'Assign', target: { id: client.id, name: client.app.displayName }, modified: [{ displayName: 'ConsentContext.IsAdminConsent', oldValue: null, newValue: 'True' }, { displayName: 'ConsentContext.OnBehalfOfAll', oldValue: null, newValue: 'True' }, { displayName: 'ConsentAction.Permissions', oldValue: null, newValue: `${resource.app.displayName}: ${scopes.join(' ')}` }] },
+        { activity: 'Add delegated permission grant', category: 'ApplicationManagement', service: 'Core Directory', operationType: 'Assign', target: { id: resource.id, name: resource.app.displayName }, modified: [{ displayName: 'DelegatedPermissionGrant.Scope', oldValue: null, newValue: scopes.join(' ') }, { displayName: 'DelegatedPermissionGrant.ConsentType', oldValue: null, newValue: 'AllPrincipals' }, { displayName: 'ServicePrincipal.ObjectID', oldValue: null, newValue: client.id }] },
+      ],
       event: { type: 'service_principal.delegated_grant.added', payload: { grantId: id, clientId: client.id, resourceId: resource.id, scope: scopes.join(' ') } },
     };
   });
