@@ -123,6 +123,10 @@ for (const dbKind of await databases()) {
         [{ tags: 'x' }, /'tags' must be an array/],
         [{ requiredResourceAccess: [{ resourceAppId: 'x', resourceAccess: [] }] }, /not a GUID/],
         [{ requiredResourceAccess: [{ resourceAppId: '00000003-0000-0000-c000-000000000000', resourceAccess: [{ id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d', type: 'Permission' }] }] }, /'Scope' or 'Role'/],
+        // unknown permission ids: an API that is not in the tenant, a scope Graph does not expose, Graph's User.Read.All app role named as a scope
+        [{ requiredResourceAccess: [{ resourceAppId: '11111111-2222-4333-8444-555555555555', resourceAccess: [] }] }, /no application or API of this tenant/],
+        [{ requiredResourceAccess: [{ resourceAppId: '00000003-0000-0000-c000-000000000000', resourceAccess: [{ id: '11111111-2222-4333-8444-555555555555', type: 'Scope' }] }] }, /does not expose/],
+        [{ requiredResourceAccess: [{ resourceAppId: '00000003-0000-0000-c000-000000000000', resourceAccess: [{ id: 'df021288-bdef-4463-88db-98f22de89214', type: 'Scope' }] }] }, /delegated permission id 'df021288-bdef-4463-88db-98f22de89214'.*does not expose/],
       ] as [Record<string, unknown>, RegExp][]) {
         await refused('PATCH', path, body, 400, 'Request_BadRequest', message);
       }

@@ -2,7 +2,8 @@
 // applications, the checks of an application's properties as Entra makes them (redirect URIs per
 // platform, identifier URIs unique across apps, scopes and app roles), and the audit record's shape.
 import crypto from 'node:crypto';
-import { type App, type AppRole, type PermissionScope, type RequiredResourceAccess, appFromRow } from '../directory/apps.js';
+import { type App, type AppRole, type PermissionScope, type RequiredResourceAccess, appFromRow, findApp } from '../directory/apps.js';
+import { appPermissions } from '../directory/permission-ids.js';
 import { FIRST_PARTY_APP_IDS } from '../directory/first-party.js';
 import type { Db } from '../storage/db.js';
 import { ActionError } from './action.js';
@@ -126,6 +127,24 @@ export function checkApplicationInput(input: ApplicationInput, before?: App): vo
   for (const r of input.requiredResourceAccess ?? []) {
     if (!GUID.test(r.resourceAppId) && !r.resourceAppId.startsWith('00000003-')) throw new ActionError('invalid', `Property 'requiredResourceAccess' names resourceAppId '${r.resourceAppId.slice(0, 100)}', which is not a GUID.`);
     for (const a of r.resourceAccess) if (!GUID.test(a.id)) throw new ActionError('invalid', `Property 'requiredResourceAccess' has a resourceAccess id '${a.id.slice(0, 100)}' that is not a GUID.`);
+  }
+}
+
+/**
+ * The APIs and permissions `requiredResourceAccess` names exist: each resourceAppId is an application of this
+ * tenant (Microsoft Graph included) and each id one of its delegated scopes (`Scope`) or app roles (`Role`).
+ * An application may name its own scopes and roles (those of `self`, as the request leaves them).
+ */
+export async function checkResourceAccessKnown(db: Db, tenantId: string, list: readonly RequiredResourceAccess[] | undefined, self?: { appId: string; scopes: { id: string }[]; roles: { id: string }[] }): Promise<void> {
+  for (const r of list ?? []) {
+    const own = self && r.resourceAppId === self.appId;
+    const resource = own ? undefined : await findApp(db, r.resourceAppId);
+    if (!own && (!resource || resource.tenantId !== tenantId)) throw new ActionError('invalid', `Property 'requiredResourceAccess' names resourceAppId '${r.resourceAppId.slice(0, 100)}', which is no application or API of this tenant.`);
+    const known = own ? { scopes: self.scopes, roles: self.roles } : appPermissions(resource!);
+    for (const a of r.resourceAccess) {
+      const ids = a.type === 'Scope' ? known.scopes : known.roles;
+      if (!ids.some((p) => p.id === a.id)) throw new ActionError('invalid', `Property 'requiredResourceAccess' names ${a.type === 'Scope' ? 'delegated permission' : 'app role'} id '${a.id.slice(0, 100)}', which resourceAppId '${r.resourceAppId.slice(0, 100)}' does not expose.`);
+    }
   }
 }
 

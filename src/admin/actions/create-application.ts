@@ -6,7 +6,7 @@ import { bumpDirectoryVersion } from '../../directory/version.js';
 import type { ActionContext } from '../action.js';
 import type { Actor } from '../actor.js';
 import { type ChangePlan, type ChangeResult, commitChange, newChangePlan } from '../change.js';
-import { type ApplicationInput, applicationAudit, applicationChanges, checkApplicationInput, checkApplicationWrite, checkIdentifierUrisFree, newId } from '../applications.js';
+import { type ApplicationInput, applicationAudit, applicationChanges, checkApplicationInput, checkApplicationWrite, checkIdentifierUrisFree, checkResourceAccessKnown, newId } from '../applications.js';
 
 export type CreateApplicationInput = ApplicationInput & { displayName: string; appId: string; objectId: string };
 
@@ -14,6 +14,7 @@ export async function plan(ctx: ActionContext, actor: Actor, given: ApplicationI
   checkApplicationWrite(actor, 'creating applications');
   checkApplicationInput(given);
   await checkIdentifierUrisFree(ctx.db, given.identifierUris ?? []);
+  await checkResourceAccessKnown(ctx.db, ctx.tenantId, given.requiredResourceAccess);
   // the ids are chosen now, so a preview names the appId the app will have
   const input: CreateApplicationInput = { ...given, appId: newId(), objectId: newId() };
   return newChangePlan({

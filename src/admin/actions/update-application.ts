@@ -6,7 +6,7 @@ import { bumpDirectoryVersion } from '../../directory/version.js';
 import type { ActionContext } from '../action.js';
 import type { Actor } from '../actor.js';
 import { type ChangePlan, type ChangeResult, commitChange, newChangePlan } from '../change.js';
-import { type ApplicationInput, applicationAudit, applicationChanges, checkApplicationInput, checkApplicationWrite, checkIdentifierUrisFree, loadApplication } from '../applications.js';
+import { type ApplicationInput, applicationAudit, applicationChanges, checkApplicationInput, checkApplicationWrite, checkIdentifierUrisFree, checkResourceAccessKnown, loadApplication } from '../applications.js';
 
 export type UpdateApplicationInput = ApplicationInput & { objectId: string };
 
@@ -15,6 +15,7 @@ export async function plan(ctx: ActionContext, actor: Actor, id: string, input: 
   const app = await loadApplication(ctx.db, ctx.tenantId, id, byAppId);
   checkApplicationInput(input, app);
   await checkIdentifierUrisFree(ctx.db, input.identifierUris ?? [], app.id);
+  await checkResourceAccessKnown(ctx.db, ctx.tenantId, input.requiredResourceAccess, { appId: app.id, scopes: input.scopes ?? app.scopes, roles: input.roles ?? app.roles });
   return newChangePlan({
     action: 'updateApplication',
     actor,
