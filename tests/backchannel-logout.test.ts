@@ -21,19 +21,10 @@ import { enqueue } from '../src/events/outbox.js';
 import { browserSkipReason, launchBrowser, signInToDemoPortal } from './helpers/browser.js';
 import { token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
+import { eventually } from './helpers/eventually.js';
 
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** Polls `probe` until it returns a value, for at most `ms` (generous: a busy CI machine runs two test files at once). */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface Received {
   contentType: string | undefined;

@@ -20,6 +20,7 @@ import { type RunningServer, startServer } from '../src/server.js';
 import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce, token } from './helpers/http-signin.js';
 import { enrollTotp } from './helpers/mfa.js';
 import { type DbKind, type TestServer, databases, freshPostgres, testCa } from './helpers/server.js';
+import { HA, PLAIN, REVOKE_TABLE as TABLE, REVOKE_TARGETS as TARGETS } from './helpers/revoke-rights.js';
 
 const PW = 'Playbook-Victim-Pw-58';
 const REDIRECT = 'http://localhost:5999';
@@ -226,19 +227,6 @@ for (const dbKind of await databases()) {
     });
 
     test('who may run the playbook: the Revoke sessions table (literal), never on oneself', async () => {
-      const GA = 'Global Administrator', PAA = 'Privileged Authentication Administrator', AA = 'Authentication Administrator', UA = 'User Administrator', HA = 'Helpdesk Administrator', PA = 'Password Administrator', APA = 'Authentication Policy Administrator', GR = 'Global Reader', DR = 'Directory Readers', RR = 'Reports Reader';
-      const PLAIN = '(plain user)';
-      const TARGETS = [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR];
-      const TABLE: Record<string, readonly string[]> = {
-        [GA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR],
-        [PAA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR],
-        [AA]: [PLAIN, AA, PA, DR, RR],
-        [UA]: [PLAIN, UA, HA, PA, DR, RR],
-        [HA]: [PLAIN, HA, PA, DR, RR],
-        [PA]: [PLAIN, PA, DR],
-        [APA]: [],
-        [GR]: [],
-      };
       const ctx: ActionContext = { db: server.store.db, secrets: server.secrets, tenantId: server.tenantId, config: server.config };
       const targets = new Map<string, string>();
       for (const [i, role] of TARGETS.entries()) targets.set(role, (await createUser(server.store.db, { tenantId: server.tenantId, upn: `pbt${i}@${server.tenantDomain}`, displayName: `pbt${i}`, password: PW, roles: role === PLAIN ? [] : [role] })).id);

@@ -15,20 +15,13 @@ import { DEMO } from '../src/directory/seed.js';
 import { createUser } from '../src/directory/users.js';
 import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, fillSignIn, pkce, token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
+import { GA, HA, PLAIN, REVOKE_TABLE as TABLE, REVOKE_TARGETS as TARGETS } from './helpers/revoke-rights.js';
+import { eventually } from './helpers/eventually.js';
 
 const PW = 'Sessions-Apps-Pw-44';
 const REDIRECT = 'http://localhost:5999';
 const SCOPE = 'openid profile offline_access';
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface SessionItem { id: string; apps: { appId: string }[]; userAgent: string; ipAddress: string; createdDateTime: string; lastUsedDateTime: string; mfaDateTime: string | null; authenticationMethods: string[] }
 interface GrantItem { id: string; appId: string; createdDateTime: string; lastUsedDateTime: string; ipAddress: string | null }
@@ -237,21 +230,7 @@ for (const dbKind of await databases()) {
     });
 
     test('who may end a session or a grant: the Revoke sessions table (literal), delegated', async () => {
-      // actor role -> the target roles it may act on ("who can reset passwords", which is also who may
-      // invalidate refresh tokens; entra-research §10)
-      const GA = 'Global Administrator', PAA = 'Privileged Authentication Administrator', AA = 'Authentication Administrator', UA = 'User Administrator', HA = 'Helpdesk Administrator', PA = 'Password Administrator', APA = 'Authentication Policy Administrator', GR = 'Global Reader', DR = 'Directory Readers', RR = 'Reports Reader';
-      const PLAIN = '(plain user)';
-      const TARGETS = [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR];
-      const TABLE: Record<string, readonly string[]> = {
-        [GA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR],
-        [PAA]: [PLAIN, GA, PAA, AA, UA, HA, PA, DR, RR, GR],
-        [AA]: [PLAIN, AA, PA, DR, RR],
-        [UA]: [PLAIN, UA, HA, PA, DR, RR],
-        [HA]: [PLAIN, HA, PA, DR, RR],
-        [PA]: [PLAIN, PA, DR],
-        [APA]: [],
-        [GR]: [],
-      };
+      // actor role -> the target roles it may act on (tests/helpers/revoke-rights.ts, literal)
       const ctx: ActionContext = { db: db(), secrets: server.secrets, tenantId: server.tenantId, config: server.config };
       const targets = new Map<string, string>();
       for (const [i, role] of TARGETS.entries()) targets.set(role, (await newUser(`rt${i}`, role === PLAIN ? [] : [role])).id);

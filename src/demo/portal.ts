@@ -11,6 +11,7 @@ import { type JSONWebKeySet, type JWTVerifyGetKey, createLocalJWKSet, decodeJwt,
 import type { Tenant } from '../directory/tenant.js';
 import { DEMO } from '../directory/seed.js';
 import { escapeHtml, page } from '../signin/html.js';
+import { cookieValue } from '../signin/flow.js';
 
 export interface DemoDeps {
   origin: string;
@@ -36,16 +37,6 @@ interface PendingLogin {
 const COOKIE = '__Host-lk_demo';
 const PENDING_COOKIE = '__Host-lk_demo_login';
 const SESSION_TTL_MS = 8 * 3600 * 1000;
-
-function cookieValue(req: FastifyRequest, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
-  }
-  return undefined;
-}
 
 function setCookie(reply: FastifyReply, name: string, value: string, maxAgeS?: number) {
   const attrs = [`${name}=${value}`, 'Path=/', 'Secure', 'HttpOnly', 'SameSite=Lax'];

@@ -191,14 +191,13 @@ export class RequestFlows {
    * Moves the flow from `before` to `after` only if `before`'s passkey challenge had not been taken yet:
    * a one-time value in the flow is taken once, whatever cookie a browser posts again.
    */
-  async swap(uid: string, before: FlowState, after: FlowState): Promise<boolean> {
+  async swap(uid: string, before: FlowState, after: FlowState, expiresAt: number): Promise<boolean> {
     const challenge = before.passkey;
     if (!challenge) return false;
     const id = this.secrets.lookupHash(challenge.challenge, 'signin-flow-taken');
     const r = await takeOnceRow(this.db, id, uid, Math.max(challenge.expiresAt, Date.now()) + 60_000, Date.now());
     if (changed(r) !== 1) return false;
-    const held = this.load(uid);
-    this.save(uid, after, held?.expiresAt ?? challenge.expiresAt);
+    this.save(uid, after, expiresAt);
     return true;
   }
 

@@ -41,7 +41,7 @@ export async function passkeysOf(ctx: StepContext, state: FlowState): Promise<Me
 async function takeChallenge(ctx: StepContext, state: FlowState): Promise<string | undefined> {
   const c = state.passkey;
   if (!c) return undefined;
-  const taken = await ctx.flows.swap(ctx.uid, state, { ...state, passkey: undefined });
+  const taken = await ctx.flows.swap(ctx.uid, state, { ...state, passkey: undefined }, ctx.exp);
   return taken && c.expiresAt > Date.now() ? c.challenge : undefined;
 }
 
