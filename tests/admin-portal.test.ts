@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import zlib from 'node:zlib';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN_PORTAL_APP_ID } from '../src/admin-portal/app-registration.js';
 import { loadConfig } from '../src/config/index.js';
@@ -17,28 +16,12 @@ import { verifyPassword } from '../src/crypto/secrets.js';
 import { findApp } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { createUser, findUserByUpn } from '../src/directory/users.js';
-import { browserSkipReason, launchBrowser, signIn, signInToDemoPortal } from './helpers/browser.js';
+import { browserSkipReason, launchBrowser, signInToDemoPortal } from './helpers/browser.js';
+import { ADMIN_PASSWORD, SHOTS, noSeriousViolations, openPortal, shot, until } from './helpers/portal.js';
 import { databases, startTestServer, testCa, type TestServer } from './helpers/server.js';
 
 const skip = browserSkipReason();
-// Screenshots of every page are kept as test artifacts (LATCHKEY_SCREENSHOTS, or test-artifacts/screenshots).
-const SHOTS = process.env.LATCHKEY_SCREENSHOTS || path.resolve(import.meta.dirname, '..', 'test-artifacts', 'screenshots');
-fs.mkdirSync(SHOTS, { recursive: true });
 console.log(`# admin portal screenshots: ${SHOTS}`);
-const ADMIN_PASSWORD = 'Bootstrap-Admin-Pw-1';
-
-/** Waits until `expression` is true in the page (polled through the debugger protocol: the page's CSP forbids eval). */
-async function until(page: Page, expression: string, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!(await page.evaluate(expression))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `admin-portal-${name}.png`), fullPage: true });
-}
 
 test('the portal\'s first load is at most 500 KB of gzip-compressed JavaScript (counted)', () => {
   const html = fs.readFileSync(path.join(PORTAL_DIST, 'index.html'), 'utf8');
@@ -125,21 +108,7 @@ for (const db of await databases()) {
       assert.equal((await fetch(`${server.origin}/admin/assets/nothing.js`)).status, 404);
     });
 
-    /** A new browser context at `width`, signed in to the portal as `upn`. */
-    async function portal(upn: string, password: string, width = 1280): Promise<{ page: Page; close: () => Promise<void> }> {
-      const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height: 800 }, reducedMotion: 'reduce' });
-      const page = await context.newPage();
-      await page.goto(`${server.origin}/admin`);
-      await signIn(page, upn, password);
-      await page.waitForURL((u) => u.pathname.startsWith('/admin/'));
-      return { page, close: () => context.close() };
-    }
-
-    async function noSeriousViolations(page: Page, what: string) {
-      const result = await new AxeBuilder({ page }).analyze();
-      const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${what}`);
-    }
+    const portal = (upn: string, password: string, width = 1280) => openPortal(browser, server.origin, upn, password, { width });
 
     test('a Global Administrator signs in through Latchkey, searches and pages users, revokes sessions after the preview, resets a password shown once', async () => {
       const domain = server.tenantDomain;
