@@ -135,7 +135,7 @@ function methodsPolicyText(p: Preview): string {
 }
 
 function resultJson(action: RegisteredAction, r: ApplyResult) {
-  return { appliedDateTime: new Date(r.appliedAt).toISOString(), endedCount: r.ended.length, ended: r.ended, ...(r.secret !== undefined ? { [action.secret.property]: r.secret } : {}) };
+  return { appliedDateTime: new Date(r.appliedAt).toISOString(), endedCount: r.endedCount, ended: r.ended, ...(r.secret !== undefined ? { [action.secret.property]: r.secret } : {}) };
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -200,7 +200,7 @@ async function runAction(action: RegisteredAction, args: string[]): Promise<numb
     if (opts.json) {
       console.log(JSON.stringify({ preview: plan.preview, result: resultJson(action, result) }, null, 2));
     } else {
-      console.log(`\napplied at ${new Date(result.appliedAt).toISOString()}; ${result.ended.length} sessions and grants ended`);
+      console.log(`\napplied at ${new Date(result.appliedAt).toISOString()}; ${result.endedCount} sessions and grants ended`);
       if (result.secret) console.log(`${action.secret.label} (shown once): ${result.secret}`);
     }
     return EXIT.ok;

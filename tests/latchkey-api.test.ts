@@ -254,8 +254,22 @@ for (const dbKind of await databases()) {
       assert.equal(new Set(ids).size, 6);
       assert.equal(all['@odata.nextLink'], undefined);
       assertGraphError((await api(`/plans/${plan.planId}/ending?$skiptoken=garbage`)).status, (await api(`/plans/${plan.planId}/ending?$skiptoken=garbage`)).body, 400, 'BadRequest', 'altered skiptoken');
-      const applied = (await applyPlan(plan.planId)).body as ResultBody;
-      assert.deepEqual(applied.ended.map((l) => l.id).sort(), [...ids].sort(), 'apply ends exactly what the preview listed');
+      // the plan keeps the first page it was asked for: apply lists the sessions it ended and that page's
+      // grants, counts them all, and links to the rest of the plan's ending list
+      const applied = (await applyPlan(plan.planId)).body as ResultBody & { endedCount: number; 'ended@odata.nextLink'?: string };
+      assert.equal(applied.endedCount, 6);
+      const endedIds = applied.ended.map((l) => l.id);
+      assert.equal(new Set(endedIds).size, endedIds.length);
+      assert.match(applied['ended@odata.nextLink'] ?? '', new RegExp(`/latchkey/v1/plans/${plan.planId}/ending\\?\\$skiptoken=`));
+      assert.equal(applied.ended.filter((l) => (l as { kind?: string }).kind === 'session').length, 3, 'the three browser sessions are listed');
+      const rest: string[] = [];
+      next = applied['ended@odata.nextLink'];
+      while (next) {
+        const b = (await api(next)).body as { value: { id: string }[]; '@odata.nextLink'?: string };
+        rest.push(...b.value.map((l) => l.id));
+        next = b['@odata.nextLink'];
+      }
+      assert.deepEqual([...new Set([...endedIds, ...rest])].sort(), [...ids].sort(), 'apply ends exactly what the preview listed');
     });
 
     test('malformed requests are refused in Graph’s shape and change nothing', async () => {

@@ -254,7 +254,7 @@ for (const dbKind of await databases()) {
       } else {
         const idx = await sql<{ indexdef: string }>`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'oidc_models' AND indexname = 'oidc_models_account'`.execute(store.db);
         assert.equal(idx.rows.length, 1);
-        assert.match(idx.rows[0]?.indexdef ?? '', /ON \S*oidc_models USING btree \(account_id, model\)/);
+        assert.match(idx.rows[0]?.indexdef ?? '', /ON \S*oidc_models USING btree \(account_id, model, created_at\)/);
       }
     });
 

@@ -103,13 +103,35 @@ export interface Plan<I = unknown> {
   deletesUser?: boolean;
   /** the rights rule checked at plan, checked again at apply with the actor's roles as they are then */
   rule?: RightsRule;
+  /**
+   * set when the preview's lists hold only their first page (a stored plan: the whole lists are kept apart
+   * and paged), with the whole lists' lengths
+   */
+  listed?: ListedCounts;
+}
+
+export interface ListedCounts {
+  ending: number;
+  /** of `ending`, the refresh-token grants */
+  endingGrants: number;
+  surviving: number;
+}
+
+/** The lengths of a plan's preview lists, whether it holds them whole or only their first page. */
+export function listedCounts(plan: Pick<Plan, 'preview' | 'listed'>): ListedCounts {
+  return plan.listed ?? { ending: plan.preview.ending.length, endingGrants: plan.preview.ending.filter((l) => l.kind === 'grant').length, surviving: plan.preview.surviving.length };
 }
 
 export interface ApplyResult {
   plan: Plan;
   appliedAt: number;
-  /** what died, including sessions and grants created between preview and apply that the stamp kills */
+  /**
+   * what died: the browser sessions the change ended, the plan's ending grants (the first page only when
+   * the plan holds only that: `endedCount` counts them all) and the grants made between preview and apply
+   * that the change kills
+   */
   ended: CredentialLine[];
+  endedCount: number;
   /** a value shown once (a generated password) */
   secret?: string;
 }
@@ -281,12 +303,23 @@ export async function commit(ctx: ActionContext, plan: Plan, spec: CommitSpec): 
     await enqueue(trx, ctx.tenantId, spec.event, { ...more, userId: target.user.id, reason: plan.action, sessions: [...ended, ...(more?.sessions ?? [])] } satisfies SessionEndedPayload, now);
     return { now, before: target.user, after, dying };
   });
-  // The refresh-token grants that ended are listed after the commit, outside the write lock: the stamp
-  // is already written, and a grant issued after it is (rightly) not among them.
-  let ended = written.dying;
-  if (!ctx.lean) {
-    const { grants } = await userCredentials(ctx.db, ctx.secrets, plan.targetId);
-    ended = [...ended, ...whatDies(written.before, written.after, { sessions: [], grants }).dying];
-  }
-  return { plan, appliedAt: written.now, ended: ended.map((f) => line(f.credential, f)) };
+  const sessions = written.dying.map((f) => line(f.credential, f));
+  if (ctx.lean) return { plan, appliedAt: written.now, ended: sessions, endedCount: sessions.length };
+  // The refresh-token grants that ended: those the plan listed as ending (the change kills what its preview
+  // said), and those made since the plan (listed after the commit, outside the write lock: the stamp is
+  // already written, and a grant issued after it is rightly not among them). No read grows with what the
+  // user held at the preview.
+  // (only a patch kills grants by the validity rule; an action that ends one by its own writes lists it itself)
+  const byPatch = plan.deletesUser === true || Object.keys(plan.patch).length > 0;
+  const planned = byPatch ? plan.preview.ending.filter((l) => l.kind === 'grant') : [];
+  const { grants } = await userCredentials(ctx.db, ctx.secrets, plan.targetId, { grants: { createdSince: plan.madeAt } });
+  const known = new Set(planned.map((l) => l.id));
+  const late = whatDies(written.before, written.after, { sessions: [], grants: grants.filter((g) => !known.has(g.grantId)) }).dying.map((f) => line(f.credential, f));
+  const ended = [...sessions, ...planned, ...late];
+  return { plan, appliedAt: written.now, ended, endedCount: sessions.length + (byPatch ? listedCounts(plan).endingGrants : 0) + late.length };
+}
+
+/** A result with more that ended (by an action's own writes beside the patch). */
+export function withEnded(result: ApplyResult, more: CredentialLine[]): ApplyResult {
+  return { ...result, ended: [...result.ended, ...more], endedCount: result.endedCount + more.length };
 }

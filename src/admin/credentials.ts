@@ -6,7 +6,7 @@
 import type { Secrets } from '../crypto/secrets.js';
 import type { User } from '../directory/users.js';
 import type { Db } from '../storage/db.js';
-import { payloadsOfAccount } from '../storage/oidc-adapter.js';
+import { payloadsOfAccount, payloadsOfGrants } from '../storage/oidc-adapter.js';
 import { type CredentialFacts, whyInvalid } from '../protocol/validity.js';
 import { refreshTokenFacts, sessionFacts } from '../protocol/credential-facts.js';
 import { type GrantOrigin, grantOrigin } from '../protocol/grants.js';
@@ -48,7 +48,11 @@ export interface GrantView {
 
 export type CredentialView = SessionView | GrantView;
 
-export async function userCredentials(db: Db, secrets: Secrets, userId: string, opts: { grants?: boolean } = {}): Promise<{ sessions: SessionView[]; grants: GrantView[] }> {
+/**
+ * What the user holds. `grants`: false lists no refresh-token grant (cheap whatever the user holds);
+ * `{ createdSince }` only the grants made since then (what came after a plan).
+ */
+export async function userCredentials(db: Db, secrets: Secrets, userId: string, opts: { grants?: boolean | { createdSince: number } } = {}): Promise<{ sessions: SessionView[]; grants: GrantView[] }> {
   const apps = new Map((await db.selectFrom('apps').selectAll().execute()).map((a) => [a.id, { display_name: a.display_name, kind: defaultKind(appFromRow(a)) }]));
   const engineSessions = new Map((await payloadsOfAccount(db, secrets, 'Session', userId, { liveOnly: true })).map((p) => [p.uid as string, p]));
   const rows = await db.selectFrom('signin_sessions').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
@@ -74,8 +78,10 @@ export async function userCredentials(db: Db, secrets: Secrets, userId: string, 
   const grants = new Map<string, GrantView>();
   if (opts.grants === false) return { sessions, grants: [] };
   // the Grant holds the stored facts of its sign-in (password-based, TAP); its payload id is the grant id
-  const grantPayloads = new Map((await payloadsOfAccount(db, secrets, 'Grant', userId)).map((g) => [String(g.jti), g]));
-  for (const p of await payloadsOfAccount(db, secrets, 'RefreshToken', userId, { liveOnly: true })) {
+  const since = typeof opts.grants === 'object' ? opts.grants.createdSince : undefined;
+  const grantPayloads = new Map((await payloadsOfAccount(db, secrets, 'Grant', userId, { createdSince: since })).map((g) => [String(g.jti), g]));
+  const tokens = since === undefined ? await payloadsOfAccount(db, secrets, 'RefreshToken', userId, { liveOnly: true }) : await payloadsOfGrants(db, secrets, 'RefreshToken', [...grantPayloads.keys()], { liveOnly: true });
+  for (const p of tokens) {
     const clientId = String(p.clientId);
     // the kind of client the chain was issued to, else (a token from before it was recorded) the app's usual one
     const kind: ClientKind | undefined = storedClientKind(p) ?? apps.get(clientId)?.kind;

@@ -2,7 +2,7 @@
 // plan server-side and returns the preview (its lists paged), apply of exactly that plan (412 when it is
 // stale or expired), and plan-and-apply at once. Routes are thin: parse, authorize, call the registry.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ActionContext, ActionError, type ApplyResult, type CredentialLine, type Plan, loadTarget } from '../admin/action.js';
+import { type ActionContext, ActionError, type ApplyResult, type CredentialLine, type Plan, listedCounts, loadTarget } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
 import * as viewMethodsPolicy from '../admin/actions/view-methods-policy.js';
 import { ACTIONS, type RegisteredAction, findAction, refusal } from '../admin/registry.js';
@@ -10,7 +10,7 @@ import { authenticate } from '../graph/auth.js';
 import { GraphError } from '../graph/errors.js';
 import type { GraphDeps } from '../graph/index.js';
 import { decodeSkipToken, encodeSkipToken, parseTop } from '../graph/odata.js';
-import { applyStoredPlan, findPlan, planOf, sameActor, savePlan } from './plans.js';
+import { applyStoredPlan, findPlan, planLines, planOf, sameActor, savePlan } from './plans.js';
 
 export const API_PREFIX = '/latchkey/v1';
 const DEFAULT_TOP = 50;
@@ -54,16 +54,19 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
   const guarded = (handler: Handler) => async (req: FastifyRequest, reply: FastifyReply) => handler(req, reply, await authenticate(req, db, deps.verify));
 
   /** One page of a plan's list, with the link to the next. */
-  const listPage = (planId: string, name: ListName, all: CredentialLine[], top: number, offset: number) => {
+  /** One page of a plan's list (`all` holds at least its lines up to offset + top), with the link to the next. */
+  const listPage = (planId: string, name: ListName, all: CredentialLine[], top: number, offset: number, count: number) => {
     const value = all.slice(offset, offset + top);
-    const next = offset + top < all.length ? `${base}/plans/${planId}/${name}?$top=${top}&$skiptoken=${encodeSkipToken({ o: offset + top })}` : undefined;
+    const next = offset + top < count ? `${base}/plans/${planId}/${name}?$top=${top}&$skiptoken=${encodeSkipToken({ o: offset + top })}` : undefined;
     return { value, next };
   };
 
-  const planView = (plan: Plan, expiresAt: number, top: number, appliedAt: number | null) => {
-    const { ending, surviving, ...rest } = plan.preview;
-    const e = listPage(plan.id, 'ending', ending, top, 0);
-    const s = listPage(plan.id, 'surviving', surviving, top, 0);
+  /** A plan as the API shows it: its lists' first `top` lines (read whole only when the plan keeps fewer). */
+  const planView = async (plan: Plan, expiresAt: number, top: number, appliedAt: number | null) => {
+    const counts = listedCounts(plan);
+    const { ending, surviving, ...rest } = plan.preview.ending.length >= Math.min(top, counts.ending) && plan.preview.surviving.length >= Math.min(top, counts.surviving) ? plan.preview : { ...plan.preview, ...(await planLines(db, plan)) };
+    const e = listPage(plan.id, 'ending', ending, top, 0, counts.ending);
+    const s = listPage(plan.id, 'surviving', surviving, top, 0, counts.surviving);
     return {
       planId: plan.id,
       action: plan.action,
@@ -72,10 +75,10 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
       appliedDateTime: appliedAt === null ? null : iso(appliedAt),
       preview: {
         ...rest,
-        endingCount: ending.length,
+        endingCount: counts.ending,
         ending: e.value,
         ...(e.next ? { 'ending@odata.nextLink': e.next } : {}),
-        survivingCount: surviving.length,
+        survivingCount: counts.surviving,
         surviving: s.value,
         ...(s.next ? { 'surviving@odata.nextLink': s.next } : {}),
       },
@@ -88,8 +91,12 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
     target: result.plan.preview.target,
     appliedDateTime: iso(result.appliedAt),
     changes: result.plan.preview.changes,
-    endedCount: result.ended.length,
+    endedCount: result.endedCount,
     ended: result.ended,
+    // a plan kept with only the first page of its lists: the rest of what ended is the rest of its ending list
+    ...(result.plan.listed && result.endedCount > result.ended.length
+      ? { 'ended@odata.nextLink': `${base}/plans/${result.plan.id}/ending?$skiptoken=${encodeSkipToken({ o: result.plan.preview.ending.length })}` }
+      : {}),
     // a value made at apply (a generated password): returned once, here, and kept nowhere
     ...(result.secret !== undefined ? { [action.secret.property]: result.secret } : {}),
   });
@@ -133,8 +140,8 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
     const input = action.parseInput(rest);
     const plan = await action.plan(ctx, actor, id, input);
     if (dryRun) {
-      const row = await savePlan(db, tenant.id, plan, deps.config.adminPlanTtl);
-      return reply.header('location', `${base}/plans/${plan.id}`).send(planView(plan, row.expires_at, top, null));
+      const row = await savePlan(db, tenant.id, plan, deps.config.adminPlanTtl, top);
+      return reply.header('location', `${base}/plans/${plan.id}`).send(await planView(plan, row.expires_at, top, null));
     }
     return reply.send(resultView(action, await action.apply(ctx, plan)));
   }));
@@ -153,7 +160,7 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
   scope.get('/plans/:planId', guarded(async (req, reply, actor) => {
     const q = checkQuery(req, ['$top']);
     const { row, plan } = await ownPlan(req, actor);
-    return reply.send(planView(plan, row.expires_at, q.$top !== undefined ? parseTop(q.$top, MAX_TOP) : DEFAULT_TOP, row.applied_at));
+    return reply.send(await planView(plan, row.expires_at, q.$top !== undefined ? parseTop(q.$top, MAX_TOP) : DEFAULT_TOP, row.applied_at));
   }));
 
   for (const name of ['ending', 'surviving'] as const) {
@@ -167,7 +174,10 @@ export function registerApiRoutes(scope: FastifyInstance, deps: GraphDeps): void
         if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) throw new GraphError(400, 'BadRequest', 'The $skiptoken is not valid.');
         offset = o;
       }
-      const page = listPage(plan.id, name, plan.preview[name], top, offset);
+      const counts = listedCounts(plan);
+      const count = name === 'ending' ? counts.ending : counts.surviving;
+      const lines = offset + top <= plan.preview[name].length || plan.preview[name].length >= count ? plan.preview[name] : (await planLines(db, plan))[name];
+      const page = listPage(plan.id, name, lines, top, offset, count);
       return reply.send({ value: page.value, ...(page.next ? { '@odata.nextLink': page.next } : {}) });
     }));
   }

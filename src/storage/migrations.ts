@@ -445,6 +445,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('playbook_runs_target').on('playbook_runs').columns(['target_id', 'created_at']).execute();
       },
     },
+    '0016_plan_lines_and_creation_times': {
+      async up(db: Kysely<unknown>) {
+        // A plan keeps the first page of its lists with the plan and the whole lists apart, so an apply reads
+        // a plan of constant size whatever the user holds (issue 9: Revoke sessions on 10,000 grants).
+        await db.schema.alterTable('admin_plans').addColumn('lines', 'text').execute();
+        // When an engine row was made, so that apply lists the grants made after its plan without reading the
+        // others. The account index gains it as its last column: no index more for the token path to write.
+        await db.schema.alterTable('oidc_models').addColumn('created_at', ms).execute();
+        await db.schema.dropIndex('oidc_models_account').execute();
+        await db.schema.createIndex('oidc_models_account').on('oidc_models').columns(['account_id', 'model', 'created_at']).execute();
+      },
+    },
   };
 }
 

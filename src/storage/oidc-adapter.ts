@@ -56,11 +56,13 @@ const upsertRow = statement(
     userCodeHash: string | null,
     clientId: string | null,
     expiresAt: number | null,
+    createdAt: number,
   ) => {
     const row = { payload, account_id: accountId, grant_id: grantId, session_uid: sessionUid, uid_hash: uidHash, user_code_hash: userCodeHash, client_id: clientId, expires_at: expiresAt };
+    // created_at is written once, when the row is made (an update keeps it)
     return db
       .insertInto('oidc_models')
-      .values({ model, id_hash: idHash, consumed_at: null, ...row })
+      .values({ model, id_hash: idHash, consumed_at: null, created_at: createdAt, ...row })
       .onConflict((oc) => oc.columns(['model', 'id_hash']).doUpdateSet(row));
   },
 );
@@ -126,7 +128,7 @@ export class StoreAdapter implements Adapter {
         grantExpiry.delete(grantHash);
       }
     }
-    await upsertRow(this.db, this.model, idHash, row.payload, row.account_id, row.grant_id, row.session_uid, row.uid_hash, row.user_code_hash, row.client_id, row.expires_at);
+    await upsertRow(this.db, this.model, idHash, row.payload, row.account_id, row.grant_id, row.session_uid, row.uid_hash, row.user_code_hash, row.client_id, row.expires_at, Date.now());
     return undefined;
   }
 
@@ -234,9 +236,21 @@ export async function sweepExpired(db: Db, now = Date.now(), limits: SweepLimits
 }
 
 /** Decrypted engine payloads of one model for one account (admin previews read sessions and grants). */
-export async function payloadsOfAccount(db: Db, secrets: Secrets, model: string, accountId: string, opts: { liveOnly?: boolean } = {}): Promise<(AdapterPayload & { consumedAt: number | null })[]> {
+export async function payloadsOfAccount(db: Db, secrets: Secrets, model: string, accountId: string, opts: { liveOnly?: boolean; createdSince?: number } = {}): Promise<(AdapterPayload & { consumedAt: number | null })[]> {
   let q = db.selectFrom('oidc_models').select(['id_hash', 'payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('account_id', '=', accountId);
+  if (opts.createdSince !== undefined) q = q.where('created_at', '>=', opts.createdSince);
   if (opts.liveOnly) q = q.where('consumed_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', Date.now())]));
-  const rows = await q.execute();
+  return decrypted(secrets, model, await q.execute());
+}
+
+/** The payloads of one model belonging to these grants (their refresh tokens, say). */
+export async function payloadsOfGrants(db: Db, secrets: Secrets, model: string, grantIds: string[], opts: { liveOnly?: boolean } = {}): Promise<(AdapterPayload & { consumedAt: number | null })[]> {
+  if (!grantIds.length) return [];
+  let q = db.selectFrom('oidc_models').select(['id_hash', 'payload', 'consumed_at', 'expires_at']).where('grant_id', 'in', grantIds).where('model', '=', model);
+  if (opts.liveOnly) q = q.where('consumed_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', Date.now())]));
+  return decrypted(secrets, model, await q.execute());
+}
+
+function decrypted(secrets: Secrets, model: string, rows: { id_hash: string; payload: string; consumed_at: number | null }[]): (AdapterPayload & { consumedAt: number | null })[] {
   return rows.map((r) => ({ ...(JSON.parse(secrets.decrypt(r.payload, `oidc:${model}:${r.id_hash}`)) as AdapterPayload), consumedAt: r.consumed_at }));
 }

@@ -123,6 +123,8 @@ export interface OidcModelTable {
   client_id: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** when the row was made, ms (migration 0016; null for rows made before it) */
+  created_at: Generated<number | null>;
   /** a DeviceCode's last poll at the token endpoint, ms (RFC 8628 §3.5 slow_down) */
   last_polled_at: Generated<number | null>;
 }
@@ -312,6 +314,8 @@ export interface AdminPlanTable {
   target_id: string;
   /** JSON: input, fingerprint, madeAt, preview, patch, deletesUser */
   plan: string;
+  /** JSON: the preview's whole `ending` and `surviving` lists when they are longer than the plan's first page */
+  lines: string | null;
   created_at: number;
   expires_at: number;
   applied_at: number | null;

@@ -10,7 +10,7 @@ import { findUserById } from '../../directory/users.js';
 import { enqueue } from '../../events/outbox.js';
 import { type TapSettings, accessText, methodAccess, methodsPolicyFor, tapSettings } from '../../methods/policy.js';
 import { TAP_LIMITS, type TapState, findTap, generateTapValue, insertTap, tapExpiresAt } from '../../methods/tap/index.js';
-import { type ActionContext, type ApplyResult, type CredentialLine, type Plan, ActionError, checkRights, commit, fingerprint, loadTarget, newPlan, preview } from '../action.js';
+import { type ActionContext, type ApplyResult, type CredentialLine, type Plan, ActionError, checkRights, commit, fingerprint, loadTarget, newPlan, preview, withEnded } from '../action.js';
 import type { Actor } from '../actor.js';
 import { TAP_WRITE_RULE, endTapBornSessions, methodLabel, methodLine, tapBornSessionLines } from '../methods.js';
 
@@ -108,5 +108,5 @@ export async function apply(ctx: ActionContext, plan: Plan<CreateTapPlanInput>):
       return { methods: [{ methodId: id, type: 'temporaryAccessPass' }] };
     },
   });
-  return { ...result, ended: [...result.ended, ...ended], secret: value, method: { id, createdAt: result.appliedAt, state } };
+  return { ...withEnded(result, ended), secret: value, method: { id, createdAt: result.appliedAt, state } };
 }

@@ -4,7 +4,7 @@
 import { PASSWORD_METHOD_ID } from '../../methods/password/index.js';
 import { strategy } from '../../methods/index.js';
 import { findMethod } from '../../methods/store.js';
-import { type ActionContext, type ApplyResult, type CredentialLine, type Plan, ActionError, checkRights, commit, fingerprint, loadTarget, newPlan, preview } from '../action.js';
+import { type ActionContext, type ApplyResult, type CredentialLine, type Plan, ActionError, checkRights, commit, fingerprint, loadTarget, newPlan, preview, withEnded } from '../action.js';
 import type { Actor } from '../actor.js';
 import { METHODS_WRITE_RULE, TAP_WRITE_RULE, endTapBornSessions, methodLabel, methodLine, tapBornSessionLines } from '../methods.js';
 
@@ -64,5 +64,5 @@ export async function apply(ctx: ActionContext, plan: Plan<DeleteMethodInput & {
       return { methods: [{ methodId, type }], tapId: methodId, sessions: tap.payload };
     },
   });
-  return { ...result, ended: [...result.ended, ...ended] };
+  return withEnded(result, ended);
 }

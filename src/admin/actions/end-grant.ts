@@ -3,7 +3,7 @@
 // expire at other APIs; Latchkey's own routes refuse them at once, since they carry the grant id
 // (`latchkey_gid`) and the grant is gone (src/protocol/access-tokens.ts). The user's other grants and
 // browser sessions live on. Same rights as Revoke sessions.
-import { type ActionContext, type ApplyResult, type Plan, type RightsRule, ActionError, checkRights, commit, fingerprint, line, loadTarget, newPlan } from '../action.js';
+import { type ActionContext, type ApplyResult, type Plan, type RightsRule, ActionError, checkRights, commit, fingerprint, line, loadTarget, newPlan, withEnded } from '../action.js';
 import type { Actor } from '../actor.js';
 import { findGrant, previewEndingOne } from '../end-one.js';
 import { RULE as REVOKE_RULE } from './revoke-sessions.js';
@@ -43,5 +43,5 @@ export async function apply(ctx: ActionContext, plan: Plan<EndGrantInput>): Prom
       return { grantId, clientId: grant.clientId };
     },
   });
-  return { ...result, ended: [...result.ended, ...ended] };
+  return withEnded(result, ended);
 }

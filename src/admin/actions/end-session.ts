@@ -2,7 +2,7 @@
 // go with the authorization codes it issued, and back-channel logout goes to the apps that took part in it
 // (the event lists it with the sid each app holds). The user's other sessions and every refresh-token
 // grant live on. Same rights as Revoke sessions.
-import { type ActionContext, type ApplyResult, type Plan, type RightsRule, ActionError, checkRights, commit, fingerprint, line, loadTarget, newPlan } from '../action.js';
+import { type ActionContext, type ApplyResult, type Plan, type RightsRule, ActionError, checkRights, commit, fingerprint, line, loadTarget, newPlan, withEnded } from '../action.js';
 import type { Actor } from '../actor.js';
 import { findSession, previewEndingOne } from '../end-one.js';
 import { RULE as REVOKE_RULE } from './revoke-sessions.js';
@@ -44,5 +44,5 @@ export async function apply(ctx: ActionContext, plan: Plan<EndSessionInput>): Pr
       return { sessionId, sessions: [{ sessionUid: session.id, apps: session.apps.map((a) => ({ clientId: a.clientId, sid: a.sid })) }] };
     },
   });
-  return { ...result, ended: [...result.ended, ...ended] };
+  return withEnded(result, ended);
 }

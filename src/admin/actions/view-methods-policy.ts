@@ -54,5 +54,5 @@ export async function plan(ctx: ActionContext, actor: Actor, targetId: string): 
 
 /** A read: nothing to write. */
 export function apply(_ctx: ActionContext, plan: Plan<Record<string, never>>): Promise<ApplyResult> {
-  return Promise.resolve({ plan, appliedAt: Date.now(), ended: [] });
+  return Promise.resolve({ plan, appliedAt: Date.now(), ended: [], endedCount: 0 });
 }
