@@ -5,7 +5,10 @@
 //     ctx = { db, secrets, tenantId, config }: the full preview, which lists every credential;
 //   - lean: the same with ctx.lean (what the Graph route passes: browser sessions listed, grants not);
 //   - graph: POST /v1.0/users/{id}/revokeSignInSessions with the automation app's client-credentials
-//     token, timed here around the HTTP call (the route authenticates, then runs plan() and apply()).
+//     token, timed here around the HTTP call (the route authenticates, then runs plan() and apply());
+//   - api: what the admin portal does, over HTTP with the same token: a /latchkey/v1 dry run (the full
+//     preview, its plan kept with the first page of its lists) and then the apply of that plan, each timed
+//     here around its HTTP call.
 // The figures say which of them stays constant in N.
 // After every call a refresh with one of the N tokens must be refused (AADSTS50173); then the user's
 // stamps are put back to their value at setup, which makes the same N tokens live again for the next call
@@ -32,7 +35,7 @@ export interface RevokeOptions {
   root: string;
 }
 
-type Path = 'direct' | 'lean' | 'graph';
+type Path = 'direct' | 'lean' | 'graph' | 'api';
 
 interface CallTiming {
   planMs?: number;
@@ -87,16 +90,25 @@ async function scenario(s: ChildHandle, o: RevokeOptions, agent: ReturnType<type
       const listed = p === 'lean' ? 0 : n;
       if (r.previewEnding !== listed || r.ended !== listed) throw new Error(`revoke-sessions N=${n} (${p}): the preview lists ${r.previewEnding} credentials as ending and apply() reports ${r.ended} ended, not ${listed}`);
       t = { planMs: r.planMs, applyMs: r.applyMs, totalMs: r.planMs + r.applyMs };
+    } else if (p === 'api') {
+      const json = { authorization: `Bearer ${accessToken as string}`, 'content-type': 'application/json' };
+      const t0 = process.hrtime.bigint();
+      const d = await httpRequest(agent, new URL(`${base}/latchkey/v1/users/${st.userId}/actions/revokeSessions`), { method: 'POST', headers: json, body: JSON.stringify({ dryRun: true }) });
+      const planMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      const plan = parsed(d.text) as { planId?: string; preview?: { endingCount?: number; ending?: unknown[] } } | undefined;
+      if (d.status !== 200 || typeof plan?.planId !== 'string') throw new Error(`revoke-sessions N=${n}: the /latchkey/v1 dry run answered HTTP ${d.status}: ${d.text.slice(0, 300)}`);
+      if (plan.preview?.endingCount !== n) throw new Error(`revoke-sessions N=${n} (api): the preview counts ${String(plan.preview?.endingCount)} credentials as ending, not ${n}`);
+      const t1 = process.hrtime.bigint();
+      const a = await httpRequest(agent, new URL(`${base}/latchkey/v1/plans/${plan.planId}/apply`), { method: 'POST', headers: json, body: '{}' });
+      const applyMs = Number(process.hrtime.bigint() - t1) / 1e6;
+      const applied = parsed(a.text) as { endedCount?: number } | undefined;
+      if (a.status !== 200 || applied?.endedCount !== n) throw new Error(`revoke-sessions N=${n} (api): apply answered HTTP ${a.status} with endedCount ${String(applied?.endedCount)}, not ${n}: ${a.text.slice(0, 300)}`);
+      t = { planMs, applyMs, totalMs: planMs + applyMs };
     } else {
       const t0 = process.hrtime.bigint();
       const a = await httpRequest(agent, new URL(`${base}/v1.0/users/${st.userId}/revokeSignInSessions`), { method: 'POST', headers: { authorization: `Bearer ${accessToken as string}` }, body: '' });
       const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      let value: unknown;
-      try {
-        value = (JSON.parse(a.text) as { value?: unknown }).value;
-      } catch {
-        value = undefined;
-      }
+      const value = (parsed(a.text) as { value?: unknown } | undefined)?.value;
       if (a.status !== 200 || value !== true) throw new Error(`revoke-sessions N=${n}: Graph revokeSignInSessions answered HTTP ${a.status}: ${a.text.slice(0, 300)}`);
       t = { totalMs };
     }
@@ -112,7 +124,7 @@ async function scenario(s: ChildHandle, o: RevokeOptions, agent: ReturnType<type
     return t;
   }
 
-  const paths: Path[] = ['direct', 'lean', 'graph'];
+  const paths: Path[] = ['direct', 'lean', 'graph', 'api'];
   const smallest = Math.min(...o.counts);
   if (o.warmupCalls) {
     const { setup: warm } = await setup(smallest);
@@ -154,6 +166,8 @@ async function scenario(s: ChildHandle, o: RevokeOptions, agent: ReturnType<type
     { name: 'lean plan() ms', of: (r) => r.get('lean')!.calls.map((c) => c.planMs!) },
     { name: 'lean apply() ms', of: (r) => r.get('lean')!.calls.map((c) => c.applyMs!) },
     { name: 'Graph POST ms', of: (r) => r.get('graph')!.calls.map((c) => c.totalMs) },
+    { name: 'API dry run ms', of: (r) => r.get('api')!.calls.map((c) => c.planMs!) },
+    { name: 'API apply ms', of: (r) => r.get('api')!.calls.map((c) => c.applyMs!) },
   ];
   const rows: string[][] = [['live refresh tokens N', ...series.map((x) => x.name)]];
   for (const n of o.counts) rows.push([String(n), ...series.map((x) => fmt(col(n, x.of)))]);
@@ -164,7 +178,7 @@ async function scenario(s: ChildHandle, o: RevokeOptions, agent: ReturnType<type
 
   const out: string[] = [];
   out.push(`revoke-sessions — Revoke sessions of a user holding N live refresh tokens (demo native app, one grant each, amr pwd); median per call of ${o.calls} calls per N and path, after ${o.warmupCalls} warm-up call(s) per path`);
-  out.push('  direct: plan(ctx, system actor, userId) then apply(ctx, plan), timed in the Latchkey process, full preview; lean: the same with ctx.lean (as the Graph route runs it: grants not listed); Graph: POST /v1.0/users/{id}/revokeSignInSessions with the automation app\'s client-credentials token, timed by the client; one call at a time');
+  out.push('  direct: plan(ctx, system actor, userId) then apply(ctx, plan), timed in the Latchkey process, full preview; lean: the same with ctx.lean (as the Graph route runs it: grants not listed); Graph: POST /v1.0/users/{id}/revokeSignInSessions with the automation app\'s client-credentials token, timed by the client; API: the admin portal\'s way, a /latchkey/v1 dry run then the apply of its plan, each timed by the client (the issue\'s goal: API apply t(10000) / t(10) ≤ 2); one call at a time');
   out.push('');
   out.push(table(rows));
   out.push('');
@@ -178,7 +192,7 @@ async function scenario(s: ChildHandle, o: RevokeOptions, agent: ReturnType<type
     return `N=${n} ${paths.map(range).join(', ')}`;
   });
   out.push(`range of the calls, ms: ${spread.join('; ')}`);
-  out.push(`correctness: before the first revoke of each N a minted token refreshed (control); after every one of the ${o.counts.length * paths.length * o.calls} measured calls a refresh with one of the N minted tokens was refused (invalid_grant AADSTS50173), the full preview listed and apply() reported exactly N credentials ending (0 when lean: grants are not listed, and the user has no browser session), and the N token rows stayed live (a revoke only stamps the user)`);
+  out.push(`correctness: before the first revoke of each N a minted token refreshed (control); after every one of the ${o.counts.length * paths.length * o.calls} measured calls a refresh with one of the N minted tokens was refused (invalid_grant AADSTS50173), the full preview listed and apply() reported exactly N credentials ending (0 when lean: grants are not listed, and the user has no browser session), the API's preview and apply counted N, and the N token rows stayed live (a revoke only stamps the user)`);
   out.push(`setup (not measured): ${mintNotes.join(', ')}`);
   const disturbed = o.counts.flatMap((n) => paths.filter((p) => results.get(n)!.get(p)!.watch.disturbed).map((p) => `N=${n} ${p}`));
   if (disturbed.length) out.push(`note: stayed disturbed by other processes after its tries (figures less reliable): ${disturbed.join(', ')}`);
@@ -203,4 +217,12 @@ async function scenario(s: ChildHandle, o: RevokeOptions, agent: ReturnType<type
  * or less move by tens of percent with GC and caches, while a cost linear in N would give ~N(max)/N(min).
  */
 const CONSTANT = 2;
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
