@@ -1,13 +1,22 @@
 // A user's pages as Entra's user blade has them: Overview | Authentication methods | Sessions and apps,
 // each at its own address; and the header the sub-pages share (back to the users, the user's name, tabs).
 import { useQuery } from '@tanstack/react-query';
-import { Link, Spinner, Tab, TabList, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { Link, Spinner, Title2, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { type GraphUser, DETAIL_SELECT, call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { type UserTab, navigate, userPath } from '../router';
 
 const useStyles = makeStyles({
-  tabs: { flexWrap: 'wrap', margin: `${tokens.spacingVerticalS} 0 ${tokens.spacingVerticalM}` },
+  tabs: {
+    display: 'flex',
+    flexWrap: 'wrap',
+    columnGap: tokens.spacingHorizontalXL,
+    rowGap: tokens.spacingVerticalXS,
+    margin: `${tokens.spacingVerticalS} 0 ${tokens.spacingVerticalM}`,
+    borderBottom: `${tokens.strokeWidthThin} solid ${tokens.colorNeutralStroke2}`,
+  },
+  tab: { padding: `${tokens.spacingVerticalS} 0`, color: tokens.colorNeutralForeground2, borderBottom: `${tokens.strokeWidthThicker} solid transparent`, ':hover': { color: tokens.colorNeutralForeground1, textDecorationLine: 'none' } },
+  current: { color: tokens.colorNeutralForeground1, fontWeight: tokens.fontWeightSemibold, borderBottomColor: tokens.colorCompoundBrandStroke },
   back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   title: { display: 'block', overflowWrap: 'anywhere' },
 });
@@ -18,16 +27,27 @@ const TABS: { value: UserTab; label: string; id: string }[] = [
   { value: 'sessions', label: 'Sessions and apps', id: 'tab-sessions' },
 ];
 
+/** Links, not ARIA tabs: each is a page with its own address (aria-current marks the one shown). */
 export function UserTabs({ id, current }: { id: string; current: UserTab }) {
   const s = useStyles();
   return (
-    <TabList className={s.tabs} size="small" selectedValue={current} aria-label="User pages" onTabSelect={(_, d) => navigate(userPath(id, d.value as UserTab))}>
+    <nav className={s.tabs} aria-label="User pages">
       {TABS.map((t) => (
-        <Tab key={t.value} id={t.id} value={t.value}>
+        <Link
+          key={t.value}
+          id={t.id}
+          href={userPath(id, t.value)}
+          aria-current={t.value === current ? 'page' : undefined}
+          className={mergeClasses(s.tab, t.value === current && s.current)}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate(userPath(id, t.value));
+          }}
+        >
           {t.label}
-        </Tab>
+        </Link>
       ))}
-    </TabList>
+    </nav>
   );
 }
 
