@@ -210,5 +210,248 @@ for (const db of await databases()) {
         await close();
       }
     });
+
+    test("a Global Administrator works on alice's authentication methods through the blade: each preview is what apply changed", async () => {
+      await enrollTotp(server, alice);
+      const totp = (await graphMethods()).find((m) => m.type === 'softwareOathAuthenticationMethod')!;
+      const blade = `/admin/users/${alice.id}/authentication-methods`;
+      const { page, close } = await portal(`admin@${domain()}`, ADMIN_PASSWORD, blade);
+      try {
+        await page.waitForSelector('#usableMethods');
+        await page.waitForSelector('#action-createTap');
+        assert.equal(new URL(page.url()).pathname, blade);
+        assert.equal(await page.getAttribute('#tab-methods', 'aria-current'), 'page');
+        assert.deepEqual(await rowTypes(page, 'usableMethods'), ['password:28c10230-6103-485e-b985-444c60001490', `softwareOath:${totp.id}`]);
+        assert.equal(await page.locator('#nonUsableMethods').count(), 0);
+        assert.equal(await page.textContent('#perUserMfaState'), 'disabled');
+        for (const a of ['createTap', 'resetPassword', 'requireReregisterMfa', 'revokeMfaSessions', 'viewMethodsPolicy']) assert.equal(await page.isDisabled(`#action-${a}`), false, a);
+        assert.equal(await page.isDisabled('#action-setPerUserMfa'), true, 'the state chosen is the current one');
+        assert.equal((await page.textContent('#setPerUserMfa-reason'))?.trim(), 'The state is already disabled.');
+        await shot(page, 'methods');
+        await noSeriousViolations(page, 'the Authentication methods blade');
+
+        // View authentication methods policy: the user's effective policy
+        await page.click('#action-viewMethodsPolicy');
+        await page.waitForSelector('#methodsPolicyTable');
+        const policyRows = await page.locator('#methodsPolicyTable tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-method'), r.getAttribute('data-enabled'), (r.lastElementChild?.textContent ?? '').trim()]));
+        assert.deepEqual(policyRows, [
+          ['Password', 'true', 'always enabled'],
+          ['Fido2', 'true', 'enabled for all users'],
+          ['MicrosoftAuthenticator', 'true', 'enabled for all users'],
+          ['Sms', 'true', 'enabled for all users'],
+          ['Voice', 'true', 'enabled for all users'],
+          ['Email', 'true', 'enabled for all users'],
+          ['TemporaryAccessPass', 'true', 'enabled for all users'],
+          ['SoftwareOath', 'true', 'enabled for all users'],
+          ['HardwareOath', 'false', 'disabled in the authentication methods policy'],
+        ]);
+        await shot(page, 'methods-policy');
+        await noSeriousViolations(page, 'the effective policy panel');
+        await page.click('#policyClose');
+        await page.waitForSelector('#methodsPolicyTable', { state: 'detached' });
+
+        // Add authentication method: bad input is refused at its field and changes nothing
+        const unchanged = async () => ({ methods: await methodRows(), audits: await audits() });
+        const before = await unchanged();
+        await page.click('#action-createTap');
+        await page.waitForSelector('#tapLifetime');
+        assert.equal(await page.inputValue('#tapLifetime'), '60', "the policy's default lifetime");
+        assert.equal(await page.isChecked('#tapOnce'), false, "the policy's default");
+        for (const [value, message] of [
+          ['5', "Enter a lifetime from 10 to 43200 minutes (the authentication methods policy's Temporary Access Pass settings)."],
+          ['43201', "Enter a lifetime from 10 to 43200 minutes (the authentication methods policy's Temporary Access Pass settings)."],
+          ['1.5', 'Enter the lifetime as a whole number of minutes.'],
+          ['an hour', 'Enter the lifetime as a whole number of minutes.'],
+          ['', 'Enter the lifetime as a whole number of minutes.'],
+        ]) {
+          await page.fill('#tapLifetime', value!);
+          await page.click('#addMethodNext');
+          await until(page, `document.querySelector('#tapLifetimeField')?.textContent.includes(${JSON.stringify(message)})`);
+          assert.equal(await page.locator('#preview').count(), 0, `no preview for ${value}`);
+          assert.equal(await page.evaluate('document.activeElement?.id'), 'tapLifetime', 'focus on the field refused');
+          assert.equal(await page.getAttribute('#tapLifetime', 'aria-invalid'), 'true');
+        }
+        await shot(page, 'add-method-refused');
+        await noSeriousViolations(page, 'the Add authentication method panel with a refused field');
+        assert.deepEqual(await unchanged(), before, 'a refused form changes nothing');
+        // the policy's bounds, when narrower, are the form's (read from Graph) and the server's
+        const narrowed = await call('/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass', { method: 'PATCH', body: { '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration', maximumLifetimeInMinutes: 480 } });
+        assert.equal(narrowed.status, 204, JSON.stringify(narrowed.body));
+        await page.click('#addMethodCancel');
+        await page.waitForSelector('#tapLifetime', { state: 'detached' });
+        await page.reload();
+        await page.waitForSelector('#action-createTap');
+        await page.click('#action-createTap');
+        await page.fill('#tapLifetime', '481');
+        await page.click('#addMethodNext');
+        await until(page, `document.querySelector('#tapLifetimeField')?.textContent.includes("Enter a lifetime from 10 to 480 minutes")`);
+        const serverToo = await call(`/latchkey/v1/users/${alice.id}/actions/createTap`, { body: { dryRun: true, lifetimeInMinutes: 481 } });
+        assert.equal(serverToo.status, 400);
+        assert.match(serverToo.body.error!.message, /lifetimeInMinutes must be a whole number from 10 to 480/);
+        const before2 = await unchanged();
+        assert.deepEqual(before2.methods, before.methods, 'still no Temporary Access Pass');
+
+        // a good one: the preview, then the value shown once, then usable
+        await page.fill('#tapLifetime', '30');
+        await page.check('#tapOnce');
+        await page.click('#addMethodNext');
+        await page.waitForSelector('#preview');
+        const tapChanges = await texts(page, '#preview > div:has(> h3:text("What changes")) li');
+        const added = await page.locator('#previewMethods li[data-fate="added"]').textContent();
+        const tapId = /Temporary Access Pass ([0-9a-f-]{36}): added/.exec(added ?? '')![1]!;
+        assert.deepEqual(await unchanged(), before2, 'the preview changes nothing');
+        await shot(page, 'tap-preview');
+        await noSeriousViolations(page, 'the Temporary Access Pass preview');
+        await page.click('#applyButton');
+        await page.waitForSelector('#temporaryAccessPass');
+        const tap = await page.inputValue('#temporaryAccessPass');
+        assert.match(tap, /^.{8}$/, 'the policy\'s default length');
+        await shot(page, 'tap-result');
+        await noSeriousViolations(page, 'the Temporary Access Pass result');
+        const graphTap = (await call(`/v1.0/users/${alice.id}/authentication/temporaryAccessPassMethods`)).body.value!;
+        assert.deepEqual(graphTap.map((m) => [m.id, m.lifetimeInMinutes, m.isUsableOnce, m.isUsable, m.temporaryAccessPass]), [[tapId, 30, true, true, null]], 'the TAP the preview named, as the form asked');
+        const start = Date.parse(String(graphTap[0]!.startDateTime));
+        const startText = tapChanges.find((c) => c.startsWith('Temporary Access Pass usable from'));
+        const untilText = tapChanges.find((c) => c.startsWith('Temporary Access Pass usable until'));
+        assert.ok(startText && untilText, JSON.stringify(tapChanges));
+        assert.ok(tapChanges.includes('Temporary Access Pass one-time: — → true'), JSON.stringify(tapChanges));
+        assert.ok(Number.isFinite(start));
+        await closeDialog(page);
+        assert.equal(await page.locator(`text=${tap}`).count(), 0, 'the pass is not shown again');
+        assert.equal(await page.evaluate(`document.body.innerHTML.includes(${JSON.stringify(tap)})`), false);
+        await page.waitForSelector(`#usableMethods tr[data-method-id="${tapId}"]`);
+        // alice signs in with it (one-time: then it is no longer usable, and the blade says why)
+        const signedIn = await nativeSignIn(new Jar(), {}, { user: aliceUpn(), password: '', answers: { tap: () => ({ accesspass: tap }), password: () => assert.fail('the TAP is asked first') } });
+        assert.ok(signedIn.code, `signed in with the pass: ${signedIn.out.redirect?.toString() ?? signedIn.out.status}`);
+        await page.reload();
+        await page.waitForSelector(`#nonUsableMethods tr[data-method-id="${tapId}"]`);
+        assert.deepEqual((await texts(page, `#nonUsableMethods tr[data-method-id="${tapId}"] td`)).slice(0, 2), ['Temporary Access Pass', 'the one-time pass was used']);
+        await shot(page, 'methods-non-usable');
+
+        // delete a method: the used TAP, from the non-usable list
+        const del = await previewThenApply(page, `#delete-${tapId}`, graphMethods);
+        assert.deepEqual(del.methods, [`kept:Software OATH token ${totp.id}: kept`, `deleted:Temporary Access Pass ${tapId}: deleted`]);
+        assert.deepEqual(await graphMethods(), [{ type: 'passwordAuthenticationMethod', id: '28c10230-6103-485e-b985-444c60001490' }, { type: 'softwareOathAuthenticationMethod', id: totp.id }], 'gone in Graph');
+        await closeDialog(page);
+        await page.waitForSelector(`tr[data-method-id="${tapId}"]`, { state: 'detached' });
+
+        // require re-register MFA: the warning that sessions survive; the software OATH method goes
+        const rereg = await previewThenApply(page, '#action-requireReregisterMfa', graphMethods, 'reregister-preview');
+        assert.match(rereg.warnings, /Browser sessions, refresh tokens and remembered MFA are unchanged/);
+        assert.deepEqual(rereg.methods, ['kept:Password 28c10230-6103-485e-b985-444c60001490: kept', `deleted:Software OATH token ${totp.id}: deleted`]);
+        assert.deepEqual(await graphMethods(), [{ type: 'passwordAuthenticationMethod', id: '28c10230-6103-485e-b985-444c60001490' }], 'what the preview said went');
+        await closeDialog(page);
+        await page.waitForSelector(`tr[data-method-id="${totp.id}"]`, { state: 'detached' });
+
+        // revoke MFA sessions: the remembered-MFA stamp moves, nothing else
+        const stamps = async () => {
+          const u = (await findUserByUpn(server.store.db, server.tenantId, aliceUpn()))!;
+          return { mfa: u.mfa_remembered_valid_from, sessions: u.sign_in_sessions_valid_from, state: u.per_user_mfa_state };
+        };
+        const s0 = await stamps();
+        const revoke = await previewThenApply(page, '#action-revokeMfaSessions', stamps, 'revoke-mfa-preview');
+        assert.deepEqual(revoke.changes, [`Remembered MFA valid from: ${new Date(s0.mfa).toLocaleString('en-US')} → (the time of apply)`]);
+        const s1 = await stamps();
+        assert.ok(s1.mfa > s0.mfa, 'the remembered-MFA stamp moved');
+        assert.deepEqual({ ...s1, mfa: s0.mfa }, s0, 'nothing else changed');
+        await closeDialog(page);
+
+        // per-user MFA: disabled → enabled, after the preview
+        await page.selectOption('#perUserMfaSelect', 'enabled');
+        assert.equal(await page.isDisabled('#action-setPerUserMfa'), false);
+        const perUser = await previewThenApply(page, '#action-setPerUserMfa', async () => (await call(`/beta/users/${alice.id}/authentication/requirements`)).body.perUserMfaState);
+        assert.deepEqual(perUser.changes, ['Per-user MFA state: disabled → enabled']);
+        assert.equal((await call(`/beta/users/${alice.id}/authentication/requirements`)).body.perUserMfaState, 'enabled', 'Graph says what the preview said');
+        await closeDialog(page);
+        await until(page, "document.querySelector('#perUserMfaState')?.textContent === 'enabled'");
+        assert.equal(await page.isDisabled('#action-setPerUserMfa'), true);
+      } finally {
+        await close();
+      }
+    });
+
+    test('a Helpdesk Administrator sees the methods buttons disabled with the reason, and the server refuses the same calls', async () => {
+      await createUser(server.store.db, { tenantId: server.tenantId, upn: `helpdesk@${domain()}`, displayName: 'Helpdesk Admin', password: HELPDESK_PW, roles: ['Helpdesk Administrator'] });
+      const bob = (await findUserByUpn(server.store.db, server.tenantId, `bob@${domain()}`))!;
+      await enrollTotp(server, bob);
+      const { page, close } = await portal(`helpdesk@${domain()}`, HELPDESK_PW, `/admin/users/${bob.id}/authentication-methods`);
+      try {
+        await page.waitForSelector('#action-createTap');
+        const states = Object.fromEntries(
+          await Promise.all(['createTap', 'resetPassword', 'requireReregisterMfa', 'revokeMfaSessions', 'viewMethodsPolicy', 'setPerUserMfa'].map(async (a) => [a, (await page.isDisabled(`#action-${a}`)) ? ((await page.textContent(`#${a}-reason`)) ?? '').trim() : 'enabled'])),
+        ) as Record<string, string>;
+        assert.equal(states.resetPassword, 'enabled', 'a Helpdesk Administrator resets the password of a user without a role');
+        for (const a of ['createTap', 'requireReregisterMfa', 'revokeMfaSessions', 'viewMethodsPolicy', 'setPerUserMfa']) {
+          assert.match(states[a]!, /^Insufficient privileges to [a-z].*: a directory role among .*Authentication Administrator.* is required\.$/, `${a}: ${states[a]}`);
+          assert.equal(await page.getAttribute(`#action-${a}`, 'aria-describedby'), `${a}-reason`);
+        }
+        // the methods themselves are not the helpdesk's to read: the server's refusal is shown
+        await page.waitForSelector('[data-testid="error"]');
+        assert.match((await page.textContent('[data-testid="error"]')) ?? '', /You do not have access.*Insufficient privileges to read this user's authentication methods/);
+        await shot(page, 'methods-helpdesk');
+        await noSeriousViolations(page, 'the blade seen by a Helpdesk Administrator');
+
+        // forced: the server refuses each with the helpdesk's own token, and nothing changes
+        const helpdeskToken = await delegatedGraphToken(server, `helpdesk@${domain()}`, HELPDESK_PW);
+        const totpId = (await server.store.db.selectFrom('auth_methods').select('id').where('user_id', '=', bob.id).executeTakeFirstOrThrow()).id;
+        const before = { audits: await audits(), methods: await server.store.db.selectFrom('auth_methods').select(['id', 'status']).where('user_id', '=', bob.id).execute(), bob: await findUserByUpn(server.store.db, server.tenantId, `bob@${domain()}`) };
+        const forced: [string, unknown][] = [
+          ['createTap', { lifetimeInMinutes: 60 }],
+          ['deleteMethod', { methodId: totpId }],
+          ['requireReregisterMfa', {}],
+          ['revokeMfaSessions', {}],
+          ['setPerUserMfa', { state: 'enforced' }],
+        ];
+        for (const [action, input] of forced) {
+          for (const dryRun of [true, false]) {
+            const r = await call(`/latchkey/v1/users/${bob.id}/actions/${action}`, { body: { dryRun, ...(input as object) }, token: helpdeskToken });
+            assert.equal(r.status, 403, `${action}: ${JSON.stringify(r.body)}`);
+            assert.equal(r.body.error!.code, 'Authorization_RequestDenied');
+            assert.match(r.body.error!.message, /^Insufficient privileges/);
+          }
+        }
+        const policy = await call(`/latchkey/v1/users/${bob.id}/methodsPolicy`, { token: helpdeskToken });
+        assert.equal(policy.status, 403, JSON.stringify(policy.body));
+        assert.deepEqual({ audits: await audits(), methods: await server.store.db.selectFrom('auth_methods').select(['id', 'status']).where('user_id', '=', bob.id).execute(), bob: await findUserByUpn(server.store.db, server.tenantId, `bob@${domain()}`) }, before, 'nothing changed');
+      } finally {
+        await close();
+      }
+    });
+
+    test('at phone width the blade, its panels and Sessions and apps stay usable', async () => {
+      const carol = (await findUserByUpn(server.store.db, server.tenantId, `carol@${domain()}`))!;
+      await enrollTotp(server, carol);
+      const { page, close } = await portal(`admin@${domain()}`, ADMIN_PASSWORD, `/admin/users/${carol.id}/authentication-methods`, 390);
+      const noScroll = async (what: string) => assert.ok(((await page.evaluate('document.documentElement.scrollWidth')) as number) <= 390, `no horizontal scrolling: ${what}`);
+      try {
+        await page.waitForSelector('#usableMethods');
+        await page.waitForSelector('#action-createTap');
+        await noScroll('the blade');
+        await shot(page, 'methods-phone');
+        await page.click('#action-createTap');
+        await page.waitForSelector('#tapLifetime');
+        await page.fill('#tapLifetime', '0');
+        await page.click('#addMethodNext');
+        await until(page, `document.querySelector('#tapLifetimeField')?.textContent.includes('Enter a lifetime from 10')`);
+        await noScroll('the Add authentication method panel');
+        await shot(page, 'add-method-phone');
+        await page.click('#addMethodCancel');
+        await page.click('#action-viewMethodsPolicy');
+        await page.waitForSelector('#methodsPolicyTable');
+        await noScroll('the policy panel');
+        await shot(page, 'methods-policy-phone');
+        await page.click('#policyClose');
+        await page.click('#tab-sessions');
+        await page.waitForSelector('#sessionsPage');
+        assert.equal(new URL(page.url()).pathname, `/admin/users/${carol.id}/sessions`);
+        await noScroll('Sessions and apps');
+        await shot(page, 'sessions-phone');
+        await page.click('#tab-overview');
+        await page.waitForSelector('#userProperties');
+        assert.equal(new URL(page.url()).pathname, `/admin/users/${carol.id}`);
+      } finally {
+        await close();
+      }
+    });
   });
 }

@@ -67,7 +67,7 @@ export function deviceName(ua: string | null): string {
   return ua.length > 40 ? `${ua.slice(0, 39)}…` : ua;
 }
 
-const when = (v: string | null) => (v ? new Date(v).toLocaleString() : '—');
+const when = (v: string | null) => (v ? new Date(v).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '—');
 
 /** One keyset-paged list: the pages seen so far, the current one fetched. */
 function usePaged<T>(key: string, id: string, first: string) {
