@@ -108,7 +108,7 @@ function PreviewView({ plan }: { plan: PlanDoc }) {
           <h3 className={s.h}>What changes</h3>
           <ul className={s.list}>
             {p.changes.map((c) => (
-              <li key={c.property} className={s.item}>
+              <li key={c.property} className={s.item} data-property={c.property} data-old={c.oldValue === null || c.oldValue === undefined ? '' : String(c.oldValue)} data-new={c.newValue === null || c.newValue === undefined ? '' : String(c.newValue)}>
                 {LABELS[c.property] ?? c.property}: {shown(c.oldValue)} → {shown(c.newValue)}
               </li>
             ))}
