@@ -460,6 +460,11 @@ for (const db of await databases()) {
         await page.waitForSelector('#sessionsTable');
         await page.waitForSelector('#grantsTable');
         await noScroll('Sessions and apps');
+        // the columns hidden at this width are hidden in the header and the rows alike
+        for (const table of ['sessionsTable', 'grantsTable']) {
+          const shown = (cells: string) => page.evaluate(`[...document.querySelectorAll('#${table} ${cells}')].filter((e) => getComputedStyle(e).display !== 'none').length`);
+          assert.deepEqual([await shown('thead th'), await shown('tbody tr:first-child td')], [table === 'sessionsTable' ? 4 : 3, table === 'sessionsTable' ? 4 : 3], table);
+        }
         await shot(page, 'sessions-phone');
       } finally {
         await close();

@@ -15,6 +15,7 @@ import {
   Text,
   Title3,
   makeStyles,
+  mergeClasses,
   tokens,
 } from '@fluentui/react-components';
 import { type ActionInfo, type ActionsDoc, call, sameOriginPath } from '../api';
@@ -157,7 +158,7 @@ export function SessionsPage({ id }: { id: string }) {
                         {deviceName(x.userAgent)}
                       </TableCell>
                       <TableCell className={s.cell}>{x.apps.map((a) => a.displayName).join(', ') || '—'}</TableCell>
-                      <TableCell className={`${s.cell} ${s.wideOnly}`}>{x.ipAddress}</TableCell>
+                      <TableCell className={mergeClasses(s.cell, s.wideOnly)}>{x.ipAddress}</TableCell>
                       <TableCell className={s.wideOnly}>{when(x.createdDateTime)}</TableCell>
                       <TableCell>{when(x.lastUsedDateTime)}</TableCell>
                       <TableCell>{endButton('endSession', x.id, `the browser session on ${deviceName(x.userAgent)}`, { sessionId: x.id })}</TableCell>
@@ -201,10 +202,10 @@ export function SessionsPage({ id }: { id: string }) {
                   {grants.q.data.value.map((g) => (
                     <TableRow key={g.id} data-grant-id={g.id}>
                       <TableCell className={s.cell}>{g.appDisplayName}</TableCell>
-                      <TableCell className={`${s.cell} ${s.wideOnly}`} title={g.userAgent ?? undefined}>
+                      <TableCell className={mergeClasses(s.cell, s.wideOnly)} title={g.userAgent ?? undefined}>
                         {deviceName(g.userAgent)}
                       </TableCell>
-                      <TableCell className={`${s.cell} ${s.wideOnly}`}>{g.ipAddress ?? '—'}</TableCell>
+                      <TableCell className={mergeClasses(s.cell, s.wideOnly)}>{g.ipAddress ?? '—'}</TableCell>
                       <TableCell className={s.wideOnly}>{when(g.createdDateTime)}</TableCell>
                       <TableCell>{when(g.lastUsedDateTime)}</TableCell>
                       <TableCell className={s.wideOnly}>{when(g.expiresDateTime)}</TableCell>
