@@ -21,7 +21,7 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { ApiError, type ApplyResult, type EndingItem, type PlanDoc, applyPlan, dryRun } from './api';
+import { ApiError, type ApplyResult, type EndingItem, type PlanDoc, applyPlan, dryRun, methodTypeLabel } from './api';
 import { ErrorBar } from './ErrorBar';
 
 const useStyles = makeStyles({
@@ -41,7 +41,14 @@ const LABELS: Record<string, string> = {
   'passwordProfile.password': 'Password',
   'passwordProfile.forceChangePasswordNextSignIn': 'Must change password at next sign-in',
   'passwordProfile.forceChangePasswordNextSignInWithMfa': 'Must do MFA, then change password, at next sign-in',
+  perUserMfaState: 'Per-user MFA state',
+  mfaRememberedValidFrom: 'Remembered MFA valid from',
+  'temporaryAccessPass.startDateTime': 'Temporary Access Pass usable from',
+  'temporaryAccessPass.expiresDateTime': 'Temporary Access Pass usable until',
+  'temporaryAccessPass.isUsableOnce': 'Temporary Access Pass one-time',
 };
+
+const FATES: Record<string, string> = { deleted: 'deleted', deactivated: 'deactivated', kept: 'kept', added: 'added' };
 
 /** A preview value as a person reads it: dates in the browser's locale. */
 function shown(v: unknown): string {
@@ -84,12 +91,24 @@ function PreviewView({ plan }: { plan: PlanDoc }) {
           </MessageBarBody>
         </MessageBar>
       )}
+      {p.methods && p.methods.length > 0 && (
+        <div className={s.section} id="previewMethods">
+          <h3 className={s.h}>Authentication methods</h3>
+          <ul className={s.list}>
+            {p.methods.map((m) => (
+              <li key={m.id} className={s.item} data-fate={m.fate}>
+                {methodTypeLabel(m.type)} {m.id}: {FATES[m.fate] ?? m.fate}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {p.changes.length > 0 && (
         <div className={s.section}>
           <h3 className={s.h}>What changes</h3>
           <ul className={s.list}>
             {p.changes.map((c) => (
-              <li key={c.property} className={s.item}>
+              <li key={c.property} className={s.item} data-property={c.property} data-old={c.oldValue === null || c.oldValue === undefined ? '' : String(c.oldValue)} data-new={c.newValue === null || c.newValue === undefined ? '' : String(c.newValue)}>
                 {LABELS[c.property] ?? c.property}: {shown(c.oldValue)} → {shown(c.newValue)}
               </li>
             ))}
@@ -117,20 +136,21 @@ function PreviewView({ plan }: { plan: PlanDoc }) {
   );
 }
 
-export function ActionDialog(props: { userId: string; action: string; label: string; userName: string; onClose: () => void; onDeleted: () => void }) {
+/** `input`: the action's input for its dry runs; `plan`: a dry run already made with it (a form that checked its input through the server). */
+export function ActionDialog(props: { userId: string; action: string; label: string; userName: string; input?: Record<string, unknown>; plan?: PlanDoc; onClose: () => void; onDeleted: () => void }) {
   const s = useStyles();
   const qc = useQueryClient();
-  const [plan, setPlan] = useState<PlanDoc | undefined>();
+  const [plan, setPlan] = useState<PlanDoc | undefined>(props.plan);
   const [refreshed, setRefreshed] = useState<string | undefined>();
   const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(true);
+  const [busy, setBusy] = useState(!props.plan);
   const [result, setResult] = useState<ApplyResult | undefined>();
 
   async function planIt() {
     setBusy(true);
     setError(undefined);
     try {
-      setPlan(await dryRun(props.userId, props.action));
+      setPlan(await dryRun(props.userId, props.action, props.input));
     } catch (e) {
       setError(e);
     } finally {
@@ -139,7 +159,7 @@ export function ActionDialog(props: { userId: string; action: string; label: str
   }
 
   useEffect(() => {
-    void planIt();
+    if (!props.plan) void planIt();
   }, []);
 
   async function apply() {
@@ -149,9 +169,8 @@ export function ActionDialog(props: { userId: string; action: string; label: str
     try {
       const r = await applyPlan(plan.planId);
       setResult(r);
-      await qc.invalidateQueries({ queryKey: ['user', props.userId] });
-      await qc.invalidateQueries({ queryKey: ['actions', props.userId] });
-      await qc.invalidateQueries({ queryKey: ['users'] });
+      // everything read about this user (its overview, actions, methods, sessions...) and the users list
+      await qc.invalidateQueries({ predicate: (q) => q.queryKey[1] === props.userId || q.queryKey[0] === 'users' });
       setBusy(false);
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) {
@@ -197,6 +216,11 @@ export function ActionDialog(props: { userId: string; action: string; label: str
                     {props.label} applied; {result.endedCount} session(s) or token(s) ended.
                   </MessageBarBody>
                 </MessageBar>
+                {result.temporaryAccessPass && (
+                  <Field className={s.section} label="Temporary Access Pass (shown this once: copy it now)">
+                    <Input id="temporaryAccessPass" readOnly value={result.temporaryAccessPass} className={s.password} />
+                  </Field>
+                )}
                 {result.newPassword && (
                   <Field className={s.section} label="Temporary password (shown this once: copy it now)">
                     <Input id="newPassword" readOnly value={result.newPassword} className={s.password} />

@@ -4,6 +4,8 @@ import { signOut, signedInAccount } from './auth';
 import { navigate, useRoute } from './router';
 import { UsersPage } from './UsersPage';
 import { UserPage } from './UserPage';
+import { MethodsBlade } from './user/MethodsBlade';
+import { SessionsPage } from './user/SessionsPage';
 
 const useStyles = makeStyles({
   header: {
@@ -62,7 +64,13 @@ export function App({ startError }: { startError?: string }) {
             </MessageBarBody>
           </MessageBar>
         ) : route.page === 'user' ? (
-          <UserPage id={route.id} />
+          route.tab === 'authentication-methods' ? (
+            <MethodsBlade id={route.id} />
+          ) : route.tab === 'sessions' ? (
+            <SessionsPage id={route.id} />
+          ) : (
+            <UserPage id={route.id} />
+          )
         ) : (
           <UsersPage />
         )}

@@ -7,6 +7,7 @@ import { type ActionInfo, type ActionsDoc, type GraphUser, DETAIL_SELECT, call }
 import { ActionDialog } from './ActionDialog';
 import { ErrorBar } from './ErrorBar';
 import { navigate } from './router';
+import { UserTabs } from './user/UserTabs';
 
 const useStyles = makeStyles({
   back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
@@ -68,6 +69,7 @@ export function UserPage({ id }: { id: string }) {
           <Title2 as="h1" id="userTitle" className={s.title}>
             {u.displayName}
           </Title2>
+          <UserTabs id={u.id} current="overview" />
           <dl className={s.props} id="userProperties">
             <dt className={s.term}>User principal name</dt>
             <dd className={s.value}>{u.userPrincipalName}</dd>

@@ -101,6 +101,8 @@ export interface Preview {
   accessTokensLiveUntil?: { app: string; until: string }[];
   nextSignIn?: string;
   warnings?: string[];
+  /** actions on authentication methods: each method of the user and what the action does to it */
+  methods?: { id: string; type: string; fate: string }[];
 }
 
 export interface PlanDoc {
@@ -125,4 +127,10 @@ export function dryRun(userId: string, action: string, input: Record<string, unk
 
 export function applyPlan(planId: string): Promise<ApplyResult> {
   return call<ApplyResult>(`/latchkey/v1/plans/${encodeURIComponent(planId)}/apply`, { method: 'POST', body: {} });
+}
+
+/** A method type (Graph's @odata.type, or the action previews' type) as Entra's blade names it. */
+export function methodTypeLabel(type: string): string {
+  const t = type.replace('#microsoft.graph.', '').replace(/AuthenticationMethod$/, '');
+  return ({ password: 'Password', softwareOath: 'Software OATH token', temporaryAccessPass: 'Temporary Access Pass', fido2: 'Passkey (FIDO2)' } as Record<string, string>)[t] ?? t;
 }

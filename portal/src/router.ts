@@ -1,12 +1,19 @@
-// The portal's few routes, kept in the address bar: /admin/ (users) and /admin/users/{id}.
+// The portal's few routes, kept in the address bar: /admin/ (users), /admin/users/{id} and its
+// /authentication-methods and /sessions pages.
 import { useEffect, useState } from 'react';
 
-export type Route = { page: 'users' } | { page: 'user'; id: string };
+export type UserTab = 'overview' | 'authentication-methods' | 'sessions';
+export type Route = { page: 'users' } | { page: 'user'; id: string; tab: UserTab };
 
 export function parseRoute(pathname: string): Route {
-  const m = /^\/admin\/users\/([^/]+)\/?$/.exec(pathname);
-  if (m?.[1]) return { page: 'user', id: decodeURIComponent(m[1]) };
+  const m = /^\/admin\/users\/([^/]+)(?:\/(authentication-methods|sessions))?\/?$/.exec(pathname);
+  if (m?.[1]) return { page: 'user', id: decodeURIComponent(m[1]), tab: (m[2] as UserTab | undefined) ?? 'overview' };
   return { page: 'users' };
+}
+
+/** The address of a user's page (`tab` other than the overview: a sub-page). */
+export function userPath(id: string, tab: UserTab = 'overview'): string {
+  return `/admin/users/${encodeURIComponent(id)}${tab === 'overview' ? '' : `/${tab}`}`;
 }
 
 export function navigate(path: string): void {

@@ -1,0 +1,130 @@
+// Add authentication method (Entra's panel): the methods the server lets an admin add (a Temporary Access
+// Pass: its lifetime and one-time use, within the authentication methods policy's TAP settings). The
+// input is checked here, each message at its field, then by the server's dry run (its refusal shown at
+// the field it names); only a plan the server accepted goes on to the preview panel.
+import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import {
+  Button,
+  Checkbox,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  Field,
+  Input,
+  Select,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
+import { ApiError, type PlanDoc, call, dryRun } from '../api';
+import { ErrorBar } from '../ErrorBar';
+
+const useStyles = makeStyles({
+  surface: { maxWidth: 'min(520px, calc(100vw - 24px))' },
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+});
+
+/** The TAP settings of the authentication methods policy (Graph); D23's defaults when the caller may not read it. */
+interface TapConfig {
+  defaultLifetimeInMinutes: number;
+  minimumLifetimeInMinutes: number;
+  maximumLifetimeInMinutes: number;
+  isUsableOnce: boolean;
+}
+const TAP_BOUNDS = { min: 10, max: 43_200 };
+
+function useTapConfig() {
+  return useQuery({
+    queryKey: ['tapConfig'],
+    queryFn: () => call<TapConfig>('/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass'),
+  });
+}
+
+export function AddMethodDialog(props: { userId: string; userName: string; onPlanned: (plan: PlanDoc, input: Record<string, unknown>) => void; onClose: () => void }) {
+  const s = useStyles();
+  const config = useTapConfig();
+  const c = config.data;
+  const min = Math.max(c?.minimumLifetimeInMinutes ?? TAP_BOUNDS.min, TAP_BOUNDS.min);
+  const max = Math.min(c?.maximumLifetimeInMinutes ?? TAP_BOUNDS.max, TAP_BOUNDS.max);
+  const [lifetime, setLifetime] = useState<string | undefined>();
+  const [once, setOnce] = useState<boolean | undefined>();
+  const [errors, setErrors] = useState<{ lifetime?: string; once?: string }>({});
+  const [refusal, setRefusal] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  // the policy's defaults until the admin changes a field
+  const lifetimeValue = lifetime ?? String(c?.defaultLifetimeInMinutes ?? 60);
+  const onceValue = once ?? c?.isUsableOnce ?? false;
+
+  function check(): { lifetime?: string; once?: string } {
+    const out: { lifetime?: string; once?: string } = {};
+    const text = lifetimeValue.trim();
+    if (!/^\d+$/.test(text)) out.lifetime = 'Enter the lifetime as a whole number of minutes.';
+    else if (Number(text) < min || Number(text) > max) out.lifetime = `Enter a lifetime from ${min} to ${max} minutes (the authentication methods policy's Temporary Access Pass settings).`;
+    if (c?.isUsableOnce && !onceValue) out.once = 'The authentication methods policy makes every Temporary Access Pass one-time.';
+    return out;
+  }
+
+  async function submit() {
+    setRefusal(undefined);
+    const found = check();
+    setErrors(found);
+    if (found.lifetime || found.once) {
+      document.getElementById(found.lifetime ? 'tapLifetime' : 'tapOnce')?.focus();
+      return;
+    }
+    const input = { lifetimeInMinutes: Number(lifetimeValue.trim()), isUsableOnce: onceValue };
+    setBusy(true);
+    try {
+      props.onPlanned(await dryRun(props.userId, 'createTap', input), input);
+    } catch (e) {
+      // a refusal naming a field is shown at that field; anything else above the form
+      if (e instanceof ApiError && e.status === 400 && /lifetimeInMinutes/.test(e.message)) setErrors({ lifetime: e.message });
+      else if (e instanceof ApiError && e.status === 400 && /isUsableOnce/.test(e.message)) setErrors({ once: e.message });
+      else setRefusal(e);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog open modalType="modal" onOpenChange={(_, d) => !d.open && props.onClose()}>
+      <DialogSurface className={s.surface} aria-describedby={undefined}>
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit();
+          }}
+        >
+          <DialogBody>
+            <DialogTitle>Add authentication method: {props.userName}</DialogTitle>
+            <DialogContent className={s.form}>
+              {refusal !== undefined && <ErrorBar error={refusal} />}
+              <Field label="Choose method">
+                <Select id="addMethodType" defaultValue="temporaryAccessPass">
+                  <option value="temporaryAccessPass">Temporary Access Pass</option>
+                </Select>
+              </Field>
+              <Field label="Lifetime (minutes)" required hint={`From ${min} to ${max} minutes.`} validationState={errors.lifetime ? 'error' : 'none'} validationMessage={errors.lifetime} id="tapLifetimeField">
+                <Input id="tapLifetime" inputMode="numeric" value={lifetimeValue} onChange={(_, d) => setLifetime(d.value)} />
+              </Field>
+              <Field validationState={errors.once ? 'error' : 'none'} validationMessage={errors.once} id="tapOnceField">
+                <Checkbox id="tapOnce" label="One-time use" checked={onceValue} onChange={(_, d) => setOnce(d.checked === true)} />
+              </Field>
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="primary" type="submit" id="addMethodNext" disabled={busy}>
+                Next: preview
+              </Button>
+              <Button appearance="secondary" id="addMethodCancel" onClick={props.onClose}>
+                Cancel
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </form>
+      </DialogSurface>
+    </Dialog>
+  );
+}
