@@ -37,7 +37,7 @@ export async function savePlan(db: Db, tenantId: string, plan: Plan, ttlSeconds:
     deletesUser: plan.deletesUser,
     ...(long ? { listed: listedCounts(plan) } : {}),
   };
-  const row: AdminPlanTable = {
+  const row: PlanRow = {
     id: plan.id,
     tenant_id: tenantId,
     action: plan.action,
@@ -45,14 +45,12 @@ export async function savePlan(db: Db, tenantId: string, plan: Plan, ttlSeconds:
     actor_id: plan.actor.id,
     target_id: plan.targetId,
     plan: JSON.stringify(kept),
-    lines: long ? JSON.stringify({ ending, surviving } satisfies PlanLines) : null,
     created_at: plan.madeAt,
     expires_at: plan.madeAt + ttlSeconds * 1000,
     applied_at: null,
   };
-  await db.insertInto('admin_plans').values(row).execute();
-  const { lines: _, ...kept_ } = row;
-  return kept_;
+  await db.insertInto('admin_plans').values({ ...row, lines: long ? JSON.stringify({ ending, surviving } satisfies PlanLines) : null }).execute();
+  return row;
 }
 
 const PLAN_COLUMNS = ['id', 'tenant_id', 'action', 'actor_kind', 'actor_id', 'target_id', 'plan', 'created_at', 'expires_at', 'applied_at'] as const;
