@@ -9,6 +9,8 @@ import { usePlaybookStyles } from './styles';
 const FATE: Record<string, string> = { deleted: 'deleted', deactivated: 'deactivated', kept: 'kept', added: 'added' };
 
 export function changeText(c: Change): string {
+  // the playbook's password is generated and shown to nobody
+  if (c.property === 'password' || c.property === 'passwordProfile.password') return 'password: replaced by a random one that nobody is shown';
   const v = (x: string | null) => (x === null ? '—' : /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(x) ? new Date(x).toLocaleString() : x);
   return `${c.property}: ${v(c.oldValue)} → ${v(c.newValue)}`;
 }
@@ -16,8 +18,7 @@ export function changeText(c: Change): string {
 export function PlanPreview({ preview, onApply, onBack, busy }: { preview: PlaybookPreview; onApply: () => void; onBack: () => void; busy: boolean }) {
   const s = usePlaybookStyles();
   const refused = preview.steps.filter((st) => !st.allowed);
-  const stepWarnings = [...new Set(preview.steps.flatMap((st) => st.warnings))];
-  const warnings = [...preview.warnings, ...stepWarnings];
+  const warnings = preview.warnings;
   return (
     <div id="playbookPreview">
       {warnings.length > 0 && (
@@ -69,6 +70,11 @@ export function PlanPreview({ preview, onApply, onBack, busy }: { preview: Playb
               </div>
             ))}
             {st.endingCount > 0 && <div className={s.detail}>Ends {st.endingCount} session(s) or refresh token(s).</div>}
+            {st.warnings.map((w) => (
+              <div className={s.detail} key={w}>
+                Note on this step alone: {w}
+              </div>
+            ))}
           </li>
         ))}
       </ol>

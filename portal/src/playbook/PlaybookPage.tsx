@@ -99,7 +99,7 @@ export default function PlaybookPage({ userId }: { userId: string }) {
       )}
       <Stepper current={stageIndex} />
       {user.isPending && <Spinner label="Loading the user" />}
-      {user.isError && <ErrorBar error={user.error} />}
+      {user.isError && !u && <ErrorBar error={user.error} />}
       {u && stage === 'choose' && (
         <>
           <StepHeading id="stepHeading-choose">1. Choose the steps</StepHeading>
@@ -130,9 +130,9 @@ export default function PlaybookPage({ userId }: { userId: string }) {
             </Link>
           </Text>
           {error !== undefined && (
-            <>
+            <div id="applyError">
               <ErrorBar error={error instanceof ApiError ? error : new Error(`The connection to the server was lost while the steps were being applied (${error instanceof Error ? error.message : String(error)}). The run may have stopped part way: its page shows where, and resumes it.`)} />
-            </>
+            </div>
           )}
           <RunProgress steps={input.steps} run={run} applying={applying} tap={tap} />
           {run?.status === 'completed' && (

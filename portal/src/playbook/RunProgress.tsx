@@ -45,13 +45,11 @@ export function RunProgress({ steps, run, applying, tap }: { steps: StepName[]; 
                   {r.note ? `: ${r.note}` : ''}
                   {r.ended.length ? `; ended ${r.ended.length} session(s) or refresh token(s)` : ''}
                 </div>
-                {r.changes
-                  .filter((c) => c.property !== 'passwordProfile.password')
-                  .map((c) => (
-                    <div className={s.detail} key={c.property}>
-                      {changeText(c)}
-                    </div>
-                  ))}
+                {r.changes.map((c) => (
+                  <div className={s.detail} key={c.property}>
+                    {changeText(c)}
+                  </div>
+                ))}
                 {step === 'createTap' &&
                   (tap ? (
                     <Field className={s.section} label="Temporary Access Pass: shown this once, hand it to the user out of band" hint="It is kept nowhere: not in the run, not in the report.">
