@@ -33,7 +33,7 @@ export function RunProgress({ steps, run, applying, tap }: { steps: StepName[]; 
               )}
               {state === 'running' && <Spinner size="extra-tiny" label="Applying" />}
               {state === 'waiting' && (
-                <Badge appearance="outline" color="subtle">
+                <Badge appearance="outline" color="informative">
                   Not applied yet
                 </Badge>
               )}
