@@ -1,11 +1,16 @@
 // The portal's frame: a header (product, signed-in admin, sign out) and the page of the current route.
-import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Suspense, lazy } from 'react';
+import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { signOut, signedInAccount } from './auth';
 import { navigate, useRoute } from './router';
 import { UsersPage } from './UsersPage';
 import { UserPage } from './UserPage';
 import { MethodsBlade } from './user/MethodsBlade';
 import { SessionsPage } from './user/SessionsPage';
+
+// the playbook's pages are loaded when first opened
+const PlaybookPage = lazy(() => import('./playbook/PlaybookPage'));
+const RunPage = lazy(() => import('./playbook/RunPage'));
 
 const useStyles = makeStyles({
   header: {
@@ -71,6 +76,8 @@ export function App({ startError }: { startError?: string }) {
           ) : (
             <UserPage id={route.id} />
           )
+        ) : route.page === 'playbook' || route.page === 'run' ? (
+          <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'playbook' ? <PlaybookPage key={route.id} userId={route.id} /> : <RunPage key={route.runId} runId={route.runId} />}</Suspense>
         ) : (
           <UsersPage />
         )}

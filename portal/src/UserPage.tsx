@@ -8,6 +8,7 @@ import { ActionDialog } from './ActionDialog';
 import { ErrorBar } from './ErrorBar';
 import { navigate } from './router';
 import { UserTabs } from './user/UserTabs';
+import { signedInAccount } from './auth';
 
 const useStyles = makeStyles({
   back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
@@ -25,6 +26,7 @@ const useStyles = makeStyles({
   actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalL, marginTop: tokens.spacingVerticalL },
   action: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, maxWidth: '260px' },
   reason: { color: tokens.colorNeutralForeground2, fontSize: tokens.fontSizeBase200 },
+  playbook: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, maxWidth: '320px', marginTop: tokens.spacingVerticalXL, paddingTop: tokens.spacingVerticalM, borderTop: `1px solid ${tokens.colorNeutralStroke2}` },
 });
 
 /** The actions of this slice, in the order the page shows them. */
@@ -118,7 +120,25 @@ export function UserPage({ id }: { id: string }) {
           })}
         </div>
       )}
+      {u && actions.data && <PlaybookButton userId={u.id} revoke={byName.get('revokeSessions')} />}
       {open && u && <ActionDialog userId={u.id} action={open.name} label={open.label} userName={u.displayName} onClose={() => setOpen(undefined)} onDeleted={() => navigate('/admin/')} />}
     </section>
+  );
+}
+
+/** The compromised-account playbook (its wizard): the rights of Revoke sessions, never on oneself. */
+function PlaybookButton({ userId, revoke }: { userId: string; revoke: ActionInfo | undefined }) {
+  const s = useStyles();
+  const self = signedInAccount()?.oid === userId;
+  const reason = self ? 'You cannot run the playbook on your own account.' : revoke?.allowed ? undefined : (revoke?.reason ?? 'This action is not available.');
+  return (
+    <div className={s.playbook}>
+      <Button id="action-playbook" appearance="primary" disabled={reason !== undefined} aria-describedby={reason ? 'playbook-reason' : 'playbook-about'} onClick={() => navigate(`/admin/users/${encodeURIComponent(userId)}/playbook`)}>
+        Compromised account
+      </Button>
+      <Text className={s.reason} id={reason ? 'playbook-reason' : 'playbook-about'}>
+        {reason ?? 'Take the account back from an attacker: the recovery playbook, step by step.'}
+      </Text>
+    </div>
   );
 }

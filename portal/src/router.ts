@@ -1,13 +1,18 @@
-// The portal's few routes, kept in the address bar: /admin/ (users), /admin/users/{id} and its
-// /authentication-methods and /sessions pages.
+// The portal's routes, kept in the address bar: /admin/ (users), /admin/users/{id} and its
+// /authentication-methods and /sessions pages, the playbook's wizard at /admin/users/{id}/playbook and a
+// playbook run at /admin/playbook/runs/{runId}.
 import { useEffect, useState } from 'react';
 
 export type UserTab = 'overview' | 'authentication-methods' | 'sessions';
-export type Route = { page: 'users' } | { page: 'user'; id: string; tab: UserTab };
+export type Route = { page: 'users' } | { page: 'user'; id: string; tab: UserTab } | { page: 'playbook'; id: string } | { page: 'run'; runId: string };
 
 export function parseRoute(pathname: string): Route {
   const m = /^\/admin\/users\/([^/]+)(?:\/(authentication-methods|sessions))?\/?$/.exec(pathname);
   if (m?.[1]) return { page: 'user', id: decodeURIComponent(m[1]), tab: (m[2] as UserTab | undefined) ?? 'overview' };
+  const p = /^\/admin\/users\/([^/]+)\/playbook\/?$/.exec(pathname);
+  if (p?.[1]) return { page: 'playbook', id: decodeURIComponent(p[1]) };
+  const r = /^\/admin\/playbook\/runs\/([^/]+)\/?$/.exec(pathname);
+  if (r?.[1]) return { page: 'run', runId: decodeURIComponent(r[1]) };
   return { page: 'users' };
 }
 

@@ -4,7 +4,7 @@
 // hold the Temporary Access Pass, so no form of the report can show it.
 import { escapeHtml } from '../signin/html.js';
 import { type ActionContext, type CredentialLine, line, loadTarget } from './action.js';
-import { userCredentials } from './credentials.js';
+import { userCredentials, whatDies } from './credentials.js';
 import { type RunView, type StepResult, STEP_TITLES, runView } from './playbook.js';
 import type { PlaybookRunTable } from '../storage/schema.js';
 
@@ -26,7 +26,8 @@ export async function buildReport(ctx: ActionContext, row: PlaybookRunTable): Pr
   const live = new Map<string, number>();
   for (const r of run.results) for (const a of r.accessTokensLiveUntil) live.set(a.app, Math.max(live.get(a.app) ?? 0, Date.parse(a.until)));
   const now = Date.now();
-  const creds = target ? await userCredentials(ctx.db, ctx.secrets, target.user.id) : { sessions: [], grants: [] };
+  // what the user holds that the validity rule still lets through (rows of ended sessions and grants stay)
+  const alive = target ? whatDies(target.user, target.user, await userCredentials(ctx.db, ctx.secrets, target.user.id)).surviving : [];
   return {
     run,
     target: target ? { id: target.user.id, userPrincipalName: target.user.upn, displayName: target.user.display_name } : null,
@@ -34,7 +35,7 @@ export async function buildReport(ctx: ActionContext, row: PlaybookRunTable): Pr
     notDone: run.steps.slice(run.results.length).map((s) => ({ step: s, title: STEP_TITLES[s] })),
     stillAlive: {
       accessTokens: [...live].filter(([, until]) => until > now).map(([app, until]) => ({ app, until: new Date(until).toISOString() })),
-      sessionsAndGrants: [...creds.sessions, ...creds.grants].map((c) => line(c)),
+      sessionsAndGrants: alive.map((c) => line(c)),
     },
   };
 }
