@@ -1,12 +1,15 @@
-// Users: search by the start of the name or user principal name (Graph $filter startsWith), a page at a
-// time ($top, then @odata.nextLink; earlier pages are remembered to go back).
+// Users: search by the start of the name or user principal name (Graph $filter startsWith), filter by the
+// account's state (accountEnabled), a page at a time ($top, then @odata.nextLink; earlier pages are
+// remembered to go back).
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import {
   Badge,
   Button,
+  Field,
   Input,
   Link,
+  Select,
   Spinner,
   Table,
   TableBody,
@@ -19,7 +22,7 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { type UserPage, call, sameOriginPath, usersUrl } from './api';
+import { type AccountFilter, type UserPage, call, sameOriginPath, usersUrl } from './api';
 import { ErrorBar } from './ErrorBar';
 import { navigate } from './router';
 
@@ -36,6 +39,7 @@ const useStyles = makeStyles({
 export function UsersPage() {
   const s = useStyles();
   const [draft, setDraft] = useState('');
+  const [account, setAccount] = useState<AccountFilter>('all');
   // the pages seen so far: [first page URL, second page URL (a nextLink), ...]
   const [pages, setPages] = useState<string[]>([usersUrl('', PAGE_SIZE)]);
   const current = pages[pages.length - 1]!;
@@ -52,10 +56,25 @@ export function UsersPage() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setPages([usersUrl(draft, PAGE_SIZE)]);
+          setPages([usersUrl(draft, PAGE_SIZE, account)]);
         }}
       >
         <Input className={s.searchInput} id="userSearch" aria-label="Search by name or user principal name" placeholder="Name or UPN starts with…" value={draft} onChange={(_, d) => setDraft(d.value)} />
+        <Field label="Account" orientation="horizontal">
+          <Select
+            id="accountFilter"
+            value={account}
+            onChange={(_, d) => {
+              const v = d.value as AccountFilter;
+              setAccount(v);
+              setPages([usersUrl(draft, PAGE_SIZE, v)]);
+            }}
+          >
+            <option value="all">All</option>
+            <option value="enabled">Enabled</option>
+            <option value="disabled">Disabled</option>
+          </Select>
+        </Field>
         <Button type="submit" appearance="primary" id="searchButton">
           Search
         </Button>

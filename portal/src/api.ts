@@ -48,14 +48,22 @@ export interface UserPage {
 const LIST_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled';
 export const DETAIL_SELECT = 'id,displayName,userPrincipalName,mail,accountEnabled,createdDateTime,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,passwordProfile';
 
-/** The first page of users, optionally those whose name or user principal name starts with `search`. */
-export function usersUrl(search: string, top: number): string {
+export type AccountFilter = 'all' | 'enabled' | 'disabled';
+
+/**
+ * The first page of users, optionally those whose name or user principal name starts with `search`, and
+ * only enabled or disabled accounts.
+ */
+export function usersUrl(search: string, top: number, account: AccountFilter = 'all'): string {
   const q = new URLSearchParams({ $select: LIST_SELECT, $top: String(top) });
   const s = search.trim();
+  const parts: string[] = [];
   if (s) {
     const lit = s.replace(/'/g, "''");
-    q.set('$filter', `startsWith(displayName,'${lit}') or startsWith(userPrincipalName,'${lit}')`);
+    parts.push(`(startsWith(displayName,'${lit}') or startsWith(userPrincipalName,'${lit}'))`);
   }
+  if (account !== 'all') parts.push(`accountEnabled eq ${account === 'enabled'}`);
+  if (parts.length) q.set('$filter', parts.join(' and '));
   return `/v1.0/users?${q.toString()}`;
 }
 
