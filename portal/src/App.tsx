@@ -1,9 +1,24 @@
 // The portal's frame: a header (product, signed-in admin, sign out) and the page of the current route.
-import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { signOut, signedInAccount } from './auth';
 import { navigate, useRoute } from './router';
 import { UsersPage } from './UsersPage';
 import { UserPage } from './UserPage';
+import { SignInsPage } from './logs/SignInsPage';
+import { AuditPage } from './logs/AuditPage';
+import { GroupsPage } from './groups/GroupsPage';
+import { GroupPage } from './groups/GroupPage';
+import { RolesPage } from './roles/RolesPage';
+import { RolePage } from './roles/RolePage';
+
+/** The header's entries: path, label, and the pages each one is current for. */
+const NAV: { path: string; label: string; id: string; pages: string[] }[] = [
+  { path: '/admin/', label: 'Users', id: 'nav-users', pages: ['users', 'user'] },
+  { path: '/admin/groups', label: 'Groups', id: 'nav-groups', pages: ['groups', 'group'] },
+  { path: '/admin/roles', label: 'Roles', id: 'nav-roles', pages: ['roles', 'role'] },
+  { path: '/admin/sign-ins', label: 'Sign-in logs', id: 'nav-signIns', pages: ['signIns'] },
+  { path: '/admin/audit', label: 'Audit logs', id: 'nav-audit', pages: ['audit'] },
+];
 
 const useStyles = makeStyles({
   header: {
@@ -16,8 +31,9 @@ const useStyles = makeStyles({
     color: tokens.colorNeutralForegroundOnBrand,
   },
   product: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400, color: tokens.colorNeutralForegroundOnBrand },
-  nav: { flexGrow: 1 },
+  nav: { flexGrow: 1, display: 'flex', flexWrap: 'wrap', columnGap: tokens.spacingHorizontalL, rowGap: tokens.spacingVerticalXS },
   navLink: { color: tokens.colorNeutralForegroundOnBrand, ':hover': { color: tokens.colorNeutralForegroundOnBrand } },
+  navCurrent: { fontWeight: tokens.fontWeightSemibold, textDecorationLine: 'underline' },
   account: { color: tokens.colorNeutralForegroundOnBrand, overflowWrap: 'anywhere', '@media (max-width: 600px)': { display: 'none' } },
   main: { padding: tokens.spacingHorizontalL, maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box' },
 });
@@ -31,16 +47,21 @@ export function App({ startError }: { startError?: string }) {
       <header className={s.header}>
         <span className={s.product}>Latchkey admin</span>
         <nav className={s.nav} aria-label="Portal">
-          <Link
-            className={s.navLink}
-            href="/admin/"
-            onClick={(e) => {
-              e.preventDefault();
-              navigate('/admin/');
-            }}
-          >
-            Users
-          </Link>
+          {NAV.map((n) => (
+            <Link
+              key={n.id}
+              id={n.id}
+              className={mergeClasses(s.navLink, n.pages.includes(route.page) && s.navCurrent)}
+              aria-current={n.pages.includes(route.page) ? 'page' : undefined}
+              href={n.path}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(n.path);
+              }}
+            >
+              {n.label}
+            </Link>
+          ))}
         </nav>
         {me && (
           <Text className={s.account} id="signedInUser">
@@ -63,6 +84,18 @@ export function App({ startError }: { startError?: string }) {
           </MessageBar>
         ) : route.page === 'user' ? (
           <UserPage id={route.id} />
+        ) : route.page === 'signIns' ? (
+          <SignInsPage />
+        ) : route.page === 'audit' ? (
+          <AuditPage />
+        ) : route.page === 'groups' ? (
+          <GroupsPage />
+        ) : route.page === 'group' ? (
+          <GroupPage key={route.id} id={route.id} />
+        ) : route.page === 'roles' ? (
+          <RolesPage />
+        ) : route.page === 'role' ? (
+          <RolePage key={route.id} id={route.id} />
         ) : (
           <UsersPage />
         )}
