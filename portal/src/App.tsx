@@ -1,4 +1,5 @@
 // The portal's frame: a header (product, signed-in admin, sign out) and the page of the current route.
+import { useEffect, useRef } from 'react';
 import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { signOut, signedInAccount } from './auth';
 import { navigate, useRoute } from './router';
@@ -8,13 +9,14 @@ import { SignInsPage } from './logs/SignInsPage';
 import { AuditPage } from './logs/AuditPage';
 import { GroupsPage } from './groups/GroupsPage';
 import { GroupPage } from './groups/GroupPage';
+import { NewGroupPage } from './groups/NewGroupPage';
 import { RolesPage } from './roles/RolesPage';
 import { RolePage } from './roles/RolePage';
 
 /** The header's entries: path, label, and the pages each one is current for. */
 const NAV: { path: string; label: string; id: string; pages: string[] }[] = [
   { path: '/admin/', label: 'Users', id: 'nav-users', pages: ['users', 'user'] },
-  { path: '/admin/groups', label: 'Groups', id: 'nav-groups', pages: ['groups', 'group'] },
+  { path: '/admin/groups', label: 'Groups', id: 'nav-groups', pages: ['groups', 'group', 'newGroup'] },
   { path: '/admin/roles', label: 'Roles', id: 'nav-roles', pages: ['roles', 'role'] },
   { path: '/admin/sign-ins', label: 'Sign-in logs', id: 'nav-signIns', pages: ['signIns'] },
   { path: '/admin/audit', label: 'Audit logs', id: 'nav-audit', pages: ['audit'] },
@@ -35,12 +37,21 @@ const useStyles = makeStyles({
   navLink: { color: tokens.colorNeutralForegroundOnBrand, ':hover': { color: tokens.colorNeutralForegroundOnBrand } },
   navCurrent: { fontWeight: tokens.fontWeightSemibold, textDecorationLine: 'underline' },
   account: { color: tokens.colorNeutralForegroundOnBrand, overflowWrap: 'anywhere', '@media (max-width: 600px)': { display: 'none' } },
-  main: { padding: tokens.spacingHorizontalL, maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box' },
+  main: { padding: tokens.spacingHorizontalL, maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box', ':focus': { outlineStyle: 'none' } },
 });
 
 export function App({ startError }: { startError?: string }) {
   const s = useStyles();
   const route = useRoute();
+  // a new page takes the focus (where the eye goes), also away from a dialog that led to it
+  const mainRef = useRef<HTMLElement>(null);
+  const shown = useRef<string | undefined>(undefined);
+  const where = `${route.page}/${'id' in route ? route.id : ''}`;
+  useEffect(() => {
+    const main = mainRef.current;
+    if (shown.current !== undefined && shown.current !== where && main && !main.contains(document.activeElement)) main.focus();
+    shown.current = where;
+  }, [where]);
   const me = signedInAccount();
   return (
     <>
@@ -74,7 +85,7 @@ export function App({ startError }: { startError?: string }) {
           </Button>
         )}
       </header>
-      <main className={s.main}>
+      <main className={s.main} ref={mainRef} tabIndex={-1}>
         {startError ? (
           <MessageBar intent="error">
             <MessageBarBody>
@@ -90,6 +101,8 @@ export function App({ startError }: { startError?: string }) {
           <AuditPage />
         ) : route.page === 'groups' ? (
           <GroupsPage />
+        ) : route.page === 'newGroup' ? (
+          <NewGroupPage />
         ) : route.page === 'group' ? (
           <GroupPage key={route.id} id={route.id} />
         ) : route.page === 'roles' ? (

@@ -1,5 +1,5 @@
 // The portal's routes, kept in the address bar: /admin/ (users), /admin/users/{id}, /admin/sign-ins,
-// /admin/audit, /admin/groups, /admin/groups/{id}, /admin/roles and /admin/roles/{id}.
+// /admin/audit, /admin/groups, /admin/groups/new, /admin/groups/{id}, /admin/roles and /admin/roles/{id}.
 import { useEffect, useState } from 'react';
 
 export type Route =
@@ -8,6 +8,7 @@ export type Route =
   | { page: 'signIns' }
   | { page: 'audit' }
   | { page: 'groups' }
+  | { page: 'newGroup' }
   | { page: 'group'; id: string }
   | { page: 'roles' }
   | { page: 'role'; id: string };
@@ -17,6 +18,7 @@ const ONE: Record<string, 'user' | 'group' | 'role'> = { users: 'user', groups: 
 
 export function parseRoute(pathname: string): Route {
   const m = /^\/admin\/([a-z-]+)(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (m?.[1] === 'groups' && m[2] === 'new') return { page: 'newGroup' };
   if (m?.[1] && m[2] && ONE[m[1]]) return { page: ONE[m[1]]!, id: decodeURIComponent(m[2]) };
   if (m?.[1] && !m[2] && LISTS[m[1]]) return LISTS[m[1]]!;
   return { page: 'users' };

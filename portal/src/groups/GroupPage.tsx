@@ -1,8 +1,8 @@
 // A group: its properties, Delete, and its members a page at a time, with Add member (a user picked by
 // search) and Remove. Every change is the server's to allow; a refusal is shown with its message.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Link, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title2, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
+import { Button, Link, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title2, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { type GraphUser, call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { ConfirmDialog } from '../kit/ConfirmDialog';
@@ -66,10 +66,11 @@ export function GroupPage({ id }: { id: string }) {
             ]}
           />
           <div className={s.bar}>
-            <Button id="deleteGroup" onClick={() => setDeleting(true)}>
+            <Button id="deleteGroup" onClick={() => setDeleting(true)} disabled={deleting}>
               Delete group
             </Button>
           </div>
+          {deleting && <DeleteGroup group={g} onCancel={() => setDeleting(false)} />}
           <Title3 as="h2" className={s.h} id="membersTitle">
             Members
           </Title3>
@@ -134,22 +135,51 @@ export function GroupPage({ id }: { id: string }) {
           Remove {removing.displayName} ({removing.userPrincipalName}) from {g.displayName}?
         </ConfirmDialog>
       )}
-      {deleting && g && (
-        <ConfirmDialog
-          title="Delete group"
-          confirmLabel="Delete"
-          onConfirm={() => call(path, { method: 'DELETE' })}
-          onClose={(done) => {
-            setDeleting(false);
-            if (done) {
-              void queryClient.invalidateQueries({ queryKey: ['groups'] });
-              navigate('/admin/groups');
-            }
+    </section>
+  );
+}
+
+/** Delete, confirmed in the page (as Entra's banner asks), not in a dialog: the page goes away after it. */
+function DeleteGroup({ group: g, onCancel }: { group: GraphGroup; onCancel: () => void }) {
+  const s = useStyles();
+  const queryClient = useQueryClient();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirm.current?.focus(), []);
+  return (
+    <div role="group" aria-labelledby="deleteQuestion" id="deleteConfirm">
+      <MessageBar intent="warning">
+        <MessageBarBody id="deleteQuestion">Delete the group {g.displayName}? Its members lose what the group gave them. This cannot be undone.</MessageBarBody>
+      </MessageBar>
+      <div className={s.bar}>
+        <Button
+          id="confirmDelete"
+          appearance="primary"
+          disabled={busy}
+          ref={confirm}
+          onClick={() => {
+            setBusy(true);
+            setError(undefined);
+            call(`/v1.0/groups/${encodeURIComponent(g.id)}`, { method: 'DELETE' }).then(
+              () => {
+                void queryClient.invalidateQueries({ queryKey: ['groups'] });
+                navigate('/admin/groups');
+              },
+              (e: unknown) => {
+                setBusy(false);
+                setError(e);
+              },
+            );
           }}
         >
-          Delete the group {g.displayName}? Its members lose what the group gave them. This cannot be undone.
-        </ConfirmDialog>
-      )}
-    </section>
+          {busy ? <Spinner size="tiny" label="Delete" /> : 'Delete'}
+        </Button>
+        <Button id="cancelDelete" disabled={busy} onClick={onCancel}>
+          Cancel
+        </Button>
+      </div>
+      {error !== undefined && <ErrorBar error={error} />}
+    </div>
   );
 }

@@ -1,11 +1,10 @@
-// Groups: search by the start of the name or mail nickname, a page at a time; New group opens the form.
+// Groups: search by the start of the name or mail nickname, a page at a time; New group opens its page.
 import { useState } from 'react';
 import { Button, Input, Link, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { odataString } from '../kit/fields';
 import { Pager, usePages } from '../kit/paging';
 import { navigate } from '../router';
-import { NewGroupDialog } from './NewGroupDialog';
 import { GROUP_SELECT, type GraphGroup } from './types';
 
 const PAGE_SIZE = 10;
@@ -28,7 +27,6 @@ export function GroupsPage() {
   const s = useStyles();
   const [draft, setDraft] = useState('');
   const [search, setSearch] = useState('');
-  const [creating, setCreating] = useState(false);
   const { query, pageNumber, prev, next } = usePages<GraphGroup>('groups', groupsUrl(search));
   return (
     <section aria-labelledby="groupsTitle">
@@ -36,7 +34,7 @@ export function GroupsPage() {
         Groups
       </Title2>
       <div className={s.bar}>
-        <Button appearance="primary" id="newGroup" onClick={() => setCreating(true)}>
+        <Button appearance="primary" id="newGroup" onClick={() => navigate('/admin/groups/new')}>
           New group
         </Button>
       </div>
@@ -91,7 +89,6 @@ export function GroupsPage() {
           <Pager pageNumber={pageNumber} prev={prev} next={next} />
         </>
       )}
-      {creating && <NewGroupDialog onClose={() => setCreating(false)} onCreated={(g) => navigate(`/admin/groups/${encodeURIComponent(g.id)}`)} />}
     </section>
   );
 }

@@ -3,6 +3,7 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Spinner, makeStyles } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
+import { useClosing } from './closing';
 
 const useStyles = makeStyles({ surface: { maxWidth: 'min(520px, calc(100vw - 24px))' } });
 
@@ -10,8 +11,9 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onClos
   const s = useStyles();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
+  const closing = useClosing(onClose);
   return (
-    <Dialog open modalType="alert" onOpenChange={(_, d) => !d.open && !busy && onClose(false)}>
+    <Dialog open={closing.open} surfaceMotion={closing.surfaceMotion} modalType="alert" onOpenChange={(_, d) => !d.open && !busy && closing.close(false)}>
       <DialogSurface className={s.surface} id="confirmDialog" aria-describedby="confirmText">
         <DialogBody>
           <DialogTitle>{title}</DialogTitle>
@@ -28,7 +30,7 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onClos
                 setBusy(true);
                 setError(undefined);
                 onConfirm().then(
-                  () => onClose(true),
+                  () => closing.close(true),
                   (e: unknown) => {
                     setBusy(false);
                     setError(e);
@@ -38,7 +40,7 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onClos
             >
               {busy ? <Spinner size="tiny" label={confirmLabel} /> : confirmLabel}
             </Button>
-            <Button id="cancelButton" disabled={busy} onClick={() => onClose(false)}>
+            <Button id="cancelButton" disabled={busy} onClick={() => closing.close(false)}>
               Cancel
             </Button>
           </DialogActions>

@@ -23,6 +23,7 @@ import {
 } from '@fluentui/react-components';
 import { type GraphUser, type UserPage, call, usersUrl } from '../api';
 import { ErrorBar } from '../ErrorBar';
+import { useClosing } from './closing';
 
 const useStyles = makeStyles({
   surface: { maxWidth: 'min(640px, calc(100vw - 24px))' },
@@ -40,8 +41,9 @@ export function UserPicker({ title, onAdd, onClose }: { title: string; onAdd: (u
   const [error, setError] = useState<unknown>();
   const url = search !== undefined ? usersUrl(search, 10) : undefined;
   const found = useQuery({ queryKey: ['pick', url], queryFn: () => call<UserPage>(url!), enabled: url !== undefined });
+  const closing = useClosing(onClose);
   return (
-    <Dialog open onOpenChange={(_, d) => !d.open && !busy && onClose(false)}>
+    <Dialog open={closing.open} surfaceMotion={closing.surfaceMotion} onOpenChange={(_, d) => !d.open && !busy && closing.close(false)}>
       <DialogSurface className={s.surface} id="pickerDialog">
         <DialogBody>
           <DialogTitle>{title}</DialogTitle>
@@ -79,7 +81,7 @@ export function UserPicker({ title, onAdd, onClose }: { title: string; onAdd: (u
                             setBusy(u.id);
                             setError(undefined);
                             onAdd(u).then(
-                              () => onClose(true),
+                              () => closing.close(true),
                               (e: unknown) => {
                                 setBusy(undefined);
                                 setError(e);
@@ -99,7 +101,7 @@ export function UserPicker({ title, onAdd, onClose }: { title: string; onAdd: (u
             {error !== undefined && <ErrorBar error={error} />}
           </DialogContent>
           <DialogActions>
-            <Button id="pickerClose" onClick={() => onClose(false)} disabled={busy !== undefined}>
+            <Button id="pickerClose" onClick={() => closing.close(false)} disabled={busy !== undefined}>
               Close
             </Button>
           </DialogActions>

@@ -11,12 +11,12 @@ export function initiator(r: DirectoryAudit): string {
   return r.initiatedBy.user ? (r.initiatedBy.user.userPrincipalName ?? r.initiatedBy.user.displayName ?? '—') : (r.initiatedBy.app?.displayName ?? r.initiatedBy.app?.appId ?? '—');
 }
 
-export function AuditDetail({ audit: r, onClose }: { audit: DirectoryAudit; onClose: () => void }) {
+export function AuditDetail({ open, audit: r, onClose }: { open: boolean; audit: DirectoryAudit; onClose: () => void }) {
   const s = useDetailStyles();
   const u = r.initiatedBy.user;
   const app = r.initiatedBy.app;
   return (
-    <LogDrawer title="Audit log details" id="auditDetail" onClose={onClose}>
+    <LogDrawer open={open} title="Audit log details" id="auditDetail" onClose={onClose}>
       <h2 className={s.h}>Activity</h2>
       <Properties
         id="auditActivity"

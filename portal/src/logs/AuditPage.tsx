@@ -51,7 +51,8 @@ export function AuditPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
   const [rangeRefusal, setRangeRefusal] = useState<string | undefined>();
-  const [open, setOpen] = useState<DirectoryAudit | undefined>();
+  const [selected, setSelected] = useState<DirectoryAudit | undefined>();
+  const [open, setOpen] = useState(false);
   const { query, pageNumber, prev, next } = usePages<DirectoryAudit>('audits', auditUrl(applied));
   const refused = query.isError ? refusalAt(query.error, FIELD_PROPERTIES) : { fields: {} as Record<string, string> };
   const errors: Record<string, string> = { ...refused.fields, ...(rangeRefusal ? { to: rangeRefusal } : {}) };
@@ -128,7 +129,10 @@ export function AuditPage() {
               {query.data.value.map((r) => (
                 <TableRow key={r.id} data-id={r.id} data-activity={r.activityDisplayName}>
                   <TableCell>
-                    <Link as="button" onClick={() => setOpen(r)} aria-label={`Details of ${r.activityDisplayName} at ${when(r.activityDateTime)}`}>
+                    <Link as="button" onClick={() => {
+                        setSelected(r);
+                        setOpen(true);
+                      }} aria-label={`Details of ${r.activityDisplayName} at ${when(r.activityDateTime)}`}>
                       {when(r.activityDateTime)}
                     </Link>
                   </TableCell>
@@ -149,7 +153,7 @@ export function AuditPage() {
           <Pager pageNumber={pageNumber} prev={prev} next={next} />
         </>
       )}
-      {open && <AuditDetail audit={open} onClose={() => setOpen(undefined)} />}
+      {selected && <AuditDetail open={open} audit={selected} onClose={() => setOpen(false)} />}
     </section>
   );
 }

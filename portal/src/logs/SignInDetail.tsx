@@ -18,11 +18,11 @@ export function StatusBadge({ s }: { s: SignIn['status'] }) {
   );
 }
 
-export function SignInDetail({ signIn: r, onClose }: { signIn: SignIn; onClose: () => void }) {
+export function SignInDetail({ open, signIn: r, onClose }: { open: boolean; signIn: SignIn; onClose: () => void }) {
   const s = useDetailStyles();
   const failed = r.status.errorCode !== 0;
   return (
-    <LogDrawer title="Activity details: sign-in" id="signInDetail" onClose={onClose}>
+    <LogDrawer open={open} title="Activity details: sign-in" id="signInDetail" onClose={onClose}>
       <h2 className={s.h}>Basic info</h2>
       <Properties
         id="signInBasic"

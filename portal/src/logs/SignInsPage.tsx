@@ -43,7 +43,8 @@ export function SignInsPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
   const [rangeRefusal, setRangeRefusal] = useState<string | undefined>();
-  const [open, setOpen] = useState<SignIn | undefined>();
+  const [selected, setSelected] = useState<SignIn | undefined>();
+  const [open, setOpen] = useState(false);
   const { query, pageNumber, prev, next } = usePages<SignIn>('signIns', signInsUrl(applied));
   const refused = query.isError ? refusalAt(query.error, FIELD_PROPERTIES) : { fields: {} as Record<string, string> };
   const errors: Record<string, string> = { ...refused.fields, ...(rangeRefusal ? { to: rangeRefusal } : {}) };
@@ -116,7 +117,10 @@ export function SignInsPage() {
               {query.data.value.map((r) => (
                 <TableRow key={r.id} data-id={r.id} data-upn={r.userPrincipalName ?? ''} data-error-code={r.status.errorCode}>
                   <TableCell>
-                    <Link as="button" onClick={() => setOpen(r)} aria-label={`Details of the sign-in at ${when(r.createdDateTime)}`}>
+                    <Link as="button" onClick={() => {
+                        setSelected(r);
+                        setOpen(true);
+                      }} aria-label={`Details of the sign-in at ${when(r.createdDateTime)}`}>
                       {when(r.createdDateTime)}
                     </Link>
                   </TableCell>
@@ -134,7 +138,7 @@ export function SignInsPage() {
           <Pager pageNumber={pageNumber} prev={prev} next={next} />
         </>
       )}
-      {open && <SignInDetail signIn={open} onClose={() => setOpen(undefined)} />}
+      {selected && <SignInDetail open={open} signIn={selected} onClose={() => setOpen(false)} />}
     </section>
   );
 }
