@@ -12,6 +12,7 @@ import type { GraphGroup } from './types';
 
 const useStyles = makeStyles({
   back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
+  title: { display: 'block' },
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '560px', marginTop: tokens.spacingVerticalM },
   buttons: { display: 'flex', gap: tokens.spacingHorizontalS },
 });
@@ -60,7 +61,7 @@ export function NewGroupPage() {
       >
         ← All groups
       </Link>
-      <Title2 as="h1" id="newGroupTitle">
+      <Title2 as="h1" id="newGroupTitle" className={s.title}>
         New group
       </Title2>
       <form
