@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
+import { ADMIN_PORTAL_APP_ID } from '../src/admin-portal/app-registration.js';
 import { ALL_ROLES, ROLE_TEMPLATE_IDS } from '../src/admin/roles.js';
 import { DEMO } from '../src/directory/seed.js';
 import { createUser, findUserByUpn } from '../src/directory/users.js';
@@ -122,6 +123,19 @@ for (const db of await databases()) {
         await until(page, "document.querySelectorAll('#signInsTable tbody tr').length === 2");
         assert.deepEqual(await rowsOf(page, '#signInsTable', 'data-error-code'), ['50126', '0']);
         assert.deepEqual(await rowsOf(page, '#signInsTable', 'data-upn'), [`bob@${domain}`, `bob@${domain}`]);
+        // by application too: bob's sign-ins were to the demo portal, none to the admin portal
+        await page.fill('#filterApp', DEMO.webAppId);
+        await page.click('#applyFilters');
+        await until(page, "document.querySelectorAll('#signInsTable tbody tr').length === 2");
+        await page.fill('#filterApp', ADMIN_PORTAL_APP_ID);
+        await page.click('#applyFilters');
+        await page.waitForSelector('#noRows');
+        await page.fill('#filterUser', 'admin@');
+        await page.click('#applyFilters');
+        await until(page, "document.querySelectorAll('#signInsTable tbody tr').length === 1");
+        assert.deepEqual(await rowsOf(page, '#signInsTable', 'data-upn'), [`admin@${domain}`]);
+        await page.fill('#filterApp', '');
+        await page.fill('#filterUser', 'bob@');
         // and by status: the failure only
         await page.selectOption('#filterStatus', 'failure');
         await page.click('#applyFilters');
@@ -289,6 +303,13 @@ for (const db of await databases()) {
         await page.click('#applyFilters');
         await until(page, "document.querySelectorAll('#auditTable tbody tr').length === 4");
         assert.deepEqual(await rowsOf(page, '#auditTable', 'data-activity'), ['Remove member from group', 'Add member to group', 'Add member to group', 'Add group']);
+        // the group by its object id: its creation and the membership changes that name it
+        await page.fill('#filterInitiatedBy', '');
+        await page.fill('#filterTarget', group.id);
+        await page.click('#applyFilters');
+        await until(page, "document.querySelectorAll('#auditTable tbody tr').length === 4 && document.querySelector('#auditTable tbody tr')?.getAttribute('data-activity') === 'Remove member from group'");
+        assert.deepEqual(await rowsOf(page, '#auditTable', 'data-activity'), ['Remove member from group', 'Add member to group', 'Add member to group', 'Add group']);
+        await page.fill('#filterInitiatedBy', `admin@${domain}`);
         await page.fill('#filterTarget', 'Portal Team');
         await page.fill('#filterActivity', 'Add g');
         await page.click('#applyFilters');
