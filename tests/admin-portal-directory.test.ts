@@ -337,6 +337,11 @@ for (const db of await databases()) {
         await page.waitForSelector('#deleteGroup');
         await page.click('#deleteGroup');
         await page.waitForSelector('#deleteConfirm');
+        assert.equal(await page.evaluate('document.activeElement?.id'), 'confirmDelete', 'the focus on the question');
+        await page.click('#cancelDelete');
+        await page.waitForSelector('#deleteConfirm', { state: 'detached' });
+        await page.click('#deleteGroup');
+        await page.waitForSelector('#deleteConfirm');
         await shot(page, 'delete-group');
         await noSeriousViolations(page, 'the delete confirmation');
         await page.click('#confirmDelete');
@@ -457,6 +462,40 @@ for (const db of await databases()) {
         assert.match(await error('#confirmDialog'), /assigning or removing directory roles needs one of the directory roles/);
         await page.click('#cancelButton');
         assert.deepEqual(await rolesOf(`admin@${domain}`), ['Global Administrator']);
+      } finally {
+        await close();
+      }
+    });
+
+    test("a group's members and a role's assignments are paged, 10 a page", async () => {
+      const db = server.store.db;
+      const groupId = crypto.randomUUID();
+      await db.insertInto('groups').values({ id: groupId, tenant_id: server.tenantId, display_name: 'Big group', description: null, is_assignable_to_role: 0, created_at: Date.now(), mail_nickname: 'big-group' }).execute();
+      const upns: string[] = [];
+      for (let i = 1; i <= 11; i++) {
+        const upn = `reader${String(i).padStart(2, '0')}@${domain}`;
+        const u = await createUser(db, { tenantId: server.tenantId, upn, displayName: `Reader ${String(i).padStart(2, '0')}`, password: 'Reader-Password-1!', roles: ['Directory Readers'] });
+        await db.insertInto('group_members').values({ group_id: groupId, user_id: u.id }).execute();
+        upns.push(upn);
+      }
+      const { page, close } = await portal(`admin@${domain}`, ADMIN_PASSWORD, `/admin/groups/${groupId}`);
+      try {
+        for (const [table, prefix] of [['#membersTable', 'members-'], ['#assignmentsTable', 'assignments-']] as const) {
+          if (table === '#assignmentsTable') {
+            await page.click('#nav-roles');
+            await page.click(`#rolesTable tr[data-id="${ROLE_TEMPLATE_IDS['Directory Readers']}"] a`);
+          }
+          await until(page, `document.querySelectorAll('${table} tbody tr').length === 10`);
+          const first = await rowsOf(page, table, 'data-upn');
+          assert.equal(await page.isDisabled(`#${prefix}prevPage`), true);
+          await page.click(`#${prefix}nextPage`);
+          await until(page, `document.querySelector('#${prefix}pageNumber')?.textContent === 'Page 2' && document.querySelectorAll('${table} tbody tr').length === 1`);
+          const second = await rowsOf(page, table, 'data-upn');
+          assert.deepEqual([...first, ...second].sort(), upns);
+          assert.equal(await page.isDisabled(`#${prefix}nextPage`), true);
+          await page.click(`#${prefix}prevPage`);
+          await until(page, `document.querySelector('#${prefix}pageNumber')?.textContent === 'Page 1' && document.querySelectorAll('${table} tbody tr').length === 10`);
+        }
       } finally {
         await close();
       }
