@@ -1,16 +1,32 @@
 // The portal's frame: a header (product, signed-in admin, sign out) and the page of the current route.
-import { Suspense, lazy } from 'react';
-import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Suspense, lazy, useEffect, useRef } from 'react';
+import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { signOut, signedInAccount } from './auth';
 import { navigate, useRoute } from './router';
 import { UsersPage } from './UsersPage';
 import { UserPage } from './UserPage';
 import { MethodsBlade } from './user/MethodsBlade';
 import { SessionsPage } from './user/SessionsPage';
+import { SignInsPage } from './logs/SignInsPage';
+import { AuditPage } from './logs/AuditPage';
+import { GroupsPage } from './groups/GroupsPage';
+import { GroupPage } from './groups/GroupPage';
+import { NewGroupPage } from './groups/NewGroupPage';
+import { RolesPage } from './roles/RolesPage';
+import { RolePage } from './roles/RolePage';
 
 // the playbook's pages are loaded when first opened
 const PlaybookPage = lazy(() => import('./playbook/PlaybookPage'));
 const RunPage = lazy(() => import('./playbook/RunPage'));
+
+/** The header's entries: path, label, and the pages each one is current for. */
+const NAV: { path: string; label: string; id: string; pages: string[] }[] = [
+  { path: '/admin/', label: 'Users', id: 'nav-users', pages: ['users', 'user', 'playbook', 'run'] },
+  { path: '/admin/groups', label: 'Groups', id: 'nav-groups', pages: ['groups', 'group', 'newGroup'] },
+  { path: '/admin/roles', label: 'Roles', id: 'nav-roles', pages: ['roles', 'role'] },
+  { path: '/admin/sign-ins', label: 'Sign-in logs', id: 'nav-signIns', pages: ['signIns'] },
+  { path: '/admin/audit', label: 'Audit logs', id: 'nav-audit', pages: ['audit'] },
+];
 
 const useStyles = makeStyles({
   header: {
@@ -23,31 +39,46 @@ const useStyles = makeStyles({
     color: tokens.colorNeutralForegroundOnBrand,
   },
   product: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400, color: tokens.colorNeutralForegroundOnBrand },
-  nav: { flexGrow: 1 },
+  nav: { flexGrow: 1, display: 'flex', flexWrap: 'wrap', columnGap: tokens.spacingHorizontalL, rowGap: tokens.spacingVerticalXS },
   navLink: { color: tokens.colorNeutralForegroundOnBrand, ':hover': { color: tokens.colorNeutralForegroundOnBrand } },
+  navCurrent: { fontWeight: tokens.fontWeightSemibold, textDecorationLine: 'underline' },
   account: { color: tokens.colorNeutralForegroundOnBrand, overflowWrap: 'anywhere', '@media (max-width: 600px)': { display: 'none' } },
-  main: { padding: tokens.spacingHorizontalL, maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box' },
+  main: { padding: tokens.spacingHorizontalL, maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box', ':focus': { outlineStyle: 'none' } },
 });
 
 export function App({ startError }: { startError?: string }) {
   const s = useStyles();
   const route = useRoute();
+  // a new page takes the focus (where the eye goes), also away from a dialog that led to it
+  const mainRef = useRef<HTMLElement>(null);
+  const shown = useRef<string | undefined>(undefined);
+  const where = `${route.page}/${'id' in route ? route.id : 'runId' in route ? route.runId : ''}/${'tab' in route ? route.tab : ''}`;
+  useEffect(() => {
+    const main = mainRef.current;
+    if (shown.current !== undefined && shown.current !== where && main && !main.contains(document.activeElement)) main.focus();
+    shown.current = where;
+  }, [where]);
   const me = signedInAccount();
   return (
     <>
       <header className={s.header}>
         <span className={s.product}>Latchkey admin</span>
         <nav className={s.nav} aria-label="Portal">
-          <Link
-            className={s.navLink}
-            href="/admin/"
-            onClick={(e) => {
-              e.preventDefault();
-              navigate('/admin/');
-            }}
-          >
-            Users
-          </Link>
+          {NAV.map((n) => (
+            <Link
+              key={n.id}
+              id={n.id}
+              className={mergeClasses(s.navLink, n.pages.includes(route.page) && s.navCurrent)}
+              aria-current={n.pages.includes(route.page) ? 'page' : undefined}
+              href={n.path}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(n.path);
+              }}
+            >
+              {n.label}
+            </Link>
+          ))}
         </nav>
         {me && (
           <Text className={s.account} id="signedInUser">
@@ -60,7 +91,7 @@ export function App({ startError }: { startError?: string }) {
           </Button>
         )}
       </header>
-      <main className={s.main}>
+      <main className={s.main} ref={mainRef} tabIndex={-1}>
         {startError ? (
           <MessageBar intent="error">
             <MessageBarBody>
@@ -78,6 +109,20 @@ export function App({ startError }: { startError?: string }) {
           )
         ) : route.page === 'playbook' || route.page === 'run' ? (
           <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'playbook' ? <PlaybookPage key={route.id} userId={route.id} /> : <RunPage key={route.runId} runId={route.runId} />}</Suspense>
+        ) : route.page === 'signIns' ? (
+          <SignInsPage />
+        ) : route.page === 'audit' ? (
+          <AuditPage />
+        ) : route.page === 'groups' ? (
+          <GroupsPage />
+        ) : route.page === 'newGroup' ? (
+          <NewGroupPage />
+        ) : route.page === 'group' ? (
+          <GroupPage key={route.id} id={route.id} />
+        ) : route.page === 'roles' ? (
+          <RolesPage />
+        ) : route.page === 'role' ? (
+          <RolePage key={route.id} id={route.id} />
         ) : (
           <UsersPage />
         )}

@@ -1,18 +1,38 @@
 // The portal's routes, kept in the address bar: /admin/ (users), /admin/users/{id} and its
-// /authentication-methods and /sessions pages, the playbook's wizard at /admin/users/{id}/playbook and a
-// playbook run at /admin/playbook/runs/{runId}.
+// /authentication-methods and /sessions pages, the playbook's wizard at /admin/users/{id}/playbook, a
+// playbook run at /admin/playbook/runs/{runId}, /admin/sign-ins, /admin/audit, /admin/groups,
+// /admin/groups/new, /admin/groups/{id}, /admin/roles and /admin/roles/{id}.
 import { useEffect, useState } from 'react';
 
 export type UserTab = 'overview' | 'authentication-methods' | 'sessions';
-export type Route = { page: 'users' } | { page: 'user'; id: string; tab: UserTab } | { page: 'playbook'; id: string } | { page: 'run'; runId: string };
+export type Route =
+  | { page: 'users' }
+  | { page: 'user'; id: string; tab: UserTab }
+  | { page: 'playbook'; id: string }
+  | { page: 'run'; runId: string }
+  | { page: 'signIns' }
+  | { page: 'audit' }
+  | { page: 'groups' }
+  | { page: 'newGroup' }
+  | { page: 'group'; id: string }
+  | { page: 'roles' }
+  | { page: 'role'; id: string };
+
+const LISTS: Record<string, Route> = { 'sign-ins': { page: 'signIns' }, audit: { page: 'audit' }, groups: { page: 'groups' }, roles: { page: 'roles' } };
+const ONE: Record<string, 'group' | 'role'> = { groups: 'group', roles: 'role' };
 
 export function parseRoute(pathname: string): Route {
-  const m = /^\/admin\/users\/([^/]+)(?:\/(authentication-methods|sessions))?\/?$/.exec(pathname);
-  if (m?.[1]) return { page: 'user', id: decodeURIComponent(m[1]), tab: (m[2] as UserTab | undefined) ?? 'overview' };
-  const p = /^\/admin\/users\/([^/]+)\/playbook\/?$/.exec(pathname);
-  if (p?.[1]) return { page: 'playbook', id: decodeURIComponent(p[1]) };
+  const u = /^\/admin\/users\/([^/]+)(?:\/(authentication-methods|sessions|playbook))?\/?$/.exec(pathname);
+  if (u?.[1]) {
+    const id = decodeURIComponent(u[1]);
+    return u[2] === 'playbook' ? { page: 'playbook', id } : { page: 'user', id, tab: (u[2] as UserTab | undefined) ?? 'overview' };
+  }
   const r = /^\/admin\/playbook\/runs\/([^/]+)\/?$/.exec(pathname);
   if (r?.[1]) return { page: 'run', runId: decodeURIComponent(r[1]) };
+  const m = /^\/admin\/([a-z-]+)(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (m?.[1] === 'groups' && m[2] === 'new') return { page: 'newGroup' };
+  if (m?.[1] && m[2] && ONE[m[1]]) return { page: ONE[m[1]]!, id: decodeURIComponent(m[2]) };
+  if (m?.[1] && !m[2] && LISTS[m[1]]) return LISTS[m[1]]!;
   return { page: 'users' };
 }
 

@@ -1,0 +1,185 @@
+// A group: its properties, Delete, and its members a page at a time, with Add member (a user picked by
+// search) and Remove. Every change is the server's to allow; a refusal is shown with its message.
+import { useEffect, useRef, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Button, Link, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title2, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
+import { type GraphUser, call } from '../api';
+import { ErrorBar } from '../ErrorBar';
+import { ConfirmDialog } from '../kit/ConfirmDialog';
+import { when } from '../kit/fields';
+import { Pager, usePages } from '../kit/paging';
+import { Properties } from '../kit/Properties';
+import { UserPicker } from '../kit/UserPicker';
+import { navigate } from '../router';
+import { GROUP_SELECT, type GraphGroup } from './types';
+
+const useStyles = makeStyles({
+  back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
+  title: { display: 'block' },
+  bar: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap', margin: `${tokens.spacingVerticalM} 0` },
+  h: { display: 'block', marginTop: tokens.spacingVerticalXL },
+  wrap: { overflowWrap: 'anywhere' },
+  wideOnly: { '@media (max-width: 600px)': { display: 'none' } },
+  remove: { width: '100px' },
+});
+
+export function GroupPage({ id }: { id: string }) {
+  const s = useStyles();
+  const queryClient = useQueryClient();
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<GraphUser | undefined>();
+  const [deleting, setDeleting] = useState(false);
+  const path = `/v1.0/groups/${encodeURIComponent(id)}`;
+  const group = useQuery({ queryKey: ['group', id], queryFn: () => call<GraphGroup>(`${path}?$select=${GROUP_SELECT}`) });
+  const members = usePages<GraphUser>(`members-${id}`, `${path}/members?$select=id,displayName,userPrincipalName,mail&$top=10`);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: [`members-${id}`] });
+  const g = group.data;
+
+  return (
+    <section aria-labelledby="groupTitle">
+      <Link
+        className={s.back}
+        href="/admin/groups"
+        onClick={(e) => {
+          e.preventDefault();
+          navigate('/admin/groups');
+        }}
+      >
+        ← All groups
+      </Link>
+      {group.isPending && <Spinner label="Loading the group" />}
+      {group.isError && <ErrorBar error={group.error} />}
+      {g && (
+        <>
+          <Title2 as="h1" id="groupTitle" className={s.title}>
+            {g.displayName}
+          </Title2>
+          <Properties
+            id="groupProperties"
+            rows={[
+              ['Object ID', g.id],
+              ['Mail nickname', g.mailNickname],
+              ['Description', g.description],
+              ['Group type', g.securityEnabled ? 'Security' : 'Microsoft 365'],
+              ['Microsoft Entra roles can be assigned', g.isAssignableToRole ? 'Yes' : 'No'],
+              ['Created', when(g.createdDateTime)],
+            ]}
+          />
+          <div className={s.bar}>
+            <Button id="deleteGroup" onClick={() => setDeleting(true)} disabled={deleting}>
+              Delete group
+            </Button>
+          </div>
+          {deleting && <DeleteGroup group={g} onCancel={() => setDeleting(false)} />}
+          <Title3 as="h2" className={s.h} id="membersTitle">
+            Members
+          </Title3>
+          <div className={s.bar}>
+            <Button appearance="primary" id="addMember" onClick={() => setAdding(true)}>
+              Add member
+            </Button>
+          </div>
+          {members.query.isError && <ErrorBar error={members.query.error} />}
+          {members.query.data && (
+            <>
+              <Table aria-labelledby="membersTitle" id="membersTable" size="small">
+                <TableHeader>
+                  <TableRow>
+                    <TableHeaderCell>Name</TableHeaderCell>
+                    <TableHeaderCell className={s.wideOnly}>User principal name</TableHeaderCell>
+                    <TableHeaderCell className={s.remove}>
+                      <span className={s.wideOnly}>Action</span>
+                    </TableHeaderCell>
+                  </TableRow>
+                </TableHeader>
+                <TableBody>
+                  {members.query.data.value.map((u) => (
+                    <TableRow key={u.id} data-upn={u.userPrincipalName}>
+                      <TableCell className={s.wrap}>{u.displayName}</TableCell>
+                      <TableCell className={mergeClasses(s.wrap, s.wideOnly)}>{u.userPrincipalName}</TableCell>
+                      <TableCell className={s.remove}>
+                        <Button size="small" aria-label={`Remove ${u.displayName}`} className="removeMember" onClick={() => setRemoving(u)}>
+                          Remove
+                        </Button>
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+              {members.query.data.value.length === 0 && <Text id="noMembers">This group has no members.</Text>}
+              <Pager idPrefix="members-" pageNumber={members.pageNumber} prev={members.prev} next={members.next} />
+            </>
+          )}
+        </>
+      )}
+      {adding && g && (
+        <UserPicker
+          title={`Add a member to ${g.displayName}`}
+          onAdd={(u) => call(`${path}/members/$ref`, { method: 'POST', body: { '@odata.id': `${location.origin}/v1.0/directoryObjects/${u.id}` } })}
+          onClose={(added) => {
+            setAdding(false);
+            if (added) void refresh();
+          }}
+        />
+      )}
+      {removing && g && (
+        <ConfirmDialog
+          title="Remove member"
+          confirmLabel="Remove"
+          onConfirm={() => call(`${path}/members/${encodeURIComponent(removing.id)}/$ref`, { method: 'DELETE' })}
+          onClose={(done) => {
+            setRemoving(undefined);
+            if (done) void refresh();
+          }}
+        >
+          Remove {removing.displayName} ({removing.userPrincipalName}) from {g.displayName}?
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
+
+/** Delete, confirmed in the page (as Entra's banner asks), not in a dialog: the page goes away after it. */
+function DeleteGroup({ group: g, onCancel }: { group: GraphGroup; onCancel: () => void }) {
+  const s = useStyles();
+  const queryClient = useQueryClient();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirm.current?.focus(), []);
+  return (
+    <div role="group" aria-labelledby="deleteQuestion" id="deleteConfirm">
+      <MessageBar intent="warning">
+        <MessageBarBody id="deleteQuestion">Delete the group {g.displayName}? Its members lose what the group gave them. This cannot be undone.</MessageBarBody>
+      </MessageBar>
+      <div className={s.bar}>
+        <Button
+          id="confirmDelete"
+          appearance="primary"
+          disabled={busy}
+          ref={confirm}
+          onClick={() => {
+            setBusy(true);
+            setError(undefined);
+            call(`/v1.0/groups/${encodeURIComponent(g.id)}`, { method: 'DELETE' }).then(
+              () => {
+                void queryClient.invalidateQueries({ queryKey: ['groups'] });
+                navigate('/admin/groups');
+              },
+              (e: unknown) => {
+                setBusy(false);
+                setError(e);
+              },
+            );
+          }}
+        >
+          {busy ? <Spinner size="tiny" label="Delete" /> : 'Delete'}
+        </Button>
+        <Button id="cancelDelete" disabled={busy} onClick={onCancel}>
+          Cancel
+        </Button>
+      </div>
+      {error !== undefined && <ErrorBar error={error} />}
+    </div>
+  );
+}
