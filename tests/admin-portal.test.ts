@@ -228,6 +228,8 @@ for (const db of await databases()) {
         assert.equal((await findUserByUpn(server.store.db, server.tenantId, `alice@${domain}`))!.account_enabled, 1);
         await page.click('#closeButton');
         await page.waitForSelector('#action-disableAccount');
+        await until(page, "!document.querySelector('#root[aria-hidden]')");
+        await noSeriousViolations(page, 'the user page after a dialog closed');
 
         // Delete: preview, apply, back to the users list; Graph no longer finds the user
         const doomed = await createUser(server.store.db, { tenantId: server.tenantId, upn: `doomed@${domain}`, displayName: 'Doomed User', password: 'Doomed-Password-1!' });
@@ -237,6 +239,8 @@ for (const db of await databases()) {
         await shot(page, 'delete-preview');
         assert.ok(await findUserByUpn(server.store.db, server.tenantId, `doomed@${domain}`), 'the preview changes nothing');
         await page.click('#applyButton');
+        await page.waitForSelector('#applyResult');
+        await page.click('#closeButton');
         await until(page, "location.pathname === '/admin/' && !!document.querySelector('#usersTable')");
         assert.equal(await findUserByUpn(server.store.db, server.tenantId, `doomed@${domain}`), undefined);
         const graph = await fetch(`${server.origin}/v1.0/users/${doomed.id}`, { headers: { authorization: `Bearer ${await delegatedGraphToken(server, `admin@${domain}`, ADMIN_PASSWORD)}` } });

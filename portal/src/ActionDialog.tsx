@@ -23,6 +23,7 @@ import {
 } from '@fluentui/react-components';
 import { ApiError, type ApplyResult, type EndingItem, type PlanDoc, applyPlan, dryRun, methodTypeLabel } from './api';
 import { ErrorBar } from './ErrorBar';
+import { useClosing } from './kit/closing';
 
 const useStyles = makeStyles({
   surface: { maxWidth: 'min(640px, calc(100vw - 24px))' },
@@ -184,13 +185,15 @@ export function ActionDialog(props: { userId: string; action: string; label: str
   }
 
   const done = result !== undefined;
-  function close() {
-    if (done && props.action === 'deleteUser') props.onDeleted();
+  // closed the way Fluent closes a dialog, the focus given back to its opener (kit/closing.ts)
+  const closing = useClosing<boolean>((deleted) => {
+    if (deleted) props.onDeleted();
     props.onClose();
-  }
+  });
+  const close = () => closing.close(done && props.action === 'deleteUser');
 
   return (
-    <Dialog open modalType="alert" onOpenChange={(_, d) => !d.open && close()}>
+    <Dialog open={closing.open} surfaceMotion={closing.surfaceMotion} modalType="alert" onOpenChange={(_, d) => !d.open && close()}>
       <DialogSurface className={s.surface} aria-describedby={undefined}>
         <DialogBody>
           <DialogTitle>
