@@ -1,9 +1,14 @@
 // The portal's frame: a header (product, signed-in admin, sign out) and the page of the current route.
-import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from '@fluentui/react-components';
+// The app registrations pages are loaded when first opened.
+import { Suspense, lazy } from 'react';
+import { Button, Spinner, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { signOut, signedInAccount } from './auth';
 import { navigate, useRoute } from './router';
 import { UsersPage } from './UsersPage';
 import { UserPage } from './UserPage';
+
+const AppsPage = lazy(() => import('./apps/AppsPage'));
+const AppPage = lazy(() => import('./apps/AppPage'));
 
 const useStyles = makeStyles({
   header: {
@@ -16,7 +21,7 @@ const useStyles = makeStyles({
     color: tokens.colorNeutralForegroundOnBrand,
   },
   product: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400, color: tokens.colorNeutralForegroundOnBrand },
-  nav: { flexGrow: 1 },
+  nav: { flexGrow: 1, display: 'flex', gap: tokens.spacingHorizontalL, flexWrap: 'wrap' },
   navLink: { color: tokens.colorNeutralForegroundOnBrand, ':hover': { color: tokens.colorNeutralForegroundOnBrand } },
   account: { color: tokens.colorNeutralForegroundOnBrand, overflowWrap: 'anywhere', '@media (max-width: 600px)': { display: 'none' } },
   main: { padding: tokens.spacingHorizontalL, maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box' },
@@ -34,12 +39,26 @@ export function App({ startError }: { startError?: string }) {
           <Link
             className={s.navLink}
             href="/admin/"
+            id="navUsers"
+            aria-current={route.page === 'users' || route.page === 'user' ? 'page' : undefined}
             onClick={(e) => {
               e.preventDefault();
               navigate('/admin/');
             }}
           >
             Users
+          </Link>
+          <Link
+            className={s.navLink}
+            href="/admin/apps"
+            id="navApps"
+            aria-current={route.page === 'apps' || route.page === 'app' ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate('/admin/apps');
+            }}
+          >
+            App registrations
           </Link>
         </nav>
         {me && (
@@ -63,6 +82,8 @@ export function App({ startError }: { startError?: string }) {
           </MessageBar>
         ) : route.page === 'user' ? (
           <UserPage id={route.id} />
+        ) : route.page === 'apps' || route.page === 'app' ? (
+          <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'apps' ? <AppsPage /> : <AppPage id={route.id} section={route.section} />}</Suspense>
         ) : (
           <UsersPage />
         )}
