@@ -1,7 +1,7 @@
 // One app registration, as Entra's blade: a menu of its sections (kept in the address bar) beside the
 // section: Overview (client id, object id, tenant id, the endpoints), Authentication, Certificates &
 // secrets, API permissions, Expose an API, App roles, Latchkey settings; Delete (after a confirmation).
-import { useState } from 'react';
+import { useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Button, Link, Spinner, Tab, TabList, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { call } from '../api';
@@ -12,7 +12,7 @@ import { AppRolesSection } from './AppRolesSection';
 import { AuthenticationSection } from './AuthenticationSection';
 import { ExposeApiSection } from './ExposeApiSection';
 import { type Application, appPath, getApp } from './graph';
-import { ConfirmDialog, usePartStyles } from './parts';
+import { ConfirmDialog, useDialog, usePartStyles } from './parts';
 import { PermissionsSection } from './PermissionsSection';
 import { SecretsSection } from './SecretsSection';
 import { SettingsSection } from './SettingsSection';
@@ -107,7 +107,8 @@ function Overview({ app }: { app: Application }) {
 export default function AppPage({ id, section }: { id: string; section: string }) {
   const s = useStyles();
   const qc = useQueryClient();
-  const [deleting, setDeleting] = useState(false);
+  const deleting = useDialog();
+  const deleted = useRef(false);
   const q = useQuery({ queryKey: ['app', id], queryFn: () => getApp(id) });
   const app = q.data;
   const current = SECTIONS.some((x) => x.key === section) ? section : 'overview';
@@ -133,7 +134,7 @@ export default function AppPage({ id, section }: { id: string; section: string }
             <Title2 as="h1" id="appTitle" className={s.title}>
               {app.displayName}
             </Title2>
-            <Button id="deleteApp" onClick={() => setDeleting(true)}>
+            <Button id="deleteApp" onClick={() => deleting.show()}>
               Delete
             </Button>
           </div>
@@ -155,21 +156,25 @@ export default function AppPage({ id, section }: { id: string; section: string }
               {current === 'settings' && <SettingsSection app={app} />}
             </div>
           </div>
-          {deleting && (
-            <ConfirmDialog
-              id="deleteAppDialog"
-              title={`Delete ${app.displayName}?`}
-              text={`The application ${app.displayName} (${app.appId}) is deleted with its secrets and consents: every token, code and grant issued to it ends now.`}
-              confirm="Delete"
-              onClose={() => setDeleting(false)}
-              onConfirm={async () => {
-                await call<void>(appPath(app.id), { method: 'DELETE' });
-                await qc.invalidateQueries({ queryKey: ['apps'] });
-                qc.removeQueries({ queryKey: ['app', id] });
-                navigate('/admin/apps');
-              }}
-            />
-          )}
+          <ConfirmDialog
+            key={deleting.key}
+            open={deleting.open}
+            id="deleteAppDialog"
+            title={`Delete ${app.displayName}?`}
+            text={`The application ${app.displayName} (${app.appId}) is deleted with its secrets and consents: every token, code and grant issued to it ends now.`}
+            confirm="Delete"
+            onClose={deleting.hide}
+            onConfirm={async () => {
+              await call<void>(appPath(app.id), { method: 'DELETE' });
+              await qc.invalidateQueries({ queryKey: ['apps'] });
+              deleted.current = true;
+            }}
+            onExited={() => {
+              if (!deleted.current) return;
+              qc.removeQueries({ queryKey: ['app', id] });
+              navigate('/admin/apps');
+            }}
+          />
         </>
       )}
     </section>

@@ -25,7 +25,7 @@ import {
 } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type AppRole, type Application, patchApp, permissionValueProblem, roleBody } from './graph';
-import { ConfirmDialog, fieldMessage, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
 
 const MEMBERS: Record<string, { label: string; types: string[] }> = {
   User: { label: 'Users/Groups', types: ['User'] },
@@ -35,7 +35,7 @@ const MEMBERS: Record<string, { label: string; types: string[] }> = {
 
 const membersLabel = (types: string[]) => (types.length > 1 ? 'Users/Groups, Applications' : types[0] === 'User' ? 'Users/Groups' : 'Applications');
 
-function AddRole({ app, onClose }: { app: Application; onClose: () => void }) {
+function AddRole({ app, open, onClose }: { app: Application; open: boolean; onClose: () => void }) {
   const s = usePartStyles();
   const [displayName, setDisplayName] = useState('');
   const [members, setMembers] = useState('Application');
@@ -57,7 +57,7 @@ function AddRole({ app, onClose }: { app: Application; onClose: () => void }) {
   }
 
   return (
-    <Dialog open onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()}>
       <DialogSurface className={s.surface} id="addRoleDialog" aria-describedby={undefined}>
         <form
           noValidate
@@ -105,8 +105,9 @@ function AddRole({ app, onClose }: { app: Application; onClose: () => void }) {
 export function AppRolesSection({ app }: { app: Application }) {
   const s = usePartStyles();
   const qc = useQueryClient();
-  const [adding, setAdding] = useState(false);
-  const [removing, setRemoving] = useState<AppRole>();
+  const adding = useDialog();
+  const removing = useDialog<AppRole>();
+  const gone = removing.value;
   const roles = app.appRoles.map(roleBody);
   return (
     <>
@@ -115,7 +116,7 @@ export function AppRolesSection({ app }: { app: Application }) {
         App roles are custom roles assigned to users, groups or applications; they appear in the roles claim of the tokens issued for this app.
       </Text>
       <div className={s.toolbar}>
-        <Button appearance="primary" id="addRole" onClick={() => setAdding(true)}>
+        <Button appearance="primary" id="addRole" onClick={() => adding.show()}>
           Create app role
         </Button>
       </div>
@@ -142,7 +143,7 @@ export function AppRolesSection({ app }: { app: Application }) {
                 <TableCell className={s.mono}>{r.value ?? '—'}</TableCell>
                 <TableCell className={s.wideOnly}>{r.isEnabled ? 'Enabled' : 'Disabled'}</TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`removeRole-${r.value ?? r.id}`} aria-label={`Remove the app role ${r.displayName ?? r.value ?? r.id}`} onClick={() => setRemoving(r)}>
+                  <Button size="small" id={`removeRole-${r.value ?? r.id}`} aria-label={`Remove the app role ${r.displayName ?? r.value ?? r.id}`} onClick={() => removing.show(r)}>
                     Remove
                   </Button>
                 </TableCell>
@@ -155,19 +156,21 @@ export function AppRolesSection({ app }: { app: Application }) {
           No app roles have been defined.
         </Text>
       )}
-      {adding && <AddRole app={app} onClose={() => setAdding(false)} />}
-      {removing && (
+      <AddRole key={adding.key} open={adding.open} app={app} onClose={adding.hide} />
+      {gone && (
         <ConfirmDialog
+          key={removing.key}
+          open={removing.open}
           id="removeRoleDialog"
-          title={`Remove the app role ${removing.displayName ?? removing.value ?? ''}?`}
-          text={`${removing.isEnabled ? 'The role is disabled, then removed: ' : ''}it is no longer assignable, and tokens no longer carry it.`}
+          title={`Remove the app role ${gone.displayName ?? gone.value ?? ''}?`}
+          text={`${gone.isEnabled ? 'The role is disabled, then removed: ' : ''}it is no longer assignable, and tokens no longer carry it.`}
           confirm="Remove"
-          onClose={() => setRemoving(undefined)}
+          onClose={removing.hide}
           onConfirm={async () => {
             try {
               // Entra: an enabled app role is disabled before it is removed
-              if (removing.isEnabled) await patchApp(app.id, { appRoles: roles.map((r) => (r.id === removing.id ? { ...r, isEnabled: false } : r)) });
-              await patchApp(app.id, { appRoles: roles.filter((r) => r.id !== removing.id) });
+              if (gone.isEnabled) await patchApp(app.id, { appRoles: roles.map((r) => (r.id === gone.id ? { ...r, isEnabled: false } : r)) });
+              await patchApp(app.id, { appRoles: roles.filter((r) => r.id !== gone.id) });
             } finally {
               await qc.invalidateQueries({ queryKey: ['app', app.id] });
             }

@@ -1,6 +1,6 @@
 // App registrations: the tenant's applications (search by the start of the name, a page at a time) and
 // "New registration" (name, supported account types: this tenant only, a redirect URI with its platform).
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Button,
@@ -32,7 +32,7 @@ import { call, sameOriginPath } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { navigate } from '../router';
 import { type Application, type Paged, PLATFORM_LABEL, type Platform, appsUrl, redirectUriProblem, when } from './graph';
-import { fieldMessage, usePartStyles } from './parts';
+import { fieldMessage, useDialog, usePartStyles } from './parts';
 
 export const APPS_PAGE_SIZE = 10;
 
@@ -42,7 +42,7 @@ const useStyles = makeStyles({
   pager: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalM, marginTop: tokens.spacingVerticalM },
 });
 
-function NewRegistration({ onClose }: { onClose: () => void }) {
+function NewRegistration({ open, onClose, onCreated, onExited }: { open: boolean; onClose: () => void; onCreated: (objectId: string) => void; onExited: () => void }) {
   const s = usePartStyles();
   const qc = useQueryClient();
   const [name, setName] = useState('');
@@ -66,7 +66,7 @@ function NewRegistration({ onClose }: { onClose: () => void }) {
       if (uri.trim()) body[platform] = { redirectUris: [uri.trim()] };
       const app = await call<Application>('/v1.0/applications', { method: 'POST', body });
       await qc.invalidateQueries({ queryKey: ['apps'] });
-      navigate(`/admin/apps/${encodeURIComponent(app.id)}`);
+      onCreated(app.id);
     } catch (e) {
       setError(e);
       setBusy(false);
@@ -74,7 +74,7 @@ function NewRegistration({ onClose }: { onClose: () => void }) {
   }
 
   return (
-    <Dialog open onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={{ onMotionFinish: (_, d) => d.direction === 'exit' && onExited() }}>
       <DialogSurface className={s.surface} id="newAppDialog" aria-describedby={undefined}>
         <form
           onSubmit={(e) => {
@@ -129,7 +129,8 @@ export default function AppsPage() {
   const s = useStyles();
   const ps = usePartStyles();
   const [draft, setDraft] = useState('');
-  const [creating, setCreating] = useState(false);
+  const creating = useDialog();
+  const created = useRef<string>(undefined);
   const [pages, setPages] = useState<string[]>([appsUrl('', APPS_PAGE_SIZE)]);
   const current = pages[pages.length - 1]!;
   const q = useQuery({ queryKey: ['apps', current], queryFn: () => call<Paged<Application>>(current) });
@@ -141,7 +142,7 @@ export default function AppsPage() {
         App registrations
       </Title2>
       <div className={ps.toolbar}>
-        <Button appearance="primary" id="newRegistration" onClick={() => setCreating(true)}>
+        <Button appearance="primary" id="newRegistration" onClick={() => creating.show()}>
           New registration
         </Button>
       </div>
@@ -204,7 +205,20 @@ export default function AppsPage() {
           </div>
         </>
       )}
-      {creating && <NewRegistration onClose={() => setCreating(false)} />}
+      <NewRegistration
+        key={creating.key}
+        open={creating.open}
+        onClose={creating.hide}
+        onCreated={(id) => {
+          created.current = id;
+          creating.hide();
+        }}
+        onExited={() => {
+          // to the new app once the panel has closed (the page is given back to assistive technology first)
+          if (created.current) navigate(`/admin/apps/${encodeURIComponent(created.current)}`);
+        }}
+      />
+
     </section>
   );
 }

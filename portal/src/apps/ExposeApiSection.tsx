@@ -26,7 +26,7 @@ import {
 } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, type PermissionScope, identifierUriProblem, patchApp, permissionValueProblem, scopeBody } from './graph';
-import { ConfirmDialog, fieldMessage, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
 
 function IdentifierUri({ app }: { app: Application }) {
   const s = usePartStyles();
@@ -73,7 +73,7 @@ function IdentifierUri({ app }: { app: Application }) {
   );
 }
 
-function AddScope({ app, onClose }: { app: Application; onClose: () => void }) {
+function AddScope({ app, open, onClose }: { app: Application; open: boolean; onClose: () => void }) {
   const s = usePartStyles();
   const [value, setValue] = useState('');
   const [type, setType] = useState<'Admin' | 'User'>('Admin');
@@ -96,7 +96,7 @@ function AddScope({ app, onClose }: { app: Application; onClose: () => void }) {
   }
 
   return (
-    <Dialog open onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()}>
       <DialogSurface className={s.surface} id="addScopeDialog" aria-describedby={undefined}>
         <form
           noValidate
@@ -142,8 +142,8 @@ function AddScope({ app, onClose }: { app: Application; onClose: () => void }) {
 
 export function ExposeApiSection({ app }: { app: Application }) {
   const s = usePartStyles();
-  const [adding, setAdding] = useState(false);
-  const [removing, setRemoving] = useState<PermissionScope>();
+  const adding = useDialog();
+  const removing = useDialog<PermissionScope>();
   const scopes = app.api.oauth2PermissionScopes;
   const uri = app.identifierUris[0];
   return (
@@ -151,7 +151,7 @@ export function ExposeApiSection({ app }: { app: Application }) {
       <IdentifierUri app={app} />
       <h2 className={s.h2}>Scopes defined by this API</h2>
       <div className={s.toolbar}>
-        <Button appearance="primary" id="addScope" disabled={!uri} aria-describedby={uri ? undefined : 'addScopeReason'} onClick={() => setAdding(true)}>
+        <Button appearance="primary" id="addScope" disabled={!uri} aria-describedby={uri ? undefined : 'addScopeReason'} onClick={() => adding.show()}>
           Add a scope
         </Button>
         {!uri && (
@@ -181,7 +181,7 @@ export function ExposeApiSection({ app }: { app: Application }) {
                 <TableCell className={`${s.cell} ${s.wideOnly}`}>{x.adminConsentDisplayName ?? '—'}</TableCell>
                 <TableCell>{x.isEnabled ? 'Enabled' : 'Disabled'}</TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`removeScope-${x.value}`} aria-label={`Remove the scope ${x.value}`} onClick={() => setRemoving(x)}>
+                  <Button size="small" id={`removeScope-${x.value}`} aria-label={`Remove the scope ${x.value}`} onClick={() => removing.show(x)}>
                     Remove
                   </Button>
                 </TableCell>
@@ -194,19 +194,18 @@ export function ExposeApiSection({ app }: { app: Application }) {
           No scopes have been defined.
         </Text>
       )}
-      {adding && <AddScope app={app} onClose={() => setAdding(false)} />}
-      {removing && (
-        <RemoveScope app={app} scope={removing} onClose={() => setRemoving(undefined)} />
-      )}
+      <AddScope key={adding.key} open={adding.open} app={app} onClose={adding.hide} />
+      {removing.value && <RemoveScope key={removing.key} open={removing.open} app={app} scope={removing.value} onClose={removing.hide} />}
     </>
   );
 }
 
-function RemoveScope({ app, scope, onClose }: { app: Application; scope: PermissionScope; onClose: () => void }) {
+function RemoveScope({ app, scope, open, onClose }: { app: Application; scope: PermissionScope; open: boolean; onClose: () => void }) {
   const qc = useQueryClient();
   const scopes = app.api.oauth2PermissionScopes.map(scopeBody);
   return (
     <ConfirmDialog
+      open={open}
       id="removeScopeDialog"
       title={`Remove the scope ${scope.value}?`}
       text={`${scope.isEnabled ? 'The scope is disabled, then removed: ' : ''}apps can no longer ask for ${scope.value}, and tokens are no longer issued with it.`}

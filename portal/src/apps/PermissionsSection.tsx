@@ -33,7 +33,7 @@ import {
 import { ErrorBar } from '../ErrorBar';
 import { consentState, grantAdminConsent, isGranted } from './consent';
 import { type Application, GRAPH_APP_ID, type ResourceAccess, type ServicePrincipal, all, patchApp, spByAppId } from './graph';
-import { ConfirmDialog, fieldMessage, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
 
 const useStyles = makeStyles({
   list: { maxHeight: '320px', overflowY: 'auto', display: 'flex', flexDirection: 'column', border: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingHorizontalS },
@@ -41,7 +41,7 @@ const useStyles = makeStyles({
 
 type Kind = 'Scope' | 'Role';
 
-function AddPermission({ app, onClose }: { app: Application; onClose: () => void }) {
+function AddPermission({ app, open, onClose }: { app: Application; open: boolean; onClose: () => void }) {
   const s = usePartStyles();
   const own = useStyles();
   const qc = useQueryClient();
@@ -81,7 +81,7 @@ function AddPermission({ app, onClose }: { app: Application; onClose: () => void
   }
 
   return (
-    <Dialog open onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()}>
       <DialogSurface className={s.surface} id="addPermissionDialog" aria-describedby={undefined}>
         <form
           noValidate
@@ -166,8 +166,8 @@ function AddPermission({ app, onClose }: { app: Application; onClose: () => void
 export function PermissionsSection({ app }: { app: Application }) {
   const s = usePartStyles();
   const qc = useQueryClient();
-  const [adding, setAdding] = useState(false);
-  const [granting, setGranting] = useState(false);
+  const adding = useDialog();
+  const granting = useDialog();
   const ids = app.requiredResourceAccess.map((r) => r.resourceAppId);
   const resources = useQuery({
     queryKey: ['resources', app.id, ids.join(',')],
@@ -197,10 +197,10 @@ export function PermissionsSection({ app }: { app: Application }) {
         Applications are authorized to call APIs when they are granted permissions by users or admins as part of the consent process.
       </Text>
       <div className={s.toolbar}>
-        <Button appearance="primary" id="addPermission" onClick={() => setAdding(true)}>
+        <Button appearance="primary" id="addPermission" onClick={() => adding.show()}>
           Add a permission
         </Button>
-        <Button id="grantConsent" disabled={!rows.length} aria-describedby={rows.length ? undefined : 'grantConsentReason'} onClick={() => setGranting(true)}>
+        <Button id="grantConsent" disabled={!rows.length} aria-describedby={rows.length ? undefined : 'grantConsentReason'} onClick={() => granting.show()}>
           Grant admin consent for this tenant
         </Button>
         {!rows.length && (
@@ -257,24 +257,24 @@ export function PermissionsSection({ app }: { app: Application }) {
           No permissions added.
         </Text>
       )}
-      {adding && <AddPermission app={app} onClose={() => setAdding(false)} />}
-      {granting && (
-        <ConfirmDialog
-          id="grantConsentDialog"
-          title="Grant admin consent confirmation"
-          text="Do you want to grant consent for the requested permissions for all accounts in this tenant? This updates any existing admin consent records this application already has to match what is listed."
-          confirm="Yes"
-          onClose={() => setGranting(false)}
-          onConfirm={async () => {
-            try {
-              await grantAdminConsent(app);
-            } finally {
-              await qc.invalidateQueries({ queryKey: ['consent', app.appId] });
-              await qc.invalidateQueries({ queryKey: ['resources', app.id] });
-            }
-          }}
-        />
-      )}
+      <AddPermission key={adding.key} open={adding.open} app={app} onClose={adding.hide} />
+      <ConfirmDialog
+        key={granting.key}
+        open={granting.open}
+        id="grantConsentDialog"
+        title="Grant admin consent confirmation"
+        text="Do you want to grant consent for the requested permissions for all accounts in this tenant? This updates any existing admin consent records this application already has to match what is listed."
+        confirm="Yes"
+        onClose={granting.hide}
+        onConfirm={async () => {
+          try {
+            await grantAdminConsent(app);
+          } finally {
+            await qc.invalidateQueries({ queryKey: ['consent', app.appId] });
+            await qc.invalidateQueries({ queryKey: ['resources', app.id] });
+          }
+        }}
+      />
     </>
   );
 }

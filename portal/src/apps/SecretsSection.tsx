@@ -29,7 +29,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, type PasswordCredential, appPath, when } from './graph';
-import { ConfirmDialog, fieldMessage, usePartStyles } from './parts';
+import { ConfirmDialog, fieldMessage, useDialog, usePartStyles } from './parts';
 
 const DAY = 86_400_000;
 const EXPIRIES: { value: string; label: string; days?: number }[] = [
@@ -41,7 +41,7 @@ const EXPIRIES: { value: string; label: string; days?: number }[] = [
   { value: 'custom', label: 'Custom' },
 ];
 
-function NewSecret({ app, onClose }: { app: Application; onClose: () => void }) {
+function NewSecret({ app, open, onClose }: { app: Application; open: boolean; onClose: () => void }) {
   const s = usePartStyles();
   const qc = useQueryClient();
   const [description, setDescription] = useState('');
@@ -76,7 +76,7 @@ function NewSecret({ app, onClose }: { app: Application; onClose: () => void }) 
   }
 
   return (
-    <Dialog open modalType="alert" onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} modalType="alert" onOpenChange={(_, d) => !d.open && onClose()}>
       <DialogSurface className={s.surface} id="newSecretDialog" aria-describedby={undefined}>
         <form
           noValidate
@@ -165,8 +165,9 @@ function NewSecret({ app, onClose }: { app: Application; onClose: () => void }) 
 export function SecretsSection({ app }: { app: Application }) {
   const s = usePartStyles();
   const qc = useQueryClient();
-  const [adding, setAdding] = useState(false);
-  const [removing, setRemoving] = useState<PasswordCredential>();
+  const adding = useDialog();
+  const removing = useDialog<PasswordCredential>();
+  const r = removing.value;
   return (
     <>
       <h2 className={s.h2}>Client secrets</h2>
@@ -174,7 +175,7 @@ export function SecretsSection({ app }: { app: Application }) {
         A secret string the application uses to prove its identity when requesting a token (also called an application password).
       </Text>
       <div className={s.toolbar}>
-        <Button appearance="primary" id="newSecret" onClick={() => setAdding(true)}>
+        <Button appearance="primary" id="newSecret" onClick={() => adding.show()}>
           New client secret
         </Button>
       </div>
@@ -199,7 +200,7 @@ export function SecretsSection({ app }: { app: Application }) {
                 <TableCell className={s.mono}>{c.hint}*****</TableCell>
                 <TableCell className={`${s.mono} ${s.wideOnly}`}>{c.keyId}</TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`removeSecret-${c.keyId}`} aria-label={`Remove the secret ${c.displayName ?? c.hint}`} onClick={() => setRemoving(c)}>
+                  <Button size="small" id={`removeSecret-${c.keyId}`} aria-label={`Remove the secret ${c.displayName ?? c.hint}`} onClick={() => removing.show(c)}>
                     Remove
                   </Button>
                 </TableCell>
@@ -212,16 +213,18 @@ export function SecretsSection({ app }: { app: Application }) {
           No client secrets have been created for this application.
         </Text>
       )}
-      {adding && <NewSecret app={app} onClose={() => setAdding(false)} />}
-      {removing && (
+      <NewSecret key={adding.key} open={adding.open} app={app} onClose={adding.hide} />
+      {r && (
         <ConfirmDialog
+          key={removing.key}
+          open={removing.open}
           id="removeSecretDialog"
           title="Remove the client secret?"
-          text={`The secret ${removing.displayName ? `"${removing.displayName}" ` : ''}(${removing.hint}*****) stops working at once: token requests with it are refused.`}
+          text={`The secret ${r.displayName ? `"${r.displayName}" ` : ''}(${r.hint}*****) stops working at once: token requests with it are refused.`}
           confirm="Remove"
-          onClose={() => setRemoving(undefined)}
+          onClose={removing.hide}
           onConfirm={async () => {
-            await call<void>(`${appPath(app.id)}/removePassword`, { method: 'POST', body: { keyId: removing.keyId } });
+            await call<void>(`${appPath(app.id)}/removePassword`, { method: 'POST', body: { keyId: r.keyId } });
             await qc.invalidateQueries({ queryKey: ['app', app.id] });
           }}
         />

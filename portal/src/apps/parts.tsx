@@ -24,6 +24,22 @@ export function fieldMessage(id: string, message: string | undefined) {
   return message ? { validationMessage: { id, children: message }, validationState: 'error' as const } : {};
 }
 
+/**
+ * A dialog kept mounted and closed by its `open` prop: Fluent's Dialog gives the page back to assistive
+ * technology (aria-hidden removed from the rest of the page) only when it closes, not when it is unmounted
+ * while open. `show()` opens a fresh one (a new key resets its state), with an optional value.
+ */
+export function useDialog<T = true>() {
+  const [state, setState] = useState<{ open: boolean; key: number; value?: T }>({ open: false, key: 0 });
+  return {
+    open: state.open,
+    key: state.key,
+    value: state.value,
+    show: (value?: T) => setState((x) => ({ open: true, key: x.key + 1, value })),
+    hide: () => setState((x) => ({ ...x, open: false })),
+  };
+}
+
 /** Runs writes one at a time: `busy` while one runs, `error` the server's refusal of the last one. */
 export function useWrite(invalidate: readonly unknown[][] = []) {
   const qc = useQueryClient();
@@ -47,12 +63,12 @@ export function useWrite(invalidate: readonly unknown[][] = []) {
 }
 
 /** Asks before a destructive write; `onConfirm` throws the server's refusal, shown in the dialog. */
-export function ConfirmDialog(props: { id: string; title: string; text: string; confirm: string; onConfirm: () => Promise<unknown>; onClose: () => void }) {
+export function ConfirmDialog(props: { open: boolean; id: string; title: string; text: string; confirm: string; onConfirm: () => Promise<unknown>; onClose: () => void; onExited?: () => void }) {
   const s = usePartStyles();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   return (
-    <Dialog open modalType="alert" onOpenChange={(_, d) => !d.open && props.onClose()}>
+    <Dialog open={props.open} modalType="alert" onOpenChange={(_, d) => !d.open && props.onClose()} surfaceMotion={{ onMotionFinish: (_, d) => d.direction === 'exit' && props.onExited?.() }}>
       <DialogSurface className={s.surface} id={props.id} aria-describedby={`${props.id}-text`}>
         <DialogBody>
           <DialogTitle>{props.title}</DialogTitle>
