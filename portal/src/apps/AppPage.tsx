@@ -156,25 +156,27 @@ export default function AppPage({ id, section }: { id: string; section: string }
               {current === 'settings' && <SettingsSection app={app} />}
             </div>
           </div>
-          <ConfirmDialog
-            key={deleting.key}
-            open={deleting.open}
-            id="deleteAppDialog"
-            title={`Delete ${app.displayName}?`}
-            text={`The application ${app.displayName} (${app.appId}) is deleted with its secrets and consents: every token, code and grant issued to it ends now.`}
-            confirm="Delete"
-            onClose={deleting.hide}
-            onConfirm={async () => {
-              await call<void>(appPath(app.id), { method: 'DELETE' });
-              await qc.invalidateQueries({ queryKey: ['apps'] });
-              deleted.current = true;
-            }}
-            onExited={() => {
-              if (!deleted.current) return;
-              qc.removeQueries({ queryKey: ['app', id] });
-              navigate('/admin/apps');
-            }}
-          />
+          {deleting.mounted && (
+            <ConfirmDialog
+              key={deleting.key}
+              {...deleting.props}
+              id="deleteAppDialog"
+              title={`Delete ${app.displayName}?`}
+              text={`The application ${app.displayName} (${app.appId}) is deleted with its secrets and consents: every token, code and grant issued to it ends now.`}
+              confirm="Delete"
+              onConfirm={async () => {
+                await call<void>(appPath(app.id), { method: 'DELETE' });
+                await qc.invalidateQueries({ queryKey: ['apps'] });
+                deleted.current = true;
+              }}
+              onExited={() => {
+                deleting.props.onExited();
+                if (!deleted.current) return;
+                qc.removeQueries({ queryKey: ['app', id] });
+                navigate('/admin/apps');
+              }}
+            />
+          )}
         </>
       )}
     </section>

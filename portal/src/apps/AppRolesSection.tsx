@@ -25,7 +25,7 @@ import {
 } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type AppRole, type Application, patchApp, permissionValueProblem, roleBody } from './graph';
-import { ConfirmDialog, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
 
 const MEMBERS: Record<string, { label: string; types: string[] }> = {
   User: { label: 'Users/Groups', types: ['User'] },
@@ -35,7 +35,7 @@ const MEMBERS: Record<string, { label: string; types: string[] }> = {
 
 const membersLabel = (types: string[]) => (types.length > 1 ? 'Users/Groups, Applications' : types[0] === 'User' ? 'Users/Groups' : 'Applications');
 
-function AddRole({ app, open, onClose }: { app: Application; open: boolean; onClose: () => void }) {
+function AddRole({ app, open, onClose, onExited }: DialogProps & { app: Application }) {
   const s = usePartStyles();
   const [displayName, setDisplayName] = useState('');
   const [members, setMembers] = useState('Application');
@@ -57,7 +57,7 @@ function AddRole({ app, open, onClose }: { app: Application; open: boolean; onCl
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
       <DialogSurface className={s.surface} id="addRoleDialog" aria-describedby={undefined}>
         <form
           noValidate
@@ -156,16 +156,15 @@ export function AppRolesSection({ app }: { app: Application }) {
           No app roles have been defined.
         </Text>
       )}
-      <AddRole key={adding.key} open={adding.open} app={app} onClose={adding.hide} />
-      {gone && (
+      {adding.mounted && <AddRole key={adding.key} {...adding.props} app={app} />}
+      {removing.mounted && gone && (
         <ConfirmDialog
           key={removing.key}
-          open={removing.open}
+          {...removing.props}
           id="removeRoleDialog"
           title={`Remove the app role ${gone.displayName ?? gone.value ?? ''}?`}
           text={`${gone.isEnabled ? 'The role is disabled, then removed: ' : ''}it is no longer assignable, and tokens no longer carry it.`}
           confirm="Remove"
-          onClose={removing.hide}
           onConfirm={async () => {
             try {
               // Entra: an enabled app role is disabled before it is removed

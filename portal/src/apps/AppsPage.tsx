@@ -32,7 +32,7 @@ import { call, sameOriginPath } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { navigate } from '../router';
 import { type Application, type Paged, PLATFORM_LABEL, type Platform, appsUrl, redirectUriProblem, when } from './graph';
-import { fieldMessage, useDialog, usePartStyles } from './parts';
+import { type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
 
 export const APPS_PAGE_SIZE = 10;
 
@@ -42,7 +42,7 @@ const useStyles = makeStyles({
   pager: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalM, marginTop: tokens.spacingVerticalM },
 });
 
-function NewRegistration({ open, onClose, onCreated, onExited }: { open: boolean; onClose: () => void; onCreated: (objectId: string) => void; onExited: () => void }) {
+function NewRegistration({ open, onClose, onExited, onCreated }: DialogProps & { onCreated: (objectId: string) => void }) {
   const s = usePartStyles();
   const qc = useQueryClient();
   const [name, setName] = useState('');
@@ -74,7 +74,7 @@ function NewRegistration({ open, onClose, onCreated, onExited }: { open: boolean
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={{ onMotionFinish: (_, d) => d.direction === 'exit' && onExited() }}>
+    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
       <DialogSurface className={s.surface} id="newAppDialog" aria-describedby={undefined}>
         <form
           onSubmit={(e) => {
@@ -205,19 +205,21 @@ export default function AppsPage() {
           </div>
         </>
       )}
-      <NewRegistration
-        key={creating.key}
-        open={creating.open}
-        onClose={creating.hide}
-        onCreated={(id) => {
-          created.current = id;
-          creating.hide();
-        }}
-        onExited={() => {
-          // to the new app once the panel has closed (the page is given back to assistive technology first)
-          if (created.current) navigate(`/admin/apps/${encodeURIComponent(created.current)}`);
-        }}
-      />
+      {creating.mounted && (
+        <NewRegistration
+          key={creating.key}
+          {...creating.props}
+          onCreated={(id) => {
+            created.current = id;
+            creating.hide();
+          }}
+          onExited={() => {
+            creating.props.onExited();
+            // to the new app once the panel has closed (the page is given back to assistive technology first)
+            if (created.current) navigate(`/admin/apps/${encodeURIComponent(created.current)}`);
+          }}
+        />
+      )}
 
     </section>
   );

@@ -26,7 +26,7 @@ import {
 } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, type PermissionScope, identifierUriProblem, patchApp, permissionValueProblem, scopeBody } from './graph';
-import { ConfirmDialog, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
 
 function IdentifierUri({ app }: { app: Application }) {
   const s = usePartStyles();
@@ -73,7 +73,7 @@ function IdentifierUri({ app }: { app: Application }) {
   );
 }
 
-function AddScope({ app, open, onClose }: { app: Application; open: boolean; onClose: () => void }) {
+function AddScope({ app, open, onClose, onExited }: DialogProps & { app: Application }) {
   const s = usePartStyles();
   const [value, setValue] = useState('');
   const [type, setType] = useState<'Admin' | 'User'>('Admin');
@@ -96,7 +96,7 @@ function AddScope({ app, open, onClose }: { app: Application; open: boolean; onC
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
       <DialogSurface className={s.surface} id="addScopeDialog" aria-describedby={undefined}>
         <form
           noValidate
@@ -194,23 +194,22 @@ export function ExposeApiSection({ app }: { app: Application }) {
           No scopes have been defined.
         </Text>
       )}
-      <AddScope key={adding.key} open={adding.open} app={app} onClose={adding.hide} />
-      {removing.value && <RemoveScope key={removing.key} open={removing.open} app={app} scope={removing.value} onClose={removing.hide} />}
+      {adding.mounted && <AddScope key={adding.key} {...adding.props} app={app} />}
+      {removing.mounted && removing.value && <RemoveScope key={removing.key} {...removing.props} app={app} scope={removing.value} />}
     </>
   );
 }
 
-function RemoveScope({ app, scope, open, onClose }: { app: Application; scope: PermissionScope; open: boolean; onClose: () => void }) {
+function RemoveScope({ app, scope, ...dialog }: DialogProps & { app: Application; scope: PermissionScope }) {
   const qc = useQueryClient();
   const scopes = app.api.oauth2PermissionScopes.map(scopeBody);
   return (
     <ConfirmDialog
-      open={open}
+      {...dialog}
       id="removeScopeDialog"
       title={`Remove the scope ${scope.value}?`}
       text={`${scope.isEnabled ? 'The scope is disabled, then removed: ' : ''}apps can no longer ask for ${scope.value}, and tokens are no longer issued with it.`}
       confirm="Remove"
-      onClose={onClose}
       onConfirm={async () => {
         try {
           // Entra: an enabled scope is disabled before it is removed

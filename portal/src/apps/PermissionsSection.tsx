@@ -33,7 +33,7 @@ import {
 import { ErrorBar } from '../ErrorBar';
 import { consentState, grantAdminConsent, isGranted } from './consent';
 import { type Application, GRAPH_APP_ID, type ResourceAccess, type ServicePrincipal, all, patchApp, spByAppId } from './graph';
-import { ConfirmDialog, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
 
 const useStyles = makeStyles({
   list: { maxHeight: '320px', overflowY: 'auto', display: 'flex', flexDirection: 'column', border: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingHorizontalS },
@@ -41,7 +41,7 @@ const useStyles = makeStyles({
 
 type Kind = 'Scope' | 'Role';
 
-function AddPermission({ app, open, onClose }: { app: Application; open: boolean; onClose: () => void }) {
+function AddPermission({ app, open, onClose, onExited }: DialogProps & { app: Application }) {
   const s = usePartStyles();
   const own = useStyles();
   const qc = useQueryClient();
@@ -81,7 +81,7 @@ function AddPermission({ app, open, onClose }: { app: Application; open: boolean
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
       <DialogSurface className={s.surface} id="addPermissionDialog" aria-describedby={undefined}>
         <form
           noValidate
@@ -257,24 +257,25 @@ export function PermissionsSection({ app }: { app: Application }) {
           No permissions added.
         </Text>
       )}
-      <AddPermission key={adding.key} open={adding.open} app={app} onClose={adding.hide} />
-      <ConfirmDialog
-        key={granting.key}
-        open={granting.open}
-        id="grantConsentDialog"
-        title="Grant admin consent confirmation"
-        text="Do you want to grant consent for the requested permissions for all accounts in this tenant? This updates any existing admin consent records this application already has to match what is listed."
-        confirm="Yes"
-        onClose={granting.hide}
-        onConfirm={async () => {
-          try {
-            await grantAdminConsent(app);
-          } finally {
-            await qc.invalidateQueries({ queryKey: ['consent', app.appId] });
-            await qc.invalidateQueries({ queryKey: ['resources', app.id] });
-          }
-        }}
-      />
+      {adding.mounted && <AddPermission key={adding.key} {...adding.props} app={app} />}
+      {granting.mounted && (
+        <ConfirmDialog
+          key={granting.key}
+          {...granting.props}
+          id="grantConsentDialog"
+          title="Grant admin consent confirmation"
+          text="Do you want to grant consent for the requested permissions for all accounts in this tenant? This updates any existing admin consent records this application already has to match what is listed."
+          confirm="Yes"
+          onConfirm={async () => {
+            try {
+              await grantAdminConsent(app);
+            } finally {
+              await qc.invalidateQueries({ queryKey: ['consent', app.appId] });
+              await qc.invalidateQueries({ queryKey: ['resources', app.id] });
+            }
+          }}
+        />
+      )}
     </>
   );
 }

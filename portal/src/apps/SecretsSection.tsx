@@ -29,7 +29,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, type PasswordCredential, appPath, when } from './graph';
-import { ConfirmDialog, fieldMessage, useDialog, usePartStyles } from './parts';
+import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
 
 const DAY = 86_400_000;
 const EXPIRIES: { value: string; label: string; days?: number }[] = [
@@ -41,7 +41,7 @@ const EXPIRIES: { value: string; label: string; days?: number }[] = [
   { value: 'custom', label: 'Custom' },
 ];
 
-function NewSecret({ app, open, onClose }: { app: Application; open: boolean; onClose: () => void }) {
+function NewSecret({ app, open, onClose, onExited }: DialogProps & { app: Application }) {
   const s = usePartStyles();
   const qc = useQueryClient();
   const [description, setDescription] = useState('');
@@ -76,7 +76,7 @@ function NewSecret({ app, open, onClose }: { app: Application; open: boolean; on
   }
 
   return (
-    <Dialog open={open} modalType="alert" onOpenChange={(_, d) => !d.open && onClose()}>
+    <Dialog open={open} modalType="alert" onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
       <DialogSurface className={s.surface} id="newSecretDialog" aria-describedby={undefined}>
         <form
           noValidate
@@ -213,16 +213,15 @@ export function SecretsSection({ app }: { app: Application }) {
           No client secrets have been created for this application.
         </Text>
       )}
-      <NewSecret key={adding.key} open={adding.open} app={app} onClose={adding.hide} />
-      {r && (
+      {adding.mounted && <NewSecret key={adding.key} {...adding.props} app={app} />}
+      {removing.mounted && r && (
         <ConfirmDialog
           key={removing.key}
-          open={removing.open}
+          {...removing.props}
           id="removeSecretDialog"
           title="Remove the client secret?"
           text={`The secret ${r.displayName ? `"${r.displayName}" ` : ''}(${r.hint}*****) stops working at once: token requests with it are refused.`}
           confirm="Remove"
-          onClose={removing.hide}
           onConfirm={async () => {
             await call<void>(`${appPath(app.id)}/removePassword`, { method: 'POST', body: { keyId: r.keyId } });
             await qc.invalidateQueries({ queryKey: ['app', app.id] });

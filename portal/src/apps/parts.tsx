@@ -24,21 +24,35 @@ export function fieldMessage(id: string, message: string | undefined) {
   return message ? { validationMessage: { id, children: message }, validationState: 'error' as const } : {};
 }
 
+/** What a dialog of these pages takes: whether it is open, how it asks to close, and when it has closed. */
+export interface DialogProps {
+  open: boolean;
+  onClose: () => void;
+  onExited: () => void;
+}
+
 /**
- * A dialog kept mounted and closed by its `open` prop: Fluent's Dialog gives the page back to assistive
- * technology (aria-hidden removed from the rest of the page) only when it closes, not when it is unmounted
- * while open. `show()` opens a fresh one (a new key resets its state), with an optional value.
+ * A dialog's life: mounted when shown, closed by its `open` prop, unmounted once its closing motion ends.
+ * Fluent's Dialog gives the rest of the page back to assistive technology (removes aria-hidden) only when it
+ * closes, not when it is unmounted while open; and a closed Dialog left mounted keeps focus-trap elements in
+ * the page. `show()` opens a fresh one (a new key resets its state), with an optional value.
  */
 export function useDialog<T = true>() {
-  const [state, setState] = useState<{ open: boolean; key: number; value?: T }>({ open: false, key: 0 });
+  const [state, setState] = useState<{ open: boolean; mounted: boolean; key: number; value?: T }>({ open: false, mounted: false, key: 0 });
+  const hide = () => setState((x) => ({ ...x, open: false }));
+  const exited = () => setState((x) => (x.open ? x : { ...x, mounted: false }));
   return {
-    open: state.open,
+    mounted: state.mounted,
     key: state.key,
     value: state.value,
-    show: (value?: T) => setState((x) => ({ open: true, key: x.key + 1, value })),
-    hide: () => setState((x) => ({ ...x, open: false })),
+    show: (value?: T) => setState((x) => ({ open: true, mounted: true, key: x.key + 1, value })),
+    hide,
+    props: { open: state.open, onClose: hide, onExited: exited } satisfies DialogProps,
   };
 }
+
+/** The Dialog's surface motion slot calling `onExited` when the closing motion ends. */
+export const exitMotion = (onExited: () => void) => ({ onMotionFinish: (_: unknown, d: { direction: 'enter' | 'exit' }) => d.direction === 'exit' && onExited() });
 
 /** Runs writes one at a time: `busy` while one runs, `error` the server's refusal of the last one. */
 export function useWrite(invalidate: readonly unknown[][] = []) {
@@ -63,12 +77,12 @@ export function useWrite(invalidate: readonly unknown[][] = []) {
 }
 
 /** Asks before a destructive write; `onConfirm` throws the server's refusal, shown in the dialog. */
-export function ConfirmDialog(props: { open: boolean; id: string; title: string; text: string; confirm: string; onConfirm: () => Promise<unknown>; onClose: () => void; onExited?: () => void }) {
+export function ConfirmDialog(props: DialogProps & { id: string; title: string; text: string; confirm: string; onConfirm: () => Promise<unknown> }) {
   const s = usePartStyles();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   return (
-    <Dialog open={props.open} modalType="alert" onOpenChange={(_, d) => !d.open && props.onClose()} surfaceMotion={{ onMotionFinish: (_, d) => d.direction === 'exit' && props.onExited?.() }}>
+    <Dialog open={props.open} modalType="alert" onOpenChange={(_, d) => !d.open && props.onClose()} surfaceMotion={exitMotion(props.onExited)}>
       <DialogSurface className={s.surface} id={props.id} aria-describedby={`${props.id}-text`}>
         <DialogBody>
           <DialogTitle>{props.title}</DialogTitle>
