@@ -12,7 +12,7 @@ import { AppRolesSection } from './AppRolesSection';
 import { AuthenticationSection } from './AuthenticationSection';
 import { ExposeApiSection } from './ExposeApiSection';
 import { type Application, appPath, getApp } from './graph';
-import { ConfirmDialog, useDialog, usePartStyles } from './parts';
+import { ConfirmDialog, SETTLE_MS, useDialog, usePartStyles } from './parts';
 import { PermissionsSection } from './PermissionsSection';
 import { SecretsSection } from './SecretsSection';
 import { SettingsSection } from './SettingsSection';
@@ -172,8 +172,10 @@ export default function AppPage({ id, section }: { id: string; section: string }
               onExited={() => {
                 deleting.props.onExited();
                 if (!deleted.current) return;
-                qc.removeQueries({ queryKey: ['app', id] });
-                navigate('/admin/apps');
+                setTimeout(() => {
+                  qc.removeQueries({ queryKey: ['app', id] });
+                  navigate('/admin/apps');
+                }, SETTLE_MS);
               }}
             />
           )}

@@ -88,7 +88,7 @@ function AddRole({ app, open, onClose, onExited }: DialogProps & { app: Applicat
               </Field>
             </DialogContent>
             <DialogActions>
-              <Button type="submit" appearance="primary" id="addRoleButton" disabled={w.busy}>
+              <Button type="submit" appearance="primary" id="addRoleButton" disabledFocusable={w.busy}>
                 Apply
               </Button>
               <Button id="cancelRoleButton" onClick={onClose}>

@@ -32,7 +32,7 @@ import { call, sameOriginPath } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { navigate } from '../router';
 import { type Application, type Paged, PLATFORM_LABEL, type Platform, appsUrl, redirectUriProblem, when } from './graph';
-import { type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
+import { type DialogProps, SETTLE_MS, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
 
 export const APPS_PAGE_SIZE = 10;
 
@@ -111,7 +111,7 @@ function NewRegistration({ open, onClose, onExited, onCreated }: DialogProps & {
               </div>
             </DialogContent>
             <DialogActions>
-              <Button type="submit" appearance="primary" id="registerButton" disabled={busy}>
+              <Button type="submit" appearance="primary" id="registerButton" disabledFocusable={busy}>
                 Register
               </Button>
               <Button id="cancelRegisterButton" onClick={onClose}>
@@ -216,7 +216,8 @@ export default function AppsPage() {
           onExited={() => {
             creating.props.onExited();
             // to the new app once the panel has closed (the page is given back to assistive technology first)
-            if (created.current) navigate(`/admin/apps/${encodeURIComponent(created.current)}`);
+            const id = created.current;
+            if (id) setTimeout(() => navigate(`/admin/apps/${encodeURIComponent(id)}`), SETTLE_MS);
           }}
         />
       )}

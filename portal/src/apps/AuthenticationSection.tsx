@@ -41,7 +41,7 @@ function PlatformUris({ app, platform }: { app: Application; platform: Platform 
               <TableRow key={u} data-uri={u}>
                 <TableCell className={s.mono}>{u}</TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`remove-${platform}-${i}`} disabled={w.busy} aria-label={`Remove ${u}`} onClick={() => void w.run(() => patchApp(app.id, { [platform]: { redirectUris: uris.filter((x) => x !== u) } }))}>
+                  <Button size="small" id={`remove-${platform}-${i}`} disabledFocusable={w.busy} aria-label={`Remove ${u}`} onClick={() => void w.run(() => patchApp(app.id, { [platform]: { redirectUris: uris.filter((x) => x !== u) } }))}>
                     Remove
                   </Button>
                 </TableCell>
@@ -65,7 +65,7 @@ function PlatformUris({ app, platform }: { app: Application; platform: Platform 
         <Field label={`Add a ${PLATFORM_LABEL[platform]} redirect URI`} className={s.grow} {...fieldMessage(`add-${platform}-error`, problem)}>
           <Input id={`add-${platform}`} value={draft} onChange={(_, d) => setDraft(d.value)} />
         </Field>
-        <Button type="submit" id={`add-${platform}-button`} disabled={w.busy}>
+        <Button type="submit" id={`add-${platform}-button`} disabledFocusable={w.busy}>
           Add URI
         </Button>
       </form>
@@ -113,7 +113,7 @@ function LogoutAndFlows({ app }: { app: Application }) {
       </Field>
       <Switch id="allowPublicClient" checked={pub} onChange={(_, d) => setPub(d.checked)} label="Allow public client flows (device code without a secret)" />
       <div className={s.toolbar}>
-        <Button type="submit" appearance="primary" id="saveLogout" disabled={w.busy}>
+        <Button type="submit" appearance="primary" id="saveLogout" disabledFocusable={w.busy}>
           Save
         </Button>
         {saved && (

@@ -60,7 +60,7 @@ function IdentifierUri({ app }: { app: Application }) {
         <Field label="Application ID URI" className={s.grow} {...fieldMessage('identifierUriError', problem)}>
           <Input id="identifierUri" value={draft} onChange={(_, d) => setDraft(d.value)} />
         </Field>
-        <Button type="submit" appearance="primary" id="saveIdentifierUri" disabled={w.busy}>
+        <Button type="submit" appearance="primary" id="saveIdentifierUri" disabledFocusable={w.busy}>
           Save
         </Button>
       </div>
@@ -126,7 +126,7 @@ function AddScope({ app, open, onClose, onExited }: DialogProps & { app: Applica
               </Field>
             </DialogContent>
             <DialogActions>
-              <Button type="submit" appearance="primary" id="addScopeButton" disabled={w.busy}>
+              <Button type="submit" appearance="primary" id="addScopeButton" disabledFocusable={w.busy}>
                 Add scope
               </Button>
               <Button id="cancelScopeButton" onClick={onClose}>

@@ -149,7 +149,7 @@ function AddPermission({ app, open, onClose, onExited }: DialogProps & { app: Ap
               )}
             </DialogContent>
             <DialogActions>
-              <Button type="submit" appearance="primary" id="addPermissionsButton" disabled={w.busy || !apis.data}>
+              <Button type="submit" appearance="primary" id="addPermissionsButton" disabledFocusable={w.busy || !apis.data}>
                 Add permissions
               </Button>
               <Button id="cancelPermissionsButton" onClick={onClose}>
@@ -243,7 +243,7 @@ export function PermissionsSection({ app }: { app: Application }) {
                   )}
                 </TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`removePermission-${value}`} aria-label={`Remove ${value}`} disabled={w.busy} onClick={() => void remove(r.resourceAppId, a.id)}>
+                  <Button size="small" id={`removePermission-${value}`} aria-label={`Remove ${value}`} disabledFocusable={w.busy} onClick={() => void remove(r.resourceAppId, a.id)}>
                     Remove
                   </Button>
                 </TableCell>

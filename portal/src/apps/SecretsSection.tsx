@@ -147,7 +147,7 @@ function NewSecret({ app, open, onClose, onExited }: DialogProps & { app: Applic
             </DialogContent>
             <DialogActions>
               {!added && (
-                <Button type="submit" appearance="primary" id="addSecretButton" disabled={busy}>
+                <Button type="submit" appearance="primary" id="addSecretButton" disabledFocusable={busy}>
                   Add
                 </Button>
               )}

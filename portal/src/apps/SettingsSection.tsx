@@ -31,7 +31,7 @@ export function SettingsSection({ app }: { app: Application }) {
       <Switch id="requireMfa" checked={mfa} onChange={(_, d) => setMfa(d.checked)} label="Require multifactor authentication to sign in to this app" />
       <Switch id="requirePkce" checked={pkce} onChange={(_, d) => setPkce(d.checked)} label="Require PKCE (code_challenge) in authorization requests" />
       <div className={s.toolbar}>
-        <Button type="submit" appearance="primary" id="saveSettings" disabled={w.busy || !changed} aria-describedby={changed ? undefined : 'settingsUnchanged'}>
+        <Button type="submit" appearance="primary" id="saveSettings" disabledFocusable={w.busy || !changed} aria-describedby={changed ? undefined : 'settingsUnchanged'}>
           Save
         </Button>
         {!changed && !saved && (

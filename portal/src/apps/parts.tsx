@@ -32,15 +32,22 @@ export interface DialogProps {
 }
 
 /**
- * A dialog's life: mounted when shown, closed by its `open` prop, unmounted once its closing motion ends.
- * Fluent's Dialog gives the rest of the page back to assistive technology (removes aria-hidden) only when it
- * closes, not when it is unmounted while open; and a closed Dialog left mounted keeps focus-trap elements in
- * the page. `show()` opens a fresh one (a new key resets its state), with an optional value.
+ * Fluent's modal dialog hides the rest of the page from assistive technology (aria-hidden, through tabster's
+ * modalizer, updated 250 ms after a change). The page is given back only when the dialog closes and that
+ * update has run; a dialog unmounted while open, or before the update, leaves the page hidden. So a dialog
+ * is closed by its `open` prop, and what follows its closing (unmounting it, leaving the page) waits this long.
+ */
+export const SETTLE_MS = 400;
+
+/**
+ * A dialog's life: mounted when shown, closed by its `open` prop, unmounted once closed and settled (a closed
+ * Dialog left mounted keeps tabster's focus-trap elements in the page). `show()` opens a fresh one (a new key
+ * resets its state), with an optional value.
  */
 export function useDialog<T = true>() {
   const [state, setState] = useState<{ open: boolean; mounted: boolean; key: number; value?: T }>({ open: false, mounted: false, key: 0 });
   const hide = () => setState((x) => ({ ...x, open: false }));
-  const exited = () => setState((x) => (x.open ? x : { ...x, mounted: false }));
+  const exited = () => setTimeout(() => setState((x) => (x.open ? x : { ...x, mounted: false })), SETTLE_MS);
   return {
     mounted: state.mounted,
     key: state.key,
@@ -96,7 +103,7 @@ export function ConfirmDialog(props: DialogProps & { id: string; title: string; 
             <Button
               appearance="primary"
               id={`${props.id}-confirm`}
-              disabled={busy}
+              disabledFocusable={busy}
               onClick={() => {
                 setBusy(true);
                 setError(undefined);
