@@ -52,7 +52,10 @@ const text = async (page: Page, selector: string) => ((await page.textContent(se
  * (no aria-hidden left on the page, no focus-trap element left in the body).
  */
 async function pageHasNoSeriousViolations(page: Page, what: string): Promise<void> {
-  await until(page, "!document.getElementById('root').hasAttribute('aria-hidden') && !document.querySelector('body > i')", 5_000);
+  await until(page, "!document.getElementById('root').hasAttribute('aria-hidden') && !document.querySelector('body > i')", 5_000).catch(async (e: unknown) => {
+    console.log('DEBUG', what, await page.evaluate("JSON.stringify({root: document.getElementById('root').getAttribute('aria-hidden'), body: [...document.body.children].map(e => e.tagName + ':' + e.getAttribute('aria-hidden') + ':' + e.id + ':' + e.className).join(','), focus: document.activeElement?.tagName + '#' + document.activeElement?.id})"));
+    throw e;
+  });
   await noSeriousViolations(page, what);
 }
 
@@ -438,8 +441,9 @@ for (const dbKind of await databases()) {
       await shot(page, 'settings');
       await pageHasNoSeriousViolations(page, 'the Latchkey settings section');
       await page.uncheck('#requireMfa');
+      await page.waitForSelector('#settingsSaved', { state: 'detached' });
       await page.click('#saveSettings');
-      await until(page, "document.querySelector('#saveSettings')?.getAttribute('aria-disabled') === 'true'");
+      await page.waitForSelector('#settingsSaved');
       assert.deepEqual([(await stored()).extension_latchkey_requireMfa, (await stored()).extension_latchkey_requirePkce], [false, true]);
     });
 

@@ -1,9 +1,9 @@
-// One app registration, as Entra's blade: a menu of its sections (kept in the address bar) beside the
+// One app registration, as Entra's blade: a menu of its sections (each its own address) beside the
 // section: Overview (client id, object id, tenant id, the endpoints), Authentication, Certificates &
 // secrets, API permissions, Expose an API, App roles, Latchkey settings; Delete (after a confirmation).
 import { useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Link, Spinner, Tab, TabList, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Link, Spinner, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { call } from '../api';
 import { authority } from '../auth';
 import { ErrorBar } from '../ErrorBar';
@@ -38,7 +38,24 @@ const useStyles = makeStyles({
     marginTop: tokens.spacingVerticalM,
     '@media (max-width: 700px)': { gridTemplateColumns: 'minmax(0, 1fr)' },
   },
-  menu: { '@media (max-width: 700px)': { flexDirection: 'row', flexWrap: 'wrap' } },
+  menu: {
+    listStyle: 'none',
+    margin: 0,
+    padding: 0,
+    display: 'flex',
+    flexDirection: 'column',
+    gap: tokens.spacingVerticalXS,
+    borderRight: `1px solid ${tokens.colorNeutralStroke2}`,
+    '@media (max-width: 700px)': { flexDirection: 'row', flexWrap: 'wrap', columnGap: tokens.spacingHorizontalM, borderRight: 'none', borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, paddingBottom: tokens.spacingVerticalS },
+  },
+  menuLink: { display: 'block', padding: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalS}` },
+  current: {
+    display: 'block',
+    padding: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalS}`,
+    fontWeight: tokens.fontWeightSemibold,
+    backgroundColor: tokens.colorNeutralBackground1Selected,
+    borderLeft: `3px solid ${tokens.colorBrandStroke1}`,
+  },
   props: {
     display: 'grid',
     gridTemplateColumns: 'minmax(160px, max-content) minmax(0, 1fr)',
@@ -139,14 +156,27 @@ export default function AppPage({ id, section }: { id: string; section: string }
             </Button>
           </div>
           <div className={s.layout}>
-            <TabList vertical className={s.menu} selectedValue={current} onTabSelect={(_, d) => go(String(d.value))} aria-label="Sections of this app registration" id="appSections">
-              {SECTIONS.map((x) => (
-                <Tab key={x.key} value={x.key} id={`section-${x.key}`}>
-                  {x.label}
-                </Tab>
-              ))}
-            </TabList>
-            <div role="tabpanel" aria-labelledby={`section-${current}`} id="sectionPanel">
+            <nav aria-label="Sections of this app registration" id="appSections">
+              <ul className={s.menu}>
+                {SECTIONS.map((x) => (
+                  <li key={x.key}>
+                    <Link
+                      id={`section-${x.key}`}
+                      className={x.key === current ? s.current : s.menuLink}
+                      href={`/admin/apps/${encodeURIComponent(id)}${x.key === 'overview' ? '' : `/${x.key}`}`}
+                      aria-current={x.key === current ? 'page' : undefined}
+                      onClick={(e) => {
+                        e.preventDefault();
+                        go(x.key);
+                      }}
+                    >
+                      {x.label}
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+            <div id="sectionPanel">
               {current === 'overview' && <Overview app={app} />}
               {current === 'authentication' && <AuthenticationSection app={app} />}
               {current === 'secrets' && <SecretsSection app={app} />}

@@ -28,8 +28,14 @@ export function SettingsSection({ app }: { app: Application }) {
         Settings Latchkey adds to the application (Graph: extension_latchkey_requireMfa, extension_latchkey_requirePkce).
       </Text>
       {w.error !== undefined && <ErrorBar error={w.error} />}
-      <Switch id="requireMfa" checked={mfa} onChange={(_, d) => setMfa(d.checked)} label="Require multifactor authentication to sign in to this app" />
-      <Switch id="requirePkce" checked={pkce} onChange={(_, d) => setPkce(d.checked)} label="Require PKCE (code_challenge) in authorization requests" />
+      <Switch id="requireMfa" checked={mfa} onChange={(_, d) => {
+          setMfa(d.checked);
+          setSaved(false);
+        }} label="Require multifactor authentication to sign in to this app" />
+      <Switch id="requirePkce" checked={pkce} onChange={(_, d) => {
+          setPkce(d.checked);
+          setSaved(false);
+        }} label="Require PKCE (code_challenge) in authorization requests" />
       <div className={s.toolbar}>
         <Button type="submit" appearance="primary" id="saveSettings" disabledFocusable={w.busy || !changed} aria-describedby={changed ? undefined : 'settingsUnchanged'}>
           Save
