@@ -52,9 +52,9 @@ const text = async (page: Page, selector: string) => ((await page.textContent(se
  * (no aria-hidden left on the page, no focus-trap element left in the body).
  */
 async function pageHasNoSeriousViolations(page: Page, what: string): Promise<void> {
-  await until(page, "!document.getElementById('root').hasAttribute('aria-hidden') && !document.querySelector('body > i')", 5_000).catch(async (e: unknown) => {
-    console.log('DEBUG', what, await page.evaluate("JSON.stringify({root: document.getElementById('root').getAttribute('aria-hidden'), body: [...document.body.children].map(e => e.tagName + ':' + e.getAttribute('aria-hidden') + ':' + e.id + ':' + e.className).join(','), focus: document.activeElement?.tagName + '#' + document.activeElement?.id})"));
-    throw e;
+  await until(page, "!document.getElementById('root').hasAttribute('aria-hidden') && !document.querySelector('body > i')", 5_000).catch(async () => {
+    const state = await page.evaluate("JSON.stringify({ root: document.getElementById('root').getAttribute('aria-hidden'), body: [...document.body.children].map((e) => `${e.tagName}:${e.getAttribute('aria-hidden')}`) })");
+    assert.fail(`${what}: the page was not given back to assistive technology: ${String(state)}`);
   });
   await noSeriousViolations(page, what);
 }
