@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import zlib from 'node:zlib';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ADMIN_PORTAL_APP_ID } from '../src/admin-portal/app-registration.js';
 import { loadConfig } from '../src/config/index.js';
 import { startServer } from '../src/server.js';
