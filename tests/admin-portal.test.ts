@@ -58,7 +58,7 @@ test("a restart under another origin moves the portal's and the demo apps' redir
       assert.deepEqual(portalApp.postLogoutRedirectUris, ['https://second.example.test:9443/admin/']);
       assert.ok(await db.selectFrom('service_principals').select('id').where('app_id', '=', ADMIN_PORTAL_APP_ID).executeTakeFirst(), 'its service principal');
       const grants = await db.selectFrom('permission_grants').select('value').where('client_app_id', '=', ADMIN_PORTAL_APP_ID).where('kind', '=', 'delegated').orderBy('value').execute();
-      assert.deepEqual(grants.map((g) => g.value), ['AuditLog.Read.All', 'Directory.AccessAsUser.All', 'User.Read', 'User.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All']);
+      assert.deepEqual(grants.map((g) => g.value), ['AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All', 'AuditLog.Read.All', 'DelegatedPermissionGrant.ReadWrite.All', 'Directory.AccessAsUser.All', 'User.Read', 'User.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All']);
       const demo = (await findApp(db, DEMO.webAppId))!;
       assert.deepEqual(demo.webRedirectUris, ['https://second.example.test:9443/demo/callback']);
       assert.deepEqual(demo.postLogoutRedirectUris, ['https://second.example.test:9443/demo/']);

@@ -24,9 +24,13 @@ const NAV: { path: string; label: string; id: string; pages: string[] }[] = [
   { path: '/admin/', label: 'Users', id: 'nav-users', pages: ['users', 'user', 'playbook', 'run'] },
   { path: '/admin/groups', label: 'Groups', id: 'nav-groups', pages: ['groups', 'group', 'newGroup'] },
   { path: '/admin/roles', label: 'Roles', id: 'nav-roles', pages: ['roles', 'role'] },
+  { path: '/admin/apps', label: 'App registrations', id: 'nav-apps', pages: ['apps', 'app'] },
   { path: '/admin/sign-ins', label: 'Sign-in logs', id: 'nav-signIns', pages: ['signIns'] },
   { path: '/admin/audit', label: 'Audit logs', id: 'nav-audit', pages: ['audit'] },
 ];
+
+const AppsPage = lazy(() => import('./apps/AppsPage'));
+const AppPage = lazy(() => import('./apps/AppPage'));
 
 const useStyles = makeStyles({
   header: {
@@ -123,6 +127,8 @@ export function App({ startError }: { startError?: string }) {
           <RolesPage />
         ) : route.page === 'role' ? (
           <RolePage key={route.id} id={route.id} />
+        ) : route.page === 'apps' || route.page === 'app' ? (
+          <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'apps' ? <AppsPage /> : <AppPage id={route.id} section={route.section} />}</Suspense>
         ) : (
           <UsersPage />
         )}

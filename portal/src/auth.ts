@@ -122,6 +122,11 @@ export async function accessToken(): Promise<string> {
   return tokens.accessToken;
 }
 
+/** The tenant's authority (https://host/{tenantId}), the base of its endpoints. */
+export function authority(): string {
+  return config?.authority ?? '';
+}
+
 export function signedInAccount(): SignedIn | undefined {
   return account;
 }

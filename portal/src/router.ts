@@ -1,7 +1,8 @@
 // The portal's routes, kept in the address bar: /admin/ (users), /admin/users/{id} and its
 // /authentication-methods and /sessions pages, the playbook's wizard at /admin/users/{id}/playbook, a
 // playbook run at /admin/playbook/runs/{runId}, /admin/sign-ins, /admin/audit, /admin/groups,
-// /admin/groups/new, /admin/groups/{id}, /admin/roles and /admin/roles/{id}.
+// /admin/groups/new, /admin/groups/{id}, /admin/roles, /admin/roles/{id}, /admin/apps (app registrations) and
+// /admin/apps/{objectId}[/{section}].
 import { useEffect, useState } from 'react';
 
 export type UserTab = 'overview' | 'authentication-methods' | 'sessions';
@@ -16,7 +17,9 @@ export type Route =
   | { page: 'newGroup' }
   | { page: 'group'; id: string }
   | { page: 'roles' }
-  | { page: 'role'; id: string };
+  | { page: 'role'; id: string }
+  | { page: 'apps' }
+  | { page: 'app'; id: string; section: string };
 
 const LISTS: Record<string, Route> = { 'sign-ins': { page: 'signIns' }, audit: { page: 'audit' }, groups: { page: 'groups' }, roles: { page: 'roles' } };
 const ONE: Record<string, 'group' | 'role'> = { groups: 'group', roles: 'role' };
@@ -27,6 +30,9 @@ export function parseRoute(pathname: string): Route {
     const id = decodeURIComponent(u[1]);
     return u[2] === 'playbook' ? { page: 'playbook', id } : { page: 'user', id, tab: (u[2] as UserTab | undefined) ?? 'overview' };
   }
+  const a = /^\/admin\/apps\/([^/]+)(?:\/([a-z-]+))?\/?$/.exec(pathname);
+  if (a?.[1]) return { page: 'app', id: decodeURIComponent(a[1]), section: a[2] ?? 'overview' };
+  if (/^\/admin\/apps\/?$/.test(pathname)) return { page: 'apps' };
   const r = /^\/admin\/playbook\/runs\/([^/]+)\/?$/.exec(pathname);
   if (r?.[1]) return { page: 'run', runId: decodeURIComponent(r[1]) };
   const m = /^\/admin\/([a-z-]+)(?:\/([^/]+))?\/?$/.exec(pathname);

@@ -9,8 +9,11 @@ import type { Db } from '../storage/db.js';
 export const ADMIN_PORTAL_APP_ID = 'c44b4083-3bb0-49c1-b47d-974e53cbdf3c';
 export const ADMIN_PORTAL_PATH = '/admin/';
 export const ADMIN_PORTAL_NAME = 'Latchkey admin portal';
-/** The delegated Graph permissions the portal holds (Directory.AccessAsUser.All: it acts as the admin). */
-export const ADMIN_PORTAL_GRAPH_SCOPES = ['User.Read', 'User.ReadWrite.All', 'Directory.AccessAsUser.All', 'UserAuthenticationMethod.ReadWrite.All', 'AuditLog.Read.All'];
+/**
+ * The delegated Graph permissions the portal holds (Directory.AccessAsUser.All: it acts as the admin; the
+ * log and app registrations pages' own permissions named as Entra's portal holds them).
+ */
+export const ADMIN_PORTAL_GRAPH_SCOPES = ['User.Read', 'User.ReadWrite.All', 'Directory.AccessAsUser.All', 'UserAuthenticationMethod.ReadWrite.All', 'AuditLog.Read.All', 'Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All'];
 
 export async function ensureAdminPortalApp(db: Db, tenantId: string, origin: string): Promise<void> {
   const uris = [`${origin}${ADMIN_PORTAL_PATH}`];
