@@ -65,6 +65,7 @@ export function registerAdminPortal(app: FastifyInstance, deps: AdminPortalDeps)
   app.get('/admin', (req, reply) => reply.redirect(`/admin/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
   app.get('/admin/', (_req, reply) => sendPage(reply));
   app.get('/admin/users/*', (_req, reply) => sendPage(reply));
+  for (const page of ['authentication-methods', 'security-defaults', 'settings']) app.get(`/admin/${page}`, (_req, reply) => sendPage(reply));
   app.get('/admin/config.json', (_req, reply) =>
     reply.header('cache-control', 'no-store').send({ clientId: ADMIN_PORTAL_APP_ID, authority: `${deps.origin}/${deps.tenantId}`, graphScope: `${GRAPH_RESOURCE}/.default` }),
   );
