@@ -17,7 +17,7 @@ const useStyles = makeStyles({
   stack: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
 });
 
-type Props = { config: MethodConfig; allowed: boolean; reason?: string; onClose: () => void; onSaved: (name: string) => void };
+type Props = { open: boolean; config: MethodConfig; allowed: boolean; reason?: string; onClose: () => void; onSaved: (name: string) => void };
 
 function MethodForm({ config, allowed, reason, onClose, onSaved, names }: Props & { names: Map<string, string> }) {
   const s = useTenantStyles();
@@ -63,8 +63,6 @@ function MethodForm({ config, allowed, reason, onClose, onSaved, names }: Props 
   }
 
   return (
-    <Dialog open modalType="modal" onOpenChange={(_, d) => !d.open && onClose()}>
-      <DialogSurface className={own.surface} aria-describedby={undefined} id="methodDialog">
         <form
           noValidate
           onSubmit={(e) => {
@@ -74,7 +72,8 @@ function MethodForm({ config, allowed, reason, onClose, onSaved, names }: Props 
         >
           <DialogBody>
             <DialogTitle>{name} settings</DialogTitle>
-            <DialogContent className={own.stack}>
+            {/* focusable, so the pane scrolls by keyboard even when every control is read only */}
+            <DialogContent className={own.stack} tabIndex={allowed ? undefined : 0} role="region" aria-label={`${name} settings`}>
               {!allowed && <ReadOnlyBar id="methodReadOnly" reason={reason} />}
               <RefusalBar error={refusal} />
               <h2 className={s.h2}>Enable and target</h2>
@@ -93,7 +92,7 @@ function MethodForm({ config, allowed, reason, onClose, onSaved, names }: Props 
               <MethodSettingsFields id={config.id} draft={draft} set={(f, v) => setDraft({ ...draft, [f]: v })} errors={errors} disabled={!allowed} />
             </DialogContent>
             <DialogActions>
-              <Button id="saveMethod" type="submit" appearance="primary" disabled={!allowed || busy}>
+              <Button id="saveMethod" type="submit" appearance="primary" disabled={!allowed} disabledFocusable={busy}>
                 Save
               </Button>
               <Button id="cancelMethod" appearance="secondary" onClick={onClose}>
@@ -103,29 +102,29 @@ function MethodForm({ config, allowed, reason, onClose, onSaved, names }: Props 
             </DialogActions>
           </DialogBody>
         </form>
-      </DialogSurface>
-    </Dialog>
   );
 }
 
-/** Loads the names of the configuration's groups, then shows its form. */
+/**
+ * The names of the configuration's groups load first (shown on the page), then the dialog opens with its
+ * form. A non-modal dialog, as Entra's method pane beside its list: Fluent's modal one was seen leaving
+ * the whole page aria-hidden after a save. It is closed by `open`, and the page unmounts it a moment later.
+ */
 export function MethodDialog(props: Props) {
+  const own = useStyles();
   const ids = [...props.config.includeTargets, ...props.config.excludeTargets].map((t) => t.id).filter((id) => id !== ALL_USERS);
   const names = useQuery({ queryKey: ['groupNames', ids], queryFn: () => groupsByIds(ids) });
-  if (names.isPending || names.isError)
-    return (
-      <Dialog open modalType="modal" onOpenChange={(_, d) => !d.open && props.onClose()}>
-        <DialogSurface aria-label={METHOD_NAMES[props.config.id] ?? props.config.id}>
-          <DialogBody>
-            <DialogContent>{names.isError ? <ErrorBar error={names.error} /> : <Spinner label="Loading the groups" />}</DialogContent>
-            <DialogActions>
-              <Button id="cancelMethod" onClick={props.onClose}>
-                Close
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
-    );
-  return <MethodForm {...props} names={new Map(names.data.map((g) => [g.id, g.displayName]))} />;
+  if (names.isError) return <ErrorBar error={names.error} />;
+  if (!names.data) return <Spinner label="Loading the groups" />;
+  return (
+    <Dialog
+      open={props.open}
+      modalType="non-modal"
+      onOpenChange={(_, d) => !d.open && props.onClose()}
+    >
+      <DialogSurface className={own.surface} aria-label={`${METHOD_NAMES[props.config.id] ?? props.config.id} settings`} id="methodDialog">
+        <MethodForm {...props} names={new Map(names.data.map((g) => [g.id, g.displayName]))} />
+      </DialogSurface>
+    </Dialog>
+  );
 }

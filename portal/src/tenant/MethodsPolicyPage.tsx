@@ -75,7 +75,7 @@ function PolicySettings({ policy, allowed, onSaved }: { policy: MethodsPolicy; a
         </Select>
       </Field>
       <div className={s.buttons}>
-        <Button id="savePolicySettings" type="submit" appearance="primary" disabled={!allowed || busy}>
+        <Button id="savePolicySettings" type="submit" appearance="primary" disabled={!allowed} disabledFocusable={busy}>
           Save
         </Button>
       </div>
@@ -87,10 +87,25 @@ export function MethodsPolicyPage() {
   const s = useTenantStyles();
   const policy = useQuery({ queryKey: ['methodsPolicy'], queryFn: () => call<MethodsPolicy>(POLICY_PATH) });
   const right = useTenantRight('updateMethodsPolicy');
-  const [open, setOpen] = useState<string | undefined>();
+  // the configuration shown (n: one dialog per opening) and whether its dialog is open
+  const [shown, setShown] = useState<{ id: string; n: number } | undefined>();
+  const [open, setOpen] = useState(false);
   const [saved, setSaved] = useState<string | undefined>();
   const p = policy.data;
-  const openConfig = p?.authenticationMethodConfigurations.find((c) => c.id === open);
+  // focus goes back to the method's link when its dialog closes
+  function close() {
+    setOpen(false);
+    if (!shown) return;
+    // The dialog is unmounted once Fluent's focus manager took aria-hidden off the page: it does so 250 ms
+    // after a modal closes, and never if the last dialog is unmounted before (the page would stay hidden
+    // from assistive technology). Focus goes back to the method's link.
+    const { id, n } = shown;
+    setTimeout(() => {
+      setShown((cur) => (cur?.n === n ? undefined : cur));
+      document.getElementById(`open-${id}`)?.focus();
+    }, 600);
+  }
+  const shownConfig = p?.authenticationMethodConfigurations.find((c) => c.id === shown?.id);
   return (
     <section aria-labelledby="methodsTitle">
       <Title2 as="h1" id="methodsTitle">
@@ -123,7 +138,8 @@ export function MethodsPolicyPage() {
                       id={`open-${c.id}`}
                       onClick={() => {
                         setSaved(undefined);
-                        setOpen(c.id);
+                        setShown({ id: c.id, n: (shown?.n ?? 0) + 1 });
+                        setOpen(true);
                       }}
                     >
                       {METHOD_NAMES[c.id] ?? c.id}
@@ -140,14 +156,16 @@ export function MethodsPolicyPage() {
           </div>
         </>
       )}
-      {openConfig && (
+      {shown && shownConfig && (
         <MethodDialog
-          config={openConfig}
+          key={shown.n}
+          open={open}
+          config={shownConfig}
           allowed={right.allowed}
           reason={right.reason}
-          onClose={() => setOpen(undefined)}
+          onClose={close}
           onSaved={(name) => {
-            setOpen(undefined);
+            close();
             setSaved(`${name} was saved.`);
           }}
         />

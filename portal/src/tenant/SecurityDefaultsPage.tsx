@@ -1,8 +1,8 @@
 // Security defaults (Graph's identitySecurityDefaultsEnforcementPolicy, spec D18): Entra's explanation,
-// the state, and a switch that asks for confirmation before it changes anything.
-import { useState } from 'react';
+// the state, and a switch that asks for confirmation (shown below it) before it changes anything.
+import { useEffect, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Badge, Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Spinner, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { Badge, Button, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { SECURITY_DEFAULTS_PATH, type SecurityDefaults, useTenantRight } from './api';
@@ -11,7 +11,7 @@ import { ReadOnlyBar, RefusalBar, SavedBar, useTenantStyles } from './common';
 const useStyles = makeStyles({
   list: { margin: `${tokens.spacingVerticalS} 0`, paddingLeft: tokens.spacingHorizontalXL, maxWidth: '760px' },
   state: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalM, flexWrap: 'wrap', margin: `${tokens.spacingVerticalM} 0` },
-  surface: { maxWidth: 'min(560px, calc(100vw - 24px))' },
+  confirm: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS, maxWidth: '640px', marginBottom: tokens.spacingVerticalM },
 });
 
 /** What security defaults do, in Entra's words, and what Latchkey enforces of it. */
@@ -34,6 +34,11 @@ export function SecurityDefaultsPage() {
   const [refusal, setRefusal] = useState<unknown>();
   const [saved, setSaved] = useState<string | undefined>();
   const p = policy.data;
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  // the confirmation takes the focus when it shows
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+  }, [confirming]);
 
   async function apply(isEnabled: boolean) {
     setBusy(true);
@@ -85,7 +90,7 @@ export function SecurityDefaultsPage() {
               {p.isEnabled ? 'Enabled (recommended)' : 'Disabled (not recommended)'}
             </Badge>
             {!right.pending && (
-              <Button id="switchSecurityDefaults" appearance="primary" disabled={!right.allowed || busy} aria-describedby={right.allowed ? undefined : 'securityDefaultsReadOnly'} onClick={() => {
+              <Button id="switchSecurityDefaults" appearance="primary" disabled={!right.allowed || busy || confirming} aria-describedby={right.allowed ? undefined : 'securityDefaultsReadOnly'} onClick={() => {
                   setSaved(undefined);
                   setConfirming(true);
                 }}>
@@ -95,30 +100,28 @@ export function SecurityDefaultsPage() {
           </div>
         </>
       )}
-      {confirming && p && (
-        <Dialog open modalType="alert" onOpenChange={(_, d) => !d.open && setConfirming(false)}>
-          <DialogSurface className={own.surface} aria-describedby="confirmSecurityDefaultsText">
-            <DialogBody>
-              <DialogTitle>{next ? 'Enable security defaults?' : 'Disable security defaults?'}</DialogTitle>
-              <DialogContent>
-                <RefusalBar error={refusal} />
-                <Text as="p" block id="confirmSecurityDefaultsText">
-                  {next
-                    ? 'Every user will be asked for multifactor authentication at their next interactive sign-in, and users without a multifactor method will have to register one.'
-                    : 'Your organization will no longer be protected by security defaults: users will no longer be required to register for or do multifactor authentication, unless other settings require it.'}
-                </Text>
-              </DialogContent>
-              <DialogActions>
-                <Button id="confirmSecurityDefaults" appearance="primary" disabled={busy} onClick={() => void apply(next)}>
-                  {next ? 'Enable' : 'Disable'}
-                </Button>
-                <Button id="cancelSecurityDefaults" appearance="secondary" onClick={() => setConfirming(false)}>
-                  Cancel
-                </Button>
-              </DialogActions>
-            </DialogBody>
-          </DialogSurface>
-        </Dialog>
+      {p && confirming && (
+        <div role="group" aria-labelledby="confirmSecurityDefaultsTitle" className={own.confirm} id="confirmSecurityDefaultsPanel">
+          <MessageBar intent="warning" layout="multiline">
+            <MessageBarBody>
+              <MessageBarTitle id="confirmSecurityDefaultsTitle">{next ? 'Enable security defaults?' : 'Disable security defaults?'}</MessageBarTitle>
+              <span id="confirmSecurityDefaultsText">
+                {next
+                  ? 'Every user will be asked for multifactor authentication at their next interactive sign-in, and users without a multifactor method will have to register one.'
+                  : 'Your organization will no longer be protected by security defaults: users will no longer be required to register for or do multifactor authentication, unless other settings require it.'}
+              </span>
+            </MessageBarBody>
+          </MessageBar>
+          <RefusalBar error={refusal} />
+          <div className={s.buttons}>
+            <Button id="confirmSecurityDefaults" ref={confirmRef} appearance="primary" disabledFocusable={busy} onClick={() => void apply(next)}>
+              {next ? 'Enable' : 'Disable'}
+            </Button>
+            <Button id="cancelSecurityDefaults" appearance="secondary" onClick={() => setConfirming(false)}>
+              Cancel
+            </Button>
+          </div>
+        </div>
       )}
     </section>
   );

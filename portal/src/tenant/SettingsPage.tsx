@@ -77,7 +77,7 @@ function SettingsForm({ initial, allowed, onSaved }: { initial: TenantSettings; 
         <Input id="wrongCodeLimit" inputMode="numeric" value={limit} disabled={!allowed} onChange={(_, v) => setLimit(v.value)} />
       </Field>
       <div className={s.buttons}>
-        <Button id="saveSettings" type="submit" appearance="primary" disabled={!allowed || busy}>
+        <Button id="saveSettings" type="submit" appearance="primary" disabled={!allowed} disabledFocusable={busy}>
           Save
         </Button>
         {busy && <Spinner size="tiny" label="Saving…" />}
