@@ -86,8 +86,14 @@ function MethodForm({ config, allowed, reason, onClose, onSaved, names }: Props 
                   <Radio id="includeSelected" value="groups" label="Select groups" />
                 </RadioGroup>
               </Field>
-              {mode === 'groups' && <GroupPicker idPrefix="include" label="Included groups" chosen={include} onChange={setInclude} disabled={!allowed} error={errors.include} />}
-              <GroupPicker idPrefix="exclude" label="Excluded groups" chosen={exclude} onChange={setExclude} disabled={!allowed} error={errors.exclude} />
+              {mode === 'groups' && <GroupPicker idPrefix="include" label="Included groups" chosen={include} onChange={(g) => {
+                    setInclude(g);
+                    setErrors({ ...errors, include: undefined });
+                  }} disabled={!allowed} error={errors.include} />}
+              <GroupPicker idPrefix="exclude" label="Excluded groups" chosen={exclude} onChange={(g) => {
+                  setExclude(g);
+                  setErrors({ ...errors, exclude: undefined });
+                }} disabled={!allowed} error={errors.exclude} />
               <h2 className={s.h2}>Configure</h2>
               <MethodSettingsFields id={config.id} draft={draft} set={(f, v) => setDraft({ ...draft, [f]: v })} errors={errors} disabled={!allowed} />
             </DialogContent>
