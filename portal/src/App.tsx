@@ -14,6 +14,9 @@ import { GroupPage } from './groups/GroupPage';
 import { NewGroupPage } from './groups/NewGroupPage';
 import { RolesPage } from './roles/RolesPage';
 import { RolePage } from './roles/RolePage';
+import { MethodsPolicyPage } from './tenant/MethodsPolicyPage';
+import { SecurityDefaultsPage } from './tenant/SecurityDefaultsPage';
+import { SettingsPage } from './tenant/SettingsPage';
 
 // the playbook's pages are loaded when first opened
 const PlaybookPage = lazy(() => import('./playbook/PlaybookPage'));
@@ -27,6 +30,9 @@ const NAV: { path: string; label: string; id: string; pages: string[] }[] = [
   { path: '/admin/apps', label: 'App registrations', id: 'nav-apps', pages: ['apps', 'app'] },
   { path: '/admin/sign-ins', label: 'Sign-in logs', id: 'nav-signIns', pages: ['signIns'] },
   { path: '/admin/audit', label: 'Audit logs', id: 'nav-audit', pages: ['audit'] },
+  { path: '/admin/authentication-methods', label: 'Authentication methods', id: 'nav-authentication-methods', pages: ['authMethods'] },
+  { path: '/admin/security-defaults', label: 'Security defaults', id: 'nav-security-defaults', pages: ['securityDefaults'] },
+  { path: '/admin/settings', label: 'Settings', id: 'nav-settings', pages: ['settings'] },
 ];
 
 const AppsPage = lazy(() => import('./apps/AppsPage'));
@@ -127,6 +133,12 @@ export function App({ startError }: { startError?: string }) {
           <RolesPage />
         ) : route.page === 'role' ? (
           <RolePage key={route.id} id={route.id} />
+        ) : route.page === 'authMethods' ? (
+          <MethodsPolicyPage />
+        ) : route.page === 'securityDefaults' ? (
+          <SecurityDefaultsPage />
+        ) : route.page === 'settings' ? (
+          <SettingsPage />
         ) : route.page === 'apps' || route.page === 'app' ? (
           <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'apps' ? <AppsPage /> : <AppPage id={route.id} section={route.section} />}</Suspense>
         ) : (

@@ -2,7 +2,8 @@
 // /authentication-methods and /sessions pages, the playbook's wizard at /admin/users/{id}/playbook, a
 // playbook run at /admin/playbook/runs/{runId}, /admin/sign-ins, /admin/audit, /admin/groups,
 // /admin/groups/new, /admin/groups/{id}, /admin/roles, /admin/roles/{id}, /admin/apps (app registrations) and
-// /admin/apps/{objectId}[/{section}].
+// /admin/apps/{objectId}[/{section}], and the tenant's pages /admin/authentication-methods,
+// /admin/security-defaults and /admin/settings.
 import { useEffect, useState } from 'react';
 
 export type UserTab = 'overview' | 'authentication-methods' | 'sessions';
@@ -19,9 +20,20 @@ export type Route =
   | { page: 'roles' }
   | { page: 'role'; id: string }
   | { page: 'apps' }
-  | { page: 'app'; id: string; section: string };
+  | { page: 'app'; id: string; section: string }
+  | { page: 'authMethods' }
+  | { page: 'securityDefaults' }
+  | { page: 'settings' };
 
-const LISTS: Record<string, Route> = { 'sign-ins': { page: 'signIns' }, audit: { page: 'audit' }, groups: { page: 'groups' }, roles: { page: 'roles' } };
+const LISTS: Record<string, Route> = {
+  'sign-ins': { page: 'signIns' },
+  audit: { page: 'audit' },
+  groups: { page: 'groups' },
+  roles: { page: 'roles' },
+  'authentication-methods': { page: 'authMethods' },
+  'security-defaults': { page: 'securityDefaults' },
+  settings: { page: 'settings' },
+};
 const ONE: Record<string, 'group' | 'role'> = { groups: 'group', roles: 'role' };
 
 export function parseRoute(pathname: string): Route {
@@ -37,8 +49,8 @@ export function parseRoute(pathname: string): Route {
   if (r?.[1]) return { page: 'run', runId: decodeURIComponent(r[1]) };
   const m = /^\/admin\/([a-z-]+)(?:\/([^/]+))?\/?$/.exec(pathname);
   if (m?.[1] === 'groups' && m[2] === 'new') return { page: 'newGroup' };
-  if (m?.[1] && m[2] && ONE[m[1]]) return { page: ONE[m[1]]!, id: decodeURIComponent(m[2]) };
-  if (m?.[1] && !m[2] && LISTS[m[1]]) return LISTS[m[1]]!;
+  if (m?.[1] && m[2] && Object.hasOwn(ONE, m[1])) return { page: ONE[m[1]]!, id: decodeURIComponent(m[2]) };
+  if (m?.[1] && !m[2] && Object.hasOwn(LISTS, m[1])) return LISTS[m[1]]!;
   return { page: 'users' };
 }
 

@@ -1,7 +1,8 @@
 // /latchkey/v1/tenant/settings: the tenant settings kept in the database (src/directory/settings.ts).
 // Read by policy readers; changed by a Global Administrator or an Authentication Policy Administrator
 // (or an app with Policy.ReadWrite.AuthenticationMethod), audited with the event in the same transaction.
-// A bad value is a 400 naming the property, and nothing is changed.
+// A bad value is a 400 naming the property, and nothing is changed. /latchkey/v1/tenant/actions says which
+// tenant-wide changes (methods policy, security defaults, these settings) the caller may make, and why not.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ActionError } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
@@ -13,6 +14,8 @@ import { enqueue } from '../events/outbox.js';
 import { authenticate, requirePermission } from '../graph/auth.js';
 import { GraphError } from '../graph/errors.js';
 import type { GraphDeps } from '../graph/index.js';
+import { checkSecurityDefaultsWrite } from '../graph/methods.js';
+import { checkPolicyWrite } from '../admin/actions/update-methods-policy.js';
 import { checkQuery, objectBody } from './routes.js';
 
 const READ_DELEGATED = ['Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
@@ -51,6 +54,29 @@ function requireRole(actor: Actor, roles: readonly string[], what: string): void
   throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges to ${what}: a directory role among ${roles.join(', ')} is required.`);
 }
 
+function checkSettingsWrite(actor: Actor): void {
+  requirePermission(actor, WRITE_DELEGATED, WRITE_APP);
+  requireRole(actor, WRITE_ROLES, 'change the tenant settings');
+}
+
+/** The tenant-wide changes a caller may ask for, each judged by the check its own route makes first. */
+const TENANT_ACTIONS = [
+  { name: 'updateMethodsPolicy', summary: "Change the authentication methods policy (Graph's /policies/authenticationMethodsPolicy).", check: checkPolicyWrite },
+  { name: 'updateSecurityDefaults', summary: "Switch security defaults (Graph's /policies/identitySecurityDefaultsEnforcementPolicy).", check: checkSecurityDefaultsWrite },
+  { name: 'updateTenantSettings', summary: 'Change the tenant settings (PATCH /latchkey/v1/tenant/settings).', check: checkSettingsWrite },
+] as const;
+
+function refusalOf(check: (actor: Actor) => void, actor: Actor): { reason: string; missingRight?: string } | undefined {
+  try {
+    check(actor);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ActionError) return { reason: e.message, ...(e.missingRight ? { missingRight: e.missingRight } : {}) };
+    if (e instanceof GraphError) return { reason: e.message };
+    throw e;
+  }
+}
+
 export function registerSettingsRoutes(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
   const guarded = (handler: (req: FastifyRequest, reply: FastifyReply, actor: Actor) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => handler(req, reply, await authenticate(req, db, deps.verify));
@@ -62,10 +88,19 @@ export function registerSettingsRoutes(scope: FastifyInstance, deps: GraphDeps):
     return reply.send(view(await tenantSettings(db, tenant.id)));
   }));
 
+  // what the caller may change tenant-wide, with the refusal the change itself would give
+  scope.get('/tenant/actions', guarded(async (req, reply, actor) => {
+    checkQuery(req, []);
+    const value = TENANT_ACTIONS.map(({ name, summary, check }) => {
+      const why = refusalOf(check, actor);
+      return { name, summary, allowed: !why, ...(why ?? {}) };
+    });
+    return reply.send({ value });
+  }));
+
   scope.patch('/tenant/settings', guarded(async (req, reply, actor) => {
     checkQuery(req, []);
-    requirePermission(actor, WRITE_DELEGATED, WRITE_APP);
-    requireRole(actor, WRITE_ROLES, 'change the tenant settings');
+    checkSettingsWrite(actor);
     const body = objectBody(req);
     if ('securityDefaultsEnabled' in body) throw new ActionError('invalid', "Property 'securityDefaultsEnabled' is read-only here: use Graph's /policies/identitySecurityDefaultsEnforcementPolicy.");
     const input = parseInput(SETTINGS_INPUT, body);

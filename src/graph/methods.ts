@@ -279,6 +279,14 @@ function registerSignInPreferences({ db, tenant, base, route, betaOnly, checkRea
   });
 }
 
+/** Who may switch security defaults: the write permission and, for a user, one of Entra's roles for it. */
+export function checkSecurityDefaultsWrite(actor: Actor): void {
+  requirePermission(actor, POLICY_WRITE_DELEGATED, POLICY_WRITE_APP);
+  if (actor.kind === 'user' && !actor.roles.some((r) => SECURITY_DEFAULTS_ROLES.includes(r))) {
+    throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges to change security defaults: a directory role among ${SECURITY_DEFAULTS_ROLES.join(', ')} is required.`);
+  }
+}
+
 function registerSecurityDefaults(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
   const base = (req: FastifyRequest) => `${deps.origin}/${req.url.startsWith('/beta') ? 'beta' : 'v1.0'}`;
@@ -291,10 +299,7 @@ function registerSecurityDefaults(scope: FastifyInstance, deps: GraphDeps): void
   });
   scope.patch('/policies/identitySecurityDefaultsEnforcementPolicy', async (req, reply) => {
     const actor = await authenticate(req, db, deps.verify);
-    requirePermission(actor, POLICY_WRITE_DELEGATED, POLICY_WRITE_APP);
-    if (actor.kind === 'user' && !actor.roles.some((r) => SECURITY_DEFAULTS_ROLES.includes(r))) {
-      throw new GraphError(403, 'Authorization_RequestDenied', `Insufficient privileges to change security defaults: a directory role among ${SECURITY_DEFAULTS_ROLES.join(', ')} is required.`);
-    }
+    checkSecurityDefaultsWrite(actor);
     const b = objectBody(req, 'identitySecurityDefaultsEnforcementPolicy', ['isEnabled']);
     if (typeof b.isEnabled !== 'boolean') throw new GraphError(400, 'Request_BadRequest', "Property 'isEnabled' is required and must be a boolean.");
     const isEnabled = b.isEnabled;
