@@ -5,12 +5,14 @@ import { createRoot } from 'react-dom/client';
 import { FluentProvider, RendererProvider, createDOMRenderer, makeStaticStyles, webLightTheme } from '@fluentui/react-components';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App } from './App';
+import { keepPageVisibleWithoutDialogs } from './kit/unhide';
 import { ensureSignedIn, type PortalConfig } from './auth';
 
 const nonce = document.querySelector('meta[name="csp-nonce"]')?.getAttribute('content') ?? '';
 const renderer = createDOMRenderer(document, { styleElementAttributes: { nonce } });
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } } });
 const root = createRoot(document.getElementById('root')!);
+keepPageVisibleWithoutDialogs();
 
 const useGlobalStyles = makeStaticStyles({ body: { margin: 0 } });
 
