@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './checkpointer.js';
 import { Migrations } from './migrations.js';
+import { runDirectly } from './statements.js';
 
 export type Db = Kysely<Database>;
 
@@ -39,7 +40,7 @@ pg.types.setTypeParser(20, (v: string) => Number(v));
  * all day, so prepared statements are kept by their SQL text (bounded; better-sqlite3 statements are
  * reusable and bound per call).
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatabase {
+function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatabase & { prepare(text: string): SqliteDatabase.Statement } {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => sqlite.close(),
@@ -73,7 +74,20 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const checkpointer = startCheckpointer(sqlite, file);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log });
+    const cached = withStatementCache(sqlite);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }), log });
+    // the hot paths' statements (src/storage/statements.ts) skip Kysely's queue when no transaction is open
+    runDirectly(db, (text, parameters) => {
+      if (sqlite.inTransaction) return undefined;
+      try {
+        const stmt = cached.prepare(text);
+        if (stmt.reader) return { rows: stmt.all(parameters) };
+        const { changes, lastInsertRowid } = stmt.run(parameters);
+        return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+      } finally {
+        statementObserver?.(text);
+      }
+    });
     store = {
       db,
       dialect: 'sqlite',

@@ -17,6 +17,19 @@ interface Template<O> {
 
 const templates = new WeakMap<Db, Map<Build<never, unknown>, Template<unknown>>>();
 
+/** Runs a compiled statement on the store's one SQLite connection at once, or says it cannot (undefined). */
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | undefined;
+const direct = new WeakMap<Db, DirectRunner>();
+
+/**
+ * For a SQLite store: its hot statements run on the connection directly, without Kysely's connection queue
+ * and result plumbing, whenever no transaction is open on it (the runner answers undefined then, and the
+ * statement waits its turn through Kysely, so it never joins another caller's transaction).
+ */
+export function runDirectly(db: Db, runner: DirectRunner): void {
+  direct.set(db, runner);
+}
+
 function compile<A extends unknown[], O>(db: Db, build: Build<A, O>): Template<O> {
   const arity = build.length - 1;
   const marks = Array.from({ length: arity }, (_, i) => `${MARK}${i}`);
@@ -41,6 +54,15 @@ export function statement<A extends unknown[], O>(build: Build<A, O>): (db: Db, 
     if (!t) byBuild.set(build as Build<never, unknown>, (t = compile(db, build)));
     const { compiled, slots } = t;
     const parameters = slots.map((s, i) => (s < 0 ? compiled.parameters[i] : args[s]));
+    const run = direct.get(db);
+    if (run) {
+      try {
+        const r = run(compiled.sql, parameters);
+        if (r) return Promise.resolve(r as QueryResult<O>);
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
     return db.executeQuery<O>({ ...compiled, parameters });
   };
 }
