@@ -16,8 +16,9 @@ import { verifyPassword } from '../src/crypto/secrets.js';
 import { findApp } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { createUser, findUserByUpn } from '../src/directory/users.js';
+import { userCredentials } from '../src/admin/credentials.js';
 import { browserSkipReason, launchBrowser, signInToDemoPortal } from './helpers/browser.js';
-import { delegatedGraphToken } from './helpers/http-signin.js';
+import { consentNativeAppToGraph, delegatedGraphToken } from './helpers/http-signin.js';
 import { ADMIN_PASSWORD, SHOTS, noSeriousViolations, openPortal, shot, until } from './helpers/portal.js';
 import { databases, startTestServer, testCa, type TestServer } from './helpers/server.js';
 
@@ -77,6 +78,7 @@ for (const db of await databases()) {
     let browser: Browser;
     before(async () => {
       server = await startTestServer(db);
+      await consentNativeAppToGraph(server); // the tests' own Graph tokens, through the demo native app
       browser = await launchBrowser();
     });
     after(async () => {
@@ -159,13 +161,27 @@ for (const db of await databases()) {
         await shot(page, 'user');
         await noSeriousViolations(page, "a user's overview");
 
-        // Revoke sessions: the preview first, then apply; the stamp moves
+        // Revoke sessions: the preview first, then apply; the stamp moves. Alice signs in 12 times more, so
+        // that the panel's list of what ends is paged (10 a page)
+        for (let i = 0; i < 12; i++) await delegatedGraphToken(server, `alice@${domain}`, DEMO.demoPassword);
+        const held = await userCredentials(server.store.db, server.secrets, alice.id);
+        const heldKeys = [...held.sessions.map((c) => `session:${c.id}`), ...held.grants.map((c) => `grant:${c.grantId}`)].sort();
+        assert.ok(heldKeys.length > 20, `alice holds ${heldKeys.length} sessions and grants`);
         const before = alice.sign_in_sessions_valid_from;
         await page.click('#action-revokeSessions');
         await page.waitForSelector('#preview');
         const ending = await page.textContent('#previewEnding');
-        assert.match(ending ?? '', /What ends now \(([1-9]\d*)\)/);
+        assert.match(ending ?? '', new RegExp(`What ends now \\(${heldKeys.length}\\)`));
         assert.match(ending ?? '', /Demo portal/);
+        assert.equal(await page.locator('#endingList li').count(), 10, 'a first page of 10');
+        while (await page.locator('#endingMore').count()) {
+          const shown = await page.locator('#endingList li').count();
+          await page.click('#endingMore');
+          await until(page, `document.querySelectorAll('#endingList li').length > ${shown}`);
+        }
+        const listed = await page.locator('#endingList li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-kind')}:${li.getAttribute('data-id')}`));
+        assert.deepEqual([...listed].sort(), heldKeys, 'paged to the end, the panel lists exactly what alice holds');
+        assert.match((await page.textContent('#endingList li')) ?? '', /last used/);
         assert.match((await page.textContent('#previewSurviving')) ?? '', /What lives on/);
         assert.match((await page.textContent('#previewNextSignIn')) ?? '', /normal/);
         assert.equal((await findUserByUpn(server.store.db, server.tenantId, `alice@${domain}`))!.sign_in_sessions_valid_from, before, 'the preview changes nothing');
@@ -173,6 +189,7 @@ for (const db of await databases()) {
         await noSeriousViolations(page, 'the preview panel');
         await page.click('#applyButton');
         await page.waitForSelector('#applyResult');
+        assert.match((await page.textContent('#applyResult')) ?? '', new RegExp(`${heldKeys.length} session\\(s\\) or token\\(s\\) ended`));
         const after = (await findUserByUpn(server.store.db, server.tenantId, `alice@${domain}`))!;
         assert.ok(after.sign_in_sessions_valid_from > (before ?? 0), 'signInSessionsValidFromDateTime moved');
         await page.click('#closeButton');

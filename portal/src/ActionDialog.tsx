@@ -21,7 +21,7 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { ApiError, type ApplyResult, type EndingItem, type PlanDoc, applyPlan, dryRun, methodTypeLabel } from './api';
+import { ApiError, type ApplyResult, type EndingItem, type PlanDoc, applyPlan, call, dryRun, methodTypeLabel, sameOriginPath } from './api';
 import { ErrorBar } from './ErrorBar';
 import { useClosing } from './kit/closing';
 
@@ -58,24 +58,52 @@ function shown(v: unknown): string {
   return /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(text) ? new Date(text).toLocaleString() : text;
 }
 
-function Items({ items, empty }: { items: EndingItem[]; empty: string }) {
+/** A preview list: its first page, then the next pages on request (the plan's `@odata.nextLink`). */
+function Items({ first, next, count, empty, name }: { first: EndingItem[]; next?: string; count: number; empty: string; name: string }) {
   const s = useStyles();
+  const [items, setItems] = useState(first);
+  const [link, setLink] = useState(next);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   if (!items.length)
     return (
       <Text as="p" block className={s.p}>
         {empty}
       </Text>
     );
+  async function more() {
+    if (!link) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const page = await call<{ value: EndingItem[]; '@odata.nextLink'?: string }>(sameOriginPath(link));
+      setItems((had) => [...had, ...page.value]);
+      setLink(page['@odata.nextLink']);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
-    <ul className={s.list}>
-      {items.map((c) => (
-        <li key={`${c.kind}-${c.id}`} className={s.item}>
-          {c.kind === 'session' ? 'Browser session' : 'Refresh token'} · {c.app ?? 'unknown app'}
-          {c.device ? ` · ${c.device.length > 48 ? `${c.device.slice(0, 47)}…` : c.device}` : ''}
-          {c.ip ? ` · ${c.ip}` : ''}
-        </li>
-      ))}
-    </ul>
+    <>
+      <ul className={s.list} id={`${name}List`}>
+        {items.map((c) => (
+          <li key={`${c.kind}-${c.id}`} className={s.item} data-kind={c.kind} data-id={c.id}>
+            {c.kind === 'session' ? 'Browser session' : 'Refresh token'} · {c.app ?? 'unknown app'}
+            {c.device ? ` · ${c.device.length > 48 ? `${c.device.slice(0, 47)}…` : c.device}` : ''}
+            {c.ip ? ` · ${c.ip}` : ''}
+            {c.lastUsedAt ? ` · last used ${new Date(c.lastUsedAt).toLocaleString()}` : ''}
+          </li>
+        ))}
+      </ul>
+      {link && (
+        <Button id={`${name}More`} size="small" disabled={busy} onClick={() => void more()}>
+          Show more ({items.length} of {count} shown)
+        </Button>
+      )}
+      {error !== undefined && <ErrorBar error={error} />}
+    </>
   );
 }
 
@@ -118,11 +146,11 @@ function PreviewView({ plan }: { plan: PlanDoc }) {
       )}
       <div className={s.section} id="previewEnding">
         <h3 className={s.h}>What ends now ({p.endingCount})</h3>
-        <Items items={p.ending} empty="No session or refresh token ends." />
+        <Items key={`${plan.planId}-ending`} name="ending" first={p.ending} next={p['ending@odata.nextLink']} count={p.endingCount} empty="No session or refresh token ends." />
       </div>
       <div className={s.section} id="previewSurviving">
         <h3 className={s.h}>What lives on ({p.survivingCount})</h3>
-        <Items items={p.surviving} empty="Nothing the user holds survives." />
+        <Items key={`${plan.planId}-surviving`} name="surviving" first={p.surviving} next={p['surviving@odata.nextLink']} count={p.survivingCount} empty="Nothing the user holds survives." />
         {(p.accessTokensLiveUntil ?? []).map((a) => (
           <Text as="p" block key={a.app} className={s.p}>
             Access tokens already issued to {a.app} stay usable until {new Date(a.until).toLocaleString()}.
@@ -199,7 +227,7 @@ export function ActionDialog(props: { userId: string; action: string; label: str
           <DialogTitle>
             {props.label}: {props.userName}
           </DialogTitle>
-          <DialogContent>
+          <DialogContent tabIndex={0} role="region" aria-label="Preview and result">
             {busy && <Spinner label={plan ? 'Applying…' : 'Preparing the preview…'} />}
             {error !== undefined && <ErrorBar error={error} />}
             {!done && refreshed && (

@@ -106,12 +106,17 @@ export interface Preview {
   ending: EndingItem[];
   survivingCount: number;
   surviving: EndingItem[];
+  'ending@odata.nextLink'?: string;
+  'surviving@odata.nextLink'?: string;
   accessTokensLiveUntil?: { app: string; until: string }[];
   nextSignIn?: string;
   warnings?: string[];
   /** actions on authentication methods: each method of the user and what the action does to it */
   methods?: { id: string; type: string; fate: string }[];
 }
+
+/** Lines of a preview's lists the confirm panel shows at a time (the rest paged: `@odata.nextLink`). */
+export const PREVIEW_PAGE = 10;
 
 export interface PlanDoc {
   planId: string;
@@ -130,7 +135,7 @@ export interface ApplyResult {
 }
 
 export function dryRun(userId: string, action: string, input: Record<string, unknown> = {}): Promise<PlanDoc> {
-  return call<PlanDoc>(`/latchkey/v1/users/${encodeURIComponent(userId)}/actions/${action}`, { method: 'POST', body: { dryRun: true, ...input } });
+  return call<PlanDoc>(`/latchkey/v1/users/${encodeURIComponent(userId)}/actions/${action}?$top=${PREVIEW_PAGE}`, { method: 'POST', body: { dryRun: true, ...input } });
 }
 
 export function applyPlan(planId: string): Promise<ApplyResult> {
