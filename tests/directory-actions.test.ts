@@ -40,7 +40,6 @@ const ACTIONS = [
 type Action = (typeof ACTIONS)[number];
 
 const GROUPS: Action[] = ['createGroup', 'updateGroup', 'deleteGroup', 'changeGroupMembers'];
-const ROLE_ASSIGNABLE_GROUPS: Action[] = ['createRoleAssignableGroup', 'updateRoleAssignableGroup', 'deleteRoleAssignableGroup', 'changeRoleAssignableGroupMembers'];
 const APPS: Action[] = ['createApplication', 'updateApplication', 'deleteApplication', 'manageApplicationSecrets', 'createServicePrincipal'];
 const CONSENT: Action[] = ['grantDelegatedPermissions', 'grantApplicationPermissions'];
 
