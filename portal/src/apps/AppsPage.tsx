@@ -196,7 +196,7 @@ export default function AppsPage() {
               ))}
             </TableBody>
           </Table>
-          {q.data.value.length === 0 && <Text>No application matches.</Text>}
+          {q.data.value.length === 0 && <Text id="noApps">No application matches.</Text>}
           <div className={s.pager}>
             <Button id="appsPrevPage" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
               Previous

@@ -42,7 +42,7 @@ export function SettingsSection({ app }: { app: Application }) {
         <Button type="submit" appearance="primary" id="saveSettings" disabled={!may.allowed} disabledFocusable={may.allowed && (w.busy || !changed)} aria-describedby={may.reason ? UPDATE_REASON : changed ? undefined : 'settingsUnchanged'}>
           Save
         </Button>
-        {!changed && !saved && may.allowed && (
+        {!changed && !saved && !may.reason && (
           <Text id="settingsUnchanged" className={s.muted}>
             Nothing changed yet.
           </Text>
