@@ -297,6 +297,9 @@ for (const dbKind of await databases()) {
         await disabledWith(page, '#addMember', 'membersReason', why('changing the members'));
         await shot(page, 'useradmin-role-assignable-group');
         await noSeriousViolations(page, 'a role-assignable group seen by a User Administrator');
+        await page.setViewportSize({ width: 390, height: 800 });
+        await until(page, 'document.documentElement.scrollWidth <= 390');
+        await shot(page, 'useradmin-role-assignable-group-phone');
       } finally {
         await close();
       }
@@ -324,6 +327,10 @@ for (const dbKind of await databases()) {
         await disabledWith(page, '#grantConsent', 'grantConsentRightReason', why);
         await enabled(page, '#addPermission', 'updateAppReason');
         await shot(page, 'appadmin-graph-consent');
+        await page.setViewportSize({ width: 390, height: 800 });
+        await until(page, 'document.documentElement.scrollWidth <= 390');
+        await shot(page, 'appadmin-graph-consent-phone');
+        await page.setViewportSize({ width: 1280, height: 800 });
         await noSeriousViolations(page, "the API permissions of an app asking Graph's application permissions, seen by an Application Administrator");
 
         await page.goto(`${server.origin}/admin/apps/${apiDaemon.id as string}/permissions`);
