@@ -477,22 +477,43 @@ for (const dbKind of await databases()) {
       }
     });
 
-    test('a Helpdesk Administrator’s registration is refused by the server, shown in a MessageBar, and nothing is created', async () => {
+    test("a Helpdesk Administrator sees New registration, Delete, the app's changes, its secrets and admin consent disabled with the server's reason; Graph refuses the registration in the same words and nothing is created", async () => {
       await createUser(server.store.db, { tenantId: server.tenantId, upn: `helpdesk@${server.tenantDomain}`, displayName: 'Helpdesk Admin', password: 'Helpdesk-Password-1!', roles: ['Helpdesk Administrator'] });
       const before = await appCount();
+      const roles = 'needs one of the directory roles Global Administrator, Application Administrator, Cloud Application Administrator.';
+      const why = (what: string) => `Insufficient privileges to complete the operation: ${what} ${roles}`;
       const helpdesk = await openPortal(browser, server.origin, `helpdesk@${server.tenantDomain}`, 'Helpdesk-Password-1!', { start: '/admin/apps' });
+      const p = helpdesk.page;
+      const disabledWith = async (button: string, reasonId: string, reason: string) => {
+        await p.waitForSelector(`#${reasonId}`);
+        assert.equal(await p.isDisabled(button), true, `${button} disabled`);
+        assert.equal(await p.getAttribute(button, 'aria-describedby'), reasonId);
+        assert.equal(await text(p, `#${reasonId}`), reason);
+      };
       try {
-        await helpdesk.page.waitForSelector('#appsTable');
-        await helpdesk.page.click('#newRegistration');
-        await helpdesk.page.fill('#newAppName', 'Not allowed');
-        await helpdesk.page.click('#registerButton');
-        await helpdesk.page.waitForSelector('#newAppDialog [data-testid="error"]');
-        assert.match(await text(helpdesk.page, '#newAppDialog [data-testid="error"]'), /You do not have access.*Application Administrator/);
-        await shot(helpdesk.page, 'new-registration-forbidden');
-        await noSeriousViolations(helpdesk.page, 'a refused registration (the panel open)');
+        await p.waitForSelector('#appsTable');
+        await disabledWith('#newRegistration', 'newRegistrationReason', why('creating applications'));
+        await shot(p, 'helpdesk-apps');
+        await noSeriousViolations(p, 'the app registrations of a Helpdesk Administrator');
+        await p.goto(`${server.origin}/admin/apps/${app.id}/permissions`);
+        await p.waitForSelector('#permissionsTable');
+        await disabledWith('#deleteApp', 'deleteAppReason', why('deleting applications'));
+        await disabledWith('#addPermission', 'updateAppReason', why('updating applications'));
+        assert.match(await text(p, '#readOnlyApp'), /^Read only/);
+        await disabledWith('[id="removePermission-User.Read"]', 'updateAppReason', why('updating applications'));
+        await disabledWith('#grantConsent', 'grantConsentRightReason', 'Insufficient privileges to complete the operation: granting tenant-wide consent to delegated permissions needs one of the directory roles Global Administrator, Privileged Role Administrator, Application Administrator, Cloud Application Administrator.');
+        await shot(p, 'helpdesk-app-permissions');
+        await noSeriousViolations(p, "an app's permissions seen by a Helpdesk Administrator");
+        await p.click('#section-secrets');
+        await disabledWith('#newSecret', 'secretsReason', why('managing application secrets'));
+        await p.click('#section-settings');
+        await disabledWith('#saveSettings', 'updateAppReason', why('updating applications'));
       } finally {
         await helpdesk.close();
       }
+      const token = await delegatedGraphToken(server, `helpdesk@${server.tenantDomain}`, 'Helpdesk-Password-1!');
+      const res = await fetch(`${server.origin}/v1.0/applications`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ displayName: 'Not allowed' }) });
+      assert.deepEqual([res.status, ((await res.json()) as { error: { message: string } }).error.message], [403, why('creating applications')]);
       assert.equal(await appCount(), before, 'nothing was created');
     });
 

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendGraphError } from '../graph/errors.js';
 import type { GraphDeps } from '../graph/index.js';
 import { apiError } from './errors.js';
+import { registerDirectoryRoutes } from './directory.js';
 import { API_PREFIX, registerApiRoutes } from './routes.js';
 import { registerPlaybookRoutes } from './playbook.js';
 import { registerSessionRoutes } from './sessions.js';
@@ -26,6 +27,7 @@ export function registerLatchkeyApi(app: FastifyInstance, deps: GraphDeps): void
       });
       registerApiRoutes(scope, deps);
       registerSettingsRoutes(scope, deps);
+      registerDirectoryRoutes(scope, deps);
       registerSessionRoutes(scope, deps);
       registerPlaybookRoutes(scope, deps);
       scope.setNotFoundHandler((req, reply) => sendGraphError(req, reply, 404, 'ResourceNotFound', `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}; see docs/latchkey-api.md.`));

@@ -66,7 +66,8 @@ const TENANT_ACTIONS = [
   { name: 'updateTenantSettings', summary: 'Change the tenant settings (PATCH /latchkey/v1/tenant/settings).', check: checkSettingsWrite },
 ] as const;
 
-function refusalOf(check: (actor: Actor) => void, actor: Actor): { reason: string; missingRight?: string } | undefined {
+/** The refusal `check` gives the actor (its message and the missing right), or undefined when it passes. */
+export function refusalOf(check: (actor: Actor) => void, actor: Actor): { reason: string; missingRight?: string } | undefined {
   try {
     check(actor);
     return undefined;

@@ -3,7 +3,7 @@
 // secrets, API permissions, Expose an API, App roles, Latchkey settings; Delete (after a confirmation).
 import { useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Link, Spinner, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { call } from '../api';
 import { authority } from '../auth';
 import { ErrorBar } from '../ErrorBar';
@@ -12,7 +12,8 @@ import { AppRolesSection } from './AppRolesSection';
 import { AuthenticationSection } from './AuthenticationSection';
 import { ExposeApiSection } from './ExposeApiSection';
 import { type Application, appPath, getApp } from './graph';
-import { ConfirmDialog, SETTLE_MS, useDialog, usePartStyles } from './parts';
+import { ConfirmDialog, SETTLE_MS, UPDATE_REASON, useDialog, usePartStyles } from './parts';
+import { Reason, byRight, useDirectoryRights } from '../kit/rights';
 import { PermissionsSection } from './PermissionsSection';
 import { SecretsSection } from './SecretsSection';
 import { SettingsSection } from './SettingsSection';
@@ -27,10 +28,14 @@ const SECTIONS: { key: string; label: string }[] = [
   { key: 'settings', label: 'Latchkey settings' },
 ];
 
+/** The sections whose changes are updates of the application (Certificates & secrets has its own right). */
+const UPDATES = ['authentication', 'permissions', 'expose', 'roles', 'settings'];
+
 const useStyles = makeStyles({
   back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   head: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalM, flexWrap: 'wrap', justifyContent: 'space-between' },
   title: { overflowWrap: 'anywhere' },
+  headActions: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalM, flexWrap: 'wrap' },
   layout: {
     display: 'grid',
     gridTemplateColumns: '200px minmax(0, 1fr)',
@@ -128,6 +133,9 @@ export default function AppPage({ id, section }: { id: string; section: string }
   const deleted = useRef(false);
   const q = useQuery({ queryKey: ['app', id], queryFn: () => getApp(id) });
   const app = q.data;
+  const rights = useDirectoryRights();
+  const mayDelete = rights('deleteApplication');
+  const mayUpdate = rights('updateApplication');
   const current = SECTIONS.some((x) => x.key === section) ? section : 'overview';
   const go = (key: string) => navigate(`/admin/apps/${encodeURIComponent(id)}${key === 'overview' ? '' : `/${key}`}`);
 
@@ -151,9 +159,12 @@ export default function AppPage({ id, section }: { id: string; section: string }
             <Title2 as="h1" id="appTitle" className={s.title}>
               {app.displayName}
             </Title2>
-            <Button id="deleteApp" onClick={() => deleting.show()}>
-              Delete
-            </Button>
+            <div className={s.headActions}>
+              <Reason id="deleteAppReason" right={mayDelete} />
+              <Button id="deleteApp" {...byRight(mayDelete, 'deleteAppReason')} onClick={() => deleting.show()}>
+                Delete
+              </Button>
+            </div>
           </div>
           <div className={s.layout}>
             <nav aria-label="Sections of this app registration" id="appSections">
@@ -177,6 +188,14 @@ export default function AppPage({ id, section }: { id: string; section: string }
               </ul>
             </nav>
             <div id="sectionPanel">
+              {mayUpdate.reason && UPDATES.includes(current) && (
+                <MessageBar intent="warning" id="readOnlyApp">
+                  <MessageBarBody>
+                    <MessageBarTitle>Read only</MessageBarTitle>
+                    <span id={UPDATE_REASON}>{mayUpdate.reason}</span>
+                  </MessageBarBody>
+                </MessageBar>
+              )}
               {current === 'overview' && <Overview app={app} />}
               {current === 'authentication' && <AuthenticationSection app={app} />}
               {current === 'secrets' && <SecretsSection app={app} />}

@@ -25,7 +25,8 @@ import {
 } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type AppRole, type Application, patchApp, permissionValueProblem, roleBody } from './graph';
-import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, UPDATE_REASON, useDialog, usePartStyles, useWrite } from './parts';
+import { byRight, useDirectoryRight } from '../kit/rights';
 
 const MEMBERS: Record<string, { label: string; types: string[] }> = {
   User: { label: 'Users/Groups', types: ['User'] },
@@ -109,6 +110,7 @@ export function AppRolesSection({ app }: { app: Application }) {
   const removing = useDialog<AppRole>();
   const gone = removing.value;
   const roles = app.appRoles.map(roleBody);
+  const may = useDirectoryRight('updateApplication');
   return (
     <>
       <h2 className={s.h2}>App roles</h2>
@@ -116,7 +118,7 @@ export function AppRolesSection({ app }: { app: Application }) {
         App roles are custom roles assigned to users, groups or applications; they appear in the roles claim of the tokens issued for this app.
       </Text>
       <div className={s.toolbar}>
-        <Button appearance="primary" id="addRole" onClick={() => adding.show()}>
+        <Button appearance="primary" id="addRole" {...byRight(may, UPDATE_REASON)} onClick={() => adding.show()}>
           Create app role
         </Button>
       </div>
@@ -143,7 +145,7 @@ export function AppRolesSection({ app }: { app: Application }) {
                 <TableCell className={s.mono}>{r.value ?? '—'}</TableCell>
                 <TableCell className={s.wideOnly}>{r.isEnabled ? 'Enabled' : 'Disabled'}</TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`removeRole-${r.value ?? r.id}`} aria-label={`Remove the app role ${r.displayName ?? r.value ?? r.id}`} onClick={() => removing.show(r)}>
+                  <Button size="small" id={`removeRole-${r.value ?? r.id}`} {...byRight(may, UPDATE_REASON)} aria-label={`Remove the app role ${r.displayName ?? r.value ?? r.id}`} onClick={() => removing.show(r)}>
                     Remove
                   </Button>
                 </TableCell>

@@ -33,6 +33,7 @@ import { ErrorBar } from '../ErrorBar';
 import { navigate } from '../router';
 import { type Application, type Paged, PLATFORM_LABEL, type Platform, appsUrl, redirectUriProblem, when } from './graph';
 import { type DialogProps, SETTLE_MS, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
+import { Reason, byRight, useDirectoryRight } from '../kit/rights';
 
 export const APPS_PAGE_SIZE = 10;
 
@@ -135,6 +136,7 @@ export default function AppsPage() {
   const current = pages[pages.length - 1]!;
   const q = useQuery({ queryKey: ['apps', current], queryFn: () => call<Paged<Application>>(current) });
   const next = q.data?.['@odata.nextLink'];
+  const mayCreate = useDirectoryRight('createApplication');
 
   return (
     <section aria-labelledby="appsTitle">
@@ -142,9 +144,10 @@ export default function AppsPage() {
         App registrations
       </Title2>
       <div className={ps.toolbar}>
-        <Button appearance="primary" id="newRegistration" onClick={() => creating.show()}>
+        <Button appearance="primary" id="newRegistration" {...byRight(mayCreate, 'newRegistrationReason')} onClick={() => creating.show()}>
           New registration
         </Button>
+        <Reason id="newRegistrationReason" right={mayCreate} />
       </div>
       <form
         className={s.search}
@@ -193,7 +196,7 @@ export default function AppsPage() {
               ))}
             </TableBody>
           </Table>
-          {q.data.value.length === 0 && <Text>No application matches.</Text>}
+          {q.data.value.length === 0 && <Text id="noApps">No application matches.</Text>}
           <div className={s.pager}>
             <Button id="appsPrevPage" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>
               Previous

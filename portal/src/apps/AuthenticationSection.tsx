@@ -5,7 +5,8 @@ import { useState } from 'react';
 import { Button, Field, Input, Switch, Table, TableBody, TableCell, TableRow, Text } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, PLATFORM_LABEL, type Platform, patchApp, redirectUriProblem, urlProblem } from './graph';
-import { fieldMessage, usePartStyles, useWrite } from './parts';
+import { fieldMessage, UPDATE_REASON, usePartStyles, useWrite } from './parts';
+import { byRight, useDirectoryRight } from '../kit/rights';
 
 const HINT: Record<Platform, string> = {
   web: 'Server-side apps that keep a client secret (HTTPS, or http://localhost).',
@@ -19,6 +20,7 @@ function PlatformUris({ app, platform }: { app: Application; platform: Platform 
   const [draft, setDraft] = useState('');
   const [problem, setProblem] = useState<string>();
   const w = useWrite([['app', app.id]]);
+  const may = useDirectoryRight('updateApplication');
 
   async function add() {
     const p = redirectUriProblem(draft, platform, uris);
@@ -41,7 +43,7 @@ function PlatformUris({ app, platform }: { app: Application; platform: Platform 
               <TableRow key={u} data-uri={u}>
                 <TableCell className={s.mono}>{u}</TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`remove-${platform}-${i}`} disabledFocusable={w.busy} aria-label={`Remove ${u}`} onClick={() => void w.run(() => patchApp(app.id, { [platform]: { redirectUris: uris.filter((x) => x !== u) } }))}>
+                  <Button size="small" id={`remove-${platform}-${i}`} disabledFocusable={w.busy} {...byRight(may, UPDATE_REASON)} aria-label={`Remove ${u}`} onClick={() => void w.run(() => patchApp(app.id, { [platform]: { redirectUris: uris.filter((x) => x !== u) } }))}>
                     Remove
                   </Button>
                 </TableCell>
@@ -65,7 +67,7 @@ function PlatformUris({ app, platform }: { app: Application; platform: Platform 
         <Field label={`Add a ${PLATFORM_LABEL[platform]} redirect URI`} className={s.grow} {...fieldMessage(`add-${platform}-error`, problem)}>
           <Input id={`add-${platform}`} value={draft} onChange={(_, d) => setDraft(d.value)} />
         </Field>
-        <Button type="submit" id={`add-${platform}-button`} disabledFocusable={w.busy}>
+        <Button type="submit" id={`add-${platform}-button`} disabledFocusable={w.busy} {...byRight(may, UPDATE_REASON)}>
           Add URI
         </Button>
       </form>
@@ -81,6 +83,7 @@ function LogoutAndFlows({ app }: { app: Application }) {
   const [problems, setProblems] = useState<{ front?: string; back?: string }>({});
   const [saved, setSaved] = useState(false);
   const w = useWrite([['app', app.id]]);
+  const may = useDirectoryRight('updateApplication');
 
   async function save() {
     const p = { front: urlProblem(front), back: urlProblem(back) };
@@ -113,7 +116,7 @@ function LogoutAndFlows({ app }: { app: Application }) {
       </Field>
       <Switch id="allowPublicClient" checked={pub} onChange={(_, d) => setPub(d.checked)} label="Allow public client flows (device code without a secret)" />
       <div className={s.toolbar}>
-        <Button type="submit" appearance="primary" id="saveLogout" disabledFocusable={w.busy}>
+        <Button type="submit" appearance="primary" id="saveLogout" disabledFocusable={w.busy} {...byRight(may, UPDATE_REASON)}>
           Save
         </Button>
         {saved && (

@@ -26,7 +26,8 @@ import {
 } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, type PermissionScope, identifierUriProblem, patchApp, permissionValueProblem, scopeBody } from './graph';
-import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, UPDATE_REASON, useDialog, usePartStyles, useWrite } from './parts';
+import { byRight, useDirectoryRight } from '../kit/rights';
 
 function IdentifierUri({ app }: { app: Application }) {
   const s = usePartStyles();
@@ -35,6 +36,7 @@ function IdentifierUri({ app }: { app: Application }) {
   const [problem, setProblem] = useState<string>();
   const [saved, setSaved] = useState(false);
   const w = useWrite([['app', app.id]]);
+  const may = useDirectoryRight('updateApplication');
   async function save() {
     const p = identifierUriProblem(draft);
     setProblem(p);
@@ -60,7 +62,7 @@ function IdentifierUri({ app }: { app: Application }) {
         <Field label="Application ID URI" className={s.grow} {...fieldMessage('identifierUriError', problem)}>
           <Input id="identifierUri" value={draft} onChange={(_, d) => setDraft(d.value)} />
         </Field>
-        <Button type="submit" appearance="primary" id="saveIdentifierUri" disabledFocusable={w.busy}>
+        <Button type="submit" appearance="primary" id="saveIdentifierUri" disabledFocusable={w.busy} {...byRight(may, UPDATE_REASON)}>
           Save
         </Button>
       </div>
@@ -146,12 +148,13 @@ export function ExposeApiSection({ app }: { app: Application }) {
   const removing = useDialog<PermissionScope>();
   const scopes = app.api.oauth2PermissionScopes;
   const uri = app.identifierUris[0];
+  const may = useDirectoryRight('updateApplication');
   return (
     <>
       <IdentifierUri app={app} />
       <h2 className={s.h2}>Scopes defined by this API</h2>
       <div className={s.toolbar}>
-        <Button appearance="primary" id="addScope" disabled={!uri} aria-describedby={uri ? undefined : 'addScopeReason'} onClick={() => adding.show()}>
+        <Button appearance="primary" id="addScope" disabled={!uri || !may.allowed} aria-describedby={may.reason ? UPDATE_REASON : uri ? undefined : 'addScopeReason'} onClick={() => adding.show()}>
           Add a scope
         </Button>
         {!uri && (
@@ -181,7 +184,7 @@ export function ExposeApiSection({ app }: { app: Application }) {
                 <TableCell className={`${s.cell} ${s.wideOnly}`}>{x.adminConsentDisplayName ?? '—'}</TableCell>
                 <TableCell>{x.isEnabled ? 'Enabled' : 'Disabled'}</TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`removeScope-${x.value}`} aria-label={`Remove the scope ${x.value}`} onClick={() => removing.show(x)}>
+                  <Button size="small" id={`removeScope-${x.value}`} {...byRight(may, UPDATE_REASON)} aria-label={`Remove the scope ${x.value}`} onClick={() => removing.show(x)}>
                     Remove
                   </Button>
                 </TableCell>

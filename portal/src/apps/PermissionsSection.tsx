@@ -33,7 +33,8 @@ import {
 import { ErrorBar } from '../ErrorBar';
 import { consentState, grantAdminConsent, isGranted } from './consent';
 import { type Application, GRAPH_APP_ID, type ResourceAccess, type ServicePrincipal, all, patchApp, spByAppId } from './graph';
-import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles, useWrite } from './parts';
+import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, UPDATE_REASON, useDialog, usePartStyles, useWrite } from './parts';
+import { type DirectoryActionName, Reason, byRight, useDirectoryRights } from '../kit/rights';
 
 const useStyles = makeStyles({
   list: { maxHeight: '320px', overflowY: 'auto', display: 'flex', flexDirection: 'column', border: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingHorizontalS },
@@ -163,6 +164,21 @@ function AddPermission({ app, open, onClose, onExited }: DialogProps & { app: Ap
   );
 }
 
+/**
+ * The rights "Grant admin consent" needs for this app, in the order it uses them (consent.ts): its service
+ * principal (and an API's) made when missing, then for each API the delegated grant and the application
+ * permissions (Microsoft Graph's are the role administrators' only).
+ */
+function consentRights(app: Application, noSp: boolean, resources: Map<string, ServicePrincipal> | undefined): DirectoryActionName[] {
+  const out: DirectoryActionName[] = [];
+  if (noSp || app.requiredResourceAccess.some((r) => r.resourceAppId !== app.appId && resources && !resources.has(r.resourceAppId))) out.push('createServicePrincipal');
+  for (const r of app.requiredResourceAccess) {
+    if (r.resourceAccess.some((a) => a.type === 'Scope')) out.push('grantDelegatedPermissions');
+    if (r.resourceAccess.some((a) => a.type === 'Role')) out.push(r.resourceAppId === GRAPH_APP_ID ? 'grantGraphApplicationPermissions' : 'grantApplicationPermissions');
+  }
+  return out;
+}
+
 export function PermissionsSection({ app }: { app: Application }) {
   const s = usePartStyles();
   const qc = useQueryClient();
@@ -183,6 +199,10 @@ export function PermissionsSection({ app }: { app: Application }) {
     }),
   );
 
+  const rights = useDirectoryRights();
+  const mayUpdate = rights('updateApplication');
+  const mayConsent = rights(...consentRights(app, consent.data?.sp === undefined && consent.isSuccess, resources.data));
+
   const remove = (resourceAppId: string, id: string) =>
     w.run(() =>
       patchApp(app.id, {
@@ -197,16 +217,23 @@ export function PermissionsSection({ app }: { app: Application }) {
         Applications are authorized to call APIs when they are granted permissions by users or admins as part of the consent process.
       </Text>
       <div className={s.toolbar}>
-        <Button appearance="primary" id="addPermission" onClick={() => adding.show()}>
+        <Button appearance="primary" id="addPermission" {...byRight(mayUpdate, UPDATE_REASON)} onClick={() => adding.show()}>
           Add a permission
         </Button>
-        <Button id="grantConsent" disabled={!rows.length} aria-describedby={rows.length ? undefined : 'grantConsentReason'} onClick={() => granting.show()}>
+        <Button
+          id="grantConsent"
+          disabled={!rows.length || !mayConsent.allowed}
+          aria-describedby={!rows.length ? 'grantConsentReason' : mayConsent.reason ? 'grantConsentRightReason' : undefined}
+          onClick={() => granting.show()}
+        >
           Grant admin consent for this tenant
         </Button>
-        {!rows.length && (
+        {!rows.length ? (
           <Text id="grantConsentReason" className={s.muted}>
             Add a permission first: there is nothing to consent to.
           </Text>
+        ) : (
+          <Reason id="grantConsentRightReason" right={mayConsent} />
         )}
       </div>
       {w.error !== undefined && <ErrorBar error={w.error} />}
@@ -243,7 +270,7 @@ export function PermissionsSection({ app }: { app: Application }) {
                   )}
                 </TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`removePermission-${value}`} aria-label={`Remove ${value}`} disabledFocusable={w.busy} onClick={() => void remove(r.resourceAppId, a.id)}>
+                  <Button size="small" id={`removePermission-${value}`} aria-label={`Remove ${value}`} disabledFocusable={w.busy} {...byRight(mayUpdate, UPDATE_REASON)} onClick={() => void remove(r.resourceAppId, a.id)}>
                     Remove
                   </Button>
                 </TableCell>

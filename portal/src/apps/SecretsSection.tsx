@@ -30,6 +30,7 @@ import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, type PasswordCredential, appPath, when } from './graph';
 import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
+import { Reason, byRight, useDirectoryRight } from '../kit/rights';
 
 const DAY = 86_400_000;
 const EXPIRIES: { value: string; label: string; days?: number }[] = [
@@ -168,6 +169,7 @@ export function SecretsSection({ app }: { app: Application }) {
   const adding = useDialog();
   const removing = useDialog<PasswordCredential>();
   const r = removing.value;
+  const may = useDirectoryRight('manageApplicationSecrets');
   return (
     <>
       <h2 className={s.h2}>Client secrets</h2>
@@ -175,9 +177,10 @@ export function SecretsSection({ app }: { app: Application }) {
         A secret string the application uses to prove its identity when requesting a token (also called an application password).
       </Text>
       <div className={s.toolbar}>
-        <Button appearance="primary" id="newSecret" onClick={() => adding.show()}>
+        <Button appearance="primary" id="newSecret" {...byRight(may, 'secretsReason')} onClick={() => adding.show()}>
           New client secret
         </Button>
+        <Reason id="secretsReason" right={may} />
       </div>
       {app.passwordCredentials.length ? (
         <Table size="small" aria-label="Client secrets" id="secretsTable">
@@ -200,7 +203,7 @@ export function SecretsSection({ app }: { app: Application }) {
                 <TableCell className={s.mono}>{c.hint}*****</TableCell>
                 <TableCell className={`${s.mono} ${s.wideOnly}`}>{c.keyId}</TableCell>
                 <TableCell className={s.actionCell}>
-                  <Button size="small" id={`removeSecret-${c.keyId}`} aria-label={`Remove the secret ${c.displayName ?? c.hint}`} onClick={() => removing.show(c)}>
+                  <Button size="small" id={`removeSecret-${c.keyId}`} {...byRight(may, 'secretsReason')} aria-label={`Remove the secret ${c.displayName ?? c.hint}`} onClick={() => removing.show(c)}>
                     Remove
                   </Button>
                 </TableCell>

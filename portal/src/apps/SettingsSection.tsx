@@ -5,7 +5,8 @@ import { useState } from 'react';
 import { Button, Switch, Text } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, patchApp } from './graph';
-import { usePartStyles, useWrite } from './parts';
+import { UPDATE_REASON, usePartStyles, useWrite } from './parts';
+import { useDirectoryRight } from '../kit/rights';
 
 export function SettingsSection({ app }: { app: Application }) {
   const s = usePartStyles();
@@ -13,6 +14,7 @@ export function SettingsSection({ app }: { app: Application }) {
   const [pkce, setPkce] = useState(app.extension_latchkey_requirePkce);
   const [saved, setSaved] = useState(false);
   const w = useWrite([['app', app.id]]);
+  const may = useDirectoryRight('updateApplication');
   const changed = mfa !== app.extension_latchkey_requireMfa || pkce !== app.extension_latchkey_requirePkce;
   return (
     <form
@@ -37,10 +39,10 @@ export function SettingsSection({ app }: { app: Application }) {
           setSaved(false);
         }} label="Require PKCE (code_challenge) in authorization requests" />
       <div className={s.toolbar}>
-        <Button type="submit" appearance="primary" id="saveSettings" disabledFocusable={w.busy || !changed} aria-describedby={changed ? undefined : 'settingsUnchanged'}>
+        <Button type="submit" appearance="primary" id="saveSettings" disabled={!may.allowed} disabledFocusable={may.allowed && (w.busy || !changed)} aria-describedby={may.reason ? UPDATE_REASON : changed ? undefined : 'settingsUnchanged'}>
           Save
         </Button>
-        {!changed && !saved && (
+        {!changed && !saved && !may.reason && (
           <Text id="settingsUnchanged" className={s.muted}>
             Nothing changed yet.
           </Text>

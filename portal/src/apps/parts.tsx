@@ -5,6 +5,9 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 
+/** The id of the page's notice saying why the application may not be changed (AppPage shows it). */
+export const UPDATE_REASON = 'updateAppReason';
+
 export const usePartStyles = makeStyles({
   surface: { maxWidth: 'min(600px, calc(100vw - 24px))' },
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },

@@ -9,6 +9,7 @@ import { ConfirmDialog } from '../kit/ConfirmDialog';
 import { when } from '../kit/fields';
 import { Pager, usePages } from '../kit/paging';
 import { Properties } from '../kit/Properties';
+import { Reason, byRight, useDirectoryRights } from '../kit/rights';
 import { UserPicker } from '../kit/UserPicker';
 import { navigate } from '../router';
 import { GROUP_SELECT, type GraphGroup } from './types';
@@ -34,6 +35,9 @@ export function GroupPage({ id }: { id: string }) {
   const members = usePages<GraphUser>(`members-${id}`, `${path}/members?$select=id,displayName,userPrincipalName,mail&$top=10`);
   const refresh = () => queryClient.invalidateQueries({ queryKey: [`members-${id}`] });
   const g = group.data;
+  const rights = useDirectoryRights();
+  const mayDelete = rights(g?.isAssignableToRole ? 'deleteRoleAssignableGroup' : 'deleteGroup');
+  const mayChangeMembers = rights(g?.isAssignableToRole ? 'changeRoleAssignableGroupMembers' : 'changeGroupMembers');
 
   return (
     <section aria-labelledby="groupTitle">
@@ -66,18 +70,20 @@ export function GroupPage({ id }: { id: string }) {
             ]}
           />
           <div className={s.bar}>
-            <Button id="deleteGroup" onClick={() => setDeleting(true)} disabled={deleting}>
+            <Button id="deleteGroup" onClick={() => setDeleting(true)} {...byRight(mayDelete, 'deleteGroupReason')} disabled={deleting || !mayDelete.allowed}>
               Delete group
             </Button>
+            <Reason id="deleteGroupReason" right={mayDelete} />
           </div>
           {deleting && <DeleteGroup group={g} onCancel={() => setDeleting(false)} />}
           <Title3 as="h2" className={s.h} id="membersTitle">
             Members
           </Title3>
           <div className={s.bar}>
-            <Button appearance="primary" id="addMember" onClick={() => setAdding(true)}>
+            <Button appearance="primary" id="addMember" {...byRight(mayChangeMembers, 'membersReason')} onClick={() => setAdding(true)}>
               Add member
             </Button>
+            <Reason id="membersReason" right={mayChangeMembers} />
           </div>
           {members.query.isError && <ErrorBar error={members.query.error} />}
           {members.query.data && (
@@ -98,7 +104,7 @@ export function GroupPage({ id }: { id: string }) {
                       <TableCell className={s.wrap}>{u.displayName}</TableCell>
                       <TableCell className={mergeClasses(s.wrap, s.wideOnly)}>{u.userPrincipalName}</TableCell>
                       <TableCell className={s.remove}>
-                        <Button size="small" aria-label={`Remove ${u.displayName}`} className="removeMember" onClick={() => setRemoving(u)}>
+                        <Button size="small" aria-label={`Remove ${u.displayName}`} className="removeMember" {...byRight(mayChangeMembers, 'membersReason')} onClick={() => setRemoving(u)}>
                           Remove
                         </Button>
                       </TableCell>

@@ -4,6 +4,7 @@ import { Button, Input, Link, Spinner, Table, TableBody, TableCell, TableHeader,
 import { ErrorBar } from '../ErrorBar';
 import { odataString } from '../kit/fields';
 import { Pager, usePages } from '../kit/paging';
+import { Reason, byRight, useDirectoryRight } from '../kit/rights';
 import { navigate } from '../router';
 import { GROUP_SELECT, type GraphGroup } from './types';
 
@@ -28,15 +29,17 @@ export function GroupsPage() {
   const [draft, setDraft] = useState('');
   const [search, setSearch] = useState('');
   const { query, pageNumber, prev, next } = usePages<GraphGroup>('groups', groupsUrl(search));
+  const create = useDirectoryRight('createGroup');
   return (
     <section aria-labelledby="groupsTitle">
       <Title2 as="h1" id="groupsTitle">
         Groups
       </Title2>
       <div className={s.bar}>
-        <Button appearance="primary" id="newGroup" onClick={() => navigate('/admin/groups/new')}>
+        <Button appearance="primary" id="newGroup" {...byRight(create, 'newGroupReason')} onClick={() => navigate('/admin/groups/new')}>
           New group
         </Button>
+        <Reason id="newGroupReason" right={create} />
       </div>
       <form
         className={s.bar}

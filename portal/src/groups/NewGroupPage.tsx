@@ -7,6 +7,7 @@ import { Button, Checkbox, Field, Input, Link, Spinner, Textarea, Title2, makeSt
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { refusalAt } from '../kit/fields';
+import { Reason, byRight, useDirectoryRights } from '../kit/rights';
 import { navigate } from '../router';
 import type { GraphGroup } from './types';
 
@@ -14,7 +15,7 @@ const useStyles = makeStyles({
   back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   title: { display: 'block' },
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '560px', marginTop: tokens.spacingVerticalM },
-  buttons: { display: 'flex', gap: tokens.spacingHorizontalS },
+  buttons: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap' },
 });
 
 const FIELD_PROPERTIES = { displayName: ['displayName'], mailNickname: ['mailNickname'], description: ['description'], isAssignableToRole: ['isAssignableToRole'] };
@@ -26,6 +27,9 @@ export function NewGroupPage() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const rights = useDirectoryRights();
+  const create = rights('createGroup');
+  const roleAssignable = rights('createGroup', 'createRoleAssignableGroup');
 
   const submit = async () => {
     const own: Record<string, string> = {};
@@ -86,17 +90,24 @@ export function NewGroupPage() {
         <Field label="Description" {...field('description')}>
           <Textarea id="groupDescription" value={v.description} onChange={(_, d) => setV({ ...v, description: d.value })} />
         </Field>
-        <Field {...field('isAssignableToRole')}>
-          <Checkbox id="groupRoleAssignable" label="Microsoft Entra roles can be assigned to the group" checked={v.isAssignableToRole} onChange={(_, d) => setV({ ...v, isAssignableToRole: d.checked === true })} />
+        <Field {...field('isAssignableToRole')} hint={create.allowed && roleAssignable.reason ? { id: 'roleAssignableReason', children: roleAssignable.reason } : undefined}>
+          <Checkbox
+            id="groupRoleAssignable"
+            label="Microsoft Entra roles can be assigned to the group"
+            checked={v.isAssignableToRole}
+            disabled={!roleAssignable.allowed && !v.isAssignableToRole}
+            onChange={(_, d) => setV({ ...v, isAssignableToRole: d.checked === true })}
+          />
         </Field>
         {formError !== undefined && <ErrorBar error={formError} />}
         <div className={s.buttons}>
-          <Button type="submit" appearance="primary" id="createGroup" disabled={busy}>
+          <Button type="submit" appearance="primary" id="createGroup" {...byRight(create, 'createGroupReason')} disabled={busy || !create.allowed}>
             {busy ? <Spinner size="tiny" label="Create" /> : 'Create'}
           </Button>
           <Button id="cancelButton" disabled={busy} onClick={() => navigate('/admin/groups')}>
             Cancel
           </Button>
+          <Reason id="createGroupReason" right={create} />
         </div>
       </form>
     </section>

@@ -9,6 +9,7 @@ import { ErrorBar } from '../ErrorBar';
 import { ConfirmDialog } from '../kit/ConfirmDialog';
 import { Pager, usePages } from '../kit/paging';
 import { Properties } from '../kit/Properties';
+import { Reason, byRight, useDirectoryRight } from '../kit/rights';
 import { UserPicker } from '../kit/UserPicker';
 import { navigate } from '../router';
 import type { RoleDefinition } from './RolesPage';
@@ -43,6 +44,7 @@ export function RolePage({ id }: { id: string }) {
   const members = usePages<Member>(`roleMembers-${id}`, `${path}?$top=10`);
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: [`roleMembers-${id}`] }), queryClient.invalidateQueries({ queryKey: ['roleAssignments'] })]);
   const r = role.data;
+  const mayAssign = useDirectoryRight('assignDirectoryRoles');
 
   return (
     <section aria-labelledby="roleTitle">
@@ -75,9 +77,10 @@ export function RolePage({ id }: { id: string }) {
             Assignments
           </Title3>
           <div className={s.bar}>
-            <Button appearance="primary" id="addAssignment" onClick={() => setAdding(true)}>
+            <Button appearance="primary" id="addAssignment" {...byRight(mayAssign, 'assignReason')} onClick={() => setAdding(true)}>
               Add assignment
             </Button>
+            <Reason id="assignReason" right={mayAssign} />
           </div>
           {members.query.isError && <ErrorBar error={members.query.error} />}
           {members.query.data && (
@@ -100,7 +103,7 @@ export function RolePage({ id }: { id: string }) {
                       <TableCell className={mergeClasses(s.wrap, s.wideOnly)}>{m.userPrincipalName ?? m.appId}</TableCell>
                       <TableCell className={s.wideOnly}>{isApp(m) ? 'Service principal' : 'User'}</TableCell>
                       <TableCell className={s.remove}>
-                        <Button size="small" aria-label={`Remove ${m.displayName}`} className="removeAssignment" onClick={() => setRemoving(m)}>
+                        <Button size="small" aria-label={`Remove ${m.displayName}`} className="removeAssignment" {...byRight(mayAssign, 'assignReason')} onClick={() => setRemoving(m)}>
                           Remove
                         </Button>
                       </TableCell>
