@@ -251,7 +251,9 @@ for (const dbKind of await databases()) {
       assert.equal(failed.attempts, 3);
       assert.ok(failed.failed_at !== null && failed.delivered_at === null);
       assert.match(failed.last_error ?? '', /answered 500/);
-      assert.equal(failing.received.length, 3, 'called once per attempt');
+      // at most once per attempt (never twice for one); on a loaded machine an attempt can time out before
+      // the RP has read its request, so fewer may arrive
+      assert.ok(failing.received.length >= 1 && failing.received.length <= 3, `called at most once per attempt: ${failing.received.length}`);
       const delivered = byClient.get(good.id)!;
       assert.equal(delivered.attempts, 1);
       assert.ok(delivered.delivered_at !== null && delivered.failed_at === null);
