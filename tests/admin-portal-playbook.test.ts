@@ -158,6 +158,9 @@ for (const dbKind of await databases()) {
         assert.match(ending, /Refresh token/, "the attacker's refresh token ends now");
         assert.deepEqual(await page.locator('#previewEnding tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')).sort()), ['grant', 'grant', 'session', 'session'], 'the demo portal\'s and the native app\'s');
         assert.match((await page.textContent('[data-step="requireReregisterMfa"]')) ?? '', /Method softwareOath: deleted/);
+        // the server's texts, true inside the playbook: the password shown to nobody, no advice to do what another step does
+        assert.match((await page.textContent('[data-step="resetPassword"]')) ?? '', /password: \(set\) → \(random, shown to nobody\)/);
+        assert.doesNotMatch((await page.textContent('#previewSteps')) ?? '', /generated, shown once|use Revoke sessions|re-register them too/);
         assert.match((await page.textContent('#previewNextSignIn')) ?? '', /Temporary Access Pass/);
         assert.deepEqual(await audits(), auditBefore, 'the preview changes nothing');
         await shot(page, 'playbook-preview');
