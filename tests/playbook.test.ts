@@ -194,6 +194,8 @@ for (const dbKind of await databases()) {
         { id: x.totpId, type: 'softwareOath', fate: 'deleted' },
         { id: tapId, type: 'temporaryAccessPass', fate: 'kept' },
       ]);
+      const fates = (p: { steps: StepDoc[] }, step: string) => stepOf(p, step).methods!.map((m) => [m.id === tapId ? 'the TAP issued earlier' : m.type, m.fate]);
+      assert.deepEqual(fates(full, 'createTap'), [['the TAP issued earlier', 'deleted'], ['temporaryAccessPass', 'added']], "the attacker's method is gone by step 7");
       assert.deepEqual(change(full, 'resetPassword', 'password'), { property: 'password', oldValue: '(set)', newValue: '(random, shown to nobody)' });
       assert.deepEqual(change(full, 'resetPassword', 'passwordProfile.forceChangePasswordNextSignIn'), { property: 'passwordProfile.forceChangePasswordNextSignIn', oldValue: 'false', newValue: 'false' });
       assert.deepEqual(stepOf(full, 'enableAccount').changes, [{ property: 'accountEnabled', oldValue: 'false', newValue: 'true' }], 'as after step 1');
@@ -230,6 +232,7 @@ for (const dbKind of await databases()) {
         ['revokeSessions', []],
         ['createTap', [`The existing Temporary Access Pass ${tapId} is deleted; the sessions and refresh tokens signed in with it end.`]],
       ]);
+      assert.deepEqual(fates(noMethods, 'createTap'), [['softwareOath', 'kept'], ['the TAP issued earlier', 'deleted'], ['temporaryAccessPass', 'added']]);
       assert.deepEqual(noMethods.warnings, ['Step 2 (Require re-register MFA) is not chosen: a method an attacker added still works.', 'The account stays disabled: the user cannot sign in until it is enabled.']);
       assert.deepEqual(await audits(server), auditBefore, 'dry runs write nothing');
 

@@ -50,9 +50,10 @@ function reregisterTexts(previews: Preview[], chosen: ReadonlySet<StepName>): St
 
 /**
  * A step's changes, methods and warnings as the playbook says them, from the previews of its actions
- * (planned against the user as they are now) and the steps chosen with it.
+ * (planned against the user as they are now) and the steps chosen with it; `gone`: the methods an earlier
+ * step deletes, no longer there when this one applies.
  */
-export function stepTexts(step: StepName, previews: Preview[], steps: readonly StepName[]): StepTexts {
+export function stepTexts(step: StepName, previews: Preview[], steps: readonly StepName[], gone: ReadonlySet<string> = new Set()): StepTexts {
   if (!previews.length) return { changes: [], warnings: [] }; // skipped
   const chosen = new Set(steps);
   const changes = previews.flatMap((p) => p.changes);
@@ -74,8 +75,9 @@ export function stepTexts(step: StepName, previews: Preview[], steps: readonly S
           : ['Remembered-MFA devices are forgotten, and the MFA recorded in refresh tokens issued before no longer counts: a refresh for a resource that requires MFA is refused (AADSTS50076). Browser sessions keep their MFA.'],
       };
     case 'createTap': {
-      const replaced = (methods ?? []).filter((m) => m.type === 'temporaryAccessPass' && m.fate === 'deleted');
-      return { changes, ...(methods ? { methods } : {}), warnings: replaced.map((m) => `The existing Temporary Access Pass ${m.id} is deleted; the sessions and refresh tokens signed in with it end.`) };
+      const left = (methods ?? []).filter((m) => !gone.has(m.id));
+      const replaced = left.filter((m) => m.type === 'temporaryAccessPass' && m.fate === 'deleted');
+      return { changes, methods: left, warnings: replaced.map((m) => `The existing Temporary Access Pass ${m.id} is deleted; the sessions and refresh tokens signed in with it end.`) };
     }
     case 'enableAccount':
       // after step 1 the account is disabled, whatever it is now

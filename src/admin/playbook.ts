@@ -159,6 +159,7 @@ export async function previewPlaybook(ctx: ActionContext, actor: Actor, targetId
   const live = new Map<string, number>();
   let all: CredentialLine[] = [];
   const warnings: string[] = [];
+  const gone = new Set<string>(); // methods deleted by an earlier step
   for (const step of input.steps) {
     const base = { step, number: numberOf(step), title: STEP_TITLES[step] };
     try {
@@ -170,7 +171,8 @@ export async function previewPlaybook(ctx: ActionContext, actor: Actor, targetId
         if (!all.length) all = [...p.ending, ...p.surviving];
       }
       // the actions' texts as true inside the playbook (the password shown to nobody, the other steps chosen)
-      const texts = stepTexts(step, previews, input.steps);
+      const texts = stepTexts(step, previews, input.steps, gone);
+      for (const m of texts.methods ?? []) if (m.fate === 'deleted') gone.add(m.id);
       const changes = step === 'registrationPolicy' && !r.skipped ? [{ property: 'registrationPolicy', oldValue: r.policy ?? null, newValue: 'mfaOrTap' }] : texts.changes;
       steps.push({ ...base, allowed: true, ...(r.skipped ? { skipped: r.skipped } : {}), changes, endingCount: previews.reduce((n, p) => n + p.ending.length, 0), ...(texts.methods ? { methods: texts.methods } : {}), warnings: texts.warnings });
     } catch (e) {
