@@ -3,7 +3,7 @@
 // back by a Global Administrator with the keyboard alone, from the user's page to the report; afterwards the
 // attacker's session, refresh token and method are dead and the user signs in with the Temporary Access Pass
 // shown once in its step's result, and registers a new authenticator app. A run whose server stopped after
-// step 3 committed is resumed from its run page after a restart on the same data, and finishes the same;
+// step 3 committed is resumed from its run page, reloaded after a restart on the same data and origin, and finishes the same;
 // the same run id again changes nothing. Bad input is refused at its field, and the pages work at 390 px.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -158,6 +158,9 @@ for (const dbKind of await databases()) {
         assert.match(ending, /Refresh token/, "the attacker's refresh token ends now");
         assert.deepEqual(await page.locator('#previewEnding tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')).sort()), ['grant', 'grant', 'session', 'session'], 'the demo portal\'s and the native app\'s');
         assert.match((await page.textContent('[data-step="requireReregisterMfa"]')) ?? '', /Method softwareOath: deleted/);
+        // the server's texts, true inside the playbook: the password shown to nobody, no advice to do what another step does
+        assert.match((await page.textContent('[data-step="resetPassword"]')) ?? '', /password: \(set\) → \(random, shown to nobody\)/);
+        assert.doesNotMatch((await page.textContent('#previewSteps')) ?? '', /generated, shown once|use Revoke sessions|re-register them too/);
         assert.match((await page.textContent('#previewNextSignIn')) ?? '', /Temporary Access Pass/);
         assert.deepEqual(await audits(), auditBefore, 'the preview changes nothing');
         await shot(page, 'playbook-preview');
@@ -310,9 +313,14 @@ for (const dbKind of await databases()) {
         server = await (await serverOnSame(server, port))();
         assert.deepEqual((await audits()).slice(auditBefore.length), FULL_RUN_AUDIT.slice(0, 3), 'steps 1 to 3 committed');
         await shot(page, 'playbook-stopped');
+        // the admin reloads the run's page, as its link names it: signed in again silently through the
+        // engine's browser session, which the restart kept
         await tabTo(page, 'runPageLink');
-        await page.keyboard.press('Enter');
+        const runPage = await page.getAttribute('#runPageLink', 'href');
+        assert.equal(runPage, `/admin/playbook/runs/${runId}`);
+        await page.goto(`${server.origin}${runPage}`);
         await headingFocused(page, 'runStatusHeading');
+        assert.equal(await page.locator('#i0116, #i0118').count(), 0, 'no sign-in page');
         assert.equal(new URL(page.url()).pathname, `/admin/playbook/runs/${runId}`);
         assert.equal(await page.getAttribute('#runStatus', 'data-status'), 'running');
         assert.match((await page.textContent('#runUnfinished')) ?? '', /stopped part way.*Step 4 \(Revoke sessions\) and the steps after it were not applied/s);

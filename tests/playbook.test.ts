@@ -26,6 +26,8 @@ const PW = 'Playbook-Victim-Pw-58';
 const REDIRECT = 'http://localhost:5999';
 const SCOPE = 'openid profile offline_access';
 // what a full run on the taken-over account writes to the audit log, in order (step 6 is the tenant's)
+// Graph's id of every user's password method (Entra's well-known value)
+const PASSWORD_ID = '28c10230-6103-485e-b985-444c60001490';
 const FULL_RUN_AUDIT = ['Disable account', 'Admin deleted security info', 'Reset password (by admin)', 'Update StsRefreshTokenValidFrom Timestamp', 'Update user', 'Update tenant settings', 'Admin registered security info', 'Enable account'];
 
 interface RunBody { runId: string; status: string; nextStep: string | null; results: { step: string; number: number; status: string; temporaryAccessPass?: string }[]; error?: { code: string; message: string } }
@@ -157,6 +159,90 @@ for (const dbKind of await databases()) {
       const resumed = await api(server, adminToken, `/playbook-runs/${runId}/resume`, {});
       assert.equal(resumed.status, 200);
       assert.equal((await audits(server)).length, n, 'applying the same run again writes nothing');
+    });
+
+    test("the dry run's texts are true inside the playbook: the password is shown to nobody, no step advises what another chosen step does, and what the chosen steps leave undone is said once", async () => {
+      const x = await takeOver(server, 'pbtexts');
+      const issued = await api(server, adminToken, `/users/${x.victim.id}/actions/createTap`, { dryRun: false });
+      assert.equal(issued.status, 200, issued.text);
+      const tapId = (await server.store.db.selectFrom('auth_methods').select('id').where('user_id', '=', x.victim.id).where('type', '=', 'temporaryAccessPass').executeTakeFirstOrThrow()).id;
+      type StepDoc = { step: string; changes: { property: string; oldValue: string | null; newValue: string | null }[]; methods?: { id: string; type: string; fate: string }[]; warnings: string[] };
+      const dryRun = async (body: Record<string, unknown>) => {
+        const res = await api(server, adminToken, `/users/${x.victim.id}/playbook`, { dryRun: true, ...body });
+        assert.equal(res.status, 200, res.text);
+        return res.body as unknown as { steps: StepDoc[]; warnings: string[] };
+      };
+      const stepOf = (p: { steps: StepDoc[] }, step: string) => p.steps.find((s) => s.step === step)!;
+      const change = (p: { steps: StepDoc[] }, step: string, property: string) => stepOf(p, step).changes.find((c) => c.property === property);
+      const auditBefore = await audits(server);
+
+      // every step: the TAP issued earlier is kept by step 2 and replaced at step 7; nothing is advised that another step does
+      const full = await dryRun({});
+      assert.deepEqual(full.steps.map((s) => [s.step, s.warnings]), [
+        ['disableAccount', []],
+        ['requireReregisterMfa', [`The Temporary Access Pass ${tapId} is kept by this step; step 7 replaces it and ends the sessions and refresh tokens signed in with it.`]],
+        ['resetPassword', []],
+        ['revokeSessions', []],
+        ['revokeMfaSessions', []],
+        ['registrationPolicy', []],
+        ['createTap', [`The existing Temporary Access Pass ${tapId} is deleted; the sessions and refresh tokens signed in with it end.`]],
+        ['enableAccount', ['Sessions and refresh tokens issued before step 1 disabled the account stay dead: the user signs in again.']],
+      ]);
+      assert.deepEqual(full.warnings, []);
+      assert.deepEqual(stepOf(full, 'requireReregisterMfa').methods, [
+        { id: PASSWORD_ID, type: 'password', fate: 'kept' },
+        { id: x.totpId, type: 'softwareOath', fate: 'deleted' },
+        { id: tapId, type: 'temporaryAccessPass', fate: 'kept' },
+      ]);
+      const fates = (p: { steps: StepDoc[] }, step: string) => stepOf(p, step).methods!.map((m) => [m.id === tapId ? 'the TAP issued earlier' : m.type, m.fate]);
+      assert.deepEqual(fates(full, 'createTap'), [['the TAP issued earlier', 'deleted'], ['temporaryAccessPass', 'added']], "the attacker's method is gone by step 7");
+      assert.deepEqual(change(full, 'resetPassword', 'password'), { property: 'password', oldValue: '(set)', newValue: '(random, shown to nobody)' });
+      assert.deepEqual(change(full, 'resetPassword', 'passwordProfile.forceChangePasswordNextSignIn'), { property: 'passwordProfile.forceChangePasswordNextSignIn', oldValue: 'false', newValue: 'false' });
+      assert.deepEqual(stepOf(full, 'enableAccount').changes, [{ property: 'accountEnabled', oldValue: 'false', newValue: 'true' }], 'as after step 1');
+
+      // some steps only: the TAP deleted at step 2 with the attacker's method; no TAP, no Revoke sessions
+      const some = await dryRun({ steps: ['requireReregisterMfa', 'resetPassword', 'revokeMfaSessions'], deleteMethodIds: [tapId] });
+      assert.deepEqual(some.steps.map((s) => [s.step, s.warnings]), [
+        ['requireReregisterMfa', [`The sessions and refresh tokens signed in with the Temporary Access Pass ${tapId} end with it.`]],
+        ['resetPassword', ['The new password is shown to nobody and no Temporary Access Pass is issued: the user cannot sign in with a password until it is reset again.']],
+        ['revokeMfaSessions', ['Remembered-MFA devices are forgotten, and the MFA recorded in refresh tokens issued before no longer counts: a refresh for a resource that requires MFA is refused (AADSTS50076). Browser sessions keep their MFA.']],
+      ]);
+      assert.deepEqual(stepOf(some, 'requireReregisterMfa').methods, [
+        { id: PASSWORD_ID, type: 'password', fate: 'kept' },
+        { id: x.totpId, type: 'softwareOath', fate: 'deleted' },
+        { id: tapId, type: 'temporaryAccessPass', fate: 'deleted' },
+      ]);
+      assert.deepEqual(some.warnings, [
+        "Step 4 (Revoke sessions) is not chosen: the browser sessions and refresh tokens no chosen step ends stay signed in, an attacker's included.",
+        'No Temporary Access Pass is issued: the user needs another way to sign in and register again.',
+      ]);
+
+      // step 2 alone keeps the TAP, which still signs the user in
+      const alone = await dryRun({ steps: ['requireReregisterMfa'] });
+      assert.deepEqual(alone.steps.map((s) => [s.step, s.warnings]), [['requireReregisterMfa', [`The Temporary Access Pass ${tapId} is kept: while it is usable the user signs in with it. Choose it among the methods to delete if you did not issue it.`]]]);
+      assert.deepEqual(alone.warnings, [
+        "Step 4 (Revoke sessions) is not chosen: the browser sessions and refresh tokens no chosen step ends stay signed in, an attacker's included.",
+        'Neither step 4 (Revoke sessions) nor step 5 (Revoke MFA sessions) is chosen: remembered MFA still counts.',
+        'No Temporary Access Pass is issued: the user needs another way to sign in and register again.',
+      ]);
+      // disable, revoke sessions and a TAP: the methods untouched and the account left disabled, said once for the whole
+      const noMethods = await dryRun({ steps: ['disableAccount', 'revokeSessions', 'createTap'] });
+      assert.deepEqual(noMethods.steps.map((s) => [s.step, s.warnings]), [
+        ['disableAccount', []],
+        ['revokeSessions', []],
+        ['createTap', [`The existing Temporary Access Pass ${tapId} is deleted; the sessions and refresh tokens signed in with it end.`]],
+      ]);
+      assert.deepEqual(fates(noMethods, 'createTap'), [['softwareOath', 'kept'], ['the TAP issued earlier', 'deleted'], ['temporaryAccessPass', 'added']]);
+      assert.deepEqual(noMethods.warnings, ['Step 2 (Require re-register MFA) is not chosen: a method an attacker added still works.', 'The account stays disabled: the user cannot sign in until it is enabled.']);
+      assert.deepEqual(await audits(server), auditBefore, 'dry runs write nothing');
+
+      // applied: the run's results say the same of the password and the account
+      const run = await api(server, adminToken, `/users/${x.victim.id}/playbook`, { dryRun: false });
+      assert.equal(run.status, 200, run.text);
+      const results = run.body.results as unknown as StepDoc[];
+      assert.deepEqual(change({ steps: results }, 'resetPassword', 'password'), { property: 'password', oldValue: '(set)', newValue: '(random, shown to nobody)' });
+      assert.deepEqual(stepOf({ steps: results }, 'enableAccount').changes, [{ property: 'accountEnabled', oldValue: 'false', newValue: 'true' }]);
+      assert.doesNotMatch(run.text, /password[^"]*shown once/);
     });
 
     test('a run stopped after step 3 committed is resumed by a fresh server on the same database and finishes the same', async () => {

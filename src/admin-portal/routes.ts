@@ -64,8 +64,9 @@ export function registerAdminPortal(app: FastifyInstance, deps: AdminPortalDeps)
 
   app.get('/admin', (req, reply) => reply.redirect(`/admin/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
   app.get('/admin/', (_req, reply) => sendPage(reply));
-  // the portal's routes (portal/src/router.ts): each serves the page, which shows the route
-  for (const route of ['/admin/users/*', '/admin/sign-ins', '/admin/audit', '/admin/groups', '/admin/groups/*', '/admin/roles', '/admin/roles/*', '/admin/apps', '/admin/apps/*', '/admin/authentication-methods', '/admin/security-defaults', '/admin/settings']) app.get(route, (_req, reply) => sendPage(reply));
+  // the portal's routes (portal/src/router.ts): each serves the page, which shows the route, so that a
+  // reload or a link opened anew lands on it (tests/admin-portal-restart.test.ts reloads each)
+  for (const route of ['/admin/users/*', '/admin/playbook/runs/*', '/admin/sign-ins', '/admin/audit', '/admin/groups', '/admin/groups/*', '/admin/roles', '/admin/roles/*', '/admin/apps', '/admin/apps/*', '/admin/authentication-methods', '/admin/security-defaults', '/admin/settings']) app.get(route, (_req, reply) => sendPage(reply));
   app.get('/admin/config.json', (_req, reply) =>
     reply.header('cache-control', 'no-store').send({ clientId: ADMIN_PORTAL_APP_ID, authority: `${deps.origin}/${deps.tenantId}`, graphScope: `${GRAPH_RESOURCE}/.default` }),
   );

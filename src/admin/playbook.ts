@@ -15,12 +15,11 @@ import type { PlaybookRunTable } from '../storage/schema.js';
 import { type ActionContext, type ActionErrorCode, type CredentialLine, type Preview, type RightsRule, ActionError, checkRights, loadTarget } from './action.js';
 import type { Actor } from './actor.js';
 import { RULE as REVOKE_RULE } from './actions/revoke-sessions.js';
+import { STEPS, type StepName, playbookWarnings, stepTexts } from './playbook-texts.js';
 import { ACTIONS } from './registry.js';
 import { ROLES } from './roles.js';
 
-/** The steps, in the spec's order. */
-export const STEPS = ['disableAccount', 'requireReregisterMfa', 'resetPassword', 'revokeSessions', 'revokeMfaSessions', 'registrationPolicy', 'createTap', 'enableAccount'] as const;
-export type StepName = (typeof STEPS)[number];
+export { STEPS, type StepName };
 
 export const STEP_TITLES: Record<StepName, string> = {
   disableAccount: 'Disable the account',
@@ -160,6 +159,7 @@ export async function previewPlaybook(ctx: ActionContext, actor: Actor, targetId
   const live = new Map<string, number>();
   let all: CredentialLine[] = [];
   const warnings: string[] = [];
+  const gone = new Set<string>(); // methods deleted by an earlier step
   for (const step of input.steps) {
     const base = { step, number: numberOf(step), title: STEP_TITLES[step] };
     try {
@@ -170,17 +170,18 @@ export async function previewPlaybook(ctx: ActionContext, actor: Actor, targetId
         for (const a of p.accessTokensLiveUntil) live.set(a.app, Math.max(live.get(a.app) ?? 0, Date.parse(a.until)));
         if (!all.length) all = [...p.ending, ...p.surviving];
       }
-      const changes = step === 'registrationPolicy' && !r.skipped ? [{ property: 'registrationPolicy', oldValue: r.policy ?? null, newValue: 'mfaOrTap' }] : previews.flatMap((p) => p.changes);
-      const methods = previews.find((p) => p.methods)?.methods;
-      steps.push({ ...base, allowed: true, ...(r.skipped ? { skipped: r.skipped } : {}), changes, endingCount: previews.reduce((n, p) => n + p.ending.length, 0), ...(methods ? { methods } : {}), warnings: [...new Set(previews.flatMap((p) => p.warnings))] });
+      // the actions' texts as true inside the playbook (the password shown to nobody, the other steps chosen)
+      const texts = stepTexts(step, previews, input.steps, gone);
+      for (const m of texts.methods ?? []) if (m.fate === 'deleted') gone.add(m.id);
+      const changes = step === 'registrationPolicy' && !r.skipped ? [{ property: 'registrationPolicy', oldValue: r.policy ?? null, newValue: 'mfaOrTap' }] : texts.changes;
+      steps.push({ ...base, allowed: true, ...(r.skipped ? { skipped: r.skipped } : {}), changes, endingCount: previews.reduce((n, p) => n + p.ending.length, 0), ...(texts.methods ? { methods: texts.methods } : {}), warnings: texts.warnings });
     } catch (e) {
       if (!(e instanceof ActionError)) throw e;
       steps.push({ ...base, allowed: false, reason: e.message, refusal: e.code, changes: [], endingCount: 0, warnings: [] });
       warnings.push(`Step ${base.number} (${step}) cannot be applied: ${e.message}`);
     }
   }
-  if (input.steps.includes('disableAccount') && !input.steps.includes('enableAccount')) warnings.push('The account stays disabled: the user cannot sign in until it is enabled.');
-  if (!input.steps.includes('createTap')) warnings.push('No Temporary Access Pass is issued: the user needs another way to sign in and register again.');
+  warnings.push(...playbookWarnings(input.steps));
   const nextSignIn = input.steps.includes('createTap')
     ? `with the Temporary Access Pass of step 7 (shown once when that step is applied)${input.steps.includes('disableAccount') && !input.steps.includes('enableAccount') ? ', once the account is enabled' : ''}; then the user registers new methods at My Security Info`
     : 'as the remaining methods allow';
@@ -272,12 +273,12 @@ async function applyStep(ctx: ActionContext, actor: Actor, row: PlaybookRunTable
   }
   for (const plan of r.plans) {
     const applied = await ACTIONS[plan.action]!.apply(ctx, plan);
-    result.changes.push(...plan.preview.changes);
     result.ended.push(...applied.ended);
     result.accessTokensLiveUntil.push(...plan.preview.accessTokensLiveUntil);
     // the TAP is the one value this run hands over; a generated password is dropped (nobody is to know it)
     if (plan.action === 'createTap') secret = applied.secret;
   }
+  if (r.plans.length) result.changes = stepTexts(step, r.plans.map((p) => p.preview), input.steps).changes;
   return { result, ...(secret !== undefined ? { secret } : {}) };
 }
 

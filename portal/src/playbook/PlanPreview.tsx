@@ -8,9 +8,8 @@ import { usePlaybookStyles } from './styles';
 
 const FATE: Record<string, string> = { deleted: 'deleted', deactivated: 'deactivated', kept: 'kept', added: 'added' };
 
+/** A change as the server's dry run or run result says it (the server writes them true for the playbook). */
 export function changeText(c: Change): string {
-  // the playbook's password is generated and shown to nobody
-  if (c.property === 'password' || c.property === 'passwordProfile.password') return 'password: replaced by a random one that nobody is shown';
   const v = (x: string | null) => (x === null ? '—' : /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(x) ? new Date(x).toLocaleString() : x);
   return `${c.property}: ${v(c.oldValue)} → ${v(c.newValue)}`;
 }
@@ -72,7 +71,7 @@ export function PlanPreview({ preview, onApply, onBack, busy }: { preview: Playb
             {st.endingCount > 0 && <div className={s.detail}>Ends {st.endingCount} session(s) or refresh token(s).</div>}
             {st.warnings.map((w) => (
               <div className={s.detail} key={w}>
-                Note on this step alone: {w}
+                Note: {w}
               </div>
             ))}
           </li>
