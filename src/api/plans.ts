@@ -18,8 +18,8 @@ export interface PlanLines {
   surviving: CredentialLine[];
 }
 
-/** The plan row without its whole lists: what apply reads, of constant size whatever the user holds. */
-export type PlanRow = Omit<AdminPlanTable, 'lines'>;
+/** The plan row: what apply reads and claims, of constant size whatever the user holds. */
+export type PlanRow = AdminPlanTable;
 
 /**
  * Keeps a plan. Its preview's lists are kept whole with it when they fit in `firstPage` lines; longer, the
@@ -49,7 +49,8 @@ export async function savePlan(db: Db, tenantId: string, plan: Plan, ttlSeconds:
     expires_at: plan.madeAt + ttlSeconds * 1000,
     applied_at: null,
   };
-  await db.insertInto('admin_plans').values({ ...row, lines: long ? JSON.stringify({ ending, surviving } satisfies PlanLines) : null }).execute();
+  await db.insertInto('admin_plans').values(row).execute();
+  if (long) await db.insertInto('admin_plan_lines').values({ plan_id: row.id, lines: JSON.stringify({ ending, surviving } satisfies PlanLines) }).execute();
   return row;
 }
 
@@ -59,10 +60,10 @@ export async function findPlan(db: Db, tenantId: string, id: string): Promise<Pl
   return db.selectFrom('admin_plans').select(PLAN_COLUMNS).where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
 }
 
-/** A plan's whole lists: from its lines column when it keeps only their first page, else from the plan itself. */
+/** A plan's whole lists: from their own row when the plan keeps only their first page, else from the plan itself. */
 export async function planLines(db: Db, plan: Plan): Promise<PlanLines> {
   if (!plan.listed) return { ending: plan.preview.ending, surviving: plan.preview.surviving };
-  const row = await db.selectFrom('admin_plans').select('lines').where('id', '=', plan.id).executeTakeFirst();
+  const row = await db.selectFrom('admin_plan_lines').select('lines').where('plan_id', '=', plan.id).executeTakeFirst();
   return row?.lines ? (JSON.parse(row.lines) as PlanLines) : { ending: plan.preview.ending, surviving: plan.preview.surviving };
 }
 

@@ -447,9 +447,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0016_plan_lines_and_creation_times': {
       async up(db: Kysely<unknown>) {
-        // A plan keeps the first page of its lists with the plan and the whole lists apart, so an apply reads
-        // a plan of constant size whatever the user holds (issue 9: Revoke sessions on 10,000 grants).
-        await db.schema.alterTable('admin_plans').addColumn('lines', 'text').execute();
+        // A plan keeps the first page of its lists with the plan and the whole lists in a row of their own,
+        // so an apply reads and claims (rewrites) a plan row of constant size whatever the user holds.
+        await db.schema.createTable('admin_plan_lines')
+          .addColumn('plan_id', 'text', (c) => c.primaryKey().references('admin_plans.id').onDelete('cascade'))
+          .addColumn('lines', 'text', (c) => c.notNull())
+          .execute();
         // When an engine row was made, so that apply lists the grants made after its plan without reading the
         // others. The account index gains it as its last column: no index more for the token path to write.
         await db.schema.alterTable('oidc_models').addColumn('created_at', ms).execute();

@@ -314,11 +314,16 @@ export interface AdminPlanTable {
   target_id: string;
   /** JSON: input, fingerprint, madeAt, preview, patch, deletesUser */
   plan: string;
-  /** JSON: the preview's whole `ending` and `surviving` lists when they are longer than the plan's first page */
-  lines: string | null;
   created_at: number;
   expires_at: number;
   applied_at: number | null;
+}
+
+/** A kept plan's whole preview lists, when longer than the plan's first page (migration 0016). */
+export interface AdminPlanLinesTable {
+  plan_id: string;
+  /** JSON: the preview's whole `ending` and `surviving` lists */
+  lines: string;
 }
 
 /** A run of the compromised-account playbook (spec §5; migration 0015): its steps, progress and results, no secret. */
@@ -367,6 +372,7 @@ export interface Database {
   signin_sessions: SigninSessionTable;
   signin_flows: SigninFlowTable;
   playbook_runs: PlaybookRunTable;
+  admin_plan_lines: AdminPlanLinesTable;
   signing_keys: SigningKeyTable;
   signin_log: SigninLogTable;
   audit_log: AuditLogTable;
