@@ -13,8 +13,7 @@ import { checkSpWrite } from '../admin/service-principals.js';
 import { GRAPH_APP_ID } from '../directory/apps.js';
 import { authenticate } from '../graph/auth.js';
 import type { GraphDeps } from '../graph/index.js';
-import { checkQuery } from './routes.js';
-import { refusalOf } from './settings.js';
+import { checkQuery, judged } from './routes.js';
 
 const ROLE_ASSIGNABLE = { is_assignable_to_role: 1 } as const;
 
@@ -54,10 +53,7 @@ export type DirectoryActionName = (typeof DIRECTORY_ACTIONS)[number]['name'];
 
 /** Each directory write with whether the actor may make it and, if not, the refusal it would get. */
 export function directoryActions(actor: Actor) {
-  return DIRECTORY_ACTIONS.map(({ name, summary, check }) => {
-    const why = refusalOf(check, actor);
-    return { name, summary, allowed: !why, ...(why ?? {}) };
-  });
+  return judged(DIRECTORY_ACTIONS, actor);
 }
 
 export function registerDirectoryRoutes(scope: FastifyInstance, deps: GraphDeps): void {

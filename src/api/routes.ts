@@ -38,6 +38,26 @@ export function checkQuery(req: FastifyRequest, allowed: readonly string[]): Rec
   return q as Record<string, string>;
 }
 
+/** The refusal `check` gives the actor (its message and the missing right), or undefined when it passes. */
+export function refusalOf(check: (actor: Actor) => void, actor: Actor): { reason: string; missingRight?: string } | undefined {
+  try {
+    check(actor);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ActionError) return { reason: e.message, ...(e.missingRight ? { missingRight: e.missingRight } : {}) };
+    if (e instanceof GraphError) return { reason: e.message };
+    throw e;
+  }
+}
+
+/** Writes a caller may ask for, each judged by the check the write itself makes first (`.../actions` routes). */
+export function judged(actions: readonly { name: string; summary: string; check: (actor: Actor) => void }[], actor: Actor) {
+  return actions.map(({ name, summary, check }) => {
+    const why = refusalOf(check, actor);
+    return { name, summary, allowed: !why, ...(why ?? {}) };
+  });
+}
+
 function idParam(value: string | undefined, what: string): string {
   if (!value || value.length > 256 || value.includes('\0')) throw new GraphError(400, 'BadRequest', `Invalid ${what}.`);
   return value;

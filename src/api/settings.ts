@@ -16,7 +16,7 @@ import { GraphError } from '../graph/errors.js';
 import type { GraphDeps } from '../graph/index.js';
 import { checkSecurityDefaultsWrite } from '../graph/methods.js';
 import { checkPolicyWrite } from '../admin/actions/update-methods-policy.js';
-import { checkQuery, objectBody } from './routes.js';
+import { checkQuery, judged, objectBody } from './routes.js';
 
 const READ_DELEGATED = ['Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
 const READ_APP = ['Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod'];
@@ -66,18 +66,6 @@ const TENANT_ACTIONS = [
   { name: 'updateTenantSettings', summary: 'Change the tenant settings (PATCH /latchkey/v1/tenant/settings).', check: checkSettingsWrite },
 ] as const;
 
-/** The refusal `check` gives the actor (its message and the missing right), or undefined when it passes. */
-export function refusalOf(check: (actor: Actor) => void, actor: Actor): { reason: string; missingRight?: string } | undefined {
-  try {
-    check(actor);
-    return undefined;
-  } catch (e) {
-    if (e instanceof ActionError) return { reason: e.message, ...(e.missingRight ? { missingRight: e.missingRight } : {}) };
-    if (e instanceof GraphError) return { reason: e.message };
-    throw e;
-  }
-}
-
 export function registerSettingsRoutes(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
   const guarded = (handler: (req: FastifyRequest, reply: FastifyReply, actor: Actor) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => handler(req, reply, await authenticate(req, db, deps.verify));
@@ -92,11 +80,7 @@ export function registerSettingsRoutes(scope: FastifyInstance, deps: GraphDeps):
   // what the caller may change tenant-wide, with the refusal the change itself would give
   scope.get('/tenant/actions', guarded(async (req, reply, actor) => {
     checkQuery(req, []);
-    const value = TENANT_ACTIONS.map(({ name, summary, check }) => {
-      const why = refusalOf(check, actor);
-      return { name, summary, allowed: !why, ...(why ?? {}) };
-    });
-    return reply.send({ value });
+    return reply.send({ value: judged(TENANT_ACTIONS, actor) });
   }));
 
   scope.patch('/tenant/settings', guarded(async (req, reply, actor) => {
