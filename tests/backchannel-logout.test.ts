@@ -209,10 +209,12 @@ for (const dbKind of await databases()) {
     let server: TestServer;
     let deliverers: Deliverer[] = [];
     const rps: { close: () => Promise<void> }[] = [];
+    // the RP answers at once; a long time limit keeps a loaded machine from ending an attempt after the RP
+    // read it (a timed-out attempt is retried by design, and would be a second receipt)
     const fast = (extra: { maxAttempts?: number } = {}) =>
       startDeliverer({
         db: server.store.db,
-        subscribers: backchannelLogoutSubscribers({ db: server.store.db, provider: server.provider, outbound: { allowPrivate: true, extraCa: server.tls?.caFile ? fs.readFileSync(server.tls.caFile) : undefined } }),
+        subscribers: backchannelLogoutSubscribers({ db: server.store.db, provider: server.provider, outbound: { allowPrivate: true, extraCa: server.tls?.caFile ? fs.readFileSync(server.tls.caFile) : undefined, timeoutMs: 60_000 } }),
         pollMs: 10,
         backoffBaseMs: 20,
         ...extra,

@@ -346,6 +346,28 @@ async function serverOnSame(old: TestServer & RunningServer, port: number) {
   return async () => {
     const config = { ...old.config, port };
     const s = await startServer(config);
+    await answering(`${s.origin}/${s.tenantId}/v2.0/.well-known/openid-configuration`);
     return Object.assign(s, { dataDir: old.dataDir, dbKind: old.dbKind, tenantUrl: `${s.origin}/${s.tenantId}` }) as RunningServer & TestServer;
   };
+}
+
+/**
+ * Waits until a restarted server answers on its port: a client connection kept alive to the closed
+ * instance may fail its next request once (fetch failed) before the client sees the close. Every failure
+ * but the last is dropped; the last is thrown with its cause.
+ */
+async function answering(url: string) {
+  let last: unknown;
+  for (let i = 0; i < 20; i++) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = new Error(`${url} answered ${res.status}`);
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the restarted server does not answer: ${String(last)} (${String((last as { cause?: unknown })?.cause)})`);
 }
