@@ -10,6 +10,7 @@ import type { Tenant } from '../directory/tenant.js';
 import type { Db } from '../storage/db.js';
 import { adapterFactory, GRANT_SLACK_MS } from '../storage/oidc-adapter.js';
 import type { KeySet } from './keys.js';
+import { CookieSigner } from './cookie-signer.js';
 import { ROUTES } from './routes.js';
 import { findAccount } from './account.js';
 import { extraTokenClaims, customizeJwt } from './claims.js';
@@ -146,7 +147,8 @@ function features(deps: EngineDeps): Configuration['features'] {
 
 export function engineConfiguration(deps: EngineDeps): Configuration {
   const { config, db, tenant, origin } = deps;
-  const cookieKeys = [crypto.createHmac('sha256', deps.secrets.lookupHash('cookie-keys', 'cookies')).update('v1').digest('base64url')];
+  // signed as Keygrip signs, checked with one HMAC per read (./cookie-signer.ts)
+  const cookieKeys = new CookieSigner([crypto.createHmac('sha256', deps.secrets.lookupHash('cookie-keys', 'cookies')).update('v1').digest('base64url')]);
   return {
     adapter: adapterFactory(db, deps.secrets, {
       async clientMetadata(clientId: string): Promise<AdapterPayload | undefined> {
@@ -172,7 +174,7 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
     conformIdTokenClaims: false,
     acrValues: ['1'],
     cookies: {
-      keys: cookieKeys,
+      keys: cookieKeys as unknown as string[],
       names: { session: SESSION_COOKIE, interaction: '__Secure-lk_interaction', resume: '__Secure-lk_resume' }, // D15: the session cookie has Path=/
       long: { httpOnly: true, sameSite: 'lax', secure: true },
       short: { httpOnly: true, sameSite: 'lax', secure: true },
