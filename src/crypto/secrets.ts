@@ -5,6 +5,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 
+/**
+ * Random 96-bit GCM nonces, drawn from the CSPRNG 256 at a time (one call to it per 256 encryptions instead
+ * of one each); each is handed out once and the pool is drawn again when spent.
+ */
+const IV_BYTES = 12;
+const ivPool = Buffer.alloc(IV_BYTES * 256);
+let ivNext = ivPool.length;
+function nextIv(): Buffer {
+  if (ivNext === ivPool.length) {
+    crypto.randomFillSync(ivPool);
+    ivNext = 0;
+  }
+  // a copy: the pool is overwritten at the next draw
+  const iv = Buffer.from(ivPool.subarray(ivNext, ivNext + IV_BYTES));
+  ivNext += IV_BYTES;
+  return iv;
+}
+
 export class Secrets {
   private readonly encKey: Buffer;
   private readonly macKey: Buffer;
@@ -32,7 +50,7 @@ export class Secrets {
 
   /** AES-256-GCM; the associated data binds the ciphertext to where it is stored. */
   encrypt(plain: string, context: string): string {
-    const iv = crypto.randomBytes(12);
+    const iv = nextIv();
     const c = crypto.createCipheriv('aes-256-gcm', this.encKey, iv);
     c.setAAD(Buffer.from(context));
     const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);

@@ -43,3 +43,10 @@ export class CookieSigner implements CookieKeys {
     return -1;
   }
 }
+
+/** The keys the engine signs its cookies with (set by engine-config.ts), to check one of its cookies without a Koa context. */
+export function engineCookieKeys(provider: object): CookieKeys {
+  const keys = (provider as { keys?: unknown }).keys;
+  if (!(keys instanceof CookieSigner)) throw new Error('the engine signs its cookies with a CookieSigner');
+  return keys;
+}

@@ -19,6 +19,7 @@ import { handleStep, type StepContext } from './steps/index.js';
 import { logSignin } from './signin-log.js';
 import { changed, statement } from '../storage/statements.js';
 import { registerPasskeyScript } from './passkey-script.js';
+import { engineCookieKeys } from '../protocol/cookie-signer.js';
 
 export type StepId = 'username' | 'password' | 'tap' | 'passkey' | 'mfa' | 'change_password' | 'register' | 'kmsi';
 export const STEP_IDS: readonly StepId[] = ['username', 'password', 'tap', 'passkey', 'mfa', 'change_password', 'register', 'kmsi'];
@@ -246,13 +247,12 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
   registerPasskeyScript(app);
 
   /** The interaction this browser holds, from the engine's signed interaction cookie (no read). */
-  function interactionOfBrowser(req: FastifyRequest, reply: FastifyReply): string | undefined {
-    try {
-      const koa = provider as unknown as { createContext(req: unknown, res: unknown): { cookies: { get(name: string, opts: object): string | undefined } } };
-      return koa.createContext(req.raw, reply.raw).cookies.get(provider.cookieName('interaction'), { signed: true });
-    } catch {
-      return undefined;
-    }
+  const interactionCookie = provider.cookieName('interaction');
+  const cookieKeys = engineCookieKeys(provider);
+  function interactionOfBrowser(req: FastifyRequest): string | undefined {
+    const uid = cookieValue(req, interactionCookie);
+    const sig = cookieValue(req, `${interactionCookie}.sig`);
+    return uid && sig && cookieKeys.verify(`${interactionCookie}=${uid}`, sig) ? uid : undefined;
   }
 
   async function details(req: FastifyRequest, reply: FastifyReply, uid: string) {
@@ -291,7 +291,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
     const rflows = flows.of(req, reply);
     const base = { deps, flows: rflows, req, reply, uid, render: (input: Omit<PageInput, 'action' | 'csrf'>, status?: number) => render(reply, uid, input, status), memo: new Map() };
     if (posted) {
-      if (interactionOfBrowser(req, reply) !== uid) return errorPage(reply, 400, EXPIRED);
+      if (interactionOfBrowser(req) !== uid) return errorPage(reply, 400, EXPIRED);
       const flow = rflows.load(uid);
       if (flow?.state.resources) return { ...base, flow, exp: flow.expiresAt, appId: flow.state.appId, resources: flow.state.resources };
     }

@@ -43,6 +43,8 @@ class ClientAdapter implements Adapter {
 const extendGrant = statement((db, expiresAt: number, grantIdHash: string, below: number) =>
   db.updateTable('oidc_models').set({ expires_at: expiresAt }).where('model', '=', 'Grant').where('id_hash', '=', grantIdHash).where('expires_at', '<', below),
 );
+/** An interaction ends with every sign-in: its row goes at the resume. */
+const destroyRow = statement((db, model: string, idHash: string) => db.deleteFrom('oidc_models').where('model', '=', model).where('id_hash', '=', idHash));
 const upsertRow = statement(
   (
     db,
@@ -172,7 +174,7 @@ export class StoreAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<undefined> {
-    await this.db.deleteFrom('oidc_models').where('model', '=', this.model).where('id_hash', '=', this.key(id)).execute();
+    await destroyRow(this.db, this.model, this.key(id));
     return undefined;
   }
 
