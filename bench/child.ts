@@ -2,8 +2,10 @@
 // ready line, answer the parent's commands over IPC (mint, RSS and CPU time, CPU profile, a server's own), and exit with the parent.
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { verify as argonVerify } from '@node-rs/argon2';
 import type Provider from 'oidc-provider';
-import { type ChildStats, type Command, GRAPH, MINTED_GRANT_TTL, MINTED_TTL, REFRESH_TOKEN_SCOPE, type ReadyInfo, type Reply } from './protocol.js';
+import { hashPassword } from '../src/crypto/secrets.js';
+import { type Argon2Run, type ChildStats, type Command, GRAPH, MINTED_GRANT_TTL, MINTED_TTL, REFRESH_TOKEN_SCOPE, type ReadyInfo, type Reply } from './protocol.js';
 
 /**
  * Mints n refresh tokens the way a finished sign-in leaves them: one grant per token (as one sign-in
@@ -35,6 +37,37 @@ export async function mintRefreshTokens(provider: Provider, clientId: string, ac
     out.push(await rt.save());
   }
   return out;
+}
+
+/** The password of the sign-in scenarios' users (Latchkey's) and of the floor's one account (the bare engine's). */
+export const SIGNIN_PASSWORD = 'Bench-Signin-Password-1!';
+
+const hashes = new Map<string, Promise<string>>();
+/** The argon2id hash of a password as Latchkey makes it (hashPassword: its parameters), made once per child. */
+export function benchHash(password: string): Promise<string> {
+  let h = hashes.get(password);
+  if (!h) hashes.set(password, (h = hashPassword(password)));
+  return h;
+}
+
+/** n raw argon2id verifies (@node-rs/argon2) of a hash made by hashPassword, `concurrency` in flight. */
+export async function argon2Verifies(password: string, n: number, concurrency: number): Promise<Argon2Run> {
+  const hash = await benchHash(password);
+  const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next++;
+        const t = process.hrtime.bigint();
+        if (!(await argonVerify(hash, password))) throw new Error('argon2 verify said no to the right password');
+        latencies.push(msSince(t));
+      }
+    }),
+  );
+  return { n, seconds: msSince(t0) / 1000, latencies: latencies.sort((a, b) => a - b) };
 }
 
 export interface BenchChild {

@@ -13,7 +13,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { verify as argonVerify } from '@node-rs/argon2';
 import SqliteDatabase from 'better-sqlite3';
 import { Secret, TOTP } from 'otpauth';
 import type { ActionContext } from '../src/admin/action.js';
@@ -22,7 +21,6 @@ import * as createApplication from '../src/admin/actions/create-application.js';
 import * as revokeSessions from '../src/admin/actions/revoke-sessions.js';
 import type { Actor } from '../src/admin/actor.js';
 import { loadConfig } from '../src/config/index.js';
-import { hashPassword } from '../src/crypto/secrets.js';
 import { GRAPH_APP_ID, grantPermission } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { type User, createUser, findUserById, findUserByUpn } from '../src/directory/users.js';
@@ -32,8 +30,8 @@ import { methodsPolicyFor } from '../src/methods/policy.js';
 import { PERIOD_S, verifySoftwareOath } from '../src/methods/software-oath/index.js';
 import { startServer } from '../src/server.js';
 import { SoftAuthenticator } from '../tests/helpers/passkey.js';
-import { mintRefreshTokens, serveParent } from './child.js';
-import { type Argon2Run, CLIENT_SECRET, type Command, type MfaSetup, type PasskeySetup, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
+import { argon2Verifies, benchHash, mintRefreshTokens, serveParent, SIGNIN_PASSWORD } from './child.js';
+import { CLIENT_SECRET, type Command, type MfaSetup, type PasskeySetup, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -170,7 +168,7 @@ async function revokeReset(userId: string): Promise<RevokeReset> {
 }
 
 // --- password-signin: the users who sign in, and the raw argon2id rate at the same parameters ---
-const SIGNIN_PASSWORD = 'Bench-Signin-Password-1!';
+
 
 async function signinSetup(users: number): Promise<SigninSetup> {
   const upns: string[] = [];
@@ -180,27 +178,6 @@ async function signinSetup(users: number): Promise<SigninSetup> {
     upns.push(upn);
   }
   return { upns, password: SIGNIN_PASSWORD };
-}
-
-let argonHash: string | undefined;
-async function argon2Run(n: number, concurrency: number): Promise<Argon2Run> {
-  argonHash ??= await hashPassword(SIGNIN_PASSWORD);
-  const hash = argonHash;
-  const latencies: number[] = [];
-  let next = 0;
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        next++;
-        const t = process.hrtime.bigint();
-        if (!(await argonVerify(hash, SIGNIN_PASSWORD))) throw new Error('argon2 verify said no to the right password');
-        latencies.push(msSince(t));
-      }
-    }),
-  );
-  const seconds = msSince(t0) / 1000;
-  return { n, seconds, latencies: latencies.sort((a, b) => a - b) };
 }
 
 // --- mfa-signin: users who must give a TOTP code after their password ---
@@ -219,8 +196,7 @@ const LOOPBACK = '127.0.0.1';
  */
 async function mfaSetup(n: number): Promise<MfaSetup> {
   const t0 = process.hrtime.bigint();
-  argonHash ??= await hashPassword(SIGNIN_PASSWORD);
-  const passwordHash = argonHash;
+  const passwordHash = await benchHash(SIGNIN_PASSWORD);
   const now = Date.now();
   const confirmedAt = now - 2 * PERIOD_S * 1000;
   const users: MfaSetup['users'] = [];
@@ -262,8 +238,7 @@ async function mfaSetup(n: number): Promise<MfaSetup> {
  */
 async function passkeySetup(n: number): Promise<PasskeySetup> {
   const t0 = process.hrtime.bigint();
-  argonHash ??= await hashPassword(SIGNIN_PASSWORD);
-  const passwordHash = argonHash;
+  const passwordHash = await benchHash(SIGNIN_PASSWORD);
   const origin = new URL(server.config.publicUrl).origin;
   const rp = relyingParty(server.config, origin, '');
   const users: PasskeySetup['users'] = [];
@@ -303,7 +278,7 @@ function extra(msg: Command): Promise<unknown> {
     case 'signin-setup':
       return signinSetup(msg.users);
     case 'argon2':
-      return argon2Run(msg.n, msg.concurrency);
+      return argon2Verifies(SIGNIN_PASSWORD, msg.n, msg.concurrency);
     case 'mfa-setup':
       return mfaSetup(msg.users);
     case 'passkey-setup':

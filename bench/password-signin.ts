@@ -6,20 +6,113 @@
 // hashPassword), measured in the Latchkey process at the same concurrency. The ratio sign-ins/s ÷
 // verifies/s says how much of a sign-in's cost is the password hash (goal ≥ 0.8). Right passwords only:
 // smart lockout is on. Each concurrent worker signs in as a user of its own.
+import crypto from 'node:crypto';
 import type http from 'node:http';
 import os from 'node:os';
 import { percentile } from './load.js';
 import { type Argon2Run, type ChildHandle, type SigninSetup } from './protocol.js';
+import { SIGNIN_PASSWORD } from './child.js';
+import { httpRequest, Jar } from './http-client.js';
 import { table } from './report.js';
-import { abbaRounds, fmt, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
+import { abbaRounds, fmt, type SigninRun, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
 
 export type { SigninOptions } from './signin.js';
 
 /** The goal: sign-ins/s at least this share of the raw argon2id verifies/s. */
 const GOAL = 0.8;
 
-export async function passwordSigninScenario(s: ChildHandle, o: SigninOptions): Promise<string[]> {
-  return withAgent(o.concurrency, (agent) => scenario(s, o, agent));
+export async function passwordSigninScenario(s: ChildHandle, bare: ChildHandle | undefined, o: SigninOptions): Promise<string[]> {
+  const out = await withAgent(o.concurrency, (agent) => scenario(s, o, agent));
+  if (bare) out.push('', ...(await withAgent(o.concurrency, (agent) => floor(bare, o, agent))));
+  return out;
+}
+
+/**
+ * One sign-in through the bare engine's floor flow (bare-server.ts): GET authorize (PKCE) → GET the
+ * interaction page → POST the password → GET the resumed authorize → the redirect with the code.
+ */
+function floorClient(bare: ChildHandle, agent: http.Agent) {
+  const base = bare.info.issuer;
+  return async function signIn(password: string, count: { requests: number }): Promise<string | undefined> {
+    const jar = new Jar();
+    const verifier = crypto.randomBytes(32).toString('base64url');
+    const state = crypto.randomBytes(8).toString('base64url');
+    const params = new URLSearchParams({ client_id: bare.info.refreshClientId, response_type: 'code', redirect_uri: FLOOR_REDIRECT, scope: 'openid profile offline_access', code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', state });
+    let url = new URL(`${base}/auth?${params}`);
+    for (let hop = 0; hop < 8; hop++) {
+      count.requests++;
+      const isForm = url.pathname.startsWith('/interaction/') && hop > 1;
+      const a = await httpRequest(agent, url, isForm ? { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ passwd: password }).toString() } : { headers: { cookie: jar.header() } });
+      jar.take(a);
+      const location = a.headers.location;
+      if ((a.status === 302 || a.status === 303) && location) {
+        const back = new URL(location, base);
+        if (back.href.startsWith(FLOOR_REDIRECT)) return back.searchParams.get('code') && back.searchParams.get('state') === state ? undefined : `no code in ${location}`;
+        url = back;
+        continue;
+      }
+      if (a.status !== 200 || !url.pathname.startsWith('/interaction/')) return `HTTP ${a.status} at ${url.pathname}: ${a.text.slice(0, 200)}`;
+      // the page: post its form to the same address
+    }
+    return 'too many redirects';
+  };
+}
+
+const FLOOR_REDIRECT = 'http://127.0.0.1/callback';
+
+/**
+ * The floor of any sign-in built on this engine, measured the same way: the bare engine's own flow with the
+ * thinnest password page (one argon2id verify, no store, 4 requests) against raw verifies in the bare
+ * process. Its ratio is the most a sign-in on the engine could reach on this machine, with this load
+ * generator beside it.
+ */
+async function floor(bare: ChildHandle, o: SigninOptions, agent: http.Agent): Promise<string[]> {
+  const signIn = floorClient(bare, agent);
+  const signins = (total: number) => signinRun((who, count) => signIn(who.password ?? '', count), total, o.concurrency, o.timeCapMs, () => ({ upn: '', password: SIGNIN_PASSWORD }));
+  const argon2 = (n: number) => bare.call<Argon2Run>({ cmd: 'argon2', n, concurrency: o.concurrency });
+  if (o.warmup) {
+    const w = await signins(o.warmup);
+    if (w.failed) throw new Error(`signin floor warm-up: ${w.failed} of ${o.warmup} sign-ins failed; first: ${w.firstFailure}`);
+    await argon2(o.warmup);
+  }
+  const rounds = await abbaRounds(
+    bare,
+    o,
+    'signin-floor',
+    { run: () => signins(o.signins), progress: (v) => signinProgress('floor sign-ins', v) },
+    { run: () => argon2(o.signins), progress: (v) => `argon2 verify  ${(v.n / v.seconds).toFixed(1).padStart(6)}/s` },
+  );
+  const r = summarize(rounds);
+  return [
+    `the floor — the bare oidc-provider's own authorization-code flow with the thinnest password page (one argon2id verify, memory store, no user-name or Stay-signed-in page, no lockout, log or CSRF token; ${r.si.requestsPer.toFixed(0)} requests each), against raw argon2id verifies in the bare process; the most any sign-in on this engine could reach here`,
+    '',
+    table([
+      ['', 'per second', 'p50 / p99 ms', 'bare server CPU ms each', 'load generator CPU ms each'],
+      ['floor sign-ins', r.si.rate.toFixed(1), `${fmt(percentile(r.si.latencies, 50))} / ${fmt(percentile(r.si.latencies, 99))}`, r.si.serverCpu.toFixed(2), r.si.ownCpu.toFixed(2)],
+      ['argon2id verifies', r.verifyRate.toFixed(1), `${fmt(percentile(r.vLat, 50))} / ${fmt(percentile(r.vLat, 99))}`, r.vServerCpu.toFixed(2), r.vOwnCpu.toFixed(2)],
+    ]),
+    '',
+    `floor ratio sign-ins/s ÷ verifies/s: ${r.ratio.toFixed(2)}; per round ${r.perRound.join(' ')}`,
+    `floor CPU per sign-in beyond one verify: bare server ${(r.si.serverCpu - r.vServerCpu).toFixed(2)} ms, load generator ${(r.si.ownCpu - r.vOwnCpu).toFixed(2)} ms`,
+    ...signinNotes('floor sign-ins', r.si, o.timeCapMs),
+  ];
+}
+
+/** Sign-in runs against verify runs over the rounds used. */
+function summarize(rounds: Awaited<ReturnType<typeof abbaRounds<SigninRun, Argon2Run>>>) {
+  const { use } = rounds;
+  const si = signinTotals(rounds.as.filter((_, i) => use[i]));
+  const ve = rounds.bs.filter((_, i) => use[i]);
+  const verifyRate = sum(ve, (r) => r.value.n) / sum(ve, (r) => r.value.seconds);
+  return {
+    si,
+    verifyRate,
+    ratio: si.rate / verifyRate,
+    vLat: ve.flatMap((r) => r.value.latencies).sort((a, b) => a - b),
+    vServerCpu: sum(ve, (r) => r.watch.serverCpuMs) / sum(ve, (r) => r.value.n),
+    vOwnCpu: sum(ve, (r) => r.watch.ownCpuMs) / sum(ve, (r) => r.value.n),
+    perRound: rounds.as.map((a, i) => `${(a.value.ok / a.value.seconds / (rounds.bs[i]!.value.n / rounds.bs[i]!.value.seconds)).toFixed(2)}${use[i] ? '' : '*'}`),
+  };
 }
 
 async function scenario(s: ChildHandle, o: SigninOptions, agent: http.Agent): Promise<string[]> {
@@ -45,14 +138,8 @@ async function scenario(s: ChildHandle, o: SigninOptions, agent: http.Agent): Pr
   );
 
   // ----- report -----
+  const { si, verifyRate, ratio, vLat, vServerCpu, vOwnCpu, perRound } = summarize(rounds);
   const { use } = rounds;
-  const si = signinTotals(rounds.as.filter((_, i) => use[i]));
-  const ve = rounds.bs.filter((_, i) => use[i]);
-  const verifyRate = sum(ve, (r) => r.value.n) / sum(ve, (r) => r.value.seconds);
-  const ratio = si.rate / verifyRate;
-  const vLat = ve.flatMap((r) => r.value.latencies).sort((a, b) => a - b);
-  const vServerCpu = sum(ve, (r) => r.watch.serverCpuMs) / sum(ve, (r) => r.value.n);
-  const vOwnCpu = sum(ve, (r) => r.watch.ownCpuMs) / sum(ve, (r) => r.value.n);
 
   const out: string[] = [];
   out.push(`password-signin — full password sign-ins through the sign-in pages over HTTP (authorize → user name → password → Stay signed in → code; ${si.requestsPer.toFixed(0)} requests each, fresh cookie jar, demo native app with PKCE) against raw argon2id verifies (@node-rs/argon2, hash by hashPassword: m=19456 KiB, t=2, p=1) in the Latchkey process`);
@@ -66,7 +153,6 @@ async function scenario(s: ChildHandle, o: SigninOptions, agent: http.Agent): Pr
     ]),
   );
   out.push('');
-  const perRound = rounds.as.map((r, i) => `${(r.value.ok / r.value.seconds / (rounds.bs[i]!.value.n / rounds.bs[i]!.value.seconds)).toFixed(2)}${use[i] ? '' : '*'}`);
   out.push(`ratio sign-ins/s ÷ verifies/s: ${ratio.toFixed(2)} (goal ≥ ${GOAL}: ${ratio >= GOAL ? 'met' : 'NOT met'}); per round ${perRound.join(' ')}${use.every(Boolean) ? '' : ' (* disturbed, left out)'}`);
   out.push(
     `CPU per sign-in beyond one verify: Latchkey ${(si.serverCpu - vServerCpu).toFixed(2)} ms (${fmt((100 * (si.serverCpu - vServerCpu)) / si.serverCpu)}% of its ${si.serverCpu.toFixed(2)} ms), load generator ${(si.ownCpu - vOwnCpu).toFixed(2)} ms; the ${os.cpus().length} CPUs are shared by both processes, and argon2 runs on libuv's pool (${process.env.UV_THREADPOOL_SIZE ?? 4} threads)`,

@@ -401,10 +401,12 @@ async function main(children: ServerChild[], dataDir: string): Promise<void> {
 
   // one at a time, so that neither start-up (argon2 seeding, key generation) disturbs the other
   const servers: ServerChild[] = [];
-  if (tokenScenarios.length) {
-    const bare = await ServerChild.start('bare', 'bench/bare-server.ts', {});
+  // the bare engine: the token grants' baseline, and password-signin's floor
+  let bare: ServerChild | undefined;
+  if (tokenScenarios.length || SCENARIOS.includes('password-signin')) {
+    bare = await ServerChild.start('bare', 'bench/bare-server.ts', {});
     children.push(bare);
-    servers.push(bare);
+    if (tokenScenarios.length) servers.push(bare);
   }
   const latchkey = await ServerChild.start('latchkey', 'bench/latchkey-server.ts', { BENCH_DATA_DIR: dataDir });
   children.push(latchkey);
@@ -419,7 +421,7 @@ async function main(children: ServerChild[], dataDir: string): Promise<void> {
   const signinOptions = { signins: SIGNINS, warmup: SIGNIN_WARMUP, concurrency: SIGNIN_CONCURRENCY, rounds: SIGNIN_ROUNDS, quietWaitMs: QUIET_WAIT_MS, timeCapMs: TIME_CAP_MS, profileDir, root };
   if (SCENARIOS.includes('password-signin')) {
     console.log('');
-    for (const l of await passwordSigninScenario(latchkey, signinOptions)) console.log(l);
+    for (const l of await passwordSigninScenario(latchkey, bare, signinOptions)) console.log(l);
   }
   if (SCENARIOS.includes('mfa-signin')) {
     console.log('');
