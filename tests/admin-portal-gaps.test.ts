@@ -81,7 +81,7 @@ for (const dbKind of await databases()) {
       browser = await launchBrowser();
       await consentNativeAppToGraph(server);
       tokens.admin = await delegatedGraphToken(server, `admin@${server.tenantDomain}`, ADMIN_PASSWORD);
-      for (const [who, role] of [['useradmin', 'User Administrator'], ['appadmin', 'Application Administrator']] as const) {
+      for (const [who, role] of [['useradmin', 'User Administrator'], ['appadmin', 'Application Administrator'], ['privroleadmin', 'Privileged Role Administrator']] as const) {
         await createUser(server.store.db, { tenantId: server.tenantId, upn: `${who}@${server.tenantDomain}`, displayName: role, password: PASSWORD, roles: [role] });
         tokens[who] = await delegatedGraphToken(server, `${who}@${server.tenantDomain}`, PASSWORD);
       }
@@ -310,6 +310,34 @@ for (const dbKind of await databases()) {
       assert.equal((await ok('GET', `/v1.0/groups/${roleGroup.id as string}`)).displayName, 'Role team', 'the group is still there');
       assert.deepEqual((await ok('GET', `/v1.0/groups/${roleGroup.id as string}/members`)).value, []);
       assert.deepEqual((await ok('GET', "/v1.0/groups?$filter=displayName eq 'UA role team'")).value, []);
+    });
+
+    test('a Privileged Role Administrator: New group makes a role-assignable group only (the box ticked and fixed, the reason beside it), then manages it', async () => {
+      const plainWhy = 'Insufficient privileges to complete the operation: creating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.';
+      const { page, close } = await portal('privroleadmin', PASSWORD, '/admin/groups');
+      try {
+        await page.waitForSelector('#groupsTable');
+        await enabled(page, '#newGroup', 'newGroupReason');
+        await page.click('#newGroup');
+        await page.waitForSelector('#roleAssignableReason');
+        assert.equal(await text(page, '#roleAssignableReason'), plainWhy);
+        assert.deepEqual([await page.isChecked('#groupRoleAssignable'), await page.isDisabled('#groupRoleAssignable')], [true, true]);
+        assert.match((await page.getAttribute('#groupRoleAssignable', 'aria-describedby')) ?? '', /\broleAssignableReason\b/);
+        await enabled(page, '#createGroup', 'createGroupReason');
+        await noSeriousViolations(page, 'the new group form of a Privileged Role Administrator');
+        await page.fill('#groupName', 'Tier 0 operators');
+        await page.fill('#groupMailNickname', 'tier0-operators');
+        await page.click('#createGroup');
+        await page.waitForSelector('#noMembers');
+        const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+        const made = await ok('GET', `/v1.0/groups/${id}?$select=displayName,isAssignableToRole`);
+        assert.deepEqual([made.displayName, made.isAssignableToRole], ['Tier 0 operators', true]);
+        await enabled(page, '#deleteGroup', 'deleteGroupReason');
+        await enabled(page, '#addMember', 'membersReason');
+        await shot(page, 'privroleadmin-role-assignable-group');
+      } finally {
+        await close();
+      }
     });
 
     test("an Application Administrator may consent to another API's application permissions but not to Microsoft Graph's: that button disabled with the server's reason", async () => {
