@@ -81,7 +81,7 @@ for (const dbKind of await databases()) {
       browser = await launchBrowser();
       await consentNativeAppToGraph(server);
       tokens.admin = await delegatedGraphToken(server, `admin@${server.tenantDomain}`, ADMIN_PASSWORD);
-      for (const [who, role] of [['useradmin', 'User Administrator'], ['appadmin', 'Application Administrator']] as const) {
+      for (const [who, role] of [['useradmin', 'User Administrator'], ['appadmin', 'Application Administrator'], ['privroleadmin', 'Privileged Role Administrator']] as const) {
         await createUser(server.store.db, { tenantId: server.tenantId, upn: `${who}@${server.tenantDomain}`, displayName: role, password: PASSWORD, roles: [role] });
         tokens[who] = await delegatedGraphToken(server, `${who}@${server.tenantDomain}`, PASSWORD);
       }
@@ -256,7 +256,7 @@ for (const dbKind of await databases()) {
       const plain = await ok('POST', '/v1.0/groups', { displayName: 'Plain team', mailNickname: 'plain-team', mailEnabled: false, securityEnabled: true });
       const roleGroup = await ok('POST', '/v1.0/groups', { displayName: 'Role team', mailNickname: 'role-team', mailEnabled: false, securityEnabled: true, isAssignableToRole: true });
       const bob = (await findUserByUpn(server.store.db, server.tenantId, `bob@${server.tenantDomain}`))!;
-      const why = (what: string) => `Insufficient privileges to complete the operation: ${what} of a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.`;
+      const why = (what: string) => `Insufficient privileges to complete the operation: ${what} needs one of the directory roles Privileged Role Administrator, Global Administrator.`;
 
       // a Global Administrator: enabled
       const ga = await portal('admin', ADMIN_PASSWORD, `/admin/groups/${roleGroup.id as string}`);
@@ -279,7 +279,7 @@ for (const dbKind of await databases()) {
         await enabled(page, '#newGroup', 'newGroupReason');
         await page.click('#newGroup');
         await page.waitForSelector('#roleAssignableReason');
-        assert.equal(await text(page, '#roleAssignableReason'), why('creating'));
+        assert.equal(await text(page, '#roleAssignableReason'), why('creating a role-assignable group'));
         assert.equal(await page.isDisabled('#groupRoleAssignable'), true);
         assert.match((await page.getAttribute('#groupRoleAssignable', 'aria-describedby')) ?? '', /\broleAssignableReason\b/);
         await enabled(page, '#createGroup', 'createGroupReason');
@@ -293,8 +293,8 @@ for (const dbKind of await databases()) {
 
         await page.goto(`${server.origin}/admin/groups/${roleGroup.id as string}`);
         await page.waitForSelector('#noMembers');
-        await disabledWith(page, '#deleteGroup', 'deleteGroupReason', why('deleting'));
-        await disabledWith(page, '#addMember', 'membersReason', why('changing the members'));
+        await disabledWith(page, '#deleteGroup', 'deleteGroupReason', why('deleting a role-assignable group'));
+        await disabledWith(page, '#addMember', 'membersReason', why('changing the members of a role-assignable group'));
         await shot(page, 'useradmin-role-assignable-group');
         await noSeriousViolations(page, 'a role-assignable group seen by a User Administrator');
         await page.setViewportSize({ width: 390, height: 800 });
@@ -304,12 +304,40 @@ for (const dbKind of await databases()) {
         await close();
       }
       const refusal = (r: Res) => [r.status, r.body.error?.message];
-      assert.deepEqual(refusal(await call('useradmin', 'DELETE', `/v1.0/groups/${roleGroup.id as string}`)), [403, why('deleting')]);
-      assert.deepEqual(refusal(await call('useradmin', 'POST', `/v1.0/groups/${roleGroup.id as string}/members/$ref`, { '@odata.id': `${server.origin}/v1.0/directoryObjects/${bob.id}` })), [403, why('changing the members')]);
-      assert.deepEqual(refusal(await call('useradmin', 'POST', '/v1.0/groups', { displayName: 'UA role team', mailNickname: 'ua-role-team', mailEnabled: false, securityEnabled: true, isAssignableToRole: true })), [403, why('creating')]);
+      assert.deepEqual(refusal(await call('useradmin', 'DELETE', `/v1.0/groups/${roleGroup.id as string}`)), [403, why('deleting a role-assignable group')]);
+      assert.deepEqual(refusal(await call('useradmin', 'POST', `/v1.0/groups/${roleGroup.id as string}/members/$ref`, { '@odata.id': `${server.origin}/v1.0/directoryObjects/${bob.id}` })), [403, why('changing the members of a role-assignable group')]);
+      assert.deepEqual(refusal(await call('useradmin', 'POST', '/v1.0/groups', { displayName: 'UA role team', mailNickname: 'ua-role-team', mailEnabled: false, securityEnabled: true, isAssignableToRole: true })), [403, why('creating a role-assignable group')]);
       assert.equal((await ok('GET', `/v1.0/groups/${roleGroup.id as string}`)).displayName, 'Role team', 'the group is still there');
       assert.deepEqual((await ok('GET', `/v1.0/groups/${roleGroup.id as string}/members`)).value, []);
       assert.deepEqual((await ok('GET', "/v1.0/groups?$filter=displayName eq 'UA role team'")).value, []);
+    });
+
+    test('a Privileged Role Administrator: New group makes a role-assignable group only (the box ticked and fixed, the reason beside it), then manages it', async () => {
+      const plainWhy = 'Insufficient privileges to complete the operation: creating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.';
+      const { page, close } = await portal('privroleadmin', PASSWORD, '/admin/groups');
+      try {
+        await page.waitForSelector('#groupsTable');
+        await enabled(page, '#newGroup', 'newGroupReason');
+        await page.click('#newGroup');
+        await page.waitForSelector('#roleAssignableReason');
+        assert.equal(await text(page, '#roleAssignableReason'), plainWhy);
+        assert.deepEqual([await page.isChecked('#groupRoleAssignable'), await page.isDisabled('#groupRoleAssignable')], [true, true]);
+        assert.match((await page.getAttribute('#groupRoleAssignable', 'aria-describedby')) ?? '', /\broleAssignableReason\b/);
+        await enabled(page, '#createGroup', 'createGroupReason');
+        await noSeriousViolations(page, 'the new group form of a Privileged Role Administrator');
+        await page.fill('#groupName', 'Tier 0 operators');
+        await page.fill('#groupMailNickname', 'tier0-operators');
+        await page.click('#createGroup');
+        await page.waitForSelector('#noMembers');
+        const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+        const made = await ok('GET', `/v1.0/groups/${id}?$select=displayName,isAssignableToRole`);
+        assert.deepEqual([made.displayName, made.isAssignableToRole], ['Tier 0 operators', true]);
+        await enabled(page, '#deleteGroup', 'deleteGroupReason');
+        await enabled(page, '#addMember', 'membersReason');
+        await shot(page, 'privroleadmin-role-assignable-group');
+      } finally {
+        await close();
+      }
     });
 
     test("an Application Administrator may consent to another API's application permissions but not to Microsoft Graph's: that button disabled with the server's reason", async () => {

@@ -1,8 +1,9 @@
 // GET /latchkey/v1/directory/actions: which directory writes a caller may make, and why not. The function
 // behind it against a literal table of directory role → allowed per action (and app-only callers by their
-// permission); then over HTTP with real tokens: what a Helpdesk Administrator, a User Administrator and an
-// Application Administrator are told, and that Graph refuses the very same writes with the very same message
-// (and changes nothing), while a Global Administrator is told every write is allowed.
+// permission); then over HTTP with real tokens: what a Helpdesk Administrator, a User Administrator, an
+// Application Administrator and a Privileged Role Administrator are told, and that Graph refuses the very
+// same writes with the very same message (and changes nothing), while a Global Administrator is told every
+// write is allowed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Actor } from '../src/admin/actor.js';
@@ -40,13 +41,15 @@ const ACTIONS = [
 type Action = (typeof ACTIONS)[number];
 
 const GROUPS: Action[] = ['createGroup', 'updateGroup', 'deleteGroup', 'changeGroupMembers'];
+const ROLE_ASSIGNABLE_GROUPS: Action[] = ['createRoleAssignableGroup', 'updateRoleAssignableGroup', 'deleteRoleAssignableGroup', 'changeRoleAssignableGroupMembers'];
 const APPS: Action[] = ['createApplication', 'updateApplication', 'deleteApplication', 'manageApplicationSecrets', 'createServicePrincipal'];
 const CONSENT: Action[] = ['grantDelegatedPermissions', 'grantApplicationPermissions'];
 
-// Entra's roles (a signed-in admin holding Directory.AccessAsUser.All): what each may do
+// Entra's roles (a signed-in admin holding Directory.AccessAsUser.All): what each may do. Groups and User
+// Administrators may not write role-assignable groups; a Privileged Role Administrator may, but no plain group.
 const BY_ROLE: Record<string, readonly Action[]> = {
   'Global Administrator': ACTIONS,
-  'Privileged Role Administrator': ['assignDirectoryRoles', ...CONSENT, 'grantGraphApplicationPermissions'],
+  'Privileged Role Administrator': [...ROLE_ASSIGNABLE_GROUPS, 'assignDirectoryRoles', ...CONSENT, 'grantGraphApplicationPermissions'],
   'Application Administrator': [...APPS, ...CONSENT],
   'Cloud Application Administrator': [...APPS, ...CONSENT],
   'Groups Administrator': GROUPS,
@@ -169,7 +172,7 @@ for (const dbKind of await databases()) {
       server = await startTestServer(dbKind);
       await consentNativeAppToGraph(server);
       const domain = server.tenantDomain;
-      for (const [who, role] of [['helpdesk', 'Helpdesk Administrator'], ['useradmin', 'User Administrator'], ['appadmin', 'Application Administrator']] as const) {
+      for (const [who, role] of [['helpdesk', 'Helpdesk Administrator'], ['useradmin', 'User Administrator'], ['appadmin', 'Application Administrator'], ['privroleadmin', 'Privileged Role Administrator']] as const) {
         await createUser(server.store.db, { tenantId: server.tenantId, upn: `${who}@${domain}`, displayName: role, password: PASSWORD, roles: [role] });
         tokens[who] = await delegatedGraphToken(server, `${who}@${domain}`, PASSWORD);
       }
@@ -209,13 +212,13 @@ for (const dbKind of await databases()) {
     const REFUSED: Record<string, Record<Action, string | null>> = {
       helpdesk: {
         createGroup: 'creating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
-        createRoleAssignableGroup: 'creating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        createRoleAssignableGroup: 'creating a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         updateGroup: 'updating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
-        updateRoleAssignableGroup: 'updating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        updateRoleAssignableGroup: 'updating a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         deleteGroup: 'deleting groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
-        deleteRoleAssignableGroup: 'deleting groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        deleteRoleAssignableGroup: 'deleting a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         changeGroupMembers: 'changing group members needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
-        changeRoleAssignableGroupMembers: 'changing group members needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        changeRoleAssignableGroupMembers: 'changing the members of a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         assignDirectoryRoles: 'assigning or removing directory roles needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         createApplication: 'creating applications needs one of the directory roles Global Administrator, Application Administrator, Cloud Application Administrator.',
         updateApplication: 'updating applications needs one of the directory roles Global Administrator, Application Administrator, Cloud Application Administrator.',
@@ -229,11 +232,11 @@ for (const dbKind of await databases()) {
       },
       useradmin: {
         createGroup: null,
-        createRoleAssignableGroup: 'creating of a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
+        createRoleAssignableGroup: 'creating a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         updateGroup: null,
-        updateRoleAssignableGroup: 'updating of a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
+        updateRoleAssignableGroup: 'updating a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         deleteGroup: null,
-        deleteRoleAssignableGroup: 'deleting of a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
+        deleteRoleAssignableGroup: 'deleting a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         changeGroupMembers: null,
         changeRoleAssignableGroupMembers: 'changing the members of a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         assignDirectoryRoles: 'assigning or removing directory roles needs one of the directory roles Privileged Role Administrator, Global Administrator.',
@@ -248,13 +251,13 @@ for (const dbKind of await databases()) {
       },
       appadmin: {
         createGroup: 'creating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
-        createRoleAssignableGroup: 'creating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        createRoleAssignableGroup: 'creating a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         updateGroup: 'updating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
-        updateRoleAssignableGroup: 'updating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        updateRoleAssignableGroup: 'updating a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         deleteGroup: 'deleting groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
-        deleteRoleAssignableGroup: 'deleting groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        deleteRoleAssignableGroup: 'deleting a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         changeGroupMembers: 'changing group members needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
-        changeRoleAssignableGroupMembers: 'changing group members needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        changeRoleAssignableGroupMembers: 'changing the members of a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         assignDirectoryRoles: 'assigning or removing directory roles needs one of the directory roles Privileged Role Administrator, Global Administrator.',
         createApplication: null,
         updateApplication: null,
@@ -264,6 +267,25 @@ for (const dbKind of await databases()) {
         grantDelegatedPermissions: null,
         grantApplicationPermissions: null,
         grantGraphApplicationPermissions: "granting Microsoft Graph's application permissions needs one of the directory roles Global Administrator, Privileged Role Administrator.",
+      },
+      privroleadmin: {
+        createGroup: 'creating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        createRoleAssignableGroup: null,
+        updateGroup: 'updating groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        updateRoleAssignableGroup: null,
+        deleteGroup: 'deleting groups needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        deleteRoleAssignableGroup: null,
+        changeGroupMembers: 'changing group members needs one of the directory roles Groups Administrator, User Administrator, Global Administrator.',
+        changeRoleAssignableGroupMembers: null,
+        assignDirectoryRoles: null,
+        createApplication: 'creating applications needs one of the directory roles Global Administrator, Application Administrator, Cloud Application Administrator.',
+        updateApplication: 'updating applications needs one of the directory roles Global Administrator, Application Administrator, Cloud Application Administrator.',
+        deleteApplication: 'deleting applications needs one of the directory roles Global Administrator, Application Administrator, Cloud Application Administrator.',
+        manageApplicationSecrets: 'managing application secrets needs one of the directory roles Global Administrator, Application Administrator, Cloud Application Administrator.',
+        createServicePrincipal: 'creating and deleting service principals needs one of the directory roles Global Administrator, Application Administrator, Cloud Application Administrator.',
+        grantDelegatedPermissions: null,
+        grantApplicationPermissions: null,
+        grantGraphApplicationPermissions: null,
       },
     };
 

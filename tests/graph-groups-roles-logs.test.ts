@@ -221,7 +221,7 @@ for (const dbKind of await databases()) {
       // a delegated Global Administrator may; a role-assignable group needs role-management rights
       const made = await json<{ id: string; isAssignableToRole: boolean }>(g('/groups', { method: 'POST', token: admin.access_token, body: JSON.stringify({ displayName: 'Tier0', mailEnabled: false, securityEnabled: true, mailNickname: 'tier0', isAssignableToRole: true }) }), 201);
       assert.equal(made.isAssignableToRole, true);
-      await refusal(g(`/groups/${made.id}`, { method: 'DELETE', token: bobToken }), 403, 'Authorization_RequestDenied', /Groups Administrator/);
+      await refusal(g(`/groups/${made.id}`, { method: 'DELETE', token: bobToken }), 403, 'Authorization_RequestDenied', /^Insufficient privileges to complete the operation: deleting a role-assignable group needs one of the directory roles Privileged Role Administrator, Global Administrator\.$/);
       await refusal(g('/groups', { token: 'garbage' }), 401, 'InvalidAuthenticationToken', /./);
     });
 
@@ -231,7 +231,7 @@ for (const dbKind of await databases()) {
       assert.match(roles['@odata.context'], /#directoryRoles$/);
       const ga = roles.value.find((r) => r.displayName === 'Global Administrator')!;
       assert.deepEqual([ga.id, ga.roleTemplateId], [GLOBAL_ADMIN, GLOBAL_ADMIN]);
-      assert.ok(ga.description);
+      assert.equal(ga.description, 'Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.');
       assert.ok(roles.value.some((r) => r.roleTemplateId === REPORTS_READER), 'a role held by a service principal is activated');
       assert.ok(!roles.value.some((r) => r.roleTemplateId === HELPDESK), 'a role nobody holds is not');
       const gaMembers = await json<GraphList>(g(`/directoryRoles/${GLOBAL_ADMIN}/members`));
@@ -257,8 +257,15 @@ for (const dbKind of await databases()) {
       await refusal(g(`/roleManagement/directory/roleAssignments/${GLOBAL_ADMIN}_${users.admin.id}`, { method: 'DELETE' }), 400, 'Request_BadRequest', /no enabled Global Administrator/);
 
       // role definitions and paging of assignments
-      const defs = await json<GraphList<{ id: string; displayName: string; isBuiltIn: boolean }>>(g('/roleManagement/directory/roleDefinitions'));
+      const defs = await json<GraphList<{ id: string; displayName: string; isBuiltIn: boolean; description: string | null }>>(g('/roleManagement/directory/roleDefinitions'));
       assert.ok(defs.value.some((d) => d.id === HELPDESK && d.displayName === 'Helpdesk Administrator' && d.isBuiltIn));
+      // each with Entra's description (Microsoft Entra built-in roles reference)
+      assert.deepEqual(defs.value.filter((d) => !d.description).map((d) => d.displayName), []);
+      const described = (name: string) => defs.value.find((d) => d.displayName === name)?.description;
+      assert.equal(described('Application Administrator'), 'Can create and manage all aspects of app registrations and enterprise apps.');
+      assert.equal(described('Cloud Application Administrator'), 'Can create and manage all aspects of app registrations and enterprise apps except App Proxy.');
+      const one = await json<{ description: string }>(g(`/roleManagement/directory/roleDefinitions/${ROLE_TEMPLATE_IDS['Cloud Application Administrator']!}`));
+      assert.equal(one.description, 'Can create and manage all aspects of app registrations and enterprise apps except App Proxy.');
       const a1 = await json<GraphList>(g('/roleManagement/directory/roleAssignments?$top=1'));
       assert.equal(a1.value.length, 1);
       const a2 = await json<GraphList>(g(a1['@odata.nextLink']!));

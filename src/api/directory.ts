@@ -8,20 +8,15 @@ import type { FastifyInstance } from 'fastify';
 import { checkRoleWrite } from '../admin/actions/add-role-member.js';
 import type { Actor } from '../admin/actor.js';
 import { checkApplicationWrite } from '../admin/applications.js';
-import { type GroupWrite, checkGroupWrite, checkRoleAssignable } from '../admin/groups.js';
+import { type GroupKind, type GroupWrite, PLAIN_GROUP, ROLE_ASSIGNABLE_GROUP, checkGroupWrite } from '../admin/groups.js';
 import { checkSpWrite } from '../admin/service-principals.js';
 import { GRAPH_APP_ID } from '../directory/apps.js';
 import { authenticate } from '../graph/auth.js';
 import type { GraphDeps } from '../graph/index.js';
 import { checkQuery, judged } from './routes.js';
 
-const ROLE_ASSIGNABLE = { is_assignable_to_role: 1 } as const;
-
-/** A group write on a role-assignable group: the group right, then the role administrators' (as the actions check). */
-const onRoleAssignable = (write: GroupWrite, what: string) => (actor: Actor) => {
-  checkGroupWrite(actor, write);
-  checkRoleAssignable(actor, ROLE_ASSIGNABLE, what);
-};
+/** A group write on a group of this kind, as the group actions check it once they have read the group. */
+const onGroup = (write: GroupWrite, kind: GroupKind) => (actor: Actor) => checkGroupWrite(actor, write, kind);
 
 /** As add-app-role-assignment checks it: the right to assign app roles at all, then Microsoft Graph's. */
 function graphAppRoles(actor: Actor): void {
@@ -30,14 +25,14 @@ function graphAppRoles(actor: Actor): void {
 }
 
 export const DIRECTORY_ACTIONS = [
-  { name: 'createGroup', summary: 'Create a security group (POST /v1.0/groups).', check: (a: Actor) => checkGroupWrite(a, 'create') },
-  { name: 'createRoleAssignableGroup', summary: 'Create a group to which Microsoft Entra roles can be assigned (isAssignableToRole).', check: onRoleAssignable('create', 'creating') },
-  { name: 'updateGroup', summary: 'Update a group (PATCH /v1.0/groups/{id}).', check: (a: Actor) => checkGroupWrite(a, 'update') },
-  { name: 'updateRoleAssignableGroup', summary: 'Update a role-assignable group.', check: onRoleAssignable('update', 'updating') },
-  { name: 'deleteGroup', summary: 'Delete a group (DELETE /v1.0/groups/{id}).', check: (a: Actor) => checkGroupWrite(a, 'delete') },
-  { name: 'deleteRoleAssignableGroup', summary: 'Delete a role-assignable group.', check: onRoleAssignable('delete', 'deleting') },
-  { name: 'changeGroupMembers', summary: "Add and remove a group's members (/v1.0/groups/{id}/members/$ref).", check: (a: Actor) => checkGroupWrite(a, 'members') },
-  { name: 'changeRoleAssignableGroupMembers', summary: "Add and remove a role-assignable group's members.", check: onRoleAssignable('members', 'changing the members') },
+  { name: 'createGroup', summary: 'Create a security group (POST /v1.0/groups).', check: onGroup('create', PLAIN_GROUP) },
+  { name: 'createRoleAssignableGroup', summary: 'Create a group to which Microsoft Entra roles can be assigned (isAssignableToRole).', check: onGroup('create', ROLE_ASSIGNABLE_GROUP) },
+  { name: 'updateGroup', summary: 'Update a group (PATCH /v1.0/groups/{id}).', check: onGroup('update', PLAIN_GROUP) },
+  { name: 'updateRoleAssignableGroup', summary: 'Update a role-assignable group.', check: onGroup('update', ROLE_ASSIGNABLE_GROUP) },
+  { name: 'deleteGroup', summary: 'Delete a group (DELETE /v1.0/groups/{id}).', check: onGroup('delete', PLAIN_GROUP) },
+  { name: 'deleteRoleAssignableGroup', summary: 'Delete a role-assignable group.', check: onGroup('delete', ROLE_ASSIGNABLE_GROUP) },
+  { name: 'changeGroupMembers', summary: "Add and remove a group's members (/v1.0/groups/{id}/members/$ref).", check: onGroup('members', PLAIN_GROUP) },
+  { name: 'changeRoleAssignableGroupMembers', summary: "Add and remove a role-assignable group's members.", check: onGroup('members', ROLE_ASSIGNABLE_GROUP) },
   { name: 'assignDirectoryRoles', summary: 'Assign and remove directory roles (/v1.0/directoryRoles/{id}/members, roleManagement/directory/roleAssignments).', check: checkRoleWrite },
   { name: 'createApplication', summary: 'Register an application (POST /v1.0/applications).', check: (a: Actor) => checkApplicationWrite(a, 'creating applications') },
   { name: 'updateApplication', summary: 'Update an application (PATCH /v1.0/applications/{id}).', check: (a: Actor) => checkApplicationWrite(a, 'updating applications') },

@@ -39,6 +39,8 @@ const DESCRIPTIONS: Record<string, string> = {
   [ROLES.reportsReader]: 'Can read sign-in and audit reports.',
   [ROLES.uxSuccessManager]: 'Can see only tenant level aggregates in Microsoft 365 Usage Analytics and Productivity Score.',
   [ROLES.usageSummaryReportsReader]: "Read Usage reports and Adoption Score, but can't access user details.",
+  [ROLES.appAdmin]: 'Can create and manage all aspects of app registrations and enterprise apps.',
+  [ROLES.cloudAppAdmin]: 'Can create and manage all aspects of app registrations and enterprise apps except App Proxy.',
 };
 
 const ROLE_BY_TEMPLATE = new Map(Object.entries(ROLE_TEMPLATE_IDS).map(([name, id]) => [id, name]));

@@ -4,7 +4,7 @@ import { Button, Input, Link, Spinner, Table, TableBody, TableCell, TableHeader,
 import { ErrorBar } from '../ErrorBar';
 import { odataString } from '../kit/fields';
 import { Pager, usePages } from '../kit/paging';
-import { Reason, byRight, useDirectoryRight } from '../kit/rights';
+import { Reason, byRight, useDirectoryRights } from '../kit/rights';
 import { navigate } from '../router';
 import { GROUP_SELECT, type GraphGroup } from './types';
 
@@ -29,7 +29,11 @@ export function GroupsPage() {
   const [draft, setDraft] = useState('');
   const [search, setSearch] = useState('');
   const { query, pageNumber, prev, next } = usePages<GraphGroup>('groups', groupsUrl(search));
-  const create = useDirectoryRight('createGroup');
+  const rights = useDirectoryRights();
+  const plain = rights('createGroup');
+  const roleAssignable = rights('createRoleAssignableGroup');
+  // a Privileged Role Administrator creates role-assignable groups only, through the same page
+  const create = plain.allowed || !roleAssignable.allowed ? plain : roleAssignable;
   return (
     <section aria-labelledby="groupsTitle">
       <Title2 as="h1" id="groupsTitle">

@@ -28,8 +28,14 @@ export function NewGroupPage() {
   const [formError, setFormError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const rights = useDirectoryRights();
-  const create = rights('createGroup');
-  const roleAssignable = rights('createGroup', 'createRoleAssignableGroup');
+  const plain = rights('createGroup');
+  const roleAssignable = rights('createRoleAssignableGroup');
+  // Entra: a Privileged Role Administrator creates role-assignable groups but no plain one, so for it the
+  // box is ticked and fixed; a Groups or User Administrator the other way round
+  const onlyRoleAssignable = !plain.allowed && roleAssignable.allowed;
+  const assignable = v.isAssignableToRole || onlyRoleAssignable;
+  const create = assignable ? roleAssignable : plain;
+  const boxReason = onlyRoleAssignable ? plain.reason : plain.allowed ? roleAssignable.reason : undefined;
 
   const submit = async () => {
     const own: Record<string, string> = {};
@@ -40,7 +46,7 @@ export function NewGroupPage() {
     if (Object.keys(own).length) return;
     setBusy(true);
     try {
-      const body = { displayName: v.displayName.trim(), mailNickname: v.mailNickname.trim(), mailEnabled: false, securityEnabled: true, isAssignableToRole: v.isAssignableToRole, ...(v.description.trim() ? { description: v.description.trim() } : {}) };
+      const body = { displayName: v.displayName.trim(), mailNickname: v.mailNickname.trim(), mailEnabled: false, securityEnabled: true, isAssignableToRole: assignable, ...(v.description.trim() ? { description: v.description.trim() } : {}) };
       const g = await call<GraphGroup>('/v1.0/groups', { method: 'POST', body });
       await queryClient.invalidateQueries({ queryKey: ['groups'] });
       navigate(`/admin/groups/${encodeURIComponent(g.id)}`);
@@ -90,12 +96,12 @@ export function NewGroupPage() {
         <Field label="Description" {...field('description')}>
           <Textarea id="groupDescription" value={v.description} onChange={(_, d) => setV({ ...v, description: d.value })} />
         </Field>
-        <Field {...field('isAssignableToRole')} hint={create.allowed && roleAssignable.reason ? { id: 'roleAssignableReason', children: roleAssignable.reason } : undefined}>
+        <Field {...field('isAssignableToRole')} hint={boxReason ? { id: 'roleAssignableReason', children: boxReason } : undefined}>
           <Checkbox
             id="groupRoleAssignable"
             label="Microsoft Entra roles can be assigned to the group"
-            checked={v.isAssignableToRole}
-            disabled={!roleAssignable.allowed && !v.isAssignableToRole}
+            checked={assignable}
+            disabled={onlyRoleAssignable || (!roleAssignable.allowed && !v.isAssignableToRole)}
             onChange={(_, d) => setV({ ...v, isAssignableToRole: d.checked === true })}
           />
         </Field>

@@ -5,7 +5,7 @@ import type { GroupTable } from '../../storage/schema.js';
 import type { ActionContext } from '../action.js';
 import type { Actor } from '../actor.js';
 import { type ChangePlan, type ChangeResult, commitChange, newChangePlan } from '../change.js';
-import { checkGroupWrite, checkRoleAssignable, loadUser, memberAudit } from '../groups.js';
+import { PLAIN_GROUP, ROLE_ASSIGNABLE_GROUP, checkGroupWrite, loadUser, memberAudit } from '../groups.js';
 
 export interface CreateGroupInput {
   displayName: string;
@@ -17,8 +17,7 @@ export interface CreateGroupInput {
 }
 
 export async function plan(ctx: ActionContext, actor: Actor, input: CreateGroupInput): Promise<ChangePlan<CreateGroupInput>> {
-  checkGroupWrite(actor, 'create');
-  if (input.isAssignableToRole) checkRoleAssignable(actor, { is_assignable_to_role: 1 }, 'creating');
+  checkGroupWrite(actor, 'create', input.isAssignableToRole ? ROLE_ASSIGNABLE_GROUP : PLAIN_GROUP);
   const members = [];
   for (const id of input.memberIds) members.push(await loadUser(ctx.db, ctx.tenantId, id));
   const memberIds = [...new Set(members.map((m) => m.id))];
@@ -43,8 +42,7 @@ export async function plan(ctx: ActionContext, actor: Actor, input: CreateGroupI
 export function apply(ctx: ActionContext, plan: ChangePlan<CreateGroupInput>): Promise<ChangeResult<GroupTable>> {
   const input = plan.input;
   return commitChange(ctx, plan, async (trx, actor, now) => {
-    checkGroupWrite(actor, 'create');
-    if (input.isAssignableToRole) checkRoleAssignable(actor, { is_assignable_to_role: 1 }, 'creating');
+    checkGroupWrite(actor, 'create', input.isAssignableToRole ? ROLE_ASSIGNABLE_GROUP : PLAIN_GROUP);
     const group: GroupTable = { id: crypto.randomUUID(), tenant_id: ctx.tenantId, display_name: input.displayName, description: input.description ?? null, is_assignable_to_role: input.isAssignableToRole ? 1 : 0, created_at: now, mail_nickname: input.mailNickname };
     await trx.insertInto('groups').values(group).execute();
     const members = [];

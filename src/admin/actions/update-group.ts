@@ -3,7 +3,7 @@ import type { GroupTable } from '../../storage/schema.js';
 import { type ActionContext, ActionError } from '../action.js';
 import type { Actor } from '../actor.js';
 import { type Change, type ChangePlan, type ChangeResult, commitChange, newChangePlan } from '../change.js';
-import { checkGroupWrite, checkRoleAssignable, loadGroup } from '../groups.js';
+import { checkGroupPermission, checkGroupWrite, loadGroup } from '../groups.js';
 
 export interface UpdateGroupInput {
   displayName?: string;
@@ -18,9 +18,9 @@ function changesOf(g: GroupTable, input: UpdateGroupInput): Change[] {
 }
 
 export async function plan(ctx: ActionContext, actor: Actor, groupId: string, input: UpdateGroupInput): Promise<ChangePlan<UpdateGroupInput & { groupId: string }>> {
-  checkGroupWrite(actor, 'update');
+  checkGroupPermission(actor, 'update');
   const g = await loadGroup(ctx.db, ctx.tenantId, groupId);
-  checkRoleAssignable(actor, g, 'updating');
+  checkGroupWrite(actor, 'update', g);
   if (input.displayName === undefined && input.description === undefined) throw new ActionError('invalid', 'The request body has no property to update.');
   return newChangePlan({ action: 'updateGroup', actor, input: { ...input, groupId: g.id }, preview: { action: 'updateGroup', target: { type: 'Group', id: g.id, displayName: g.display_name }, changes: changesOf(g, input), warnings: [] } });
 }
@@ -28,9 +28,8 @@ export async function plan(ctx: ActionContext, actor: Actor, groupId: string, in
 export function apply(ctx: ActionContext, plan: ChangePlan<UpdateGroupInput & { groupId: string }>): Promise<ChangeResult<GroupTable>> {
   const { groupId, ...input } = plan.input;
   return commitChange(ctx, plan, async (trx, actor) => {
-    checkGroupWrite(actor, 'update');
     const g = await loadGroup(trx, ctx.tenantId, groupId);
-    checkRoleAssignable(actor, g, 'updating');
+    checkGroupWrite(actor, 'update', g);
     const set = { ...(input.displayName !== undefined ? { display_name: input.displayName } : {}), ...(input.description !== undefined ? { description: input.description } : {}) };
     await trx.updateTable('groups').set(set).where('id', '=', g.id).execute();
     const changes = changesOf(g, input);
