@@ -11,7 +11,7 @@ import { grantTap, storedClientKind } from './grants.js';
 import { isConfidential } from '../directory/apps.js';
 import type { ResourceDirectory } from './resource-indicators.js';
 import { resourcesFromScope } from './resources.js';
-import { appsRequireMfa, perUserMfaOn } from '../methods/requirement.js';
+import { perUserMfaOn } from '../methods/requirement.js';
 import type { User } from '../directory/users.js';
 import { isConfidentialClient, refreshTokenFacts, sessionFacts } from './credential-facts.js';
 import { findBrowserSession } from './browser-sessions.js';
@@ -92,7 +92,5 @@ async function refreshNeedsMfa(deps: { db: Db; resources: ResourceDirectory }, c
   let resources = resourcesFromScope(typeof body.scope === 'string' ? body.scope : undefined);
   if (typeof body.resource === 'string') resources.push(body.resource);
   if (!resources.length) resources = resourcesFromScope(t.scope);
-  const clientId = ctx.oidc.client?.clientId;
-  const key = `mfa:${clientId ?? ''}\0${resources.join(' ')}`;
-  return (await deps.resources.cache.get(key, () => appsRequireMfa(deps.db, clientId, resources))) as boolean;
+  return deps.resources.requireMfa(ctx.oidc.client?.clientId, resources);
 }

@@ -5,13 +5,22 @@
 // browser-sessions.ts, entra-middleware.ts.
 import Provider from 'oidc-provider';
 import { type ProviderDeps, engineConfiguration } from './engine-config.js';
-import { resourceDirectory } from './resource-indicators.js';
+import { type ResourceDirectory, resourceDirectory } from './resource-indicators.js';
 import { installEntraShape } from './entra-middleware.js';
 import { extendGrantPayload } from './grants.js';
 
 export type { ProviderDeps } from './engine-config.js';
 export { clientMetadata } from './client-view.js';
 export { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from './routes.js';
+
+const directories = new WeakMap<Provider, ResourceDirectory>();
+
+/** The engine's view of app registrations and consents (the directory cache), for the sign-in pages. */
+export function resourceDirectoryOf(provider: Provider): ResourceDirectory {
+  const d = directories.get(provider);
+  if (!d) throw new Error('not an engine made by createProvider');
+  return d;
+}
 
 export function createProvider(providerDeps: ProviderDeps): Provider {
   const { tenant, origin } = providerDeps;
@@ -20,6 +29,7 @@ export function createProvider(providerDeps: ProviderDeps): Provider {
   const deps = { ...providerDeps, resources: resourceDirectory(providerDeps.db, tenant.id, providerDeps.directoryCacheMs ?? 5000) };
 
   const provider = new Provider(issuer, engineConfiguration(deps));
+  directories.set(provider, deps.resources);
   provider.proxy = true;
   extendGrantPayload(provider);
 

@@ -5,6 +5,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import type { Config } from '../config/index.js';
 import { DirectoryCache } from '../directory/version.js';
 import { findAppByIdentifier } from '../directory/apps.js';
+import { appsRequireMfa } from '../methods/requirement.js';
 import type { Db } from '../storage/db.js';
 import { Refusal } from './errors.js';
 import { consentedResources, normalizeScope, resolveResource, resourceOfScope, resourcesFromScope, type ResourceServerView } from './resources.js';
@@ -18,6 +19,8 @@ export function accessTokenTtl(config: Pick<Config, 'accessTokenMinTtl' | 'acces
 export interface ResourceDirectory {
   cache: DirectoryCache;
   view(indicator: string, clientId: string): Promise<ResourceServerView | undefined>;
+  /** whether the app or an API among the resources requires MFA (an app's `requireMfa`, spec §8) */
+  requireMfa(clientId: string | undefined, resources: readonly string[]): Promise<boolean>;
 }
 
 export function resourceDirectory(db: Db, tenantId: string, cacheMs: number): ResourceDirectory {
@@ -26,6 +29,7 @@ export function resourceDirectory(db: Db, tenantId: string, cacheMs: number): Re
   return {
     cache,
     view: (indicator, clientId) => cache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, indicator, clientId)),
+    requireMfa: (clientId, resources) => cache.get(`mfa:${clientId ?? ''}\0${resources.join(' ')}`, () => appsRequireMfa(db, clientId, resources)),
   };
 }
 

@@ -14,7 +14,8 @@ import { refusals } from '../../protocol/errors.js';
 import { whyInvalid } from '../../protocol/validity.js';
 import { sessionFacts } from '../../protocol/credential-facts.js';
 import { type FlowState, type RequestFlows, type LatchkeyLoginResult, type SigninDeps, type StepFacts, type StepId, STEP_IDS, cookieValue, errorPage, nextStep } from '../flow.js';
-import { appsRequireMfa, mfaRequiredFor, perUserMfaOn } from '../../methods/requirement.js';
+import { mfaRequiredFor, perUserMfaOn } from '../../methods/requirement.js';
+import { resourceDirectoryOf } from '../../protocol/provider.js';
 import { REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
 import type { PageInput } from '../pages.js';
 import { logSignin } from '../signin-log.js';
@@ -119,7 +120,6 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   // requireMfa turned on meanwhile is still met: the engine's login check asks for step-up.
   if ((state.step === 'kmsi' || state.step === 'mfa') && state.decided?.userStamp === userStamp(user)) return state.decided;
   const now = Date.now();
-  const { db } = ctx.deps;
   const [methods, policy] = await Promise.all([methodsOf(ctx, user.id), policyOf(ctx, user)]);
   const tap = methods.find((m) => m.type === 'temporaryAccessPass');
   const usableTap = !!tap && tapUsability(tap, now, policy) === 'EnabledByPolicy';
@@ -132,7 +132,7 @@ export async function gatherFacts(ctx: StepContext, state: FlowState, user: User
   let settings: TenantSettings | undefined;
   if (state.firstFactor) {
     settings = await settingsOf(ctx, user.tenant_id);
-    const appsNeedMfa = await once(ctx, 'apps-require-mfa', () => appsRequireMfa(db, ctx.appId, ctx.resources));
+    const appsNeedMfa = await once(ctx, 'apps-require-mfa', () => resourceDirectoryOf(ctx.deps.provider).requireMfa(ctx.appId, ctx.resources));
     mfaRequired = mfaRequiredFor(user, settings, appsNeedMfa);
   }
   // system-preferred order, or the user's default first when system-preferred MFA is off for them
