@@ -1,8 +1,8 @@
 // What the sign-in scenarios (password-signin.ts, mfa-signin.ts) share: the browser without JavaScript that
 // signs in through the real sign-in pages over HTTP (fresh cookie jar per sign-in):
-//   GET /{tenant}/oauth2/v2.0/authorize (demo native app, PKCE) → GET /signin/{uid} → POST user name →
-//   POST password → [POST a code at the MFA step] → POST Stay signed in = Yes → GET the resumed authorize →
-//   redirect with the code
+//   GET /{tenant}/oauth2/v2.0/authorize (demo native app, PKCE), answered with the user-name page → POST user
+//   name → POST password → [POST a code at the MFA step] → POST Stay signed in = Yes → GET the resumed
+//   authorize → redirect with the code
 // (with a passkey instead of the password: POST user name → POST the assertion on the passkey page, or the
 // assertion on the user-name page without a user name → Stay signed in → code),
 // a run of such sign-ins by concurrent workers, measured rounds of two kinds of run alternating which goes
@@ -122,7 +122,10 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
         a = await send(url);
         continue;
       }
-      if (a.status !== 200 || !url.pathname.startsWith('/signin/')) return `HTTP ${a.status} at ${url.pathname}: ${a.text.slice(0, 300)}`;
+      // a sign-in page (authorize answers a new sign-in with the first one): its form posts to /signin/{uid}
+      const action = /<form[^>]*action="(\/signin\/[^"]+)"/.exec(a.text)?.[1];
+      if (a.status !== 200 || !action) return `HTTP ${a.status} at ${url.pathname}: ${a.text.slice(0, 300)}`;
+      url = new URL(action, base);
       // the page's first form is its step's (others, after it, are Back and the like)
       const csrf = /name="csrf" value="([^"]+)"/.exec(a.text)?.[1];
       const step = /name="step" value="([^"]+)"/.exec(a.text)?.[1];

@@ -15,7 +15,7 @@ import { DEMO } from '../src/directory/seed.js';
 import { createUser, findUserByUpn, type User } from '../src/directory/users.js';
 import { browserSkipReason, launchBrowser } from './helpers/browser.js';
 import { eventually } from './helpers/eventually.js';
-import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, fillSignIn, pkce, token } from './helpers/http-signin.js';
+import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce, token, demoPortalSignIn as signInToDemoPortal } from './helpers/http-signin.js';
 import { enrollTotp } from './helpers/mfa.js';
 import { ADMIN_PASSWORD, noSeriousViolations, openPortal, shot, until } from './helpers/portal.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
@@ -61,22 +61,7 @@ for (const db of await databases()) {
     const refresh = (rt: string) => token(server, { grant_type: 'refresh_token', client_id: DEMO.nativeAppId, refresh_token: rt });
 
     /** Signs in to the demo portal over HTTP in this jar (the portal's cookie kept by the jar too). */
-    const demoPortalSignIn = async (jar: Jar) => {
-      let url = new URL(`${server.origin}/demo/login`);
-      for (let i = 0; i < 12; i++) {
-        const res = await fetch(url, { headers: { cookie: jar.header() }, redirect: 'manual' });
-        jar.take(res);
-        const location = res.headers.get('location');
-        if ((res.status === 302 || res.status === 303) && location) {
-          const next = new URL(location, server.origin);
-          url = next.pathname.startsWith('/signin/') ? await fillSignIn(server, jar, next, aliceUpn(), DEMO.demoPassword) : next;
-          continue;
-        }
-        assert.match(await res.text(), /id="userName"/, 'signed in to the demo portal');
-        return;
-      }
-      assert.fail('the demo portal sign-in did not finish');
-    };
+    const demoPortalSignIn = (jar: Jar) => signInToDemoPortal(server, jar, aliceUpn(), DEMO.demoPassword);
     const demoPortalSignedIn = async (jar: Jar) => (await (await fetch(`${server.origin}/demo/`, { headers: { cookie: jar.header() } })).text()).includes('id="userName"');
 
     /** Opens the preview of an action button, checks it changed nothing, applies it; returns the preview's texts. */

@@ -10,13 +10,15 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce } from './helpers/http-signin.js';
 import { databases, startTestServer, testCa, type TestServer } from './helpers/server.js';
 
-/** Where an authorize request for this redirect URI ends: a redirect to the sign-in pages (accepted) or Entra's error page. */
+/** Where an authorize request for this redirect URI ends: the sign-in pages (accepted: the user-name page, or a redirect to them) or Entra's error page. */
 async function authorizeAt(server: { tenantUrl: string }, clientId: string, redirectUri: string): Promise<{ status: number; accepted: boolean; body: string }> {
   const p = pkce();
   const url = `${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: clientId, response_type: 'code', redirect_uri: redirectUri, scope: 'openid', code_challenge: p.challenge, code_challenge_method: 'S256' })}`;
   const res = await fetch(url, { redirect: 'manual' });
   const location = res.headers.get('location') ?? '';
-  return { status: res.status, accepted: (res.status === 303 || res.status === 302) && location.includes('/signin/'), body: res.status >= 400 ? await res.text() : location };
+  const text = await res.text();
+  const signinPage = res.status === 200 && /<form[^>]*action="\/signin\//.test(text);
+  return { status: res.status, accepted: signinPage || ((res.status === 303 || res.status === 302) && location.includes('/signin/')), body: res.status >= 400 ? text : location };
 }
 
 for (const dbKind of await databases()) {

@@ -10,7 +10,7 @@ import * as revokeSessions from '../src/admin/actions/revoke-sessions.js';
 import { ROLE_TEMPLATE_IDS } from '../src/admin/roles.js';
 import { DEMO } from '../src/directory/seed.js';
 import { findUserByUpn, type User } from '../src/directory/users.js';
-import { Jar, authorize, pkce, token, type TokenResponse } from './helpers/http-signin.js';
+import { Jar, authorize, pkce, startSignIn, token, type TokenResponse } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 const GRAPH = 'https://graph.microsoft.com/.default';
@@ -96,22 +96,17 @@ for (const dbKind of await databases()) {
     async function wrongPassword(user: string): Promise<void> {
       const jar = new Jar();
       const p = pkce();
-      let url = new URL(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', code_challenge: p.challenge, code_challenge_method: 'S256' })}`);
-      for (let i = 0; i < 5 && !url.pathname.startsWith('/signin/'); i++) {
-        const res = await fetch(url, { headers: { cookie: jar.header() }, redirect: 'manual' });
-        jar.take(res);
-        url = new URL(res.headers.get('location')!, server.origin);
-      }
-      let res = await fetch(url, { headers: { cookie: jar.header() } });
-      jar.take(res);
+      const first = await startSignIn(server, jar, { client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', code_challenge: p.challenge, code_challenge_method: 'S256' });
+      const url = first.at;
+      let html = first.html;
       for (const [field, value] of [['loginfmt', user], ['passwd', 'Not-The-Password-1']] as const) {
-        const html = await res.text();
         const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
         const step = /name="step" value="([^"]+)"/.exec(html)![1]!;
-        res = await fetch(url, { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, step, [field]: value }), redirect: 'manual' });
+        const res = await fetch(url, { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, step, [field]: value }), redirect: 'manual' });
         jar.take(res);
+        html = await res.text();
         if (field === 'loginfmt') assert.equal(res.status, 200, 'the password page');
-        else assert.match(await res.text(), /class="error"|incorrect|invalid/i, 'the password page again, with the error');
+        else assert.match(html, /class="error"|incorrect|invalid/i, 'the password page again, with the error');
       }
     }
 

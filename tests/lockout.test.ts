@@ -10,7 +10,7 @@ import { DEMO } from '../src/directory/seed.js';
 import { createUser } from '../src/directory/users.js';
 import { DEFAULT_LOCKOUT, checkLocked, locationOf, recordFailure } from '../src/methods/password/lockout.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
-import { Jar, pkce } from './helpers/http-signin.js';
+import { Jar, pkce, startSignIn } from './helpers/http-signin.js';
 
 const RIGHT = DEMO.demoPassword;
 const LOCKED_MESSAGE = 'Your account is temporarily locked to prevent unauthorized use. Try again later. (AADSTS50053)';
@@ -41,14 +41,8 @@ async function passwordStep(server: TestServer, upn: string, ip?: string): Promi
   const jar = new Jar();
   const { challenge } = pkce();
   const q = new URLSearchParams({ client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: 'http://localhost', scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
-  const start = await fetch(`${server.tenantUrl}/oauth2/v2.0/authorize?${q}`, { headers: forwarded(ip), redirect: 'manual' });
-  jar.take(start);
-  assert.equal(start.status, 303, 'authorize sends the browser to the sign-in pages');
-  const at = new URL(start.headers.get('location')!, server.origin);
-  assert.match(at.pathname, /^\/signin\//);
-  const page = await fetch(at, { headers: { cookie: jar.header(), ...forwarded(ip) } });
-  jar.take(page);
-  const html = await page.text();
+  const { at, html, status } = await startSignIn(server, jar, Object.fromEntries(q), forwarded(ip));
+  assert.equal(status, 200, 'authorize answers with the user-name page');
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
   assert.ok(csrf, 'the page carries a CSRF token');
   const step: PasswordStep = { server, at, jar, csrf };

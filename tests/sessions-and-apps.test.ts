@@ -13,7 +13,7 @@ import { type ActionContext, ActionError } from '../src/admin/action.js';
 import type { Actor } from '../src/admin/actor.js';
 import { DEMO } from '../src/directory/seed.js';
 import { createUser } from '../src/directory/users.js';
-import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, fillSignIn, pkce, token } from './helpers/http-signin.js';
+import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce, token, demoPortalSignIn as signInToDemoPortal } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 import { GA, HA, PLAIN, REVOKE_TABLE as TABLE, REVOKE_TARGETS as TARGETS } from './helpers/revoke-rights.js';
 import { eventually } from './helpers/eventually.js';
@@ -55,23 +55,7 @@ for (const dbKind of await databases()) {
     const userinfo = (at: string) => fetch(`${server.tenantUrl}/openid/userinfo`, { headers: { authorization: `Bearer ${at}` } }).then((r) => r.status);
 
     /** Signs in to the demo portal over HTTP in this jar; the portal's own cookie is kept by the jar too. */
-    const portalSignIn = async (jar: Jar, upn: string) => {
-      let url = new URL(`${server.origin}/demo/login`);
-      for (let i = 0; i < 12; i++) {
-        const res = await fetch(url, { headers: { cookie: jar.header() }, redirect: 'manual' });
-        jar.take(res);
-        const location = res.headers.get('location');
-        if ((res.status === 302 || res.status === 303) && location) {
-          const next = new URL(location, server.origin);
-          url = next.pathname.startsWith('/signin/') ? await fillSignIn(server, jar, next, upn, PW) : next;
-          continue;
-        }
-        const html = await res.text();
-        assert.match(html, /id="userName"/, `signed in to the portal: ${html.slice(0, 300)}`);
-        return;
-      }
-      assert.fail('the portal sign-in did not finish');
-    };
+    const portalSignIn = (jar: Jar, upn: string) => signInToDemoPortal(server, jar, upn, PW);
     const portalSignedIn = async (jar: Jar) => (await (await fetch(`${server.origin}/demo/`, { headers: { cookie: jar.header() } })).text()).includes('id="userName"');
 
     before(async () => {

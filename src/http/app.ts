@@ -12,6 +12,7 @@ import { SecretVerifier } from '../directory/apps.js';
 import { rewriteAppIdKey } from '../graph/applications.js';
 import type { Tenant } from '../directory/tenant.js';
 import { createProvider } from '../protocol/provider.js';
+import { firstSigninPage } from '../signin/first-page.js';
 import { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/routes.js';
 import { htmlSecurityHeaders } from '../protocol/pages.js';
 import type { KeySet } from '../protocol/keys.js';
@@ -99,6 +100,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     keys: deps.keys,
     secretVerifier: new SecretVerifier(deps.db),
     interactionUrl: (uid) => `/signin/${uid}`,
+    firstSigninPage: firstSigninPage({ db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin }),
     html: { page, escapeHtml },
     signinLog: { write: (e) => logSignin(deps.db, tid, e), refresh: refreshSigninAggregator(deps.db, tid) },
   });

@@ -54,6 +54,9 @@ export interface SigninLogPort {
   refresh(grantId: string, entry: () => Promise<ProtocolLogEntry>): Promise<void>;
 }
 
+/** The first sign-in page of interaction `uid` (expiring at `expiresAt`, ms) for the authorize parameters: its HTML, headers and the flow's cookie. */
+export type FirstSigninPage = (interaction: { uid: string; expiresAt: number; params: Record<string, unknown> }) => { html: string; headers: Readonly<Record<string, string>>; cookie: string };
+
 export interface ProviderDeps {
   config: Config;
   db: Db;
@@ -66,6 +69,8 @@ export interface ProviderDeps {
   directoryCacheMs?: number;
   /** where the sign-in flow pages live (outside the engine's mount) */
   interactionUrl: (uid: string) => string;
+  /** a new sign-in's first page, answered by authorize itself (src/signin/first-page.ts); without it, authorize redirects to interactionUrl */
+  firstSigninPage?: FirstSigninPage;
   html: HtmlShell;
   signinLog: SigninLogPort;
 }

@@ -151,6 +151,14 @@ export class FlowStore {
     return csrfMatches(posted, this.csrfFor(flowId));
   }
 
+  /** The Set-Cookie value that holds a flow (sealed, bound to its interaction, scoped to its pages' path). */
+  cookie(uid: string, state: FlowState, expiresAt: number): string {
+    if (!UID.test(uid)) throw new Error('not an interaction id');
+    const sealed = this.secrets.encrypt(JSON.stringify({ s: state, e: expiresAt }), `signin-flow:${uid}`);
+    const maxAge = Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000));
+    return `${FLOW_COOKIE}=${sealed}; Path=/signin/${uid}; Max-Age=${maxAge}; Secure; HttpOnly; SameSite=Lax`;
+  }
+
   /** The flows of one request: read from its cookie, written to its answer. */
   of(req: FastifyRequest, reply: FastifyReply): RequestFlows {
     return new RequestFlows(this, this.db, this.secrets, req, reply);
@@ -178,10 +186,7 @@ export class RequestFlows {
   }
 
   save(uid: string, state: FlowState, expiresAt: number): void {
-    if (!UID.test(uid)) throw new Error('not an interaction id');
-    const sealed = this.secrets.encrypt(JSON.stringify({ s: state, e: expiresAt }), `signin-flow:${uid}`);
-    const maxAge = Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000));
-    this.setCookie(`${FLOW_COOKIE}=${sealed}; Path=/signin/${uid}; Max-Age=${maxAge}; Secure; HttpOnly; SameSite=Lax`);
+    this.setCookie(this.store.cookie(uid, state, expiresAt));
   }
 
   remove(uid: string): void {
@@ -224,15 +229,22 @@ export function cookieValue(req: FastifyRequest, name: string): string | undefin
 /** The sign-in pages' policy: scripts from this origin only, inline styles (the page's own), data: images (QR codes). */
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'";
 
+/** The headers of a sign-in page (no inline script: the passkey pages load /assets/passkey.js). */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'content-security-policy': PAGE_CSP,
+};
+
 export function sendPage(reply: FastifyReply, status: number, title: string, body: string) {
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-frame-options', 'DENY')
-    // no inline script: the passkey pages load /assets/passkey.js
-    .header('content-security-policy', PAGE_CSP)
-    .send(page(title, body));
+  return reply.code(status).headers(PAGE_HEADERS).send(page(title, body));
+}
+
+/** A step's page of the flow of interaction `uid`: the tenant's card around the step's form. */
+export function stepPage(tenant: Tenant, flows: FlowStore, uid: string, input: Omit<PageInput, 'action' | 'csrf'>): { title: string; body: string } {
+  const body = renderStep(input.state.step, { ...input, action: `/signin/${encodeURIComponent(uid)}`, csrf: flows.csrfFor(uid) });
+  return { title: 'Sign in to your account', body: `<main class="card"><div class="brand">${escapeHtml(tenant.display_name)}</div>${body}</main>` };
 }
 
 export function errorPage(reply: FastifyReply, status: number, message: string) {
@@ -265,8 +277,8 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
   }
 
   function render(reply: FastifyReply, uid: string, input: Omit<PageInput, 'action' | 'csrf'>, status = 200) {
-    const body = renderStep(input.state.step, { ...input, action: `/signin/${encodeURIComponent(uid)}`, csrf: flows.csrfFor(uid) });
-    return sendPage(reply, status, 'Sign in to your account', `<main class="card"><div class="brand">${escapeHtml(tenant.display_name)}</div>${body}</main>`);
+    const { title, body } = stepPage(tenant, flows, uid, input);
+    return sendPage(reply, status, title, body);
   }
 
   // Errors before the handler runs (body too large, unsupported content type, invalid JSON) get the sign-in
@@ -287,16 +299,19 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
    * step of a started flow needs only the flow, which kept the interaction's app and resources, and the
    * engine's signed interaction cookie naming this flow (the flow stays bound to the browser that began it).
    */
-  async function context(req: FastifyRequest, reply: FastifyReply, uid: string, posted: boolean): Promise<StepContext | FastifyReply> {
+  // Undefined when it has answered with the error page itself: a Fastify reply is a thenable, and an async
+  // function returning it would resolve to what the reply resolves to (undefined), not to the reply.
+  async function context(req: FastifyRequest, reply: FastifyReply, uid: string, posted: boolean): Promise<StepContext | undefined> {
+    const expired = () => void errorPage(reply, 400, EXPIRED);
     const rflows = flows.of(req, reply);
     const base = { deps, flows: rflows, req, reply, uid, render: (input: Omit<PageInput, 'action' | 'csrf'>, status?: number) => render(reply, uid, input, status), memo: new Map() };
     if (posted) {
-      if (interactionOfBrowser(req) !== uid) return errorPage(reply, 400, EXPIRED);
+      if (interactionOfBrowser(req) !== uid) return expired();
       const flow = rflows.load(uid);
       if (flow?.state.resources) return { ...base, flow, exp: flow.expiresAt, appId: flow.state.appId, resources: flow.state.resources };
     }
     const d = await details(req, reply, uid);
-    if (!d) return errorPage(reply, 400, EXPIRED);
+    if (!d) return expired();
     const exp = (d.exp ?? Math.floor(Date.now() / 1000) + deps.config.signInFlowTtl) * 1000;
     const appId = typeof d.params.client_id === 'string' ? d.params.client_id : undefined;
     return { ...base, details: d, exp, appId, resources: requestedResources(d.params as Record<string, unknown>) };
@@ -305,14 +320,14 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
   app.get('/signin/:uid', { errorHandler }, async (req, reply) => {
     const { uid } = req.params as { uid: string };
     const ctx = await context(req, reply, uid, false);
-    if (!('flows' in ctx)) return ctx;
+    if (!ctx) return reply;
     return handleStep(ctx, undefined);
   });
 
   app.post('/signin/:uid', { errorHandler }, async (req, reply) => {
     const { uid } = req.params as { uid: string };
     const ctx = await context(req, reply, uid, true);
-    if (!('flows' in ctx)) return ctx;
+    if (!ctx) return reply;
     const form = (req.body ?? {}) as Record<string, unknown>;
     if (!flows.csrfMatches(uid, form.csrf)) {
       await logSignin(deps.db, tenant.id, { status: 'failure', reason: 'csrf token missing or invalid', req, appId: ctx.appId, interactive: true });

@@ -43,17 +43,32 @@ export function pkce() {
 /** Answers for the steps beyond user name, password and Stay signed in: the step's page in, the form fields out. */
 export type StepAnswers = Partial<Record<string, (html: string) => Record<string, string>>>;
 
-/** Fills the sign-in pages of one interaction (user name, password, Stay signed in = Yes); returns where they send the browser. */
-export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: string, password: string, answers: StepAnswers = {}): Promise<URL> {
-  let res = await fetch(at, { headers: { cookie: jar.header() }, redirect: 'manual' });
-  jar.take(res);
+/** The address a sign-in page's (first) form posts to, when the page has one. */
+export function signinFormAction(html: string, origin: string): URL | undefined {
+  const action = /<form[^>]*action="(\/signin\/[^"]+)"/.exec(html)?.[1];
+  return action ? new URL(action.replace(/&amp;/g, '&'), origin) : undefined;
+}
+
+/**
+ * Fills the sign-in pages of one interaction (user name, password, Stay signed in = Yes); returns where they
+ * send the browser. The first page is fetched from `at`, or is `first` when it came already (authorize
+ * answers a new sign-in with its first page); each form is posted where its action says.
+ */
+export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: string, password: string, answers: StepAnswers = {}, first?: { status: number; html: string }): Promise<URL> {
+  let res: Response | undefined;
+  if (!first) {
+    res = await fetch(at, { headers: { cookie: jar.header() }, redirect: 'manual' });
+    jar.take(res);
+  }
   for (let i = 0; i < 10; i++) {
-    if (res.status === 303 || res.status === 302) return new URL(res.headers.get('location')!, server.origin);
-    const html = await res.text();
-    assert.equal(res.status, 200, `sign-in page: ${res.status} ${html.slice(0, 300)}`);
+    if (res && (res.status === 303 || res.status === 302)) return new URL(res.headers.get('location')!, server.origin);
+    const status = res ? res.status : first!.status;
+    const html = res ? await res.text() : first!.html;
+    assert.equal(status, 200, `sign-in page: ${status} ${html.slice(0, 300)}`);
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
     const step = /name="step" value="([^"]+)"/.exec(html)?.[1];
     assert.ok(csrf && step, `a sign-in form: ${html.slice(0, 300)}`);
+    const target = signinFormAction(html, server.origin) ?? at;
     const fields: Record<string, string> = { csrf, step };
     const answer = answers[step];
     if (answer) Object.assign(fields, answer(html));
@@ -61,10 +76,31 @@ export async function fillSignIn(server: TestServer, jar: Jar, at: URL, user: st
     else if (step === 'password') fields.passwd = password;
     else if (step === 'kmsi') fields.kmsi = 'yes';
     else assert.fail(`unexpected sign-in step ${step}`);
-    res = await fetch(at, { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields), redirect: 'manual' });
+    res = await fetch(target, { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields), redirect: 'manual' });
     jar.take(res);
   }
   assert.fail('the sign-in pages did not finish');
+}
+
+/**
+ * Starts a sign-in with an authorization request (a browser without a session: authorize answers with the
+ * user-name page) and returns that page and where its form posts (`/signin/{uid}`). Follows a redirect to the
+ * sign-in pages too, for the flows that still take one.
+ */
+export async function startSignIn(server: TestServer, jar: Jar, params: Record<string, string>, headers: Record<string, string> = {}): Promise<{ at: URL; html: string; status: number; authorize: Response }> {
+  const authorizeRes = await fetch(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams(params)}`, { headers: { ...headers, cookie: jar.header() }, redirect: 'manual' });
+  jar.take(authorizeRes);
+  let res = authorizeRes;
+  if (res.status === 303 || res.status === 302) {
+    const next = new URL(res.headers.get('location')!, server.origin);
+    assert.match(next.pathname, /^\/signin\//, `authorize sends the browser to the sign-in pages: ${next.href}`);
+    res = await fetch(next, { headers: { ...headers, cookie: jar.header() }, redirect: 'manual' });
+    jar.take(res);
+  }
+  const html = await res.text();
+  const at = signinFormAction(html, server.origin);
+  assert.ok(at, `a sign-in page: ${res.status} ${html.slice(0, 300)}`);
+  return { at, html, status: res.status, authorize: authorizeRes };
 }
 
 /** Runs an authorization request the way a browser would, signing in when the pages ask. */
@@ -86,7 +122,14 @@ export async function authorize(server: TestServer, jar: Jar, params: Record<str
       } else url = next;
       continue;
     }
-    return { status: res.status, html: await res.text(), signInPages };
+    const html = await res.text();
+    if (res.status === 200 && signinFormAction(html, server.origin)) {
+      // a new sign-in: authorize answered with its first page
+      signInPages++;
+      url = await fillSignIn(server, jar, url, user, who.password, who.answers, { status: res.status, html });
+      continue;
+    }
+    return { status: res.status, html, signInPages };
   }
   assert.fail('too many redirects');
 }
@@ -137,4 +180,28 @@ export async function appGraphToken(server: TestServer, clientId: string, secret
   const t = await token(server, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: GRAPH_DEFAULT });
   assert.ok(t.body.access_token, JSON.stringify(t.body));
   return t.body.access_token;
+}
+
+/** Signs in to the demo portal (/demo/, a confidential web app) over HTTP in this jar; the portal's own cookie is kept by the jar too. */
+export async function demoPortalSignIn(server: TestServer, jar: Jar, upn: string, password: string): Promise<void> {
+  let url = new URL(`${server.origin}/demo/login`);
+  for (let i = 0; i < 12; i++) {
+    const res = await fetch(url, { headers: { cookie: jar.header() }, redirect: 'manual' });
+    jar.take(res);
+    const location = res.headers.get('location');
+    if ((res.status === 302 || res.status === 303) && location) {
+      const next = new URL(location, server.origin);
+      url = next.pathname.startsWith('/signin/') ? await fillSignIn(server, jar, next, upn, password) : next;
+      continue;
+    }
+    const html = await res.text();
+    if (res.status === 200 && signinFormAction(html, server.origin)) {
+      // a new sign-in: authorize answered with its first page
+      url = await fillSignIn(server, jar, url, upn, password, {}, { status: res.status, html });
+      continue;
+    }
+    assert.match(html, /id="userName"/, `signed in to the demo portal: ${html.slice(0, 300)}`);
+    return;
+  }
+  assert.fail('the demo portal sign-in did not finish');
 }

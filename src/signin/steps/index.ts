@@ -83,7 +83,12 @@ const SIDE_POSTS = new Set(['back', 'use_tap', 'use_password', 'use_passkey', 's
 
 /** A flow at its first step, carrying the interaction's app and resources, and a challenge for a passkey without a user name. */
 export function startingFlow(ctx: StepContext): FlowState {
-  return withChallenge({ step: 'username', methods: [], amr: [], appId: ctx.appId, resources: ctx.resources });
+  return startingState(ctx.appId, ctx.resources);
+}
+
+/** The same for an interaction's app and resources. */
+export function startingState(appId: string | undefined, resources: string[]): FlowState {
+  return withChallenge({ step: 'username', methods: [], amr: [], appId, resources });
 }
 
 /** Whether the step's page runs a passkey ceremony (it needs a fresh challenge). */

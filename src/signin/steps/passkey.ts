@@ -28,8 +28,13 @@ export function withChallenge(state: FlowState, now = Date.now()): FlowState {
 
 /** The options the page's script passes to navigator.credentials.get(), as JSON; undefined without a challenge. */
 export function passkeyOptionsJson(ctx: StepContext, state: FlowState, mine: readonly MethodRow[] = []): string | undefined {
+  return passkeyRequestJson(relyingPartyOf(ctx), state, mine);
+}
+
+/** The same, for a relying party at hand (the first page, shown before any step's context exists). */
+export function passkeyRequestJson(rp: RelyingParty, state: FlowState, mine: readonly MethodRow[] = []): string | undefined {
   if (!state.passkey) return undefined;
-  return JSON.stringify(requestOptions(relyingPartyOf(ctx), state.passkey.challenge, mine.filter((m) => m.type === 'fido2')));
+  return JSON.stringify(requestOptions(rp, state.passkey.challenge, mine.filter((m) => m.type === 'fido2')));
 }
 
 /** The user's passkeys, for the page's allowCredentials (none before the user name). */
