@@ -1,6 +1,7 @@
 // @azure/msal-node's token cache against Latchkey: the token response's `scope` is in Entra's form (Graph
-// scopes short, other resources with their prefix), so acquireTokenSilent finds a cached access token for
-// the scopes it asked for and sends no token request.
+// scopes short, other resources with their prefix, a delegated `.default` with the scopes it stands for
+// and itself), so acquireTokenSilent finds a cached access token for the scopes it asked for and sends no
+// token request.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CryptoProvider, PublicClientApplication } from '@azure/msal-node';
@@ -59,14 +60,14 @@ for (const dbKind of await databases()) {
       const api = await token(server, { grant_type: 'refresh_token', client_id: DEMO.nativeAppId, refresh_token: code.body.refresh_token!, scope: `${DEMO.apiIdentifier}/read openid profile offline_access` });
       assert.deepEqual(String(api.body.scope).split(' ').sort(), [`${DEMO.apiIdentifier}/read`, 'openid', 'profile'], JSON.stringify(api.body.scope));
       const graphDefault = await token(server, { grant_type: 'refresh_token', client_id: DEMO.nativeAppId, refresh_token: api.body.refresh_token!, scope: 'https://graph.microsoft.com/.default' });
-      // a refresh for `.default` alone: answered as asked (MSAL finds it under the scope it asks for)
-      assert.equal(graphDefault.body.scope, 'https://graph.microsoft.com/.default', JSON.stringify(graphDefault.body));
+      // a delegated `.default`: the consented scopes by full name, and `.default` itself (MSAL finds it under the scope it asks for)
+      assert.deepEqual(String(graphDefault.body.scope).split(' ').sort(), ['https://graph.microsoft.com/.default', 'https://graph.microsoft.com/Mail.Read', 'https://graph.microsoft.com/User.Read'], JSON.stringify(graphDefault.body));
       // client credentials: `.default` is all there is, and the scope is never empty
       const app = await token(server, { grant_type: 'client_credentials', client_id: DEMO.automationAppId, client_secret: 'automation-secret-value', scope: 'https://graph.microsoft.com/.default' });
       assert.equal(app.body.scope, 'https://graph.microsoft.com/.default');
     });
 
-    for (const scope of ['User.Read', `${DEMO.apiIdentifier}/read`]) {
+    for (const scope of ['User.Read', `${DEMO.apiIdentifier}/read`, 'https://graph.microsoft.com/.default', `${DEMO.apiIdentifier}/.default`]) {
       test(`a second acquireTokenSilent for ${scope} is answered from MSAL's cache, without a token request`, async () => {
         const { pca, account } = await signedInApp([scope]);
         const first = await countingTokenRequests(server, () => pca.acquireTokenSilent({ account, scopes: [scope] }));
@@ -75,6 +76,17 @@ for (const dbKind of await databases()) {
         assert.deepEqual([second.result.fromCache, second.tokenRequests], [true, 0]);
       });
     }
+
+    test('acquireTokenSilent for Graph .default after a sign-in for User.Read: one refresh, then answered from the cache', async () => {
+      const { pca, account } = await signedInApp(['User.Read']);
+      const scopes = ['https://graph.microsoft.com/.default'];
+      const first = await countingTokenRequests(server, () => pca.acquireTokenSilent({ account, scopes }));
+      assert.deepEqual([first.result.fromCache, first.tokenRequests], [false, 1]);
+      assert.deepEqual(first.result.scopes.slice().sort(), ['https://graph.microsoft.com/.default', 'https://graph.microsoft.com/Mail.Read', 'https://graph.microsoft.com/User.Read', 'openid', 'profile']);
+      const second = await countingTokenRequests(server, () => pca.acquireTokenSilent({ account, scopes }));
+      assert.deepEqual([second.result.fromCache, second.tokenRequests], [true, 0]);
+      assert.equal(second.result.accessToken, first.result.accessToken);
+    });
 
     test('acquireTokenSilent for User.Read after a forced refresh is answered from the refreshed token in the cache', async () => {
       const { pca, account } = await signedInApp(['User.Read']);

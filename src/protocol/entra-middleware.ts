@@ -8,7 +8,7 @@ import { findUserById } from '../directory/users.js';
 import { memo } from '../directory/cache.js';
 import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
 import { entraResponseScope, normalizeScope } from './resources.js';
-import { namesUnknownResource } from './resource-indicators.js';
+import { defaultScopeExpansion, namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
 import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
@@ -176,7 +176,10 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       if (typeof body.scope === 'string') {
         const e = ctx.oidc?.entities as { AuthorizationCode?: { scope?: string }; RefreshToken?: { scope?: string }; DeviceCode?: { scope?: string } } | undefined;
         const redeemed = e?.AuthorizationCode ?? e?.RefreshToken ?? e?.DeviceCode;
-        body.scope = entraResponseScope(body.scope, body.id_token ? redeemed?.scope : undefined);
+        const clientId = ctx.oidc?.client?.clientId;
+        const delegated = clientId && form.grant_type !== 'client_credentials';
+        const expansion = delegated ? await defaultScopeExpansion(deps.resources, clientId, body.scope, form.scope) : undefined;
+        body.scope = entraResponseScope(body.scope, body.id_token ? redeemed?.scope : undefined, expansion);
       }
       if (form.grant_type === 'refresh_token') await logRefresh(ctx);
     }

@@ -8,7 +8,7 @@ import { findAppByIdentifier } from '../directory/apps.js';
 import { appsRequireMfa } from '../methods/requirement.js';
 import type { Db } from '../storage/db.js';
 import { Refusal } from './errors.js';
-import { consentedResources, normalizeScope, resolveResource, resourceOfScope, resourcesFromScope, type ResourceServerView } from './resources.js';
+import { consentedResources, normalizeScope, resolveResource, resourceOfScope, resourcesFromScope, type DefaultScopeExpansion, type ResourceServerView } from './resources.js';
 
 /** An access token's lifetime: random between the configured bounds (D1), so tokens do not expire in step. */
 export function accessTokenTtl(config: Pick<Config, 'accessTokenMinTtl' | 'accessTokenMaxTtl'>): number {
@@ -57,6 +57,19 @@ async function assertConsented(resources: ResourceDirectory, ctx: KoaContextWith
       throw new Refusal('consent_required', `The app has no consent for '${s}'.`);
     }
   }
+}
+
+/**
+ * A delegated token request for `{resource}/.default` (authorization code, refresh, device code): what it
+ * stands for on the resource the access token is for, as consented now, so a consent given since the
+ * sign-in shows on the next token (Entra: "The .default scope"). `requestScope` is the token request's
+ * own scope, already normalised; without `.default` there, nothing is expanded.
+ */
+export async function defaultScopeExpansion(resources: ResourceDirectory, clientId: string, tokenScope: string, requestScope: string | undefined): Promise<DefaultScopeExpansion | undefined> {
+  const resource = resourcesFromScope(tokenScope)[0];
+  if (!resource || !(requestScope ?? '').split(' ').includes(`${resource}/.default`)) return undefined;
+  const view = await resources.view(resource, clientId);
+  return view ? { resource, delegated: view.delegated } : undefined;
 }
 
 /** Whether a scope string names a resource that is not registered (only well-formed scope tokens are looked up). */

@@ -14,21 +14,33 @@ export function normalizeScope(scope: string): string {
     .join(' ');
 }
 
+/** What a delegated request for `{resource}/.default` stands for: every delegated scope consented on the resource. */
+export interface DefaultScopeExpansion {
+  resource: string;
+  delegated: string[];
+}
+
 /**
  * The token response's `scope` in Entra's form: Graph's scopes by their short names (`User.Read`), other
  * resources' with their prefix (`api://demo-api/read`), no `.default` (Entra lists the scopes it stands
  * for, unless it is all there is), then the OpenID scopes of the grant except offline_access
  * (`User.Read profile openid email`).
+ * A delegated request for `{resource}/.default` is answered as Entra answers it: every consented scope of
+ * the resource by its full name, Graph's too, and `{resource}/.default` itself
+ * (`https://graph.microsoft.com/User.Read https://graph.microsoft.com/.default openid profile`).
  * MSAL caches an access token under the response's scopes and looks it up by the ones it asks for, so a
- * full Graph name answered to `User.Read` sent every acquireTokenSilent to the token endpoint.
+ * full Graph name answered to `User.Read` sent every acquireTokenSilent to the token endpoint, and so
+ * would an answer to `.default` that left `.default` out.
  */
-export function entraResponseScope(scope: string, grantScope: string | undefined): string {
+export function entraResponseScope(scope: string, grantScope: string | undefined, expansion?: DefaultScopeExpansion): string {
   const graph = `${GRAPH_RESOURCE}/`;
-  const resourceScopes = scope
-    .split(' ')
-    .filter((s) => s && !OIDC_SCOPES.has(s) && !s.endsWith('/.default'))
-    .map((s) => (s.startsWith(graph) ? s.slice(graph.length) : s));
-  // only `.default` (client credentials, a refresh for `.default`): as the engine wrote it, never empty
+  const resourceScopes = expansion
+    ? [...expansion.delegated.map((s) => `${expansion.resource}/${s}`), `${expansion.resource}/.default`]
+    : scope
+        .split(' ')
+        .filter((s) => s && !OIDC_SCOPES.has(s) && !s.endsWith('/.default'))
+        .map((s) => (s.startsWith(graph) ? s.slice(graph.length) : s));
+  // only `.default` (client credentials): as the engine wrote it, never empty
   if (resourceScopes.length === 0 && scope.split(' ').some((s) => s.endsWith('/.default'))) return scope;
   const granted = new Set(`${scope} ${grantScope ?? ''}`.split(' '));
   const oidc = ['profile', 'openid', 'email'].filter((s) => granted.has(s));
