@@ -1,12 +1,14 @@
 // The command line's `apps` commands (called by src/cli.ts): list the app registrations, create one
-// (display name, redirect URIs by platform), add a client secret (printed once). The writes are the same
-// admin actions as Graph's POST /applications and addPassword, acting as the local operator, audited.
+// (display name, redirect URIs by platform; with its service principal, as Entra's portal registers one), add a
+// client secret (printed once). The writes are the same admin actions as Graph's POST /applications,
+// POST /servicePrincipals and addPassword, acting as the local operator, audited.
 // A server running on the same SQLite file sees a change within its cache's 5 seconds (another process
 // wrote it); on PostgreSQL at once.
 import type { ActionContext } from './admin/action.js';
 import type { Actor } from './admin/actor.js';
 import * as addPassword from './admin/actions/add-application-password.js';
 import * as createApplication from './admin/actions/create-application.js';
+import * as createServicePrincipal from './admin/actions/create-service-principal.js';
 import { loadApplication } from './admin/applications.js';
 import { appFromRow } from './directory/apps.js';
 import { FIRST_PARTY_APP_IDS } from './directory/first-party.js';
@@ -18,7 +20,8 @@ export const APPS_HELP: Record<string, string> = {
   'apps create': [
     'usage: npm run cli -- apps create <display name> [options]',
     '',
-    'Registers an application (as Graph POST /applications does) and prints its appId (client id) and object id.',
+    'Registers an application (as Graph POST /applications does) with its service principal (POST /servicePrincipals:',
+    'without one the app gets no token) and prints its appId (client id), object id and service principal id.',
     '',
     'options (each URI option may be repeated):',
     '  --web-redirect-uri <uri>            a web (confidential) redirect URI: HTTPS, or http://localhost',
@@ -98,8 +101,10 @@ async function create(ctx: ActionContext, args: string[]): Promise<void> {
   if (!json) console.log(previewText(plan.preview));
   if (o.flags.has('--dry-run')) return console.log(json ? JSON.stringify({ preview: plan.preview }, null, 2) : '\n(dry run: nothing was changed)');
   const { value: app } = await createApplication.apply(ctx, plan);
-  if (json) return console.log(JSON.stringify({ preview: plan.preview, result: { appId: app.id, id: app.objectId, displayName: app.displayName } }, null, 2));
-  console.log(`\ncreated: appId (client id) ${app.id}, object id ${app.objectId}`);
+  // and its service principal, as Entra's portal registers an app: without one it gets no token (AADSTS7000229)
+  const { value: sp } = await createServicePrincipal.apply(ctx, await createServicePrincipal.plan(ctx, OPERATOR, { appId: app.id }));
+  if (json) return console.log(JSON.stringify({ preview: plan.preview, result: { appId: app.id, id: app.objectId, displayName: app.displayName, servicePrincipalId: sp.id } }, null, 2));
+  console.log(`\ncreated: appId (client id) ${app.id}, object id ${app.objectId}, service principal ${sp.id}`);
 }
 
 async function addSecret(ctx: ActionContext, args: string[]): Promise<void> {

@@ -9,7 +9,6 @@ import { ensureDemoAppUris, ensureTenant } from './directory/seed.js';
 import { createMethodsPolicy } from './methods/policy.js';
 import { ensureFirstPartyApps } from './directory/first-party.js';
 import { ensureAdminPortalApp } from './admin-portal/app-registration.js';
-import { ensureServicePrincipals } from './directory/service-principals.js';
 import { bumpDirectoryVersion } from './directory/version.js';
 import { backchannelLogoutSubscribers } from './events/backchannel-logout.js';
 import { type Deliverer, startDeliverer } from './events/deliver.js';
@@ -62,7 +61,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await ensureFirstPartyApps(store.db, seed.tenant.id, origin);
     await ensureAdminPortalApp(store.db, seed.tenant.id, origin); // new and existing tenants; the redirect URI follows the origin
     await ensureDemoAppUris(store.db, origin);
-    await ensureServicePrincipals(store.db, seed.tenant.id); // every app (seeded, first-party, seed file) has its service principal
     await bumpDirectoryVersion(store.db, seed.tenant.id); // other instances drop their client views of what the start changed
     const maxTokenLifetimeMs = Math.max(config.accessTokenMaxTtl, config.idTokenTtl) * 1000;
     const keys = await loadSigningKeys(store.db, secrets, maxTokenLifetimeMs);

@@ -210,7 +210,9 @@ describe('command line admin actions', () => {
     assert.match(bad.stderr, /must use HTTPS/);
     const made = await cli('apps', 'create', 'CLI app', '--web-redirect-uri', 'https://cli.example/cb', '--spa-redirect-uri', 'https://cli.example/spa', '--public-client-redirect-uri', 'http://localhost', '--json');
     assert.equal(made.code, 0, made.stderr);
-    const { result } = JSON.parse(made.stdout) as { result: { appId: string; id: string } };
+    const { result } = JSON.parse(made.stdout) as { result: { appId: string; id: string; servicePrincipalId: string } };
+    const sp = await server.store.db.selectFrom('service_principals').select(['id', 'app_id']).where('app_id', '=', result.appId).execute();
+    assert.deepEqual(sp, [{ id: result.servicePrincipalId, app_id: result.appId }], 'the app is registered with its service principal');
     const listed = JSON.parse((await cli('apps', 'list', '--json')).stdout) as { appId: string; id: string; web: string[]; spa: string[]; publicClient: string[]; secrets: number }[];
     const mine = listed.find((a) => a.appId === result.appId)!;
     assert.deepEqual([mine.id, mine.web, mine.spa, mine.publicClient, mine.secrets], [result.id, ['https://cli.example/cb'], ['https://cli.example/spa'], ['http://localhost'], 0]);
@@ -225,7 +227,7 @@ describe('command line admin actions', () => {
     assert.equal(t.status, 200, await t.clone().text());
     assert.equal(((await server.store.db.selectFrom('app_secrets').select('display_name').where('app_id', '=', result.appId).execute())[0])?.display_name, 'from the cli');
     const activities = (await audits()).filter((a) => a[2] === 'CLI app');
-    assert.deepEqual(activities, [['Add application', 'system', 'CLI app'], ['Update application – Certificates and secrets management', 'system', 'CLI app']]);
+    assert.deepEqual(activities, [['Add application', 'system', 'CLI app'], ['Add service principal', 'system', 'CLI app'], ['Update application – Certificates and secrets management', 'system', 'CLI app']]);
     const unknown = await cli('apps', 'add-secret', '00000000-0000-4000-8000-000000000000');
     assert.equal(unknown.code, 3);
     const usage = await cli('apps', 'add-secret', 'not-an-id');

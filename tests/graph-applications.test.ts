@@ -124,6 +124,7 @@ for (const dbKind of await databases()) {
     test('through the Graph SDK: create, (appId=…), addPassword; msal client credentials with the new secret at once; removePassword refuses it at once (AADSTS7000215)', async () => {
       const client = sdk(admin);
       const app = (await client.api('/applications').post({ displayName: 'Daemon', web: { redirectUris: [] } })) as GraphApp;
+      await client.api('/servicePrincipals').post({ appId: app.appId }); // without one the app gets no token (AADSTS7000229)
       const read = (await client.api(`/applications(appId='${app.appId}')`).get()) as GraphApp;
       assert.equal(read.id, app.id);
       await client.api(`/applications/${app.id}`).patch({ notes: 'nightly jobs' });
@@ -153,6 +154,7 @@ for (const dbKind of await databases()) {
     test('the kind of client follows the redirect URI and the secret: a web redirect needs the secret (AADSTS7000218), an SPA or public-client one is public', async () => {
       const made = await graph(admin, 'POST', '/v1.0/applications', { displayName: 'Mixed', web: { redirectUris: ['https://mixed.example/cb'] }, spa: { redirectUris: ['https://mixed.example/spa'] }, publicClient: { redirectUris: ['http://localhost'] } });
       const app = made.body as unknown as GraphApp;
+      assert.equal((await graph(admin, 'POST', '/v1.0/servicePrincipals', { appId: app.appId })).status, 201);
       await grantPermission(server.store.db, app.appId, GRAPH_APP_ID, 'delegated', ['User.Read']);
       const secret = String((await graph(admin, 'POST', `/v1.0/applications/${app.id}/addPassword`, {})).body.secretText);
       const codeFor = async (redirectUri: string) => {
@@ -182,6 +184,7 @@ for (const dbKind of await databases()) {
 
     test('deleting an application ends its refresh tokens and codes (invalid_grant, bad_token)', async () => {
       const app = (await graph(admin, 'POST', '/v1.0/applications', { displayName: 'Short-lived', publicClient: { redirectUris: ['http://localhost'] } })).body as unknown as GraphApp;
+      assert.equal((await graph(admin, 'POST', '/v1.0/servicePrincipals', { appId: app.appId })).status, 201);
       await grantPermission(server.store.db, app.appId, GRAPH_APP_ID, 'delegated', ['User.Read']);
       const jar = new Jar();
       const signIn = async () => {

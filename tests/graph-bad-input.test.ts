@@ -309,7 +309,7 @@ for (const dbKind of await databases()) {
       const graphGet = async (path: string) => ((await (await fetch(`${server.origin}/v1.0${path}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { value: { id: string }[] }).value[0]!.id;
       realSp.assignmentId = await graphGet(`/servicePrincipals/${realSp.id}/appRoleAssignments`);
       realSp.grantId = await graphGet(`/servicePrincipals/${realSp.id}/oauth2PermissionGrants`);
-      realSp.appWithoutSp = (await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'No service principal yet', kind: 'web' })).id;
+      realSp.appWithoutSp = (await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'No service principal yet', kind: 'web', servicePrincipal: false })).id;
       // an application with a secret, for the /applications routes
       const made = await fetch(`${server.origin}/v1.0/applications`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ displayName: 'Fixture app', identifierUris: ['api://fixture'] }) });
       realApp = (await made.json()) as { id: string; appId: string };

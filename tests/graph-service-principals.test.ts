@@ -30,7 +30,7 @@ for (const dbKind of await databases()) {
       await consentNativeAppToGraph(server);
       const token = await delegatedGraphToken(server, `admin@${server.tenantDomain}`, 'Bootstrap-Admin-Pw-1');
       admin = Client.init({ baseUrl: `${server.origin}/`, defaultVersion: 'v1.0', customHosts: new Set(['localhost']), authProvider: (done) => done(null, token) });
-      const app = await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'Contoso Sync', kind: 'web', redirectUris: [redirectUri] });
+      const app = await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'Contoso Sync', kind: 'web', redirectUris: [redirectUri], servicePrincipal: false });
       await addAppSecret(server.store.db, app.id, 'contoso-sync-secret');
       appId = app.id;
     });

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { appRoleAssignments, delegatedGrants, ensureServicePrincipals } from '../src/directory/service-principals.js';
+import { insertApp, newAppRow } from '../src/directory/apps.js';
+import { appRoleAssignments, delegatedGrants, newServicePrincipalRow } from '../src/directory/service-principals.js';
 import { Migrations } from '../src/storage/migrations.js';
 import type { Database } from '../src/storage/schema.js';
 import { databases, freshPostgres } from './helpers/server.js';
@@ -38,8 +39,30 @@ for (const dbKind of await databases()) {
         assert.match(assignments[0]!.id, /^[A-Za-z0-9_-]{43}$/);
         const grants = await delegatedGrants(db, 'old-tenant', { clientAppId: 'old-app' });
         assert.deepEqual(grants.map((g) => g.scopes), [['User.Read', 'openid']]);
-        // nothing left to make at start
-        assert.equal(await ensureServicePrincipals(db, 'old-tenant'), 0);
+      } finally {
+        await k.destroy();
+        await pgDb?.drop();
+      }
+    });
+
+    test('migration 0017: an app made without a service principal before it gets one, once', async () => {
+      const pgDb = dbKind === 'postgres' ? await freshPostgres() : undefined;
+      const k = new Kysely<Database>({ dialect: pgDb ? new PostgresDialect({ pool: new pg.Pool({ connectionString: pgDb.url, max: 1 }) }) : new SqliteDialect({ database: new SqliteDatabase(':memory:') }) });
+      try {
+        const migrator = new Migrator({ db: k, provider: new Migrations(dbKind) });
+        assert.equal((await migrator.migrateTo('0016_plan_lines_and_creation_times')).error, undefined);
+        await k.insertInto('tenants').values({ id: 't1', domain: 't1.test', display_name: 'T1', created_at: 1 }).execute();
+        const db = k as unknown as Parameters<typeof insertApp>[0];
+        await insertApp(db, newAppRow({ id: 'made-by-graph', tenantId: 't1', displayName: 'Made by Graph' }));
+        await insertApp(db, newAppRow({ id: 'has-one', tenantId: 't1', displayName: 'Has one' }));
+        const existing = newServicePrincipalRow('t1', 'has-one', 5);
+        await k.insertInto('service_principals').values(existing).execute();
+        assert.equal((await migrator.migrateToLatest()).error, undefined);
+        const sps = await k.selectFrom('service_principals').select(['id', 'app_id', 'tenant_id']).orderBy('app_id').execute();
+        assert.equal(sps.length, 2, JSON.stringify(sps));
+        assert.deepEqual(sps[0], { id: existing.id, app_id: 'has-one', tenant_id: 't1' });
+        assert.equal(sps[1]!.app_id, 'made-by-graph');
+        assert.equal(sps[1]!.tenant_id, 't1');
       } finally {
         await k.destroy();
         await pgDb?.drop();

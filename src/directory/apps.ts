@@ -4,7 +4,7 @@
 // (argon2id) and the permissions granted to them with admin consent.
 import crypto from 'node:crypto';
 import type { Db } from '../storage/db.js';
-import type { AppTable } from '../storage/schema.js';
+import type { AppTable, ServicePrincipalTable } from '../storage/schema.js';
 import { derivedPermissionId, roleObject, scopeObject } from '../storage/migration-0013.js';
 import { hashPassword, randomToken, verifyPassword } from '../crypto/secrets.js';
 import { bumpDirectoryVersion } from './version.js';
@@ -159,6 +159,8 @@ export interface NewApp {
   /** the seed file's shorthand: `redirectUris` of one kind (a native app may also use the device-code flow) */
   kind?: ClientKind;
   redirectUris?: string[];
+  /** createApp: whether the app is registered with its service principal (default true, as Entra's portal does) */
+  servicePrincipal?: boolean;
 }
 
 /** The seed file's shorthand (`kind` and `redirectUris`) in Graph's terms. */
@@ -210,10 +212,24 @@ export async function insertApp(db: Db, row: AppTable): Promise<App> {
   return appFromRow(row);
 }
 
-/** Creates an app registration (seed, first start); Graph's creation is the create-application action. */
+/** A new service principal row: the app's instance in the tenant (Graph `servicePrincipal`). */
+export function newServicePrincipalRow(tenantId: string, appId: string, now: number): ServicePrincipalTable {
+  return { id: crypto.randomUUID(), tenant_id: tenantId, app_id: appId, account_enabled: 1, created_at: now };
+}
+
+/**
+ * Creates an app registration with its service principal (unless told not to), as Entra's portal registers an
+ * app (the seed, the seed file, Latchkey's own apps). Graph's creation is the create-application action, which makes no service
+ * principal (Graph's `POST /applications` does not either).
+ */
 export async function createApp(db: Db, a: NewApp): Promise<App> {
   const row = newAppRow(a);
-  const app = await (db.isTransaction ? insertApp(db, row) : db.transaction().execute((trx) => insertApp(trx, row)));
+  const make = async (trx: Db) => {
+    const app = await insertApp(trx, row);
+    if (a.servicePrincipal !== false) await trx.insertInto('service_principals').values(newServicePrincipalRow(row.tenant_id, row.id, row.created_at)).execute();
+    return app;
+  };
+  const app = await (db.isTransaction ? make(db) : db.transaction().execute(make));
   await bumpDirectoryVersion(db, a.tenantId);
   return app;
 }

@@ -7,8 +7,8 @@
 // the resource and the app role.
 import crypto from 'node:crypto';
 import type { Db } from '../storage/db.js';
-import type { ServicePrincipalTable } from '../storage/schema.js';
-import { type App, findApp } from './apps.js';
+import type { AppTable } from '../storage/schema.js';
+import { type App, appFromRow } from './apps.js';
 import { type PermissionKind, appPermissions, uuidV5 } from './permission-ids.js';
 
 export interface ServicePrincipal {
@@ -21,51 +21,54 @@ export interface ServicePrincipal {
 
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-async function withApp(db: Db, r: ServicePrincipalTable | undefined): Promise<ServicePrincipal | undefined> {
-  if (!r) return undefined;
-  const app = await findApp(db, r.app_id);
-  return app && { id: r.id, appId: r.app_id, accountEnabled: r.account_enabled === 1, createdAt: r.created_at, app };
+/** Service principals of the tenant with their apps, one statement (`sp_*` are the service principal's columns). */
+export function servicePrincipalRows(db: Db, tenantId: string) {
+  return db
+    .selectFrom('service_principals')
+    .innerJoin('apps', 'apps.id', 'service_principals.app_id')
+    .selectAll('apps')
+    .select(['service_principals.id as sp_id', 'service_principals.account_enabled as sp_account_enabled', 'service_principals.created_at as sp_created_at'])
+    .where('service_principals.tenant_id', '=', tenantId);
+}
+
+export type ServicePrincipalRow = AppTable & { sp_id: string; sp_account_enabled: number; sp_created_at: number };
+
+export function servicePrincipalFromRow(r: ServicePrincipalRow): ServicePrincipal {
+  return { id: r.sp_id, appId: r.id, accountEnabled: r.sp_account_enabled === 1, createdAt: r.sp_created_at, app: appFromRow(r) };
 }
 
 /** A service principal of the tenant by its object id or by its app's id. */
 export async function findServicePrincipal(db: Db, tenantId: string, by: { id: string } | { appId: string }): Promise<ServicePrincipal | undefined> {
-  let q = db.selectFrom('service_principals').selectAll().where('tenant_id', '=', tenantId);
-  q = 'id' in by ? q.where('id', '=', by.id) : q.where('app_id', '=', by.appId);
-  return withApp(db, await q.executeTakeFirst());
+  const q = servicePrincipalRows(db, tenantId);
+  const r = await ('id' in by ? q.where('service_principals.id', '=', by.id) : q.where('service_principals.app_id', '=', by.appId)).executeTakeFirst();
+  return r && servicePrincipalFromRow(r);
 }
 
-/** The service principals of these apps (those that have one), by app id. */
+/** The service principals of these apps (those that have one), by app id: one statement. */
 export async function servicePrincipalsOfApps(db: Db, tenantId: string, appIds: readonly string[]): Promise<Map<string, ServicePrincipal>> {
   const out = new Map<string, ServicePrincipal>();
   if (appIds.length === 0) return out;
-  const rows = await db.selectFrom('service_principals').selectAll().where('tenant_id', '=', tenantId).where('app_id', 'in', [...new Set(appIds)]).execute();
-  for (const r of rows) {
-    const sp = await withApp(db, r);
-    if (sp) out.set(sp.appId, sp);
-  }
+  for (const r of await servicePrincipalRows(db, tenantId).where('service_principals.app_id', 'in', [...new Set(appIds)]).execute()) out.set(r.id, servicePrincipalFromRow(r));
   return out;
 }
 
-export function newServicePrincipalRow(tenantId: string, appId: string, now: number): ServicePrincipalTable {
-  return { id: crypto.randomUUID(), tenant_id: tenantId, app_id: appId, account_enabled: 1, created_at: now };
+/**
+ * An app as a client of the tenant: the app, and whether it has a service principal in the tenant (one
+ * statement). Entra issues no token to an app without one (AADSTS7000229; the engine's client view,
+ * src/protocol/engine-config.ts).
+ */
+export async function findClientApp(db: Db, tenantId: string, appId: string): Promise<{ app: App; servicePrincipal: boolean } | undefined> {
+  const r = await db
+    .selectFrom('apps')
+    .leftJoin('service_principals', (j) => j.onRef('service_principals.app_id', '=', 'apps.id').on('service_principals.tenant_id', '=', tenantId))
+    .selectAll('apps')
+    .select('service_principals.id as sp_id')
+    .where('apps.id', '=', appId)
+    .executeTakeFirst();
+  return r && { app: appFromRow(r), servicePrincipal: r.sp_id !== null };
 }
 
-/**
- * Every app of the tenant has a service principal (first start and every start: apps made by the seed, the
- * seed file or the internal createApp get theirs here). Graph's own `POST /servicePrincipals` is the admin
- * action create-service-principal.
- */
-export async function ensureServicePrincipals(db: Db, tenantId: string): Promise<number> {
-  const missing = await db
-    .selectFrom('apps')
-    .select('apps.id')
-    .where('apps.tenant_id', '=', tenantId)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('service_principals').select('service_principals.id').whereRef('service_principals.app_id', '=', 'apps.id').where('service_principals.tenant_id', '=', tenantId))))
-    .execute();
-  const now = Date.now();
-  for (const a of missing) await db.insertInto('service_principals').values(newServicePrincipalRow(tenantId, a.id, now)).onConflict((oc) => oc.doNothing()).execute();
-  return missing.length;
-}
+export { newServicePrincipalRow } from './apps.js';
 
 // --- Graph ids -----------------------------------------------------------------------------------------
 

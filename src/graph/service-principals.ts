@@ -8,9 +8,9 @@ import * as addAppRoleAssignment from '../admin/actions/add-app-role-assignment.
 import * as createServicePrincipal from '../admin/actions/create-service-principal.js';
 import * as deleteServicePrincipal from '../admin/actions/delete-service-principal.js';
 import * as removeAppRoleAssignment from '../admin/actions/remove-app-role-assignment.js';
-import { GRAPH_APP_ID, findApp } from '../directory/apps.js';
+import { GRAPH_APP_ID } from '../directory/apps.js';
 import { appPermissions } from '../directory/permission-ids.js';
-import { type AppRoleAssignment, GUID, type ServicePrincipal, appRoleAssignments, findServicePrincipal } from '../directory/service-principals.js';
+import { type AppRoleAssignment, GUID, type ServicePrincipal, appRoleAssignments, findServicePrincipal, servicePrincipalFromRow, servicePrincipalRows } from '../directory/service-principals.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
@@ -116,20 +116,14 @@ export function registerServicePrincipalRoutes(scope: FastifyInstance, deps: Gra
     const q = kit.query(req, ['$select', '$filter', '$top', '$skiptoken', '$count'], 'servicePrincipals');
     const select = kit.select(q, SP_SELECT, SP_SELECT);
     const top = kit.top(q);
-    let qb = db.selectFrom('service_principals').innerJoin('apps', 'apps.id', 'service_principals.app_id').selectAll('service_principals').where('service_principals.tenant_id', '=', tenant.id);
+    // one statement a page: the service principals with their apps (no read per row)
+    let qb = servicePrincipalRows(db, tenant.id);
     if (q.$filter !== undefined) qb = applyFilter(qb, parseFilter(q.$filter, SP_FILTER_FIELDS));
     const after = skipAfter(q);
     if (after !== undefined) qb = qb.where('service_principals.id', '>', after);
     const rows = await qb.orderBy('service_principals.id').limit(top + 1).execute();
-    const shape = async (page: typeof rows) => {
-      const out = [];
-      for (const r of page) {
-        const app = await findApp(db, r.app_id);
-        if (app) out.push(graphServicePrincipal({ id: r.id, appId: r.app_id, accountEnabled: r.account_enabled === 1, createdAt: r.created_at, app }, tenant.id, select));
-      }
-      return out;
-    };
-    return reply.send(await kit.page(req, q, rows, top, { context: `servicePrincipals${selectContext(q, select)}`, shape, position: (r) => ({ after: r.id }) }));
+    const shape = (page: typeof rows) => page.map((r) => graphServicePrincipal(servicePrincipalFromRow(r), tenant.id, select));
+    return reply.send(await kit.page(req, q, rows, top, { context: `servicePrincipals${selectContext(q, select)}`, shape, position: (r) => ({ after: r.sp_id }) }));
   }));
 
   scope.get('/servicePrincipals/:id', guarded(async (req, reply, actor) => {

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { KeySet } from '../protocol/keys.js';
 import { type AccessTokenClaims, createAccessTokenVerifier, whyAccessTokenInvalid } from '../protocol/access-tokens.js';
-import { GRAPH_RESOURCE, SecretVerifier, defaultKind, findApp } from '../directory/apps.js';
+import { GRAPH_RESOURCE, SecretVerifier, defaultKind } from '../directory/apps.js';
+import { findClientApp } from '../directory/service-principals.js';
 import type { Tenant } from '../directory/tenant.js';
 import { findUserById } from '../directory/users.js';
 import { entraErrorBody } from '../protocol/errors.js';
@@ -121,9 +122,12 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     }
     if (!clientId || !secret) return reply.code(401).send(entraErrorBody('client_auth_missing', origin));
     // NUL is no app id, and PostgreSQL refuses it in text (the lookup threw: a 500)
-    const caller = clientId.includes('\0') ? undefined : await findApp(db, clientId);
+    const found = clientId.includes('\0') ? undefined : await findClientApp(db, tenant.id, clientId);
+    const caller = found?.app;
     // D8: resource servers are confidential (web) apps; a public client is no caller here
     if (!caller || caller.resourceOnly || defaultKind(caller) !== 'web') return reply.code(401).send(entraErrorBody('client_unknown', origin));
+    // as at the token endpoint: an app without a service principal in the tenant gets nothing (AADSTS7000229)
+    if (!found.servicePrincipal) return reply.code(401).send(entraErrorBody('client_without_sp', origin, { detail: `Client application '${caller.id}', tenant '${tenant.id}'.` }));
     if (!(await secretVerifier.verify(caller.id, secret))) return reply.code(401).send(entraErrorBody('client_secret_invalid', origin));
     const token = form.token;
     if (typeof token !== 'string' || !token) return reply.code(400).send(entraErrorBody('request_invalid', origin, { detail: "The request body must contain the parameter 'token'." }));

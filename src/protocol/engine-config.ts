@@ -5,7 +5,8 @@ import crypto from 'node:crypto';
 import Provider, { interactionPolicy, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
-import { type SecretVerifier, findApp } from '../directory/apps.js';
+import type { SecretVerifier } from '../directory/apps.js';
+import { findClientApp } from '../directory/service-principals.js';
 import type { Tenant } from '../directory/tenant.js';
 import type { Db } from '../storage/db.js';
 import { adapterFactory, GRANT_SLACK_MS } from '../storage/oidc-adapter.js';
@@ -25,6 +26,9 @@ import { refreshTokenKind } from './grants.js';
 
 /** The engine's browser-session cookie (D15: `__Host-`, Path=/). */
 export const SESSION_COOKIE = '__Host-lk_session';
+
+/** Request state: the client_id of an app the engine was told is no client because it has no service principal. */
+export const CLIENT_WITHOUT_SP = 'latchkey:clientWithoutServicePrincipal';
 
 /** How the engine's pages look: the sign-in pages' shell, passed in by the app. */
 export interface HtmlShell {
@@ -162,8 +166,15 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
         if (clientId.includes('\0')) return undefined;
         // the app through the stamped cache (src/directory/version.ts), then the kind this request makes of it
         const ctx = Provider.ctx;
-        const app = await deps.resources.cache.get(`app:${clientId}`, () => findApp(db, clientId));
-        if (!app || app.resourceOnly) return undefined;
+        const found = await deps.resources.cache.get(`app:${clientId}`, () => findClientApp(db, tenant.id, clientId));
+        if (!found || found.app.resourceOnly) return undefined;
+        // Entra issues nothing to an app without a service principal in the tenant (deleted, or never made
+        // for an app Graph created): the engine sees no client, the refusal says why (entra-middleware.ts)
+        if (!found.servicePrincipal) {
+          if (ctx) ctx.state[CLIENT_WITHOUT_SP] = clientId;
+          return undefined;
+        }
+        const app = found.app;
         const kind = requestKind(app, ctx);
         return deps.resources.cache.get(`client:${clientId}:${kind}`, () => Promise.resolve(clientMetadata(app, kind) as AdapterPayload));
       },

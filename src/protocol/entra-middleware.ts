@@ -12,7 +12,7 @@ import { defaultScopeExpansion, namesUnknownResource } from './resource-indicato
 import { recordSignin } from './browser-sessions.js';
 import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
-import { type EngineDeps, SESSION_COOKIE } from './engine-config.js';
+import { CLIENT_WITHOUT_SP, type EngineDeps, SESSION_COOKIE } from './engine-config.js';
 import { USER_CODE_NOT_FOUND, deviceSessionLostPage, deviceTooManyAttemptsPage, htmlSecurityHeaders } from './pages.js';
 import { attemptKeys, countWrongUserCode, tooManyWrongUserCodes } from './device-code-attempts.js';
 
@@ -159,9 +159,13 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     // A refresh for a resource that does not exist: the engine only sees a scope the refresh token
     // lacks (70011); Entra names the unknown resource (AADSTS500011).
     if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
+    // "client not found" of an app that exists without a service principal in the tenant (engine-config.ts)
+    const withoutSp = ctx.state[CLIENT_WITHOUT_SP] as string | undefined;
+    if (withoutSp && (code === 'client_unknown' || code === 'client_deleted')) code = code === 'client_deleted' ? 'client_without_sp_grant' : 'client_without_sp';
     // an engine invalid_client (401) that Entra answers otherwise (a deleted app's refresh token: invalid_grant) is a 400
     if (body.error === 'invalid_client' && refusals[code].error !== 'invalid_client') ctx.status = 400;
-    ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'] });
+    const detail = withoutSp && code.startsWith('client_without_sp') ? `Client application '${withoutSp}', tenant '${tenant.id}'.` : undefined;
+    ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'], detail });
     if (code !== 'authorization_pending' && code !== 'slow_down') await logRefusal(ctx, code, form.client_id);
   }
 

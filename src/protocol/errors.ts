@@ -21,6 +21,14 @@ export const refusals = {
   client_is_public: { error: 'invalid_client', aadsts: 700025, badToken: false, message: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
   // a refresh token or code of an application that was deleted (MSAL drops the token: bad_token)
   client_deleted: { error: 'invalid_grant', aadsts: 700016, badToken: true, message: 'Application was not found in the directory: it was deleted, and its tokens with it.' },
+  // An app with no service principal in the tenant (deleted, or never made for an app Graph created). Entra's
+  // token endpoint answers AADSTS7000229 (MissingServicePrincipalInTheTenant, invalid_client: seen on the wire for
+  // client credentials); its authorize page answers AADSTS700016 (client_unknown: "the application has not been
+  // installed by the administrator of the tenant"). A refresh token or code of such an app was ended with its
+  // service principal: invalid_grant and bad_token as for a deleted app (D9), with 7000229 saying why (Entra's
+  // answer to a refresh here is unverified).
+  client_without_sp: { error: 'invalid_client', aadsts: 7000229, badToken: false, message: 'The client application is missing service principal in the tenant.' },
+  client_without_sp_grant: { error: 'invalid_grant', aadsts: 7000229, badToken: true, message: 'The client application is missing service principal in the tenant: its tokens ended when its service principal was deleted.' },
   client_auth_missing: { error: 'invalid_client', aadsts: 7000218, badToken: false, message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
   resource_unknown: { error: 'invalid_target', aadsts: 500011, badToken: false, message: 'The resource principal was not found in the tenant.' },
   scope_invalid: { error: 'invalid_scope', aadsts: 70011, badToken: false, message: 'The provided request must include a valid scope parameter.' },

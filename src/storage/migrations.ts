@@ -460,6 +460,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('oidc_models_account').on('oidc_models').columns(['account_id', 'model', 'created_at']).execute();
       },
     },
+    '0017_service_principals_once': {
+      async up(db: Kysely<unknown>) {
+        // Until now every start made a service principal for any app without one; an app without one now
+        // gets no token (AADSTS7000229), and a deleted one must stay deleted across restarts. Apps made since
+        // the last start (Graph's POST /applications makes none) get theirs once here, as that start would have.
+        const now = Date.now();
+        const apps = await sql<{ id: string; tenant_id: string }>`select id, tenant_id from apps a where not exists (select 1 from service_principals s where s.app_id = a.id and s.tenant_id = a.tenant_id)`.execute(db);
+        for (const a of apps.rows) await sql`insert into service_principals (id, tenant_id, app_id, account_enabled, created_at) values (${crypto.randomUUID()}, ${a.tenant_id}, ${a.id}, 1, ${now})`.execute(db);
+      },
+    },
   };
 }
 
