@@ -134,6 +134,8 @@ for (const dbKind of await databases()) {
       const overview = { name: await text(page, '#ovDisplayName'), appId: await text(page, '#ovAppId'), objectId: await text(page, '#ovObjectId'), tenant: await text(page, '#ovTenantId'), redirects: await text(page, '#ovRedirects'), credentials: await text(page, '#ovCredentials') };
       assert.deepEqual(overview, { name: NAME, appId: app.appId, objectId: app.id, tenant: server.tenantId, redirects: '1 web, 0 spa, 0 public client', credentials: '0 certificate, 0 secrets' });
       assert.notEqual(app.appId, app.id);
+      // as Entra's portal: the new registration has its service principal in the tenant (without one it gets no token)
+      assert.equal((await graph(`/v1.0/servicePrincipals(appId='${app.appId}')`)).status, 200, 'the registration made its service principal');
       assert.equal(await text(page, '#epAuthorize'), `${server.origin}/${server.tenantId}/oauth2/v2.0/authorize`);
       assert.equal(await text(page, '#epToken'), `${server.origin}/${server.tenantId}/oauth2/v2.0/token`);
       const metadata = (await (await fetch(await text(page, '#epMetadata'))).json()) as { issuer: string };
@@ -216,7 +218,6 @@ for (const dbKind of await databases()) {
         { resourceAppId: GRAPH_APP_ID, resourceAccess: [{ id: USER_READ_SCOPE, type: 'Scope' }] },
         { resourceAppId: DEMO.apiAppId, resourceAccess: [{ id: dataReadAll, type: 'Role' }] },
       ]);
-      assert.equal((await graph(`/v1.0/servicePrincipals(appId='${app.appId}')`)).status, 404, 'no service principal yet');
 
       await page.click('#grantConsent');
       await page.waitForSelector('#grantConsentDialog');

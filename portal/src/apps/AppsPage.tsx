@@ -34,6 +34,7 @@ import { navigate } from '../router';
 import { type Application, type Paged, PLATFORM_LABEL, type Platform, appsUrl, redirectUriProblem, when } from './graph';
 import { type DialogProps, SETTLE_MS, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
 import { Reason, byRight, useDirectoryRight } from '../kit/rights';
+import { createSp } from './consent';
 
 export const APPS_PAGE_SIZE = 10;
 
@@ -66,6 +67,8 @@ function NewRegistration({ open, onClose, onExited, onCreated }: DialogProps & {
       const body: Record<string, unknown> = { displayName: name.trim(), signInAudience: 'AzureADMyOrg' };
       if (uri.trim()) body[platform] = { redirectUris: [uri.trim()] };
       const app = await call<Application>('/v1.0/applications', { method: 'POST', body });
+      // as Entra's portal: a new registration has its service principal in the tenant, so it can sign in
+      await createSp(app.appId);
       await qc.invalidateQueries({ queryKey: ['apps'] });
       onCreated(app.id);
     } catch (e) {

@@ -26,7 +26,8 @@ export function isGranted(state: ConsentState | undefined, resource: ServicePrin
   return !!value && state.grants.some((g) => g.resourceId === resource.id && g.scope.split(' ').includes(value));
 }
 
-const createSp = (appId: string) => call<ServicePrincipal>('/v1.0/servicePrincipals', { method: 'POST', body: { appId } });
+/** The application's service principal in this tenant (without one it gets no token), as Entra's portal makes it with a new registration. */
+export const createSp = (appId: string) => call<ServicePrincipal>('/v1.0/servicePrincipals', { method: 'POST', body: { appId } });
 
 export async function grantAdminConsent(app: Application): Promise<void> {
   const state = await consentState(app.appId);
