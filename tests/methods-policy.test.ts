@@ -19,7 +19,7 @@ import { GRAPH_APP_ID, addAppSecret, createApp, grantPermission } from '../src/d
 import { DEMO } from '../src/directory/seed.js';
 import { type User, createUser } from '../src/directory/users.js';
 import { insertTap } from '../src/methods/tap/index.js';
-import { Jar, appGraphToken, authorize, consentNativeAppToGraph, delegatedGraphToken } from './helpers/http-signin.js';
+import { Jar, appGraphToken, authorize, consentNativeAppToGraph, delegatedGraphToken, startSignIn } from './helpers/http-signin.js';
 import { enrollTotp, totpAt } from './helpers/mfa.js';
 import { databases, freshPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { Migrations } from '../src/storage/migrations.js';
@@ -326,9 +326,7 @@ for (const dbKind of await databases()) {
         // at sign-in the registered app is not offered: MFA is required and nothing is left, and the
         // registration interrupt says why
         const j2 = new Jar();
-        const first = await fetch(authorizeUrl, { redirect: 'manual' });
-        j2.take(first);
-        const at = new URL(first.headers.get('location')!, server.origin);
+        const { at } = await startSignIn(server, j2, Object.fromEntries(authorizeUrl.searchParams));
         const step = async (fields?: Record<string, string>) => {
           const res = await fetch(at, fields ? { method: 'POST', headers: { cookie: j2.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields), redirect: 'manual' } : { headers: { cookie: j2.header() }, redirect: 'manual' });
           j2.take(res);

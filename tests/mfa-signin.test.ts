@@ -14,7 +14,7 @@ import { insertTap } from '../src/methods/tap/index.js';
 import { listMethods } from '../src/methods/store.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 import { enrollTotp, totpAt as codeAt } from './helpers/mfa.js';
-import { Jar, authorize, pkce, token, type StepAnswers } from './helpers/http-signin.js';
+import { Jar, authorize, pkce, token, type StepAnswers, startSignIn } from './helpers/http-signin.js';
 
 const NATIVE_REDIRECT = 'http://localhost:41234';
 
@@ -46,9 +46,7 @@ async function post(server: TestServer, jar: Jar, at: URL, fields: Record<string
 
 /** Starts an authorization request and returns the sign-in page's URL (before any step is posted). */
 async function startInteraction(server: TestServer, jar: Jar, params: Record<string, string>): Promise<URL> {
-  const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams(params)}`, { headers: { cookie: jar.header() }, redirect: 'manual' });
-  jar.take(res);
-  return new URL(res.headers.get('location')!, server.origin);
+  return (await startSignIn(server, jar, params)).at;
 }
 
 async function pageAt(jar: Jar, at: URL) {

@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 import { DEMO } from '../src/directory/seed.js';
 import { GRAPH_RESOURCE } from '../src/directory/apps.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
-import { Jar, authorize, pkce, token } from './helpers/http-signin.js';
+import { Jar, authorize, pkce, token, startSignIn } from './helpers/http-signin.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const NATIVE_REDIRECT = 'http://localhost:41234';
@@ -385,12 +385,10 @@ for (const dbKind of await databases()) {
         const jar = new Jar();
         const { challenge } = pkce();
         const q = new URLSearchParams({ client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: NATIVE_REDIRECT, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
-        let res = await fetch(`${server.tenantUrl}/oauth2/v2.0/authorize?${q}`, { redirect: 'manual' });
-        jar.take(res);
-        const page = new URL(res.headers.get('location')!, server.origin);
-        res = await fetch(page, { headers: { cookie: jar.header() } });
-        const csrf = /name="csrf" value="([^"]+)"/.exec(await res.text())?.[1] ?? '';
-        res = await fetch(page, { method: 'POST', headers: { cookie: jar.header(), 'content-type': FORM }, body: new URLSearchParams({ csrf, step: 'username', loginfmt: `ali\0ce@${server.tenantDomain}` }), redirect: 'manual' });
+        const first = await startSignIn(server, jar, Object.fromEntries(q));
+        const page = first.at;
+        const csrf = /name="csrf" value="([^"]+)"/.exec(first.html)?.[1] ?? '';
+        const res = await fetch(page, { method: 'POST', headers: { cookie: jar.header(), 'content-type': FORM }, body: new URLSearchParams({ csrf, step: 'username', loginfmt: `ali\0ce@${server.tenantDomain}` }), redirect: 'manual' });
         await res.text();
         assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
         await assertAlive('sign-in with a NUL byte');

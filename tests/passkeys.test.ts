@@ -10,7 +10,7 @@ import { DEMO } from '../src/directory/seed.js';
 import { SECURITY_INFO_APP_ID, SECURITY_INFO_PATH } from '../src/directory/first-party.js';
 import { type User, createUser } from '../src/directory/users.js';
 import { listMethods, listMethodsOfType } from '../src/methods/store.js';
-import { Jar, authorize, pkce, token } from './helpers/http-signin.js';
+import { Jar, authorize, pkce, token, startSignIn } from './helpers/http-signin.js';
 import { enrollTotp, totpAt } from './helpers/mfa.js';
 import { SoftAuthenticator, VIRTUAL_AAGUID, cbor, givePasskey as registerPasskey, pageOptions } from './helpers/passkey.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
@@ -42,12 +42,8 @@ for (const dbKind of await databases()) {
       const jar = new Jar();
       const { challenge } = pkce();
       const q = new URLSearchParams({ client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid profile offline_access', code_challenge: challenge, code_challenge_method: 'S256', state: 's' });
-      let res = await fetch(`${server.tenantUrl}/oauth2/v2.0/authorize?${q}`, { redirect: 'manual' });
-      jar.take(res);
-      const at = new URL(res.headers.get('location')!, server.origin);
-      res = await fetch(at, { headers: { cookie: jar.header() }, redirect: 'manual' });
-      jar.take(res);
-      return { jar, at, html: await res.text() };
+      const { at, html } = await startSignIn(server, jar, Object.fromEntries(q));
+      return { jar, at, html };
     }
 
     async function post(jar: Jar, at: URL, html: string, fields: Record<string, string>) {

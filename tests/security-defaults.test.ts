@@ -18,7 +18,7 @@ import { createUser } from '../src/directory/users.js';
 import { PERIOD_S } from '../src/methods/software-oath/index.js';
 import { listMethods } from '../src/methods/store.js';
 import { startServer } from '../src/server.js';
-import { Jar, authorize, pkce, token, type StepAnswers } from './helpers/http-signin.js';
+import { Jar, authorize, pkce, token, type StepAnswers, startSignIn } from './helpers/http-signin.js';
 import { totpAt } from './helpers/mfa.js';
 import { startTestServer, testCa, type TestServer } from './helpers/server.js';
 
@@ -96,9 +96,7 @@ describe('security defaults', () => {
       const upn = `dana@${server.tenantDomain}`;
       await createUser(server.store.db, { tenantId: server.tenantId, upn, displayName: 'Dana New', password: DEMO.demoPassword });
       const jar = new Jar();
-      const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams(nativeParams().params)}`, { redirect: 'manual' });
-      jar.take(res);
-      const at = new URL(res.headers.get('location')!, server.origin);
+      const { at } = await startSignIn(server, jar, nativeParams().params);
       const page = async () => {
         const r = await fetch(at, { headers: { cookie: jar.header() }, redirect: 'manual' });
         jar.take(r);
@@ -138,12 +136,9 @@ describe('security defaults', () => {
       assert.match(none.stdout, /no authenticator app yet/);
       const first = nativeParams();
       const jar = new Jar();
-      const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/authorize?${new URLSearchParams(first.params)}`, { redirect: 'manual' });
-      jar.take(res);
-      const at = new URL(res.headers.get('location')!, server.origin);
-      const shown = await fetch(at, { headers: { cookie: jar.header() } });
-      jar.take(shown);
-      let html = await shown.text();
+      const shown = await startSignIn(server, jar, first.params);
+      const at = shown.at;
+      let html = shown.html;
       const step = async (fields: Record<string, string>) => {
         const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
         const r = await fetch(at, { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, ...fields }), redirect: 'manual' });

@@ -137,8 +137,9 @@ for (const dbKind of await databases()) {
 
     test('the service principal list reads a page in one statement, whatever its length', async () => {
       for (let i = 0; i < 12; i++) await createApp(server.store.db, { tenantId: server.tenantId, displayName: `Listed ${i}` });
-      const statementsOf = async (path: string) => {
-        await graph('GET', path); // warm: the caller's token and the directory cache
+      // The server's own timers (outbox poller, sweeper) may run a statement inside a window: each path is
+      // counted three times and the quietest count kept (a timer only ever adds statements).
+      const countOnce = async (path: string) => {
         const seen: string[] = [];
         observeStatements((sql) => seen.push(sql));
         let res;
@@ -149,6 +150,11 @@ for (const dbKind of await databases()) {
         }
         assert.equal(res.status, 200, JSON.stringify(res.body));
         return { rows: (res.body.value as unknown[]).length, all: seen.filter((s) => !/from "outbox"/.test(s)), listing: seen.filter((s) => /"service_principals"|from "apps"/.test(s)) };
+      };
+      const statementsOf = async (path: string) => {
+        await graph('GET', path); // warm: the caller's token and the directory cache
+        const counts = [await countOnce(path), await countOnce(path), await countOnce(path)];
+        return counts.reduce((a, b) => (b.all.length < a.all.length ? b : a));
       };
       const one = await statementsOf('/v1.0/servicePrincipals?$top=1');
       const many = await statementsOf('/v1.0/servicePrincipals?$top=15');

@@ -101,6 +101,32 @@ function tooManyUserCodes(ctx: KoaContextWithOIDC, deps: EngineDeps): void {
   ctx.set(htmlSecurityHeaders(deps.origin.startsWith('https:')));
 }
 
+/**
+ * A browser without a session starting a sign-in: authorize answers with the first sign-in page itself
+ * instead of the engine's redirect to it (src/signin/first-page.ts). Anything else (a session to step up
+ * or confirm, consent, the device flow's interactions) keeps the redirect.
+ */
+function firstPageInPlace(ctx: KoaContextWithOIDC, d: EngineDeps): void {
+  if (!d.firstSigninPage || ctx.oidc?.route !== 'authorization' || ctx.status !== 303) return;
+  const i = ctx.oidc.entities.Interaction;
+  if (!i || ctx.oidc.session?.accountId || i.prompt.name !== 'login' || ctx.response.get('location') !== d.interactionUrl(i.uid)) return;
+  const p = d.firstSigninPage({ uid: i.uid, expiresAt: (i.exp ?? 0) * 1000, params: i.params });
+  ctx.status = 200;
+  ctx.remove('location');
+  ctx.set(p.headers);
+  ctx.body = p.html;
+  ctx.append('Set-Cookie', p.cookie);
+}
+
+/**
+ * The engine's own pages (logout, device code, errors) get the headers of every HTML page; a page with a
+ * policy of its own (the first sign-in page's) keeps it.
+ */
+function pageHeaders(ctx: KoaContextWithOIDC, origin: string): void {
+  if (!ctx.response.is('html')) return;
+  for (const [name, value] of Object.entries(htmlSecurityHeaders(origin.startsWith('https:')))) if (name !== 'content-security-policy' || !ctx.response.get(name)) ctx.set(name, value);
+}
+
 /** Installs the engine error events and the Entra-shape middleware on the provider. */
 export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   const { db, tenant, origin, signinLog } = deps;
@@ -194,23 +220,6 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     }
   }
 
-  /**
-   * A browser without a session starting a sign-in: authorize answers with the first sign-in page itself
-   * instead of the engine's redirect to it (src/signin/first-page.ts). Anything else (a session to step up
-   * or confirm, consent, the device flow's interactions) keeps the redirect.
-   */
-  function firstPageInPlace(ctx: KoaContextWithOIDC, d: typeof deps): void {
-    if (!d.firstSigninPage || ctx.oidc?.route !== 'authorization' || ctx.status !== 303) return;
-    const i = ctx.oidc.entities.Interaction;
-    if (!i || ctx.oidc.session?.accountId || i.prompt.name !== 'login' || ctx.response.get('location') !== d.interactionUrl(i.uid)) return;
-    const p = d.firstSigninPage({ uid: i.uid, expiresAt: (i.exp ?? 0) * 1000, params: i.params });
-    ctx.status = 200;
-    ctx.remove('location');
-    ctx.set(p.headers);
-    ctx.body = p.html;
-    ctx.append('Set-Cookie', p.cookie);
-  }
-
   provider.use(async (koaCtx, next) => {
     const ctx = koaCtx as KoaContextWithOIDC;
     const oidcPath = ctx.path;
@@ -258,11 +267,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       return;
     }
     firstPageInPlace(ctx, deps);
-    // the engine's own pages (logout, device code, errors): the headers of every HTML page (a page that
-    // has a policy of its own, the first sign-in page's, keeps it)
-    if (ctx.response.is('html')) {
-      for (const [name, value] of Object.entries(htmlSecurityHeaders(origin.startsWith('https:')))) if (name !== 'content-security-policy' || !ctx.response.get(name)) ctx.set(name, value);
-    }
+    pageHeaders(ctx, origin);
     await recordSignin(db, tenant.id, ctx);
     const authorizeRefusal = entraShapeAuthorizationError(ctx, origin, deps.html.escapeHtml);
     if (authorizeRefusal) await logRefusal(ctx, authorizeRefusal, undefined);
