@@ -14,7 +14,7 @@ import type { Tenant } from '../directory/tenant.js';
 import { createProvider } from '../protocol/provider.js';
 import { firstSigninPage } from '../signin/first-page.js';
 import { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/routes.js';
-import { htmlSecurityHeaders } from '../protocol/pages.js';
+import { applyPageHeaders } from '../protocol/pages.js';
 import type { KeySet } from '../protocol/keys.js';
 import { registerSignin } from '../signin/flow.js';
 import { registerSecurityInfo } from '../signin/security-info.js';
@@ -158,13 +158,9 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   });
 
   // Every HTML page Fastify sends (sign-in, demo portal, error pages) gets the same headers as the engine's.
-  const pageHeaders = htmlSecurityHeaders(new URL(origin).protocol === 'https:');
+  const https = new URL(origin).protocol === 'https:';
   app.addHook('onSend', async (_req, reply, payload) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-      for (const [name, value] of Object.entries(pageHeaders)) if (name !== 'content-security-policy' || !reply.hasHeader(name)) reply.header(name, value);
-      const csp = reply.getHeader('content-security-policy');
-      if (typeof csp === 'string' && !csp.includes('frame-ancestors')) reply.header('content-security-policy', `${csp}; frame-ancestors 'none'`);
-    }
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) applyPageHeaders({ get: (n) => reply.getHeader(n), set: (n, v) => void reply.header(n, v) }, https);
     return payload;
   });
 

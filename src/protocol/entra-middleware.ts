@@ -13,7 +13,7 @@ import { recordSignin } from './browser-sessions.js';
 import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
 import { CLIENT_WITHOUT_SP, type EngineDeps, SESSION_COOKIE } from './engine-config.js';
-import { USER_CODE_NOT_FOUND, deviceSessionLostPage, deviceTooManyAttemptsPage, htmlSecurityHeaders } from './pages.js';
+import { USER_CODE_NOT_FOUND, applyPageHeaders, deviceSessionLostPage, deviceTooManyAttemptsPage, htmlSecurityHeaders } from './pages.js';
 import { attemptKeys, countWrongUserCode, tooManyWrongUserCodes } from './device-code-attempts.js';
 
 /**
@@ -123,8 +123,7 @@ function firstPageInPlace(ctx: KoaContextWithOIDC, d: EngineDeps): void {
  * policy of its own (the first sign-in page's) keeps it.
  */
 function pageHeaders(ctx: KoaContextWithOIDC, origin: string): void {
-  if (!ctx.response.is('html')) return;
-  for (const [name, value] of Object.entries(htmlSecurityHeaders(origin.startsWith('https:')))) if (name !== 'content-security-policy' || !ctx.response.get(name)) ctx.set(name, value);
+  if (ctx.response.is('html')) applyPageHeaders({ get: (n) => ctx.response.get(n) || undefined, set: (n, v) => ctx.set(n, v) }, origin.startsWith('https:'));
 }
 
 /** Installs the engine error events and the Entra-shape middleware on the provider. */
