@@ -127,6 +127,31 @@ for (const dbKind of await databases()) {
       assert.equal((await clientCredentials(appId, SECRET)).status, 200);
     });
 
+    test('an API whose service principal is deleted is no resource in the tenant: its tokens are refused with AADSTS500011 until a new one is made', async () => {
+      const api = await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'Deleted principal API', identifierUris: ['api://deleted-principal'], exposedScopes: ['read'], appRoles: ['Things.Read.All'] });
+      const caller = await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'API caller' });
+      await addAppSecret(server.store.db, caller.id, SECRET);
+      await grantPermission(server.store.db, caller.id, api.id, 'application', ['Things.Read.All']);
+      await grantPermission(server.store.db, DEMO.nativeAppId, api.id, 'delegated', ['read']);
+      const appToken = () => token(server, { grant_type: 'client_credentials', client_id: caller.id, client_secret: SECRET, scope: 'api://deleted-principal/.default' });
+      const p = pkce();
+      const signedIn = await authorize(server, new Jar(), { client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: 'http://localhost', scope: 'openid offline_access api://deleted-principal/read', code_challenge: p.challenge, code_challenge_method: 'S256' });
+      const redeemed = await token(server, { grant_type: 'authorization_code', client_id: DEMO.nativeAppId, code: signedIn.redirect!.searchParams.get('code')!, redirect_uri: 'http://localhost', code_verifier: p.verifier });
+      const rt = String(redeemed.body.refresh_token);
+      const refresh = (refreshToken: string) => token(server, { grant_type: 'refresh_token', client_id: DEMO.nativeAppId, refresh_token: refreshToken, scope: 'openid offline_access api://deleted-principal/read' });
+      assert.equal((await appToken()).status, 200, 'the API issues app tokens while it has a service principal');
+      const before = await refresh(rt);
+      assert.equal(before.status, 200, JSON.stringify(before.body));
+
+      const sp = (await graph('GET', `/v1.0/servicePrincipals(appId='${api.id}')`)).body as { id: string };
+      assert.equal((await graph('DELETE', `/v1.0/servicePrincipals/${sp.id}`)).status, 204);
+      assertRefused(await appToken(), 'invalid_target', 500011, 'client credentials for the API');
+      assertRefused(await refresh(String(before.body.refresh_token)), 'invalid_target', 500011, 'a refresh for the API');
+
+      assert.equal((await graph('POST', '/v1.0/servicePrincipals', { appId: api.id })).status, 201);
+      assert.equal((await appToken()).status, 200, 'a new service principal makes the API a resource again');
+    });
+
     test('the service principal of one of Latchkey’s own apps cannot be deleted', async () => {
       const mine = (await graph('GET', `/v1.0/servicePrincipals(appId='19db86c3-b2b9-44cc-b339-36da233a3be2')`)).body as { id: string };
       const refused = await graph('DELETE', `/v1.0/servicePrincipals/${mine.id}`);

@@ -68,6 +68,21 @@ export async function findClientApp(db: Db, tenantId: string, appId: string): Pr
   return r && { app: appFromRow(r), servicePrincipal: r.sp_id !== null };
 }
 
+/**
+ * The app a resource identifier (its appId or one of its identifier URIs) names, with whether it has a
+ * service principal in the tenant (an API without one issues no token there: AADSTS500011), in one statement.
+ */
+export async function findResourceApp(db: Db, tenantId: string, identifier: string): Promise<{ app: App; servicePrincipal: boolean } | undefined> {
+  const r = await db
+    .selectFrom('apps')
+    .leftJoin('service_principals', (j) => j.onRef('service_principals.app_id', '=', 'apps.id').on('service_principals.tenant_id', '=', tenantId))
+    .selectAll('apps')
+    .select('service_principals.id as sp_id')
+    .where((eb) => eb.or([eb('apps.id', '=', identifier), eb('apps.id', 'in', eb.selectFrom('app_identifier_uris').select('app_id').where('uri', '=', identifier))]))
+    .executeTakeFirst();
+  return r && { app: appFromRow(r), servicePrincipal: r.sp_id !== null };
+}
+
 export { newServicePrincipalRow } from './apps.js';
 
 // --- Graph ids -----------------------------------------------------------------------------------------

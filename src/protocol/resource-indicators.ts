@@ -28,7 +28,7 @@ export function resourceDirectory(db: Db, tenantId: string, cacheMs: number): Re
   const cache = new DirectoryCache(db, tenantId, () => Provider.ctx?.state, cacheMs);
   return {
     cache,
-    view: (indicator, clientId) => cache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, indicator, clientId)),
+    view: (indicator, clientId) => cache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, tenantId, indicator, clientId)),
     requireMfa: (clientId, resources) => cache.get(`mfa:${clientId ?? ''}\0${resources.join(' ')}`, () => appsRequireMfa(db, clientId, resources)),
   };
 }

@@ -2,6 +2,7 @@
 // `api://demo-api/read`, `{appId}/.default`); a bare name (`User.Read`) means Graph, as in Entra.
 import type { Db } from '../storage/db.js';
 import { type App, GRAPH_APP_ID, GRAPH_RESOURCE, findAppByIdentifier, grantedPermissions } from '../directory/apps.js';
+import { findResourceApp } from '../directory/service-principals.js';
 
 export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
@@ -77,9 +78,11 @@ export interface ResourceServerView {
 }
 
 /** Resolves a resource indicator for a client; undefined when no such resource is registered. */
-export async function resolveResource(db: Db, indicator: string, clientId: string): Promise<ResourceServerView | undefined> {
-  const app = await findAppByIdentifier(db, indicator);
-  if (!app) return undefined;
+export async function resolveResource(db: Db, tenantId: string, indicator: string, clientId: string): Promise<ResourceServerView | undefined> {
+  // an API without a service principal in the tenant is not a resource there (Entra: AADSTS500011)
+  const found = await findResourceApp(db, tenantId, indicator);
+  if (!found?.servicePrincipal) return undefined;
+  const { app } = found;
   const perms = (await grantedPermissions(db, clientId)).filter((p) => p.resourceAppId === app.id);
   return {
     indicator,
