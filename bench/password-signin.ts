@@ -14,7 +14,7 @@ import { type Argon2Run, type ChildHandle, type SigninSetup } from './protocol.j
 import { SIGNIN_PASSWORD } from './child.js';
 import { httpRequest, Jar } from './http-client.js';
 import { table } from './report.js';
-import { abbaRounds, fmt, type SigninRun, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
+import { abbaRounds, fmt, type Rounds, type SigninRun, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
 
 export type { SigninOptions } from './signin.js';
 
@@ -39,11 +39,14 @@ function floorClient(bare: ChildHandle, agent: http.Agent) {
     const state = crypto.randomBytes(8).toString('base64url');
     const params = new URLSearchParams({ client_id: bare.info.refreshClientId, response_type: 'code', redirect_uri: FLOOR_REDIRECT, scope: 'openid profile offline_access', code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', state });
     let url = new URL(`${base}/auth?${params}`);
+    // true once the interaction page was shown: its form is posted next, to the same address
+    let post = false;
     for (let hop = 0; hop < 8; hop++) {
       count.requests++;
-      const isForm = url.pathname.startsWith('/interaction/') && hop > 1;
-      const a = await httpRequest(agent, url, isForm ? { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ passwd: password }).toString() } : { headers: { cookie: jar.header() } });
+      const a = await httpRequest(agent, url, post ? { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ passwd: password }).toString() } : { headers: { cookie: jar.header() } });
       jar.take(a);
+      const posted = post;
+      post = false;
       const location = a.headers.location;
       if ((a.status === 302 || a.status === 303) && location) {
         const back = new URL(location, base);
@@ -51,8 +54,8 @@ function floorClient(bare: ChildHandle, agent: http.Agent) {
         url = back;
         continue;
       }
-      if (a.status !== 200 || !url.pathname.startsWith('/interaction/')) return `HTTP ${a.status} at ${url.pathname}: ${a.text.slice(0, 200)}`;
-      // the page: post its form to the same address
+      if (a.status !== 200 || posted || !url.pathname.startsWith('/interaction/')) return `HTTP ${a.status} at ${url.pathname}: ${a.text.slice(0, 200)}`;
+      post = true;
     }
     return 'too many redirects';
   };
@@ -99,7 +102,7 @@ async function floor(bare: ChildHandle, o: SigninOptions, agent: http.Agent): Pr
 }
 
 /** Sign-in runs against verify runs over the rounds used. */
-function summarize(rounds: Awaited<ReturnType<typeof abbaRounds<SigninRun, Argon2Run>>>) {
+function summarize(rounds: Rounds<SigninRun, Argon2Run>) {
   const { use } = rounds;
   const si = signinTotals(rounds.as.filter((_, i) => use[i]));
   const ve = rounds.bs.filter((_, i) => use[i]);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config/index.js';
 import { startServer, type RunningServer } from '../src/server.js';
-import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce } from './helpers/http-signin.js';
+import { Jar, authorize, consentNativeAppToGraph, delegatedGraphToken, pkce, signinFormAction } from './helpers/http-signin.js';
 import { databases, startTestServer, testCa, type TestServer } from './helpers/server.js';
 
 /** Where an authorize request for this redirect URI ends: the sign-in pages (accepted: the user-name page, or a redirect to them) or Entra's error page. */
@@ -17,7 +17,7 @@ async function authorizeAt(server: { tenantUrl: string }, clientId: string, redi
   const res = await fetch(url, { redirect: 'manual' });
   const location = res.headers.get('location') ?? '';
   const text = await res.text();
-  const signinPage = res.status === 200 && /<form[^>]*action="\/signin\//.test(text);
+  const signinPage = res.status === 200 && !!signinFormAction(text, new URL(server.tenantUrl).origin);
   return { status: res.status, accepted: signinPage || ((res.status === 303 || res.status === 302) && location.includes('/signin/')), body: res.status >= 400 ? text : location };
 }
 

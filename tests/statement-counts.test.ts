@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEMO } from '../src/directory/seed.js';
 import { observeStatements } from '../src/storage/db.js';
-import { Jar, pkce, token } from './helpers/http-signin.js';
+import { Jar, pkce, token, signinFormAction } from './helpers/http-signin.js';
 import { enrollTotp, totpAt } from './helpers/mfa.js';
 import { createUser } from '../src/directory/users.js';
 import { PERIOD_S } from '../src/methods/software-oath/index.js';
@@ -67,7 +67,7 @@ for (const dbKind of await databases()) {
       // a browser without a session: authorize answers with the user-name page itself
       let r = await send('authorize', new URL(`${server.tenantUrl}/oauth2/v2.0/authorize?${params}`));
       assert.equal(r.status, 200, `authorize: ${r.status} ${r.html.slice(0, 200)}`);
-      const signin = new URL(/<form[^>]*action="(\/signin\/[^"]+)"/.exec(r.html)![1]!, server.origin);
+      const signin = signinFormAction(r.html, server.origin)!;
       const fills: [string, () => Record<string, string>][] = [
         ['user name', () => ({ loginfmt: upn })],
         ['password', () => ({ passwd: DEMO.demoPassword })],

@@ -52,33 +52,36 @@ export async function servicePrincipalsOfApps(db: Db, tenantId: string, appIds: 
   return out;
 }
 
+/** An app with whether it has a service principal in the tenant. */
+export interface AppInTenant {
+  app: App;
+  servicePrincipal: boolean;
+}
+
 /**
  * An app as a client of the tenant: the app, and whether it has a service principal in the tenant (one
  * statement). Entra issues no token to an app without one (AADSTS7000229; the engine's client view,
  * src/protocol/engine-config.ts).
  */
-export async function findClientApp(db: Db, tenantId: string, appId: string): Promise<{ app: App; servicePrincipal: boolean } | undefined> {
-  const r = await db
-    .selectFrom('apps')
-    .leftJoin('service_principals', (j) => j.onRef('service_principals.app_id', '=', 'apps.id').on('service_principals.tenant_id', '=', tenantId))
-    .selectAll('apps')
-    .select('service_principals.id as sp_id')
-    .where('apps.id', '=', appId)
-    .executeTakeFirst();
-  return r && { app: appFromRow(r), servicePrincipal: r.sp_id !== null };
+export function findClientApp(db: Db, tenantId: string, appId: string): Promise<AppInTenant | undefined> {
+  return appInTenant(db, tenantId, appId, false);
 }
 
 /**
  * The app a resource identifier (its appId or one of its identifier URIs) names, with whether it has a
  * service principal in the tenant (an API without one issues no token there: AADSTS500011), in one statement.
  */
-export async function findResourceApp(db: Db, tenantId: string, identifier: string): Promise<{ app: App; servicePrincipal: boolean } | undefined> {
+export function findResourceApp(db: Db, tenantId: string, identifier: string): Promise<AppInTenant | undefined> {
+  return appInTenant(db, tenantId, identifier, true);
+}
+
+async function appInTenant(db: Db, tenantId: string, identifier: string, byUri: boolean): Promise<AppInTenant | undefined> {
   const r = await db
     .selectFrom('apps')
     .leftJoin('service_principals', (j) => j.onRef('service_principals.app_id', '=', 'apps.id').on('service_principals.tenant_id', '=', tenantId))
     .selectAll('apps')
     .select('service_principals.id as sp_id')
-    .where((eb) => eb.or([eb('apps.id', '=', identifier), eb('apps.id', 'in', eb.selectFrom('app_identifier_uris').select('app_id').where('uri', '=', identifier))]))
+    .where((eb) => (byUri ? eb.or([eb('apps.id', '=', identifier), eb('apps.id', 'in', eb.selectFrom('app_identifier_uris').select('app_id').where('uri', '=', identifier))]) : eb('apps.id', '=', identifier)))
     .executeTakeFirst();
   return r && { app: appFromRow(r), servicePrincipal: r.sp_id !== null };
 }

@@ -9,9 +9,9 @@ import type { SigninSessionTable } from '../storage/schema.js';
 import { whyInvalid } from './validity.js';
 import { sessionFacts } from './credential-facts.js';
 import { refusals } from './errors.js';
-import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
+import { REQUESTED_RESOURCES_PARAM, type ResourceDirectory } from './resource-indicators.js';
 import { tenantSettings } from '../directory/settings.js';
-import { appsRequireMfa, mfaRequiredFor } from '../methods/requirement.js';
+import { mfaRequiredFor } from '../methods/requirement.js';
 import { statement } from '../storage/statements.js';
 
 /** What the sign-in flow hands the engine with its result (src/signin/flow.ts finish()). */
@@ -100,7 +100,7 @@ export function requestedResources(params: Record<string, unknown>): string[] {
  * an app or API that requires it, is sent back to the sign-in pages for the second factor only; with
  * prompt=none the answer is interaction_required, AADSTS50076.
  */
-export function mfaRequiredCheck(db: Db) {
+export function mfaRequiredCheck(db: Db, directory: Pick<ResourceDirectory, 'requireMfa'>) {
   return new interactionPolicy.Check(MFA_REQUIRED_CHECK, `AADSTS${refusals.mfa_required.aadsts}: ${refusals.mfa_required.message}`, 'interaction_required', async (ctx) => {
     const session = ctx.oidc.session;
     if (!session?.accountId || !session.uid || ctx.oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
@@ -110,7 +110,7 @@ export function mfaRequiredCheck(db: Db) {
     if (!user) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
     const settings = await tenantSettings(db, user.tenant_id);
     const resources = requestedResources(ctx.oidc.params as Record<string, unknown>);
-    const need = mfaRequiredFor(user, settings, await appsRequireMfa(db, ctx.oidc.client?.clientId, resources));
+    const need = mfaRequiredFor(user, settings, await directory.requireMfa(ctx.oidc.client?.clientId, resources));
     return need ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
   });
 }

@@ -94,7 +94,7 @@ function interactionPolicyFor(deps: EngineDeps) {
   // One validity rule (spec §2) for an existing browser session at authorize.
   policy.get('login')?.checks.add(sessionInvalidCheck(deps.db), 0);
   // Step-up (spec §8): a valid session without MFA reaching an app or API that requires it
-  policy.get('login')?.checks.add(mfaRequiredCheck(deps.db), 1);
+  policy.get('login')?.checks.add(mfaRequiredCheck(deps.db, deps.resources), 1);
   return policy;
 }
 

@@ -7,7 +7,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, Radio, RadioGroup, Spinner, Switch, makeStyles, tokens } from '@fluentui/react-components';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
-import { ALL_USERS, type Group, type MethodConfig, POLICY_PATH, type PolicyTarget, groupsByIds, refusedField } from './api';
+import { ALL_USERS, type Group, type MethodConfig, POLICY_PATH, type PolicyTarget, groupsByIds, showRefusal } from './api';
 import { RefusalBar, ReadOnlyBar, fieldError, useTenantStyles } from './common';
 import { GroupPicker } from './GroupPicker';
 import { type Draft, type Errors, METHOD_NAMES, MethodSettingsFields, SERVER_FIELDS, checkSettings, draftOf, settingsBody } from './MethodSettings';
@@ -54,9 +54,7 @@ function MethodForm({ config, allowed, reason, onClose, onSaved, names }: Props 
       await qc.invalidateQueries({ queryKey: ['methodsPolicy'] });
       onSaved(name);
     } catch (e) {
-      const field = refusedField(e, SERVER_FIELDS);
-      if (field) setErrors({ [field]: (e as Error).message });
-      else setRefusal(e);
+      showRefusal(e, SERVER_FIELDS, setErrors, setRefusal);
     } finally {
       setBusy(false);
     }

@@ -6,7 +6,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Badge, Button, Field, Link, Select, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title2 } from '@fluentui/react-components';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
-import { ALL_USERS, type MethodConfig, type MethodsPolicy, POLICY_PATH, refusedField, useTenantRight } from './api';
+import { ALL_USERS, type MethodConfig, type MethodsPolicy, POLICY_PATH, showRefusal, useTenantRight } from './api';
 import { ReadOnlyBar, RefusalBar, SavedBar, fieldError, useTenantStyles } from './common';
 import { MethodDialog } from './MethodDialog';
 import { METHOD_NAMES } from './MethodSettings';
@@ -38,9 +38,7 @@ function PolicySettings({ policy, allowed, onSaved }: { policy: MethodsPolicy; a
       await qc.invalidateQueries({ queryKey: ['methodsPolicy'] });
       onSaved('The policy settings were saved.');
     } catch (e) {
-      const field = refusedField(e, SETTINGS_FIELDS);
-      if (field) setErrors({ [field]: (e as Error).message });
-      else setRefusal(e);
+      showRefusal(e, SETTINGS_FIELDS, setErrors, setRefusal);
     } finally {
       setBusy(false);
     }

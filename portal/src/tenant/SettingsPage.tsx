@@ -7,7 +7,7 @@ import { Button, Field, Input, Link, Radio, RadioGroup, Spinner, Text, Title2 } 
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { navigate } from '../router';
-import { SETTINGS_PATH, type TenantSettings, refusedField, useTenantRight } from './api';
+import { SETTINGS_PATH, type TenantSettings, showRefusal, useTenantRight } from './api';
 import { ReadOnlyBar, RefusalBar, SavedBar, fieldError, useTenantStyles, wholeNumber } from './common';
 
 type FieldName = 'rememberMfaDays' | 'registrationPolicy' | 'wrongCodeLimit';
@@ -45,9 +45,7 @@ function SettingsForm({ initial, allowed, onSaved }: { initial: TenantSettings; 
       await qc.invalidateQueries({ queryKey: ['tenantSettings'] });
       onSaved(Object.keys(body));
     } catch (e) {
-      const field = refusedField(e, FIELDS);
-      if (field) setErrors({ [field]: (e as Error).message });
-      else setRefusal(e);
+      showRefusal(e, FIELDS, setErrors, setRefusal);
     } finally {
       setBusy(false);
     }

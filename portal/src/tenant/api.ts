@@ -87,7 +87,14 @@ export async function groupsByIds(ids: string[]): Promise<Group[]> {
  * The field a 400 refusal names (Graph and /latchkey/v1 say "Property 'x…'"), as one of `fields`, given the
  * property's root name (`includeTargets[0].id` → `includeTargets`).
  */
-export function refusedField(e: unknown, fields: Record<string, string>): string | undefined {
+/** Shows a refused save: at the field the server named, else in the form's refusal bar. */
+export function showRefusal(e: unknown, fields: Record<string, string>, atField: (errors: Record<string, string>) => void, inBar: (e: unknown) => void): void {
+  const field = refusedField(e, fields);
+  if (field) atField({ [field]: (e as Error).message });
+  else inBar(e);
+}
+
+function refusedField(e: unknown, fields: Record<string, string>): string | undefined {
   if (!(e instanceof ApiError) || e.status !== 400) return undefined;
   const m = /Property '([A-Za-z@.]+)/.exec(e.message);
   const root = m?.[1]?.split(/[.[]/)[0];
