@@ -1,7 +1,7 @@
 // Scenario password-signin (Latchkey only): full password sign-ins per second through the real sign-in
 // pages over HTTP, as a browser without JavaScript does them (fresh cookie jar per sign-in):
 //   GET /{tenant}/oauth2/v2.0/authorize (demo native app, PKCE), answered with the user-name page → POST user
-//   name → POST password → POST Stay signed in = Yes → GET the resumed authorize → redirect with the code,
+//   name → POST password → POST Stay signed in = Yes, answered with the redirect to the app with the code,
 // against the raw argon2id verify rate at the same parameters (@node-rs/argon2 verify of a hash made by
 // hashPassword), measured in the Latchkey process at the same concurrency. The ratio sign-ins/s ÷
 // verifies/s says how much of a sign-in's cost is the password hash (goal ≥ 0.8). Right passwords only:

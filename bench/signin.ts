@@ -1,8 +1,8 @@
 // What the sign-in scenarios (password-signin.ts, mfa-signin.ts) share: the browser without JavaScript that
 // signs in through the real sign-in pages over HTTP (fresh cookie jar per sign-in):
 //   GET /{tenant}/oauth2/v2.0/authorize (demo native app, PKCE), answered with the user-name page → POST user
-//   name → POST password → [POST a code at the MFA step] → POST Stay signed in = Yes → GET the resumed
-//   authorize → redirect with the code
+//   name → POST password → [POST a code at the MFA step] → POST Stay signed in = Yes, answered with the
+//   redirect to the app with the code (a browser with a session would get the engine's resume first)
 // (with a passkey instead of the password: POST user name → POST the assertion on the passkey page, or the
 // assertion on the user-name page without a user name → Stay signed in → code),
 // a run of such sign-ins by concurrent workers, measured rounds of two kinds of run alternating which goes

@@ -1,5 +1,6 @@
 // The one owner of Latchkey's browser-session record (`signin_sessions`, spec §1, D5): created after the
-// engine resumes a finished sign-in, read for the authorize check and for code redemption, touched on use.
+// sign-in gets its code (in place, or at the engine's resume), read for the authorize check and for code
+// redemption, touched on use.
 import type { Selectable } from 'kysely';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { findUserById } from '../directory/users.js';
@@ -67,8 +68,12 @@ export async function recordSignin(db: Db, tenantId: string, ctx: KoaContextWith
   const result = ctx.oidc?.result as { login?: { accountId: string; amr?: string[] }; latchkey?: SigninResultFacts } | undefined;
   const uid = ctx.oidc?.session?.uid;
   if (!result?.login || !result.latchkey || !uid) return;
-  const l = result.latchkey;
-  await upsertSession(db, uid, tenantId, result.login.accountId, l.authTimeMs, JSON.stringify(result.login.amr ?? []), l.passwordBased ? 1 : 0, l.persistent ? 1 : 0, l.ip, l.userAgent, Date.now(), l.mfaAt ?? null, JSON.stringify(l.methods ?? []), l.tap?.id ?? null, l.tap?.expiresAt ?? null);
+  await recordBrowserSession(db, tenantId, uid, result.login.accountId, result.login.amr ?? [], result.latchkey);
+}
+
+/** Writes the record of browser session `uid` for a sign-in of `userId` that has just finished. */
+export async function recordBrowserSession(db: Db, tenantId: string, uid: string, userId: string, amr: readonly string[], l: SigninResultFacts): Promise<void> {
+  await upsertSession(db, uid, tenantId, userId, l.authTimeMs, JSON.stringify(amr), l.passwordBased ? 1 : 0, l.persistent ? 1 : 0, l.ip, l.userAgent, Date.now(), l.mfaAt ?? null, JSON.stringify(l.methods ?? []), l.tap?.id ?? null, l.tap?.expiresAt ?? null);
 }
 
 /** The login prompt's check: an existing browser session must pass the one validity rule (spec §2). */

@@ -27,6 +27,16 @@ import { refreshTokenKind } from './grants.js';
 /** The engine's browser-session cookie (D15: `__Host-`, Path=/). */
 export const SESSION_COOKIE = '__Host-lk_session';
 
+/** The claims of each OIDC scope. */
+const SCOPE_CLAIMS = {
+  openid: ['sub', 'oid', 'tid', 'ver', 'amr', 'login_hint'],
+  profile: ['name', 'preferred_username'],
+  email: ['email'],
+};
+
+/** The claims the engine supports: its scopes' and the claims it always knows (its defaults: acr, sid, auth_time, iss). */
+export const CLAIMS_SUPPORTED: ReadonlySet<string> = new Set([...Object.values(SCOPE_CLAIMS).flat(), 'acr', 'sid', 'auth_time', 'iss']);
+
 /** Request state: the client_id of an app the engine was told is no client because it has no service principal. */
 export const CLIENT_WITHOUT_SP = 'latchkey:clientWithoutServicePrincipal';
 
@@ -182,11 +192,7 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
     jwks: { keys: deps.keys.privateJwks as never },
     routes: { ...ROUTES },
     scopes: ['openid', 'profile', 'email', 'offline_access'],
-    claims: {
-      openid: ['sub', 'oid', 'tid', 'ver', 'amr', 'login_hint'],
-      profile: ['name', 'preferred_username'],
-      email: ['email'],
-    },
+    claims: SCOPE_CLAIMS,
     conformIdTokenClaims: false,
     acrValues: ['1'],
     cookies: {

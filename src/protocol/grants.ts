@@ -3,7 +3,7 @@
 // A grant also carries whether its sign-in was password-based (spec §8: stored when the grant is made,
 // never derived from amr); the refresh path reads it from the grant the engine already loaded.
 import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientKind } from '../directory/apps.js';
 import type { Db } from '../storage/db.js';
 import { findBrowserSession, type SigninResultFacts } from './browser-sessions.js';
@@ -98,30 +98,64 @@ async function signinPasswordBased(db: Db, ctx: KoaContextWithOIDC): Promise<boo
   return row ? row.password_based === 1 : true;
 }
 
+/** What a grant is built from: the app, the user, the claims and resource scopes of the request, and its sign-in's facts. */
+export interface GrantInputs {
+  clientId: string;
+  accountId: string;
+  /** the grant of this browser session and app, when one exists */
+  existing?: Grant;
+  /** the claims the request's claims parameter asked for */
+  claims: Iterable<string>;
+  /** the resource servers of the request, by indicator */
+  resourceServers: Record<string, { scope?: string }>;
+  /** whether the sign-in behind the request was password-based (spec §8) */
+  passwordBased: boolean;
+  origin?: GrantOrigin;
+  tap?: GrantTap;
+}
+
+/**
+ * The grant of a sign-in, to be saved: every OIDC scope, the requested claims and every consented scope of
+ * each resource (consent is admin consent recorded on the app), with its sign-in's facts. The one builder
+ * behind the engine's loadExistingGrant and a sign-in finished in place (authorization-in-place.ts).
+ */
+export function grantFor(provider: Provider, g: GrantInputs): Grant {
+  const grant = g.existing ?? new provider.Grant({ clientId: g.clientId, accountId: g.accountId });
+  grant.addOIDCScope('openid profile email offline_access');
+  grant.addOIDCClaims([...g.claims]);
+  for (const [indicator, rs] of Object.entries(g.resourceServers)) {
+    if (rs.scope) grant.addResourceScope(indicator, rs.scope);
+  }
+  const payload = grant as unknown as Record<string, unknown>;
+  // A grant reused by a later sign-in in the same browser serves chains of both sign-ins: once
+  // password-based, it stays so (rule 3 then errs towards ending a chain, never towards keeping one).
+  payload[PASSWORD_BASED] = (g.existing ? grantPasswordBased(g.existing) : false) || g.passwordBased;
+  if (g.origin) payload[ORIGIN] = g.origin;
+  // The latest sign-in's TAP, or none: a later sign-in without a TAP lifts the cap for the grant's new
+  // chains (keeping an old cap would end them at once, looping the user through sign-in).
+  if (g.tap) payload[TAP] = g.tap;
+  else delete payload[TAP];
+  return grant;
+}
+
 export async function loadExistingGrant(db: Db, ctx: KoaContextWithOIDC) {
   const client = ctx.oidc.client!;
   const session = ctx.oidc.session!;
   const grantId = (ctx.oidc.result?.consent as { grantId?: string } | undefined)?.grantId ?? session.grantIdFor(client.clientId);
   const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
-  const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId! });
-  grant.addOIDCScope('openid profile email offline_access');
-  grant.addOIDCClaims([...(ctx.oidc.requestParamClaims ?? [])]);
-  for (const [indicator, rs] of Object.entries(ctx.oidc.resourceServers ?? {})) {
-    if (rs.scope) grant.addResourceScope(indicator, rs.scope);
-  }
-  // A grant reused by a later sign-in in the same browser serves chains of both sign-ins: once
-  // password-based, it stays so (rule 3 then errs towards ending a chain, never towards keeping one).
-  (grant as unknown as Record<string, unknown>)[PASSWORD_BASED] = (existing ? grantPasswordBased(existing) : false) || (await signinPasswordBased(db, ctx));
-  // The latest sign-in's TAP, or none: a later sign-in without a TAP lifts the cap for the grant's new
-  // chains (keeping an old cap would end them at once, looping the user through sign-in).
   const fresh = (ctx.oidc.result as { latchkey?: SigninResultFacts } | undefined)?.latchkey;
   const uid = ctx.oidc.session?.uid;
   const sessionRow = !fresh && uid ? await findBrowserSession(db, ctx, uid) : undefined;
-  const origin = fresh ? { ip: fresh.ip, userAgent: fresh.userAgent } : sessionRow ? { ip: sessionRow.ip, userAgent: sessionRow.user_agent } : undefined;
-  if (origin) (grant as unknown as Record<string, unknown>)[ORIGIN] = origin;
-  const tap = await signinTap(db, ctx);
-  if (tap) (grant as unknown as Record<string, unknown>)[TAP] = tap;
-  else delete (grant as unknown as Record<string, unknown>)[TAP];
+  const grant = grantFor(ctx.oidc.provider, {
+    clientId: client.clientId,
+    accountId: session.accountId!,
+    existing,
+    claims: ctx.oidc.requestParamClaims ?? [],
+    resourceServers: ctx.oidc.resourceServers ?? {},
+    passwordBased: await signinPasswordBased(db, ctx),
+    origin: fresh ? { ip: fresh.ip, userAgent: fresh.userAgent } : sessionRow ? { ip: sessionRow.ip, userAgent: sessionRow.user_agent } : undefined,
+    tap: await signinTap(db, ctx),
+  });
   await grant.save();
   return grant;
 }

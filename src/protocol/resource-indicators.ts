@@ -4,6 +4,7 @@
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import { DirectoryCache } from '../directory/version.js';
+import { pageRequestState } from '../directory/cache.js';
 import { findAppByIdentifier } from '../directory/apps.js';
 import { appsRequireMfa } from '../methods/requirement.js';
 import type { Db } from '../storage/db.js';
@@ -24,8 +25,9 @@ export interface ResourceDirectory {
 }
 
 export function resourceDirectory(db: Db, tenantId: string, cacheMs: number): ResourceDirectory {
-  // the stamp is read at most once per engine request (its state, through the engine's async context)
-  const cache = new DirectoryCache(db, tenantId, () => Provider.ctx?.state, cacheMs);
+  // the stamp is read at most once per engine request (its state, through the engine's async context) and
+  // per sign-in page request (asOneRequest)
+  const cache = new DirectoryCache(db, tenantId, () => Provider.ctx?.state ?? pageRequestState(), cacheMs);
   return {
     cache,
     view: (indicator, clientId) => cache.get(`rs:${indicator}\0${clientId}`, () => resolveResource(db, tenantId, indicator, clientId)),
@@ -115,6 +117,18 @@ async function authorizeResources(deps: ResourceDeps, ctx: KoaContextWithOIDC, r
   return resources.length === 1 ? resources[0]! : (resources as unknown as string);
 }
 
+/** What the resource server of `indicator` issues: its consented delegated scopes (or `.default` alone, app-only), as JWTs for its audience. */
+export function resourceServerInfo(config: Pick<Config, 'accessTokenMinTtl' | 'accessTokenMaxTtl'>, indicator: string, view: ResourceServerView, appOnly: boolean) {
+  const scopes = appOnly ? ['.default'] : [...view.delegated, '.default'];
+  return {
+    scope: scopes.map((s) => `${indicator}/${s}`).join(' '),
+    audience: view.audience,
+    accessTokenFormat: 'jwt' as const,
+    accessTokenTTL: accessTokenTtl(config),
+    jwt: { sign: { alg: 'RS256' as const } },
+  };
+}
+
 type ResourceIndicatorsFeature = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
 
 export function resourceIndicators(deps: ResourceDeps): ResourceIndicatorsFeature {
@@ -144,14 +158,7 @@ export function resourceIndicators(deps: ResourceDeps): ResourceIndicatorsFeatur
       const view = await resources.view(indicator, client.clientId);
       if (!view) throw new Refusal('resource_unknown', `Resource '${indicator}' is not registered.`);
       const isCc = ctx.oidc.route === 'token' && (ctx.oidc.body as Record<string, unknown> | undefined)?.grant_type === 'client_credentials';
-      const scopes = isCc ? ['.default'] : [...view.delegated, '.default'];
-      return {
-        scope: scopes.map((s) => `${indicator}/${s}`).join(' '),
-        audience: view.audience,
-        accessTokenFormat: 'jwt',
-        accessTokenTTL: accessTokenTtl(config),
-        jwt: { sign: { alg: 'RS256' } },
-      };
+      return resourceServerInfo(config, indicator, view, isCc);
     },
   };
 }

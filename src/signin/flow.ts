@@ -20,6 +20,7 @@ import { logSignin } from './signin-log.js';
 import { changed, statement } from '../storage/statements.js';
 import { registerPasskeyScript } from './passkey-script.js';
 import { engineCookieKeys } from '../protocol/cookie-signer.js';
+import { asOneRequest } from '../directory/cache.js';
 
 export type StepId = 'username' | 'password' | 'tap' | 'passkey' | 'mfa' | 'change_password' | 'register' | 'kmsi';
 export const STEP_IDS: readonly StepId[] = ['username', 'password', 'tap', 'passkey', 'mfa', 'change_password', 'register', 'kmsi'];
@@ -317,14 +318,18 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
     return { ...base, details: d, exp, appId, resources: requestedResources(d.params as Record<string, unknown>) };
   }
 
-  app.get('/signin/:uid', { errorHandler }, async (req, reply) => {
-    const { uid } = req.params as { uid: string };
-    const ctx = await context(req, reply, uid, false);
-    if (!ctx) return reply;
-    return handleStep(ctx, undefined);
-  });
+  app.get('/signin/:uid', { errorHandler }, (req, reply) =>
+    asOneRequest(async () => {
+      const { uid } = req.params as { uid: string };
+      const ctx = await context(req, reply, uid, false);
+      if (!ctx) return reply;
+      return handleStep(ctx, undefined);
+    }),
+  );
 
-  app.post('/signin/:uid', { errorHandler }, async (req, reply) => {
+  app.post('/signin/:uid', { errorHandler }, (req, reply) => asOneRequest(() => postStep(req, reply)));
+
+  async function postStep(req: FastifyRequest, reply: FastifyReply) {
     const { uid } = req.params as { uid: string };
     const ctx = await context(req, reply, uid, true);
     if (!ctx) return reply;
@@ -334,7 +339,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
       return errorPage(reply, 403, 'The request could not be verified (invalid or missing form token). Go back and try again.');
     }
     return handleStep(ctx, form);
-  });
+  }
 }
 
 export type { User };

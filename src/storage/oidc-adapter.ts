@@ -43,7 +43,7 @@ class ClientAdapter implements Adapter {
 const extendGrant = statement((db, expiresAt: number, grantIdHash: string, below: number) =>
   db.updateTable('oidc_models').set({ expires_at: expiresAt }).where('model', '=', 'Grant').where('id_hash', '=', grantIdHash).where('expires_at', '<', below),
 );
-/** An interaction ends with every sign-in: its row goes at the resume. */
+/** An interaction ends with every sign-in: its row goes when the sign-in gets its code. */
 const destroyRow = statement((db, model: string, idHash: string) => db.deleteFrom('oidc_models').where('model', '=', model).where('id_hash', '=', idHash));
 const upsertRow = statement(
   (
@@ -182,6 +182,14 @@ export class StoreAdapter implements Adapter {
     await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', '=', this.model).execute();
     return undefined;
   }
+}
+
+/**
+ * Takes the engine's interaction `uid` once: its row is deleted, and only the request whose delete removed
+ * it may finish the sign-in (a sign-in finished in place, src/protocol/authorization-in-place.ts).
+ */
+export async function takeInteraction(db: Db, secrets: Secrets, uid: string): Promise<boolean> {
+  return changed(await destroyRow(db, 'Interaction', secrets.lookupHash(uid, 'oidc:Interaction:id'))) === 1;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The step dispatcher: loads the flow, checks that the posted step is the flow's step, runs that step's
 // handler, and moves the flow on with nextStep(). Also starts step-up flows for signed-in sessions.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Interaction } from 'oidc-provider';
+import { errors, type Interaction } from 'oidc-provider';
 import { type TenantSettings, tenantSettings } from '../../directory/settings.js';
 import { findUserById, type User } from '../../directory/users.js';
 import { byPreference, METHODS, type MethodType, offeredOrder } from '../../methods/index.js';
@@ -16,6 +16,7 @@ import { sessionFacts } from '../../protocol/credential-facts.js';
 import { type FlowState, type RequestFlows, type LatchkeyLoginResult, type SigninDeps, type StepFacts, type StepId, STEP_IDS, cookieValue, errorPage, nextStep } from '../flow.js';
 import { mfaRequiredFor, perUserMfaOn } from '../../methods/requirement.js';
 import { resourceDirectoryOf } from '../../protocol/provider.js';
+import { authorizeInPlace } from '../../protocol/authorization-in-place.js';
 import { REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
 import type { PageInput } from '../pages.js';
 import { logSignin } from '../signin-log.js';
@@ -176,6 +177,18 @@ function union(a: readonly string[], b: readonly string[]): string[] {
   return [...new Set([...a, ...b])];
 }
 
+const GONE = 'This sign-in has already finished or has expired. Go back to the app.';
+
+/** The engine's resume address for a finished sign-in; undefined when its interaction is gone (finished by another post, or expired). */
+async function engineResult(ctx: StepContext, result: Record<string, unknown>): Promise<string | undefined> {
+  try {
+    return await ctx.deps.provider.interactionResult(ctx.req.raw, ctx.reply.raw, result, { mergeWithLastSubmission: false });
+  } catch (e) {
+    if (e instanceof errors.SessionNotFound) return undefined;
+    throw e;
+  }
+}
+
 async function finish(ctx: StepContext, state: FlowState, user: User | undefined): Promise<FastifyReply> {
   const { req, reply, deps } = ctx;
   // The validity rule (spec §2) applies to this sign-in's own facts: an admin who disabled the account,
@@ -207,13 +220,23 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
     select_account: {},
     latchkey,
   };
+  // A browser without a session goes straight to the app, as Entra's last sign-in post sends it; anything
+  // else is finished by the engine's resume (src/protocol/authorization-in-place.ts says which).
+  const inPlace = state.stepUp ? undefined : await authorizeInPlace({ provider: deps.provider, db: deps.db, secrets: deps.secrets, config: deps.config, tenantId: deps.tenant.id }, ctx.uid, result.login, latchkey);
+  if (inPlace === 'gone') return errorPage(reply, 400, GONE);
   await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr, methods: state.methods });
   if (state.rememberMfa) {
     const settings = await settingsOf(ctx, user.tenant_id);
     const value = rememberCookieValue(deps.secrets, user.id, state.mfaAt ?? Date.now());
     reply.header('set-cookie', `${REMEMBER_MFA_COOKIE}=${value}; Path=/; Max-Age=${settings.remember_mfa_days * 86_400}; Secure; HttpOnly; SameSite=Lax`);
   }
-  const url = await deps.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
+  if (inPlace) reply.header('set-cookie', inPlace.cookies);
+  if (inPlace && 'page' in inPlace) {
+    ctx.flows.remove(ctx.uid);
+    return reply.code(200).headers(inPlace.page.headers).send(inPlace.page.html);
+  }
+  const url = inPlace ? inPlace.location : await engineResult(ctx, result);
+  if (url === undefined) return errorPage(reply, 400, GONE);
   ctx.flows.remove(ctx.uid);
   return reply.code(303).header('location', url).header('cache-control', 'no-store').send();
 }
