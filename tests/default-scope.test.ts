@@ -27,7 +27,7 @@ for (const dbKind of await databases()) {
     let noGraphAppId: string;
 
     async function graph<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const res = await fetch(`${server.origin}/v1.0${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${server.origin}/v1.0${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
       const text = await res.text();
       assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
       return (text ? JSON.parse(text) : undefined) as T;
@@ -120,8 +120,31 @@ for (const dbKind of await databases()) {
       const api = await codeTokens(`${DEMO.apiIdentifier}/.default openid offline_access`, noGraphAppId);
       assert.deepEqual(scp(api), ['read']);
       const graphDefault = await token(server, { grant_type: 'refresh_token', client_id: noGraphAppId, refresh_token: api.body.refresh_token!, scope: `${GRAPH}/.default` });
-      assertRefused(graphDefault, 'invalid_scope', 70011, 'Graph .default without consent');
+      assertRefused(graphDefault, 'invalid_grant', 65001, 'Graph .default without consent');
+      assert.equal(graphDefault.body.suberror, 'consent_required', 'MSAL asks for an interactive sign-in');
       assert.equal(graphDefault.body.access_token, undefined);
+    });
+
+    test('consent taken back: the next refresh is refused with AADSTS65001 (consent_required) and the refresh token lives on; consent given again, it works', async () => {
+      const tasks = await registerApp('Contoso Tasks', [[GRAPH_APP_ID, 'User.Read']]);
+      const r = await codeTokens(`${GRAPH}/.default openid offline_access`, tasks.appId);
+      assert.deepEqual(scp(r), ['User.Read']);
+      const rt = r.body.refresh_token!;
+      const tasksRefresh = (scope?: string) => token(server, { grant_type: 'refresh_token', client_id: tasks.appId, refresh_token: rt, ...(scope ? { scope } : {}) });
+      await graph('DELETE', `/oauth2PermissionGrants/${tasks.grantIds[0]}`);
+      for (const [what, scope] of [['.default', `${GRAPH}/.default`], ['a named scope', `${GRAPH}/User.Read`], ['no scope', undefined]] as const) {
+        const refused = await tasksRefresh(scope);
+        assertRefused(refused, 'invalid_grant', 65001, `refresh for ${what} after the consent was deleted`);
+        assert.equal(refused.body.suberror, 'consent_required');
+        assert.equal(refused.body.access_token, undefined);
+      }
+      // the refusal consumed nothing: with consent given again, the same refresh token works
+      const sp = await graph<{ id: string }>('GET', `/servicePrincipals(appId='${tasks.appId}')`);
+      const resource = await graph<{ id: string }>('GET', `/servicePrincipals(appId='${GRAPH_APP_ID}')`);
+      await graph('POST', '/oauth2PermissionGrants', { clientId: sp.id, consentType: 'AllPrincipals', resourceId: resource.id, scope: 'User.Read' });
+      const again = await tasksRefresh(`${GRAPH}/.default`);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual(scp(again), ['User.Read']);
     });
 
     test('after an admin consents another Graph permission, the next refresh for .default carries it in scp and in the response scope', async () => {

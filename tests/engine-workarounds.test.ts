@@ -175,9 +175,14 @@ for (const dbKind of await databases()) {
       const live = await nativeTokens('openid offline_access User.Read');
       const refresh = await token(server, { client_id: DEMO.nativeAppId, grant_type: 'refresh_token', refresh_token: live.refresh_token!, scope: 'api://no-such-api/read' });
       assertRefused(refresh, 'invalid_target', 500011, 'unknown resource (refresh)');
-      // a known resource, but a scope the client holds no consent for: the engine's missing-scope refusal
+      // a known resource, but a scope the client holds no consent for: the engine's missing-scope refusal,
+      // which Entra answers as a consent to ask for (AADSTS65001, suberror consent_required)
       const unconsented = await token(server, { client_id: DEMO.nativeAppId, grant_type: 'refresh_token', refresh_token: refresh.body.refresh_token ?? live.refresh_token!, scope: `${GRAPH_RESOURCE}/Directory.Read.All` });
-      assertRefused(unconsented, 'invalid_scope', 70011, 'unconsented scope (refresh)');
+      assertRefused(unconsented, 'invalid_grant', 65001, 'unconsented scope (refresh)');
+      assert.equal(unconsented.body.suberror, 'consent_required');
+      // a scope the refresh token lacks for another reason stays the engine's 70011
+      const notHeld = await token(server, { client_id: DEMO.nativeAppId, grant_type: 'refresh_token', refresh_token: refresh.body.refresh_token ?? live.refresh_token!, scope: 'openid profile' });
+      assertRefused(notHeld, 'invalid_scope', 70011, 'a scope the refresh token lacks (refresh)');
       // ... and at authorize: an error to the app, not a 500
       const { challenge } = pkce();
       const az = await authorize(server, new Jar(), { client_id: DEMO.nativeAppId, response_type: 'code', redirect_uri: nativeRedirect, scope: 'openid api://no-such-api/read', code_challenge: challenge, code_challenge_method: 'S256' });

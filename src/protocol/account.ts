@@ -9,7 +9,7 @@ import { Refusal } from './errors.js';
 import { mfaCounts, whyInvalid } from './validity.js';
 import { grantTap, storedClientKind } from './grants.js';
 import { isConfidential } from '../directory/apps.js';
-import type { ResourceDirectory } from './resource-indicators.js';
+import { type ResourceDirectory, assertRefreshConsented } from './resource-indicators.js';
 import { resourcesFromScope } from './resources.js';
 import { perUserMfaOn } from '../methods/requirement.js';
 import type { User } from '../directory/users.js';
@@ -46,6 +46,9 @@ export async function findAccount(deps: { db: Db; tenant: Tenant; resources: Res
     // spec §6 Decision: a chain born of a TAP dies when the TAP is deleted or replaced
     const tap = grantTap(grant);
     if (tap && !(await tapExists(db, tap.id))) throw new Refusal('tap_deleted');
+    // consent taken back since the token was issued (decided before the engine rotates the token)
+    const body = (ctx.oidc.body ?? {}) as Record<string, unknown>;
+    if (ctx.oidc.client) await assertRefreshConsented(deps.resources, ctx.oidc.client.clientId, typeof body.scope === 'string' ? body.scope : undefined, t.scope);
     // rule 6, decided here, before the engine rotates the token: a refused refresh leaves it alive
     if (user && (await refreshNeedsMfa(deps, ctx, user, t)) && !mfaCounts(user, refreshTokenFacts(t, grant, ctx.oidc.client))) throw new Refusal('mfa_required_refresh');
   } else if (t && (t.kind === 'AuthorizationCode' || t.kind === 'DeviceCode')) {

@@ -8,7 +8,7 @@ import { findUserById } from '../directory/users.js';
 import { memo } from '../directory/cache.js';
 import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
 import { entraResponseScope, normalizeScope } from './resources.js';
-import { defaultScopeExpansion, namesUnknownResource } from './resource-indicators.js';
+import { defaultScopeExpansion, firstUnconsented, namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
 import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
@@ -184,6 +184,9 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     // A refresh for a resource that does not exist: the engine only sees a scope the refresh token
     // lacks (70011); Entra names the unknown resource (AADSTS500011).
     if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
+    // ...and for a resource the app has no consent for, the engine sees the same; Entra asks for consent (AADSTS65001)
+    const clientId = ctx.oidc?.client?.clientId;
+    if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && clientId && (await firstUnconsented(deps.resources, clientId, form.scope ?? ''))?.kind === 'unconsented') code = 'consent_required_grant';
     // "client not found" of an app that exists without a service principal in the tenant (engine-config.ts)
     const withoutSp = ctx.state[CLIENT_WITHOUT_SP] as string | undefined;
     if (withoutSp && (code === 'client_unknown' || code === 'client_deleted')) code = code === 'client_deleted' ? 'client_without_sp_grant' : 'client_without_sp';

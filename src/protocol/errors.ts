@@ -36,6 +36,9 @@ export const refusals = {
   request_invalid: { error: 'invalid_request', aadsts: 900144, badToken: false, message: 'The request is missing a required parameter or has a malformed one.' },
   login_required: { error: 'login_required', aadsts: 50058, badToken: false, message: 'A silent sign-in request was sent but no user is signed in.' },
   consent_required: { error: 'consent_required', aadsts: 65001, badToken: false, message: 'The user or administrator has not consented to use the application for the requested scope.' },
+  // a refresh for a delegated scope the app has no consent for (any more): MSAL asks for an interactive
+  // sign-in (suberror consent_required), and keeps the refresh token
+  consent_required_grant: { error: 'invalid_grant', aadsts: 65001, badToken: false, consentRequired: true, message: 'The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.' },
   mfa_required: { error: 'interaction_required', aadsts: 50076, badToken: false, message: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.' },
   // D9: a live refresh token whose MFA does not count for this resource: MSAL keeps it (basic_action)
   mfa_required_refresh: { error: 'invalid_grant', aadsts: 50076, badToken: false, basicAction: true, message: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.' },
@@ -133,6 +136,7 @@ export function entraErrorBody(code: RefusalCode, origin: string, opts: { detail
   };
   if (r.badToken) body.suberror = 'bad_token';
   else if ('basicAction' in r && r.basicAction) body.suberror = 'basic_action';
+  else if ('consentRequired' in r && r.consentRequired) body.suberror = 'consent_required';
   return body;
 }
 

@@ -42,23 +42,51 @@ interface ResourceDeps {
 }
 
 /**
+ * The first delegated scope of `scope` that names an unregistered resource (`unknown`) or that the app has
+ * no consent for now (`unconsented`: a named scope not consented, or `.default` of a resource with no
+ * delegated consent at all); undefined when every one is consented.
+ */
+export async function firstUnconsented(resources: ResourceDirectory, clientId: string, scope: string): Promise<{ kind: 'unknown' | 'unconsented'; resource: string; scope: string } | undefined> {
+  for (const s of normalizeScope(scope).split(' ')) {
+    const r = s && resourceOfScope(s);
+    if (!r) continue;
+    const view = await resources.view(r, clientId);
+    if (!view) return { kind: 'unknown', resource: r, scope: s };
+    const name = s.slice(r.length + 1);
+    if (name === '.default' ? view.delegated.length === 0 : !view.delegated.includes(name)) return { kind: 'unconsented', resource: r, scope: s };
+  }
+  return undefined;
+}
+
+/**
  * Entra refuses a delegated scope nobody consented to (AADSTS65001); the engine would silently drop it
  * and still issue a token for the resource. Read from the request as sent: the engine's own scope check
  * has already removed what it did not recognise.
  */
 async function assertConsented(resources: ResourceDirectory, ctx: KoaContextWithOIDC): Promise<void> {
   const raw = ctx.query?.scope ?? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope ?? ctx.oidc.params?.scope;
-  const clientId = ctx.oidc.client!.clientId;
-  for (const s of normalizeScope(typeof raw === 'string' ? raw : '').split(' ')) {
-    const r = s && resourceOfScope(s);
-    if (!r) continue;
+  const found = await firstUnconsented(resources, ctx.oidc.client!.clientId, typeof raw === 'string' ? raw : '');
+  if (found?.kind === 'unknown') throw new Refusal('resource_unknown', `Resource '${found.resource}' is not registered.`);
+  if (found) throw new Refusal('consent_required', `The app has no consent for '${found.scope}'.`);
+}
+
+/**
+ * A refresh asks for what the app is still consented to (Entra: AADSTS65001 once an admin took the
+ * consent back): each delegated scope the request names; when it names none, the refresh token's
+ * resources must not all have lost their delegated consent. Called before the engine rotates the
+ * token, so a refused refresh leaves it alive: a new consent makes it work again.
+ */
+export async function assertRefreshConsented(resources: ResourceDirectory, clientId: string, requestScope: string | undefined, tokenScope: string | undefined): Promise<void> {
+  const named = requestScope ? resourcesFromScope(normalizeScope(requestScope)) : [];
+  const found = named.length ? await firstUnconsented(resources, clientId, requestScope!) : undefined;
+  if (found?.kind === 'unconsented') throw new Refusal('consent_required_grant', `The app has no consent for '${found.scope}'.`);
+  if (named.length) return;
+  const held = resourcesFromScope(tokenScope);
+  for (const r of held) {
     const view = await resources.view(r, clientId);
-    if (!view) throw new Refusal('resource_unknown', `Resource '${r}' is not registered.`);
-    const name = s.slice(r.length + 1);
-    if (name === '.default' ? view.delegated.length === 0 : !view.delegated.includes(name)) {
-      throw new Refusal('consent_required', `The app has no consent for '${s}'.`);
-    }
+    if (!view || view.delegated.length > 0) return;
   }
+  if (held.length) throw new Refusal('consent_required_grant', 'The app has no delegated consent left for the resources of this refresh token.');
 }
 
 /**
