@@ -136,6 +136,9 @@ for (const dbKind of await databases()) {
       const graphSp = await spOf(GRAPH_APP_ID);
       const web = await spOf('11111111-1111-4111-8111-111111111111'); // the demo portal: consented User.Read, holds User.Read.All
       const webGrant = ((await admin.api(`/servicePrincipals/${web}/oauth2PermissionGrants`).get()) as { value: { id: string }[] }).value[0]!.id;
+      // the admin portal's: every administrator signs in through them
+      const portal = await spOf('c44b4083-3bb0-49c1-b47d-974e53cbdf3c');
+      const portalGrant = ((await admin.api(`/servicePrincipals/${portal}/oauth2PermissionGrants`).get()) as { value: { id: string }[] }).value[0]!.id;
       const bearer = (await delegatedGraphToken(server, `admin@${server.tenantDomain}`, 'Bootstrap-Admin-Pw-1'));
       const unknown = '9d7f7a9c-0000-4000-8000-000000000001';
       const snapshot = async () => ({
@@ -170,6 +173,9 @@ for (const dbKind of await databases()) {
         ['unknown service principal', 'DELETE', `/servicePrincipals/${unknown}`, undefined, 404, 'Request_ResourceNotFound', /does not exist/],
         ['unknown appId in the key', 'DELETE', `/servicePrincipals(appId='${unknown}')`, undefined, 404, 'Request_ResourceNotFound', /does not exist/],
         ['Graph\'s own service principal', 'DELETE', `/servicePrincipals/${graphSp}`, undefined, 400, 'Request_BadRequest', /cannot be deleted/],
+        ["the admin portal's service principal", 'DELETE', `/servicePrincipals/${portal}`, undefined, 400, 'Request_BadRequest', /admin portal's service principal cannot be deleted/],
+        ["the admin portal's consent deleted", 'DELETE', `/oauth2PermissionGrants/${portalGrant}`, undefined, 400, 'Request_BadRequest', /admin portal's delegated permissions cannot be changed or removed/],
+        ["the admin portal's consent narrowed", 'PATCH', `/oauth2PermissionGrants/${portalGrant}`, { scope: 'User.Read' }, 400, 'Request_BadRequest', /admin portal's delegated permissions cannot be changed or removed/],
         ['malformed grant id', 'DELETE', '/oauth2PermissionGrants/garbage', undefined, 404, 'Request_ResourceNotFound', /does not exist/],
         ['unknown assignment', 'DELETE', `/servicePrincipals/${web}/appRoleAssignments/${'A'.repeat(43)}`, undefined, 404, 'Request_ResourceNotFound', /does not exist/],
         ['unsupported $filter property', 'GET', "/servicePrincipals?$filter=servicePrincipalType eq 'Application'", undefined, 400, 'BadRequest', /servicePrincipalType/],

@@ -5,10 +5,12 @@
 // and access tokens, grants) ends with it, as with a deleted application; creating a service principal again
 // lets it sign in anew. The directory version is bumped in the transaction (commitSpChange), so every
 // instance's client view sees it at the next request. Audited as `Remove service principal`. Microsoft
-// Graph's own is refused (nothing could get a token for Graph without it), and so are those of Latchkey's
-// first-party apps, which Graph does not list among the tenant's applications either.
+// Graph's own is refused (nothing could get a token for Graph without it), and so are the admin portal's
+// (every administrator signs in through it) and those of Latchkey's first-party apps, which Graph does not
+// list among the tenant's applications either.
 import { GRAPH_APP_ID } from '../../directory/apps.js';
 import { FIRST_PARTY_APP_IDS } from '../../directory/first-party.js';
+import { ADMIN_PORTAL_APP_ID } from '../../admin-portal/app-registration.js';
 import { type ActionContext, ActionError } from '../action.js';
 import type { Actor } from '../actor.js';
 import { type ChangePlan, type ChangeResult, newChangePlan } from '../change.js';
@@ -17,6 +19,7 @@ import { checkSpWrite, commitSpChange, loadServicePrincipal, spTarget } from '..
 async function load(ctx: ActionContext, id: string) {
   const sp = await loadServicePrincipal(ctx.db, ctx.tenantId, id);
   if (sp.appId === GRAPH_APP_ID) throw new ActionError('invalid', "Microsoft Graph's service principal cannot be deleted: every token for Graph depends on it.");
+  if (sp.appId === ADMIN_PORTAL_APP_ID) throw new ActionError('invalid', "The admin portal's service principal cannot be deleted: every administrator signs in to the portal through it.");
   if (FIRST_PARTY_APP_IDS.includes(sp.appId)) throw new ActionError('invalid', `The service principal of '${sp.app.displayName}' cannot be deleted: it is one of Latchkey's own apps.`);
   return sp;
 }
