@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { DEMO } from '../../src/directory/seed.js';
+import { bumpDirectoryVersion } from '../../src/directory/version.js';
 import type { TestServer } from './server.js';
 
 /** Enough of a cookie store for the engine's and the sign-in pages' cookies (paths are not scoped). */
@@ -158,13 +159,17 @@ const GRAPH_DEFAULT = 'https://graph.microsoft.com/.default';
 
 /** Consents `Directory.AccessAsUser.All` (and any other delegated Graph scopes) for the demo native app. */
 export async function consentNativeAppToGraph(server: TestServer, scopes: readonly string[] = ['Directory.AccessAsUser.All']): Promise<void> {
-  for (const value of scopes) {
-    await server.store.db
-      .insertInto('permission_grants')
-      .values({ client_app_id: DEMO.nativeAppId, resource_app_id: GRAPH_APP_ID, kind: 'delegated', value, created_at: Date.now() })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
+  await server.store.db.transaction().execute(async (trx) => {
+    for (const value of scopes) {
+      await trx
+        .insertInto('permission_grants')
+        .values({ client_app_id: DEMO.nativeAppId, resource_app_id: GRAPH_APP_ID, kind: 'delegated', value, created_at: Date.now() })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+    // as every consent write does: every instance's cached view of consents sees it at the next request
+    await bumpDirectoryVersion(trx, server.tenantId);
+  });
 }
 
 /** A delegated Graph access token for a user, through a real sign-in with the demo native app. */
