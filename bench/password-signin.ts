@@ -64,10 +64,11 @@ function floorClient(bare: ChildHandle, agent: http.Agent) {
 const FLOOR_REDIRECT = 'http://127.0.0.1/callback';
 
 /**
- * The floor of any sign-in built on this engine, measured the same way: the bare engine's own flow with the
- * thinnest password page (one argon2id verify, no store, 4 requests) against raw verifies in the bare
- * process. Its ratio is the most a sign-in on the engine could reach on this machine, with this load
- * generator beside it.
+ * The floor of a sign-in through the engine's own flow, measured the same way: the bare engine's flow with
+ * the thinnest password page (one argon2id verify, no store, 4 requests, its resume included) against raw
+ * verifies in the bare process. Its ratio is the most a sign-in that goes through the engine's authorize
+ * and resume could reach on this machine, with this load generator beside it (Latchkey's new sign-ins skip
+ * the resume: their last post answers with the code).
  */
 async function floor(bare: ChildHandle, o: SigninOptions, agent: http.Agent): Promise<string[]> {
   const signIn = floorClient(bare, agent);
@@ -87,7 +88,7 @@ async function floor(bare: ChildHandle, o: SigninOptions, agent: http.Agent): Pr
   );
   const r = summarize(rounds);
   return [
-    `the floor — the bare oidc-provider's own authorization-code flow with the thinnest password page (one argon2id verify, memory store, no user-name or Stay-signed-in page, no lockout, log or CSRF token; ${r.si.requestsPer.toFixed(0)} requests each), against raw argon2id verifies in the bare process; the most any sign-in on this engine could reach here`,
+    `the floor — the bare oidc-provider's own authorization-code flow with the thinnest password page (one argon2id verify, memory store, no user-name or Stay-signed-in page, no lockout, log or CSRF token; ${r.si.requestsPer.toFixed(0)} requests each), against raw argon2id verifies in the bare process; the most a sign-in through the engine's authorize and resume could reach here`,
     '',
     table([
       ['', 'per second', 'p50 / p99 ms', 'bare server CPU ms each', 'load generator CPU ms each'],
