@@ -180,6 +180,50 @@ for (const dbKind of await databases()) {
       assert.equal(later.status, 400);
     });
 
+    test('requests whose checks the resume runs again go through it, and still end with a code', async () => {
+      // written out: which authorize parameters send the last post to the engine's resume
+      const throughResume: [string, Record<string, string>][] = [
+        ['acr_values', { acr_values: '1' }],
+        ['a claims request for the subject', { claims: JSON.stringify({ id_token: { sub: { essential: true } } }) }],
+        ['prompt=consent', { prompt: 'consent' }],
+      ];
+      const inPlace: [string, Record<string, string>][] = [
+        ['prompt=select_account', { prompt: 'select_account' }],
+        ['prompt=login', { prompt: 'login' }],
+        ['a claims request for an ID token claim', { claims: JSON.stringify({ id_token: { email: null } }) }],
+        ['fragment', { response_mode: 'fragment' }],
+      ];
+      const outcomes: string[] = [];
+      for (const [what, extra] of [...throughResume, ...inPlace]) {
+        const jar = new Jar();
+        const { at, fields } = await untilStaySignedIn(jar, params(extra));
+        const res = await post(jar, at, { ...fields, kmsi: 'yes' });
+        jar.take(res);
+        await res.arrayBuffer();
+        const location = new URL(res.headers.get('location')!, server.origin);
+        const resumed = /\/oauth2\/v2\.0\/authorize\/[\w-]+$/.test(location.pathname);
+        // follow the engine's redirects (a consent interaction answers itself for a browser with a session) to the app
+        let to = location;
+        for (let hop = 0; hop < 6 && !to.href.startsWith(REDIRECT); hop++) {
+          const r = await fetch(to, { headers: { cookie: jar.header() }, redirect: 'manual' });
+          jar.take(r);
+          await r.arrayBuffer();
+          to = new URL(r.headers.get('location') ?? `${REDIRECT}/?error=no_redirect_${r.status}`, server.origin);
+        }
+        const code = to.searchParams.get('code') ?? new URLSearchParams(to.hash.slice(1)).get('code');
+        outcomes.push(`${what}: ${resumed ? 'resume' : 'in place'}, ${code ? 'code' : 'no code'}`);
+      }
+      assert.deepEqual(outcomes, [
+        'acr_values: resume, code',
+        'a claims request for the subject: resume, code',
+        'prompt=consent: resume, code',
+        'prompt=select_account: in place, code',
+        'prompt=login: in place, code',
+        'a claims request for an ID token claim: in place, code',
+        'fragment: in place, code',
+      ]);
+    });
+
     test('a browser that has a session is finished by the engine’s resume', async () => {
       const jar = new Jar();
       const first = await authorize(server, jar, params());

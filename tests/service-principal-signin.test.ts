@@ -174,7 +174,9 @@ for (const dbKind of await databases()) {
           observeStatements(undefined);
         }
         assert.equal(res.status, 200, JSON.stringify(res.body));
-        return { rows: (res.body.value as unknown[]).length, all: seen.filter((s) => !/from "outbox"/.test(s)), listing: seen.filter((s) => /"service_principals"|from "apps"/.test(s)) };
+        // the outbox deliverer's transactions (a created app is an event) end inside a window too: their COMMIT
+        // is the deliverer's, since a list runs no transaction
+        return { rows: (res.body.value as unknown[]).length, all: seen.filter((s) => !/from "outbox"/.test(s) && !/^\s*(begin|commit|rollback)\s*$/i.test(s)), listing: seen.filter((s) => /"service_principals"|from "apps"/.test(s)) };
       };
       const statementsOf = async (path: string) => {
         await graph('GET', path); // warm: the caller's token and the directory cache

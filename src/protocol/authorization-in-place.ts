@@ -73,7 +73,8 @@ function requestedClaims(params: Params): Record<string, Record<string, unknown>
 function answerableHere(i: Interaction): { params: Params; claims: Record<string, Record<string, unknown>> } | undefined {
   const stored = i as unknown as Record<string, unknown>;
   if (stored.result || stored.session || stored.deviceCode || stored.parJti || stored.grantId || stored.lastSubmission) return undefined;
-  if (i.prompt?.name !== 'login') return undefined;
+  // a new browser is asked to sign in (login), or to pick an account (select_account: MSAL's interactive default)
+  if (!PROMPTS.has(i.prompt?.name ?? '')) return undefined;
   const params = i.params as Params;
   if (params.response_type !== 'code' || typeof params.client_id !== 'string' || typeof params.redirect_uri !== 'string') return undefined;
   const mode = params.response_mode ?? 'query';

@@ -109,7 +109,8 @@ function tooManyUserCodes(ctx: KoaContextWithOIDC, deps: EngineDeps): void {
 function firstPageInPlace(ctx: KoaContextWithOIDC, d: EngineDeps): void {
   if (!d.firstSigninPage || ctx.oidc?.route !== 'authorization' || ctx.status !== 303) return;
   const i = ctx.oidc.entities.Interaction;
-  if (!i || ctx.oidc.session?.accountId || i.prompt.name !== 'login' || ctx.response.get('location') !== d.interactionUrl(i.uid)) return;
+  // without a session, select_account (MSAL's interactive default) shows the same first page as login
+  if (!i || ctx.oidc.session?.accountId || (i.prompt.name !== 'login' && i.prompt.name !== 'select_account') || ctx.response.get('location') !== d.interactionUrl(i.uid)) return;
   const p = d.firstSigninPage({ uid: i.uid, expiresAt: (i.exp ?? 0) * 1000, params: i.params });
   ctx.status = 200;
   ctx.remove('location');
@@ -124,6 +125,20 @@ function firstPageInPlace(ctx: KoaContextWithOIDC, d: EngineDeps): void {
  */
 function pageHeaders(ctx: KoaContextWithOIDC, origin: string): void {
   if (ctx.response.is('html')) applyPageHeaders({ get: (n) => ctx.response.get(n) || undefined, set: (n, v) => ctx.set(n, v) }, origin.startsWith('https:'));
+}
+
+/**
+ * The refusal behind an engine error at the token endpoint: Latchkey's own, else the engine's mapped. A
+ * refresh for a scope its token lacks is 70011 to the engine; Entra names why when it knows: a resource
+ * that does not exist (AADSTS500011) or one the app has no consent for (AADSTS65001).
+ */
+async function refusalOf(ctx: KoaContextWithOIDC, deps: EngineDeps, body: Record<string, unknown>, form: Form): Promise<RefusalCode> {
+  const code: RefusalCode = (ctx.state.refusal as RefusalCode | undefined) ?? refusalFromEngine(String(body.error), ctx.state.errorDetail as string | undefined, body.error_description as string | undefined, form.grant_type);
+  if (code !== 'scope_invalid' || form.grant_type !== 'refresh_token') return code;
+  if (await namesUnknownResource(deps.db, form.scope)) return 'resource_unknown';
+  const clientId = ctx.oidc?.client?.clientId;
+  if (clientId && (await firstUnconsented(deps.resources, clientId, form.scope ?? ''))?.kind === 'unconsented') return 'consent_required_grant';
+  return code;
 }
 
 /** Installs the engine error events and the Entra-shape middleware on the provider. */
@@ -180,13 +195,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
 
   /** A token, devicecode or revocation error in Entra's shape, logged. */
   async function shapeError(ctx: KoaContextWithOIDC, body: Record<string, unknown>, form: Form): Promise<void> {
-    let code: RefusalCode = (ctx.state.refusal as RefusalCode | undefined) ?? refusalFromEngine(String(body.error), ctx.state.errorDetail as string | undefined, body.error_description as string | undefined, form.grant_type);
-    // A refresh for a resource that does not exist: the engine only sees a scope the refresh token
-    // lacks (70011); Entra names the unknown resource (AADSTS500011).
-    if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && (await namesUnknownResource(db, form.scope))) code = 'resource_unknown';
-    // ...and for a resource the app has no consent for, the engine sees the same; Entra asks for consent (AADSTS65001)
-    const clientId = ctx.oidc?.client?.clientId;
-    if (code === 'scope_invalid' && form.grant_type === 'refresh_token' && clientId && (await firstUnconsented(deps.resources, clientId, form.scope ?? ''))?.kind === 'unconsented') code = 'consent_required_grant';
+    let code = await refusalOf(ctx, deps, body, form);
     // "client not found" of an app that exists without a service principal in the tenant (engine-config.ts)
     const withoutSp = ctx.state[CLIENT_WITHOUT_SP] as string | undefined;
     if (withoutSp && (code === 'client_unknown' || code === 'client_deleted')) code = code === 'client_deleted' ? 'client_without_sp_grant' : 'client_without_sp';
