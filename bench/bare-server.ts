@@ -121,7 +121,51 @@ async function interaction(req: http.IncomingMessage, res: http.ServerResponse, 
   await provider.interactionFinished(req, res, { login: { accountId: ACCOUNT_ID }, consent: { grantId } }, { mergeWithLastSubmission: false });
 }
 
+// The HTTP floor (password-signin's last table): the same four requests and the same argon2id verify with
+// nothing of an identity provider around them, node:http alone: GET /http-floor/auth sets a cookie and
+// sends the browser to the password page; its POST verifies and sends it on; the last GET checks the
+// cookie and answers with a random code and the state. No engine, store, parameter checks or signing.
+const HTTP_FLOOR = /^\/http-floor\/(auth|interaction|resume)(?:\/([\w-]{1,64}))?(?:\?|$)/;
+const httpFloorFlows = new Map<string, { redirect: string; state: string }>();
+async function httpFloor(req: http.IncomingMessage, res: http.ServerResponse, step: string, uid: string | undefined): Promise<void> {
+  const url = new URL(req.url ?? '/', issuer);
+  if (step === 'auth') {
+    const id = crypto.randomBytes(16).toString('base64url');
+    httpFloorFlows.set(id, { redirect: url.searchParams.get('redirect_uri') ?? '', state: url.searchParams.get('state') ?? '' });
+    res.writeHead(303, { location: `/http-floor/interaction/${id}`, 'set-cookie': `_floor=${id}; path=/http-floor; httponly; samesite=lax` });
+    return void res.end();
+  }
+  const flow = uid === undefined ? undefined : httpFloorFlows.get(uid);
+  if (!flow || !req.headers.cookie?.includes(`_floor=${uid}`)) {
+    res.statusCode = 400;
+    return void res.end('unknown flow');
+  }
+  if (step === 'interaction' && req.method === 'GET') {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    return void res.end(`<!doctype html><title>Sign in</title><form method="post" action="/http-floor/interaction/${uid}"><input type="password" name="passwd"><button>Sign in</button></form>`);
+  }
+  if (step === 'interaction') {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    if (!(await argonVerify(await benchHash(SIGNIN_PASSWORD), new URLSearchParams(body).get('passwd') ?? ''))) {
+      res.statusCode = 400;
+      return void res.end('wrong password');
+    }
+    res.writeHead(303, { location: `/http-floor/resume/${uid}` });
+    return void res.end();
+  }
+  httpFloorFlows.delete(uid!);
+  res.writeHead(303, { location: `${flow.redirect}?${new URLSearchParams({ code: crypto.randomBytes(32).toString('base64url'), state: flow.state })}` });
+  res.end();
+}
+
 handler = (req, res) => {
+  const f = HTTP_FLOOR.exec(req.url ?? '');
+  if (f)
+    return void httpFloor(req, res, f[1]!, f[2]).catch((e: unknown) => {
+      res.statusCode = 500;
+      res.end(String(e));
+    });
   const m = INTERACTION.exec(req.url ?? '');
   if (m)
     return void interaction(req, res, m[1]!).catch((e: unknown) => {

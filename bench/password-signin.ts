@@ -23,7 +23,8 @@ const GOAL = 0.8;
 
 export async function passwordSigninScenario(s: ChildHandle, bare: ChildHandle | undefined, o: SigninOptions): Promise<string[]> {
   const out = await withAgent(o.concurrency, (agent) => scenario(s, o, agent));
-  if (bare) out.push('', ...(await withAgent(o.concurrency, (agent) => floor(bare, o, agent))));
+  if (bare) out.push('', ...(await withAgent(o.concurrency, (agent) => floor(bare, o, agent, ENGINE_FLOOR))));
+  if (bare) out.push('', ...(await withAgent(o.concurrency, (agent) => floor(bare, o, agent, HTTP_FLOOR))));
   return out;
 }
 
@@ -31,8 +32,9 @@ export async function passwordSigninScenario(s: ChildHandle, bare: ChildHandle |
  * One sign-in through the bare engine's floor flow (bare-server.ts): GET authorize (PKCE) → GET the
  * interaction page → POST the password → GET the resumed authorize → the redirect with the code.
  */
-function floorClient(bare: ChildHandle, agent: http.Agent) {
-  const base = bare.info.issuer;
+function floorClient(bare: ChildHandle, agent: http.Agent, kind: FloorKind) {
+  const base = bare.info.issuer + kind.prefix;
+  const pagePath = `${new URL(base).pathname.replace(/\/$/, '')}/interaction/`;
   return async function signIn(password: string, count: { requests: number }): Promise<string | undefined> {
     const jar = new Jar();
     const verifier = crypto.randomBytes(32).toString('base64url');
@@ -54,7 +56,7 @@ function floorClient(bare: ChildHandle, agent: http.Agent) {
         url = back;
         continue;
       }
-      if (a.status !== 200 || posted || !url.pathname.startsWith('/interaction/')) return `HTTP ${a.status} at ${url.pathname}: ${a.text.slice(0, 200)}`;
+      if (a.status !== 200 || posted || !url.pathname.startsWith(pagePath)) return `HTTP ${a.status} at ${url.pathname}: ${a.text.slice(0, 200)}`;
       post = true;
     }
     return 'too many redirects';
@@ -63,42 +65,68 @@ function floorClient(bare: ChildHandle, agent: http.Agent) {
 
 const FLOOR_REDIRECT = 'http://127.0.0.1/callback';
 
+interface FloorKind {
+  /** where the flow is served on the bare server */
+  prefix: string;
+  /** the progress and table label */
+  label: string;
+  /** the table's heading */
+  heading: string;
+  /** what its ratio bounds */
+  meaning: string;
+}
+
+const ENGINE_FLOOR: FloorKind = {
+  prefix: '',
+  label: 'floor',
+  heading: "the floor — the bare oidc-provider's own authorization-code flow with the thinnest password page (one argon2id verify, memory store, no user-name or Stay-signed-in page, no lockout, log or CSRF token; {requests} requests each), against raw argon2id verifies in the bare process",
+  meaning: "the most a sign-in through the engine's authorize and resume could reach here",
+};
+
+const HTTP_FLOOR: FloorKind = {
+  prefix: '/http-floor',
+  label: 'HTTP floor',
+  heading: 'the HTTP floor — the same {requests} requests and the same argon2id verify served by node:http alone (a cookie, the password page, its verify, the code; no engine, store, parameter checks, signing or page), against raw argon2id verifies in the bare process',
+  meaning: 'the most any sign-in of these requests could reach here with this load generator beside it',
+};
+
 /**
  * The floor of a sign-in through the engine's own flow, measured the same way: the bare engine's flow with
  * the thinnest password page (one argon2id verify, no store, 4 requests, its resume included) against raw
  * verifies in the bare process. Its ratio is the most a sign-in that goes through the engine's authorize
  * and resume could reach on this machine, with this load generator beside it (Latchkey's new sign-ins skip
- * the resume: their last post answers with the code).
+ * the resume: their last post answers with the code). The HTTP floor is the same measurement of the same
+ * four requests served by node:http alone: the most any sign-in of four requests could reach here.
  */
-async function floor(bare: ChildHandle, o: SigninOptions, agent: http.Agent): Promise<string[]> {
-  const signIn = floorClient(bare, agent);
+async function floor(bare: ChildHandle, o: SigninOptions, agent: http.Agent, kind: FloorKind): Promise<string[]> {
+  const signIn = floorClient(bare, agent, kind);
   const signins = (total: number) => signinRun((who, count) => signIn(who.password ?? '', count), total, o.concurrency, o.timeCapMs, () => ({ upn: '', password: SIGNIN_PASSWORD }));
   const argon2 = (n: number) => bare.call<Argon2Run>({ cmd: 'argon2', n, concurrency: o.concurrency });
   if (o.warmup) {
     const w = await signins(o.warmup);
-    if (w.failed) throw new Error(`signin floor warm-up: ${w.failed} of ${o.warmup} sign-ins failed; first: ${w.firstFailure}`);
+    if (w.failed) throw new Error(`signin ${kind.label} warm-up: ${w.failed} of ${o.warmup} sign-ins failed; first: ${w.firstFailure}`);
     await argon2(o.warmup);
   }
   const rounds = await abbaRounds(
     bare,
     o,
-    'signin-floor',
-    { run: () => signins(o.signins), progress: (v) => signinProgress('floor sign-ins', v) },
+    `signin-${kind.label.replace(' ', '-').toLowerCase()}`,
+    { run: () => signins(o.signins), progress: (v) => signinProgress(`${kind.label} sign-ins`, v) },
     { run: () => argon2(o.signins), progress: (v) => `argon2 verify  ${(v.n / v.seconds).toFixed(1).padStart(6)}/s` },
   );
   const r = summarize(rounds);
   return [
-    `the floor — the bare oidc-provider's own authorization-code flow with the thinnest password page (one argon2id verify, memory store, no user-name or Stay-signed-in page, no lockout, log or CSRF token; ${r.si.requestsPer.toFixed(0)} requests each), against raw argon2id verifies in the bare process; the most a sign-in through the engine's authorize and resume could reach here`,
+    `${kind.heading.replace('{requests}', r.si.requestsPer.toFixed(0))}; ${kind.meaning}`,
     '',
     table([
       ['', 'per second', 'p50 / p99 ms', 'bare server CPU ms each', 'load generator CPU ms each'],
-      ['floor sign-ins', r.si.rate.toFixed(1), `${fmt(percentile(r.si.latencies, 50))} / ${fmt(percentile(r.si.latencies, 99))}`, r.si.serverCpu.toFixed(2), r.si.ownCpu.toFixed(2)],
+      [`${kind.label} sign-ins`, r.si.rate.toFixed(1), `${fmt(percentile(r.si.latencies, 50))} / ${fmt(percentile(r.si.latencies, 99))}`, r.si.serverCpu.toFixed(2), r.si.ownCpu.toFixed(2)],
       ['argon2id verifies', r.verifyRate.toFixed(1), `${fmt(percentile(r.vLat, 50))} / ${fmt(percentile(r.vLat, 99))}`, r.vServerCpu.toFixed(2), r.vOwnCpu.toFixed(2)],
     ]),
     '',
-    `floor ratio sign-ins/s ÷ verifies/s: ${r.ratio.toFixed(2)}; per round ${r.perRound.join(' ')}`,
-    `floor CPU per sign-in beyond one verify: bare server ${(r.si.serverCpu - r.vServerCpu).toFixed(2)} ms, load generator ${(r.si.ownCpu - r.vOwnCpu).toFixed(2)} ms`,
-    ...signinNotes('floor sign-ins', r.si, o.timeCapMs),
+    `${kind.label} ratio sign-ins/s ÷ verifies/s: ${r.ratio.toFixed(2)}; per round ${r.perRound.join(' ')}`,
+    `${kind.label} CPU per sign-in beyond one verify: bare server ${(r.si.serverCpu - r.vServerCpu).toFixed(2)} ms, load generator ${(r.si.ownCpu - r.vOwnCpu).toFixed(2)} ms`,
+    ...signinNotes(`${kind.label} sign-ins`, r.si, o.timeCapMs),
   ];
 }
 
