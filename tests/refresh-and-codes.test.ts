@@ -253,6 +253,30 @@ for (const dbKind of await databases()) {
       const ccPlain = await token(server, { client_id: DEMO.automationAppId, client_secret: 'automation-secret-value', grant_type: 'client_credentials', scope: `${GRAPH_RESOURCE}/.default` });
       assert.equal(decodeJwt(ccPlain.body.access_token!).xms_cc, undefined);
     });
+
+    test('a claims request of access_token alone (CAE capabilities as MSAL.NET and MSAL Python send them) is accepted at authorize and devicecode; CP1 is read in any case', async () => {
+      const bare = JSON.stringify({ access_token: { xms_cc: { values: ['CP1'] } } });
+      // authorize: a code, whose tokens are CAE-capable even when the redemption names no claims
+      const fromCode = await redeemNative(server, await nativeCode(server, new Jar(), 'openid profile offline_access User.Read', { claims: bare }), { scope: 'openid profile offline_access User.Read' });
+      assert.equal(fromCode.status, 200, JSON.stringify(fromCode.body));
+      assert.deepEqual(decodeJwt(fromCode.body.access_token!).xms_cc, ['cp1']);
+      // refresh with the same claims, as those clients send them on every token request
+      const refreshed = await token(server, { client_id: DEMO.nativeAppId, grant_type: 'refresh_token', refresh_token: fromCode.body.refresh_token!, scope: 'openid User.Read', claims: bare });
+      assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+      assert.deepEqual(decodeJwt(refreshed.body.access_token!).xms_cc, ['cp1']);
+      // upper and lower case together are one capability
+      const both = JSON.stringify({ access_token: { xms_cc: { values: ['CP1', 'cp1'] } } });
+      assert.deepEqual(decodeJwt((await nativeTokens(server, undefined, { token: { claims: both } })).access_token!).xms_cc, ['cp1']);
+      // the device-code request
+      const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/devicecode`, { method: 'POST', body: new URLSearchParams({ client_id: DEMO.nativeAppId, scope: 'openid offline_access User.Read', claims: bare }) });
+      const body = (await res.json()) as Record<string, unknown>;
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.equal(typeof body.device_code, 'string');
+      // a claims value that is not a JSON object is still refused, in the OAuth shape
+      const malformed = await fetch(`${server.tenantUrl}/oauth2/v2.0/devicecode`, { method: 'POST', body: new URLSearchParams({ client_id: DEMO.nativeAppId, scope: 'openid offline_access User.Read', claims: '["access_token"]' }) });
+      assert.equal(malformed.status, 400);
+      assert.equal(((await malformed.json()) as { error?: string }).error, 'invalid_request');
+    });
   });
 }
 

@@ -21,7 +21,9 @@ function requestedClaims(ctx: KoaContextWithOIDC, token: TokenLike): unknown {
       return undefined;
     }
   }
-  return token.claims;
+  // a code's or device code's access token carries no claims of its own: the request they were made by
+  const e = ctx.oidc.entities as { AuthorizationCode?: { claims?: unknown }; DeviceCode?: { claims?: unknown } } | undefined;
+  return token.claims ?? e?.AuthorizationCode?.claims ?? e?.DeviceCode?.claims;
 }
 
 const KNOWN_CLIENT_CAPABILITIES = new Set(['cp1']);
@@ -29,9 +31,32 @@ const KNOWN_CLIENT_CAPABILITIES = new Set(['cp1']);
 function clientCapabilities(ctx: KoaContextWithOIDC, token: TokenLike): string[] {
   const claims = requestedClaims(ctx, token) as { access_token?: { xms_cc?: { values?: unknown } } } | undefined;
   const values = claims?.access_token?.xms_cc?.values;
+  if (!Array.isArray(values)) return [];
   // Only capabilities Latchkey knows (cp1: CAE-capable, spec §1) go into xms_cc: a client asking for
-  // anything else got it echoed into its access tokens.
-  return Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string' && KNOWN_CLIENT_CAPABILITIES.has(v)) : [];
+  // anything else got it echoed into its access tokens. Entra reads them case-insensitively (MSAL
+  // Python's and MSAL.NET's samples send "CP1") and writes them in lower case.
+  const known = values.filter((v): v is string => typeof v === 'string').map((v) => v.toLowerCase());
+  return [...new Set(known.filter((v) => KNOWN_CLIENT_CAPABILITIES.has(v)))];
+}
+
+/**
+ * A claims request naming `access_token` alone, as MSAL.NET, MSAL Python and MSAL.js before v3 send CAE
+ * client capabilities (`{"access_token":{"xms_cc":{"values":["CP1"]}}}`), is accepted by Entra at
+ * authorize and devicecode; the engine refuses a claims request with neither `id_token` nor `userinfo`.
+ * Returns the same request with an empty `id_token` member, which asks for nothing, for the engine to
+ * read; undefined for any other value (the engine judges it as sent).
+ */
+export function withEmptyIdTokenClaims(raw: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const claims = parsed as Record<string, unknown>;
+  if (claims.id_token !== undefined || claims.userinfo !== undefined || claims.access_token === undefined) return undefined;
+  return JSON.stringify({ ...claims, id_token: {} });
 }
 
 interface ClaimsDeps {

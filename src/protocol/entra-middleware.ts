@@ -8,6 +8,7 @@ import { findUserById } from '../directory/users.js';
 import { memo } from '../directory/cache.js';
 import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
 import { entraResponseScope, normalizeScope } from './resources.js';
+import { withEmptyIdTokenClaims } from './claims.js';
 import { defaultScopeExpansion, firstUnconsented, namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
 import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
@@ -38,6 +39,7 @@ async function preparseForm(ctx: KoaContextWithOIDC): Promise<void> {
   }
   if (form.grant_type === 'device_code') form.grant_type = 'urn:ietf:params:oauth:grant-type:device_code';
   if (typeof form.scope === 'string') form.scope = normalizeScope(form.scope);
+  if (typeof form.claims === 'string') form.claims = withEmptyIdTokenClaims(form.claims) ?? form.claims;
   req.body = form;
 }
 
@@ -234,6 +236,10 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   provider.use(async (koaCtx, next) => {
     const ctx = koaCtx as KoaContextWithOIDC;
     const oidcPath = ctx.path;
+    if (ctx.method === 'GET' && oidcPath === ROUTES.authorization && typeof ctx.query.claims === 'string') {
+      const claims = withEmptyIdTokenClaims(ctx.query.claims);
+      if (claims) ctx.query = { ...ctx.query, claims };
+    }
     // the device-code page's wrong-code limit: decided before the engine looks the code up
     const userCodeKeys = ctx.method === 'POST' && oidcPath === ROUTES.code_verification ? attemptKeys(deps.secrets, ctx.cookies.get(SESSION_COOKIE), ctx.ip) : undefined;
     if (userCodeKeys && (await tooManyWrongUserCodes(db, userCodeKeys))) {
