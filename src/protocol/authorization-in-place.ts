@@ -30,6 +30,8 @@ export interface InPlaceDeps {
   secrets: Secrets;
   config: Config;
   tenantId: string;
+  /** the pages' HTML escaping (src/signin/html.ts), for the form_post page */
+  escapeHtml: (s: string) => string;
 }
 
 /** The engine's `login` result of a finished sign-in. */
@@ -182,7 +184,7 @@ export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: Fi
   out.iss = provider.issuer;
   const cookies = [...sessionCookies(provider, session.jti, login.remember ? session.exp : undefined), ...clearedResumeCookies(provider, interaction.returnTo)];
   const mode = params.response_mode ?? 'query';
-  if (mode === 'form_post') return { page: formPostPage(params.redirect_uri as string, out, provider.issuer.startsWith('https:')), cookies };
+  if (mode === 'form_post') return { page: formPostPage(params.redirect_uri as string, out, provider.issuer.startsWith('https:'), deps.escapeHtml), cookies };
   const location = new URL(params.redirect_uri as string);
   if (mode === 'fragment') location.hash = new URLSearchParams(out).toString();
   else for (const [k, v] of Object.entries(out)) location.searchParams.set(k, v);
@@ -190,7 +192,7 @@ export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: Fi
 }
 
 /** The engine's form_post response (its response_modes/form_post.js, byte for byte), with the headers of its pages. */
-function formPostPage(action: string, inputs: Record<string, string>, https: boolean): { html: string; headers: Record<string, string> } {
+function formPostPage(action: string, inputs: Record<string, string>, https: boolean, htmlSafe: (s: string) => string): { html: string; headers: Record<string, string> } {
   const formInputs = Object.entries(inputs)
     .map(([key, value]) => `<input type="hidden" name="${key}" value="${htmlSafe(value)}"/>`)
     .join('\n');
@@ -214,10 +216,6 @@ function formPostPage(action: string, inputs: Record<string, string>, https: boo
 </body>
 </html>`;
   return { html, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...htmlSecurityHeaders(https) } };
-}
-
-function htmlSafe(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** The engine's session cookie and its signature, as its session handler sets them (`long` cookies, expiring with a persistent session). */

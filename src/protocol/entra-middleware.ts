@@ -43,6 +43,12 @@ async function preparseForm(ctx: KoaContextWithOIDC): Promise<void> {
   req.body = form;
 }
 
+/** An authorize request's claims of `access_token` alone, as Entra accepts them (claims.ts). */
+function acceptAccessTokenClaims(ctx: KoaContextWithOIDC): void {
+  const claims = typeof ctx.query.claims === 'string' ? withEmptyIdTokenClaims(ctx.query.claims) : undefined;
+  if (claims) ctx.query = { ...ctx.query, claims };
+}
+
 /**
  * Errors the engine sends back to the app from authorize (query, fragment or form_post) get Entra's
  * `AADSTSnnnnn:` description (D9), e.g. login_required for prompt=none without a session is AADSTS50058.
@@ -236,10 +242,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   provider.use(async (koaCtx, next) => {
     const ctx = koaCtx as KoaContextWithOIDC;
     const oidcPath = ctx.path;
-    if (ctx.method === 'GET' && oidcPath === ROUTES.authorization && typeof ctx.query.claims === 'string') {
-      const claims = withEmptyIdTokenClaims(ctx.query.claims);
-      if (claims) ctx.query = { ...ctx.query, claims };
-    }
+    if (ctx.method === 'GET' && oidcPath === ROUTES.authorization) acceptAccessTokenClaims(ctx);
     // the device-code page's wrong-code limit: decided before the engine looks the code up
     const userCodeKeys = ctx.method === 'POST' && oidcPath === ROUTES.code_verification ? attemptKeys(deps.secrets, ctx.cookies.get(SESSION_COOKIE), ctx.ip) : undefined;
     if (userCodeKeys && (await tooManyWrongUserCodes(db, userCodeKeys))) {

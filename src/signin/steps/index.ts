@@ -19,6 +19,7 @@ import { resourceDirectoryOf } from '../../protocol/provider.js';
 import { authorizeInPlace } from '../../protocol/authorization-in-place.js';
 import { REMEMBER_MFA_COOKIE, rememberCookieValue, rememberedMfaAt } from '../mfa.js';
 import type { PageInput } from '../pages.js';
+import { escapeHtml } from '../html.js';
 import { logSignin } from '../signin-log.js';
 import { firstFactorSteps } from './first-factor.js';
 import { interruptSteps, prepareRegister } from './interrupts.js';
@@ -222,7 +223,7 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
   };
   // A browser without a session goes straight to the app, as Entra's last sign-in post sends it; anything
   // else is finished by the engine's resume (src/protocol/authorization-in-place.ts says which).
-  const inPlace = state.stepUp ? undefined : await authorizeInPlace({ provider: deps.provider, db: deps.db, secrets: deps.secrets, config: deps.config, tenantId: deps.tenant.id }, ctx.uid, result.login, latchkey);
+  const inPlace = state.stepUp ? undefined : await authorizeInPlace({ provider: deps.provider, db: deps.db, secrets: deps.secrets, config: deps.config, tenantId: deps.tenant.id, escapeHtml }, ctx.uid, result.login, latchkey);
   if (inPlace === 'gone') return errorPage(reply, 400, GONE);
   await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr, methods: state.methods });
   if (state.rememberMfa) {
