@@ -76,13 +76,23 @@ export class DirectoryCache {
     return state ? memo(state, 'latchkey:directoryVersion', read) : read();
   }
 
-  async get<V>(key: string, load: () => Promise<V>): Promise<V> {
-    const stamp = await this.stamp();
+  get<V>(key: string, load: () => Promise<V>): Promise<V> {
+    const stamp = this.stamp();
+    // SQLite's stamp is at hand: no await on the hot path
+    return typeof stamp === 'number' ? this.lookup(key, stamp, load) : stamp.then((s) => this.lookup(key, s, load));
+  }
+
+  private lookup<V>(key: string, stamp: number, load: () => Promise<V>): Promise<V> {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.stamp === stamp && hit.until > now) return hit.value as Promise<V>;
     if (this.entries.size >= this.max) this.entries.clear();
-    const value = load();
+    let value: Promise<V>;
+    try {
+      value = load();
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     // stamped with the version read before the load: a write committed meanwhile is seen next time
     this.entries.set(key, { value, stamp, until: now + this.ttlMs });
     value.catch(() => this.entries.delete(key));

@@ -21,17 +21,28 @@ import { attemptKeys, countWrongUserCode, tooManyWrongUserCodes } from './device
  * Reads the form body before the engine does, to normalise Entra-only forms: bare scope names mean Graph,
  * `grant_type=device_code` (MSAL's short form) is the RFC 8628 grant. The engine then uses `req.body`.
  */
+/** The request body as text, refused past `limit` bytes (events, not an async iterator: this runs on every token request). */
+function readBody(req: KoaContextWithOIDC['req'], limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.resume();
+      reject(new Refusal('request_invalid', 'The request body is too large.'));
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
 async function preparseForm(ctx: KoaContextWithOIDC): Promise<void> {
   const req = ctx.req as typeof ctx.req & { body?: Record<string, string> };
   if (!ctx.is('application/x-www-form-urlencoded') || !req.readable) return;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 256 * 1024) throw new Refusal('request_invalid', 'The request body is too large.');
-    chunks.push(chunk as Buffer);
-  }
-  const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const params = new URLSearchParams(await readBody(req, 256 * 1024));
   const form: Record<string, string> = {};
   for (const [k, v] of params) {
     if (k in form) throw new Refusal('request_invalid', `The parameter '${k}' is repeated.`);

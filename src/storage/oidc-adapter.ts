@@ -76,16 +76,16 @@ const consumeRow = statement((db, now: number, model: string, idHash: string) =>
 );
 
 /**
- * A Grant's expiry as last read, by id hash: a Grant is only ever extended (or deleted, when an update of
+ * A Grant's expiry as last read, by grant id: a Grant is only ever extended (or deleted, when an update of
  * it changes nothing anyway), so a remembered expiry is never later than the stored one, and a rotation
  * whose refresh token ends before it need not write. Bounded; the oldest entries go first.
  */
 const grantExpiry = new Map<string, number>();
 const GRANT_EXPIRY_ENTRIES = 10_000;
-function rememberGrantExpiry(idHash: string, expiresAt: number) {
-  grantExpiry.delete(idHash);
+function rememberGrantExpiry(grantId: string, expiresAt: number) {
+  grantExpiry.delete(grantId);
   if (grantExpiry.size >= GRANT_EXPIRY_ENTRIES) grantExpiry.delete(grantExpiry.keys().next().value!);
-  grantExpiry.set(idHash, expiresAt);
+  grantExpiry.set(grantId, expiresAt);
 }
 
 /** how far a Grant outlives its newest refresh token: it is extended a week at a time as its chain slides */
@@ -123,11 +123,11 @@ export class StoreAdapter implements Adapter {
       // A public client's chain slides with each rotation (spec §3); its Grant must outlive the newest
       // refresh token, so it is extended, a week at a time (most rotations write nothing here).
       const rtExpires = Date.now() + expiresIn * 1000;
-      const grantHash = this.secrets.lookupHash(String(payload.grantId), 'oidc:Grant:id');
+      const grantId = String(payload.grantId);
       // the engine loaded the Grant in this request: most rotations know it already outlives the token
-      if ((grantExpiry.get(grantHash) ?? 0) < rtExpires) {
-        await extendGrant(this.db, rtExpires + GRANT_SLACK_MS, grantHash, rtExpires);
-        grantExpiry.delete(grantHash);
+      if ((grantExpiry.get(grantId) ?? 0) < rtExpires) {
+        await extendGrant(this.db, rtExpires + GRANT_SLACK_MS, this.secrets.lookupHash(grantId, 'oidc:Grant:id'), rtExpires);
+        grantExpiry.delete(grantId);
       }
     }
     await upsertRow(this.db, this.model, idHash, row.payload, row.account_id, row.grant_id, row.session_uid, row.uid_hash, row.user_code_hash, row.client_id, row.expires_at, Date.now());
@@ -142,7 +142,7 @@ export class StoreAdapter implements Adapter {
     if (row.expires_at !== null && row.expires_at <= Date.now() && this.model !== 'RefreshToken') return undefined;
     const payload = JSON.parse(this.secrets.decrypt(row.payload, `oidc:${this.model}:${row.id_hash}`)) as AdapterPayload;
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
-    if (this.model === 'Grant' && row.expires_at !== null) rememberGrantExpiry(row.id_hash, row.expires_at);
+    if (this.model === 'Grant' && row.expires_at !== null && typeof payload.jti === 'string') rememberGrantExpiry(payload.jti, row.expires_at);
     // the row's expiry is the truth for a Grant (extended as its chain slides)
     if (this.model === 'Grant' && row.expires_at !== null && typeof payload.exp === 'number') payload.exp = Math.floor(row.expires_at / 1000);
     return payload;
