@@ -460,10 +460,21 @@ for (const dbKind of await databases()) {
     });
 
     test('at phone width the app pages stay usable without horizontal scrolling', async () => {
+      // a permission without consent beside the granted ones: its badge is the longer one
+      const before = (await stored()).requiredResourceAccess;
+      const graphSp = (await graph<{ oauth2PermissionScopes: { id: string; value: string }[] }>(`/v1.0/servicePrincipals(appId='${GRAPH_APP_ID}')`)).body;
+      const notGranted = graphSp.oauth2PermissionScopes.find((p) => p.value === 'User.ReadBasic.All')!.id;
+      const patch = (requiredResourceAccess: unknown) => fetch(`${server.origin}/v1.0/applications/${app.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ requiredResourceAccess }) });
+      assert.equal((await patch(before.map((r) => (r.resourceAppId === GRAPH_APP_ID ? { ...r, resourceAccess: [...r.resourceAccess, { id: notGranted, type: 'Scope' }] } : r)))).status, 204);
       const phone = await openPortal(browser, server.origin, `admin@${server.tenantDomain}`, ADMIN_PASSWORD, { width: 390, start: `/admin/apps/${app.id}/permissions` });
       try {
-        await phone.page.waitForSelector('#permissionsTable');
+        await phone.page.waitForSelector('#permissionsTable [data-status="not-granted"]');
         assert.ok((await phone.page.evaluate('document.documentElement.scrollWidth')) as number <= 390, 'no horizontal scrolling');
+        // each status badge on one line, as tall as the others; the type is told under the permission's name
+        const badges = await phone.page.locator('#permissionsTable [data-status] > *').evaluateAll((els) => els.map((e) => [e.textContent, Math.round(e.getBoundingClientRect().height)]));
+        assert.deepEqual(badges.map(([t]) => t), ['Granted', 'Not granted', 'Granted']);
+        assert.equal(new Set(badges.map(([, h]) => h)).size, 1, `badge heights ${JSON.stringify(badges)}`);
+        assert.equal(await phone.page.locator('[data-permission="Microsoft Graph/User.ReadBasic.All"] td').first().innerText(), 'Microsoft Graph · User.ReadBasic.All\nDelegated');
         await shot(phone.page, 'app-permissions-phone');
         await phone.page.click('#section-authentication');
         await phone.page.waitForSelector('#add-web');
@@ -475,6 +486,7 @@ for (const dbKind of await databases()) {
         await shot(phone.page, 'apps-phone');
       } finally {
         await phone.close();
+        await patch(before);
       }
     });
 

@@ -244,8 +244,8 @@ export function PermissionsSection({ app }: { app: Application }) {
           <TableHeader>
             <TableRow>
               <TableHeaderCell>API / Permission name</TableHeaderCell>
-              <TableHeaderCell>Type</TableHeaderCell>
-              <TableHeaderCell>Status</TableHeaderCell>
+              <TableHeaderCell className={s.wideOnly}>Type</TableHeaderCell>
+              <TableHeaderCell className={s.statusCell}>Status</TableHeaderCell>
               <TableHeaderCell className={s.actionCell}>
                 <span className={s.muted}>Actions</span>
               </TableHeaderCell>
@@ -256,15 +256,16 @@ export function PermissionsSection({ app }: { app: Application }) {
               <TableRow key={`${r.resourceAppId}-${a.id}`} data-permission={`${res?.displayName ?? r.resourceAppId}/${value}`} data-type={a.type}>
                 <TableCell className={s.cell}>
                   {res?.displayName ?? r.resourceAppId} · <strong>{value}</strong>
+                  <span className={s.narrowOnly}>{a.type === 'Scope' ? 'Delegated' : 'Application'}</span>
                 </TableCell>
-                <TableCell>{a.type === 'Scope' ? 'Delegated' : 'Application'}</TableCell>
+                <TableCell className={s.wideOnly}>{a.type === 'Scope' ? 'Delegated' : 'Application'}</TableCell>
                 <TableCell data-status={granted ? 'granted' : 'not-granted'}>
                   {granted ? (
-                    <Badge appearance="tint" color="success">
+                    <Badge appearance="tint" color="success" className={s.nowrap}>
                       Granted
                     </Badge>
                   ) : (
-                    <Badge appearance="tint" color="warning">
+                    <Badge appearance="tint" color="warning" className={s.nowrap}>
                       Not granted
                     </Badge>
                   )}

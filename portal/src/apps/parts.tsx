@@ -18,8 +18,11 @@ export const usePartStyles = makeStyles({
   cell: { overflowWrap: 'anywhere' },
   mono: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: 'anywhere' },
   toolbar: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap', margin: `${tokens.spacingVerticalS} 0` },
-  actionCell: { width: '7rem' },
+  actionCell: { width: '7rem', '@media (max-width: 600px)': { width: '5.5rem' } },
+  statusCell: { width: '7rem', '@media (max-width: 600px)': { width: '6.5rem' } },
   wideOnly: { '@media (max-width: 600px)': { display: 'none' } },
+  narrowOnly: { display: 'none', '@media (max-width: 600px)': { display: 'block', color: tokens.colorNeutralForeground2, fontSize: tokens.fontSizeBase200 } },
+  nowrap: { whiteSpace: 'nowrap' },
 });
 
 /** A field's validation message with a stable id (tests and assistive technology read it by id). */
