@@ -360,6 +360,10 @@ for (const dbKind of await databases()) {
         assert.equal(await page.locator('#resumeRun').count(), 0);
         assert.ok(!(await page.content()).includes(tap));
         assert.match((await page.textContent('[data-step="createTap"]')) ?? '', /shown once/);
+        // an admin whose answer was lost issues a new pass, which replaces this one: the step links to where
+        assert.match((await page.textContent('#tapShownEarlier')) ?? '', /never arrived.*issue a new pass.*replaces this one/s);
+        assert.equal(await page.getAttribute('#tapReissueLink', 'href'), `/admin/users/${x.victim.id}/authentication-methods`);
+        await shot(page, 'playbook-run-tap-shown-earlier');
         const adminToken = await delegatedGraphToken(server, `admin@${server.tenantDomain}`, ADMIN_PASSWORD);
         const n = (await audits()).length;
         const again = await graph(adminToken, `/latchkey/v1/users/${x.victim.id}/playbook`, { dryRun: false, runId });

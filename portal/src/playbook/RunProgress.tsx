@@ -1,7 +1,9 @@
 // A run's progress, step by step: each chosen step waiting, being applied, done or skipped, with its
 // result (what changed, how many sessions and tokens ended). The Temporary Access Pass is shown in the
-// result of its step only when this page's own call applied that step: it is never shown again.
-import { Badge, Field, Input, Spinner, Text } from '@fluentui/react-components';
+// result of its step only when this page's own call applied that step: it is never shown again (a pass whose
+// answer was lost is replaced by issuing a new one, which the step's result links to).
+import { Badge, Field, Input, Link, Spinner, Text } from '@fluentui/react-components';
+import { navigate } from '../router';
 import { type Run, STEP_INFO, type StepName } from './api';
 import { changeText } from './PlanPreview';
 import { usePlaybookStyles } from './styles';
@@ -10,6 +12,7 @@ export function RunProgress({ steps, run, applying, tap }: { steps: StepName[]; 
   const s = usePlaybookStyles();
   const results = new Map((run?.results ?? []).map((r) => [r.step, r]));
   const next = steps.find((st) => !results.has(st));
+  const methodsPath = run ? `/admin/users/${encodeURIComponent(run.target.id)}/authentication-methods` : '/admin/';
   return (
     <ol className={s.steps} id="runProgress" aria-live="polite">
       {steps.map((step, i) => {
@@ -56,7 +59,20 @@ export function RunProgress({ steps, run, applying, tap }: { steps: StepName[]; 
                       <Input id="tapValue" readOnly value={tap} className={s.secret} />
                     </Field>
                   ) : (
-                    <div className={s.detail}>The Temporary Access Pass was shown once, to the admin whose call applied this step.</div>
+                    <div className={s.detail} id="tapShownEarlier">
+                      The Temporary Access Pass was shown once, to the admin whose call applied this step. If that answer never arrived (the server stopped before it), issue a new pass from the user&apos;s{' '}
+                      <Link
+                        href={methodsPath}
+                        id="tapReissueLink"
+                        onClick={(e) => {
+                          e.preventDefault();
+                          navigate(methodsPath);
+                        }}
+                      >
+                        authentication methods
+                      </Link>
+                      : it replaces this one.
+                    </div>
                   ))}
               </>
             )}
