@@ -14,7 +14,7 @@ import { type Argon2Run, type ChildHandle, type SigninSetup } from './protocol.j
 import { SIGNIN_PASSWORD } from './child.js';
 import { httpRequest, Jar } from './http-client.js';
 import { table } from './report.js';
-import { abbaRounds, fmt, type Rounds, type SigninRun, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
+import { abbaRounds, fmt, type Rounds, type SigninRun, profileByRequest, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
 
 export type { SigninOptions } from './signin.js';
 
@@ -198,6 +198,7 @@ async function scenario(s: ChildHandle, o: SigninOptions, agent: http.Agent): Pr
     out.push(`SQL statements run per sign-in: ${counted.perSignin.toFixed(1)}${counted.failed ? ` (${counted.failed} of the sign-ins counted failed)` : ''}`);
     out.push(...statementLines(counted.byShape));
     out.push(...(await profileSignins(s, { ...o, profileDir: o.profileDir }, 'latchkey-password-signin.cpuprofile', ['password', signins], "argon2 itself runs on libuv's pool, not in this profile")));
+    out.push(...(await profileByRequest(s, { ...o, profileDir: o.profileDir }, 'latchkey-password-signin-by-request.cpuprofile', signIn, { upn: users.upns[0]!, password: users.password }, Math.min(200, o.signins))));
   }
   return out;
 }

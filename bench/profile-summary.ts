@@ -15,6 +15,8 @@ interface ProfileNode {
 }
 interface CpuProfile {
   nodes: ProfileNode[];
+  /** µs on the monotonic clock (process.hrtime's, in ns, in the load generator) */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -42,7 +44,8 @@ function frameName(f: CallFrame, root: string): string {
   return `${f.functionName || '(anonymous)'}${where ? ` ${where}:${f.lineNumber + 1}` : ''}`;
 }
 
-export function summarizeProfile(file: string, root: string, top = 20): string {
+/** A profile read, with each node's label: its function and where it is, and its category. */
+function readProfile(file: string, root: string) {
   const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -65,14 +68,19 @@ export function summarizeProfile(file: string, root: string, top = 20): string {
     labels.set(id, l);
     return l;
   }
+  return { prof, byId, parent, label };
+}
 
+const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+
+export function summarizeProfile(file: string, root: string, top = 20): string {
+  const { prof, byId, parent, label } = readProfile(file, root);
   const self = new Map<string, number>();
   const selfCat = new Map<string, number>();
   const incl = new Map<string, number>();
   const inclCat = new Map<string, number>();
   let total = 0;
   let idle = 0;
-  const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
 
   for (let i = 0; i < prof.samples.length; i++) {
     const node = byId.get(prof.samples[i]!);
@@ -115,6 +123,47 @@ export function summarizeProfile(file: string, root: string, top = 20): string {
     '  inclusive time by function:',
     ...list(incl, top + 10),
   ].join('\n');
+}
+
+/** A request of the load generator: its kind, and when it was sent and answered (process.hrtime, ns). */
+export interface RequestSpan {
+  kind: string;
+  sent: bigint;
+  answered: bigint;
+}
+
+/**
+ * The profiled thread's busy time per kind of request, `per` of them run one at a time (no two spans
+ * overlap): each sample goes to the request in flight at its time, with the functions it spent most in.
+ */
+export function busyByRequest(file: string, root: string, spans: RequestSpan[], per: number, top = 6): string[] {
+  const { prof, label } = readProfile(file, root);
+  const sorted = spans.map((x) => ({ kind: x.kind, from: Number(x.sent / 1000n), to: Number(x.answered / 1000n) })).sort((a, b) => a.from - b.from);
+  const busy = new Map<string, number>();
+  const fns = new Map<string, Map<string, number>>();
+  let t = prof.startTime;
+  let at = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    const l = label(prof.samples[i]!);
+    if (l.name.startsWith('(idle)')) continue;
+    while (at < sorted.length && sorted[at]!.to < t) at++;
+    const kind = at < sorted.length && sorted[at]!.from <= t ? sorted[at]!.kind : '(between requests)';
+    const us = prof.timeDeltas[i + 1] ?? prof.timeDeltas[i] ?? 0;
+    add(busy, kind, us);
+    if (!fns.has(kind)) fns.set(kind, new Map());
+    add(fns.get(kind)!, l.name, us);
+  }
+  const ms = (us: number) => (us / 1000 / per).toFixed(2).padStart(6);
+  const lines = [...busy.entries()].sort((a, b) => b[1] - a[1]).flatMap(([kind, us]) => [
+    `  ${kind.padEnd(20)} ${ms(us)} ms per sign-in, most in:`,
+    ...[...fns.get(kind)!.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([f, v]) => `      ${ms(v)} ms  ${f}`),
+  ]);
+  const total = [...busy.values()].reduce((a, b) => a + b, 0);
+  return [...lines, `  ${'all'.padEnd(20)} ${ms(total)} ms per sign-in`];
 }
 
 // `tsx bench/profile-summary.ts file.cpuprofile` summarises a profile written earlier.

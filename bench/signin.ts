@@ -13,7 +13,7 @@ import path from 'node:path';
 import { type HttpAnswer, httpRequest, Jar, loopbackAgent } from './http-client.js';
 import { percentile, runWorkers } from './load.js';
 import { untilUndisturbed, type Watch } from './machine.js';
-import { summarizeProfile } from './profile-summary.js';
+import { busyByRequest, type RequestSpan, summarizeProfile } from './profile-summary.js';
 import type { ChildHandle } from './protocol.js';
 import { table } from './report.js';
 
@@ -84,7 +84,8 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
   /** the engine and the pages name the public origin (https://localhost:<port>); the bench stays on the loopback address it listens on */
   const local = (u: URL) => new URL(u.pathname + u.search, base);
 
-  return async function signIn(who: Credentials, count: { requests: number }): Promise<string | undefined> {
+  /** `onRequest`, when given, hears of each request: its kind (authorize, redirect, or the step posted) and when it went and came back */
+  return async function signIn(who: Credentials, count: { requests: number }, onRequest?: (kind: string, sent: bigint, answered: bigint) => void): Promise<string | undefined> {
     const jar = new Jar();
     const verifier = crypto.randomBytes(32).toString('base64url');
     const state = crypto.randomBytes(8).toString('base64url');
@@ -97,16 +98,18 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
       code_challenge_method: 'S256',
       state,
     });
-    const send = async (url: URL, form?: Record<string, string>): Promise<HttpAnswer> => {
+    const send = async (kind: string, url: URL, form?: Record<string, string>): Promise<HttpAnswer> => {
       count.requests++;
       const headers: http.OutgoingHttpHeaders = { cookie: jar.header(), accept: 'text/html' };
       if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+      const sent = process.hrtime.bigint();
       const a = await httpRequest(agent, url, form ? { method: 'POST', headers, body: new URLSearchParams(form).toString() } : { headers });
+      onRequest?.(kind, sent, process.hrtime.bigint());
       jar.take(a);
       return a;
     };
     let url = new URL(`${base}/${tenantId}/oauth2/v2.0/authorize?${params}`);
-    let a = await send(url);
+    let a = await send('authorize', url);
     const expected = who.passkey ? ['username', ...(who.passkey.usernameless ? [] : ['passkey']), 'kmsi'] : ['username', 'password', ...(who.mfa ? ['mfa'] : []), 'kmsi'];
     for (let hop = 0; hop < 10; hop++) {
       const location = a.headers.location;
@@ -119,7 +122,7 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
           return expected.length ? `signed in without the ${expected.join(', ')} step(s)` : undefined;
         }
         url = local(back);
-        a = await send(url);
+        a = await send('redirect', url);
         continue;
       }
       // a sign-in page (authorize answers a new sign-in with the first one): its form posts to /signin/{uid}
@@ -143,7 +146,7 @@ export function signinClient(s: ChildHandle, agent: http.Agent) {
         fields.method = method;
         fields.code = who.mfa.code();
       } else fields.kmsi = 'yes';
-      a = await send(url, fields);
+      a = await send(step, url, fields);
     }
     return 'too many redirects';
   };
@@ -322,4 +325,21 @@ export async function profileSignins(s: ChildHandle, o: SigninOptions & { profil
   const r = await run(o.signins);
   await s.call({ cmd: 'profile-stop', file });
   return ['', `CPU profile of ${o.signins} more ${name} sign-ins (${(r.ok / r.seconds).toFixed(1)}/s under the profiler), Latchkey's main thread${note ? ` (${note})` : ''} — ${file}`, summarizeProfile(file, o.root, 25)];
+}
+
+/**
+ * Where a sign-in's time on Latchkey's main thread goes, request by request: `n` sign-ins one at a time
+ * (so that every sample of the profile falls in one request, or between two), each request's span noted by
+ * the load generator, a profile at 100 µs. Profiler overhead included, and no other sign-in beside: for
+ * finding the costly request, not a figure of the goal.
+ */
+export async function profileByRequest(s: ChildHandle, o: SigninOptions & { profileDir: string }, fileName: string, signIn: ReturnType<typeof signinClient>, who: Credentials, n: number): Promise<string[]> {
+  const file = path.join(o.profileDir, fileName);
+  const spans: RequestSpan[] = [];
+  const count = { requests: 0 };
+  await s.call({ cmd: 'profile-start', intervalUs: 100 });
+  let failed = 0;
+  for (let i = 0; i < n; i++) if (await signIn(who, count, (kind, sent, answered) => spans.push({ kind, sent, answered }))) failed++;
+  await s.call({ cmd: 'profile-stop', file });
+  return ['', `Latchkey's main thread per request kind, ${n} sign-ins one at a time under the profiler${failed ? ` (${failed} failed)` : ''} — ${file}`, ...busyByRequest(file, o.root, spans, n)];
 }
