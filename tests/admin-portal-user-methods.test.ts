@@ -266,9 +266,23 @@ for (const db of await databases()) {
         assert.equal(narrowed.status, 204, JSON.stringify(narrowed.body));
         await page.click('#addMethodCancel');
         await page.waitForSelector('#tapLifetime', { state: 'detached' });
+        // until the policy's bounds are read, the form sends nothing: Next waits for them
+        const policyUrl = '**/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass';
+        let release = () => {};
+        const held = new Promise<void>((r) => (release = r));
+        await page.route(policyUrl, async (route) => {
+          await held;
+          await route.continue();
+        });
         await page.reload();
         await page.waitForSelector('#action-createTap');
         await page.click('#action-createTap');
+        await page.waitForSelector('#addMethodNext');
+        assert.equal(await page.isDisabled('#addMethodNext'), true, 'Next is disabled while the policy is read');
+        assert.match(await page.textContent('#tapLifetimeField') ?? '', /Reading the authentication methods policy's limits/);
+        release();
+        await until(page, `document.querySelector('#tapLifetimeField')?.textContent.includes('From 10 to 480 minutes')`);
+        await page.unroute(policyUrl);
         await page.fill('#tapLifetime', '481');
         await page.click('#addMethodNext');
         await until(page, `document.querySelector('#tapLifetimeField')?.textContent.includes("Enter a lifetime from 10 to 480 minutes")`);

@@ -67,7 +67,11 @@ export function AddMethodDialog(props: { userId: string; userName: string; onPla
     return out;
   }
 
+  // the policy's bounds decide what the form accepts: nothing is sent before they are read
+  const loading = config.isPending;
+
   async function submit() {
+    if (loading) return;
     setRefusal(undefined);
     const found = check();
     setErrors(found);
@@ -107,7 +111,7 @@ export function AddMethodDialog(props: { userId: string; userName: string; onPla
                   <option value="temporaryAccessPass">Temporary Access Pass</option>
                 </Select>
               </Field>
-              <Field label="Lifetime (minutes)" required hint={`From ${min} to ${max} minutes.`} validationState={errors.lifetime ? 'error' : 'none'} validationMessage={errors.lifetime} id="tapLifetimeField">
+              <Field label="Lifetime (minutes)" required hint={loading ? "Reading the authentication methods policy's limits…" : `From ${min} to ${max} minutes.`} validationState={errors.lifetime ? 'error' : 'none'} validationMessage={errors.lifetime} id="tapLifetimeField">
                 <Input id="tapLifetime" inputMode="numeric" value={lifetimeValue} onChange={(_, d) => setLifetime(d.value)} />
               </Field>
               <Field validationState={errors.once ? 'error' : 'none'} validationMessage={errors.once} id="tapOnceField">
@@ -115,7 +119,7 @@ export function AddMethodDialog(props: { userId: string; userName: string; onPla
               </Field>
             </DialogContent>
             <DialogActions>
-              <Button appearance="primary" type="submit" id="addMethodNext" disabled={busy}>
+              <Button appearance="primary" type="submit" id="addMethodNext" disabled={busy || loading}>
                 Next: preview
               </Button>
               <Button appearance="secondary" id="addMethodCancel" onClick={props.onClose}>
