@@ -18,7 +18,7 @@ import type { Db } from '../storage/db.js';
 import { takeInteraction } from '../storage/oidc-adapter.js';
 import { type SigninResultFacts, recordBrowserSession } from './browser-sessions.js';
 import { engineCookieKeys } from './cookie-signer.js';
-import { CLAIMS_SUPPORTED } from './engine-config.js';
+import { CLAIMS_SUPPORTED, NEW_SIGNIN_PROMPTS } from './engine-config.js';
 import { grantFor } from './grants.js';
 import { resourceDirectoryOf } from './provider.js';
 import { resourceServerInfo } from './resource-indicators.js';
@@ -49,8 +49,6 @@ export interface FinishedLogin {
  */
 export type InPlaceAnswer = ({ location: string } | { page: { html: string; headers: Record<string, string> } }) & { cookies: string[] } | 'gone';
 
-/** The prompts a sign-in finished here may have been asked with (the resume asks nothing more of them). */
-const PROMPTS = new Set(['login', 'select_account']);
 /** Parameters whose checks the resume runs again: a request with one goes through the engine. */
 const RESUME_CHECKED = ['id_token_hint', 'acr_values', 'authorization_details', 'dpop_jkt', 'request', 'request_uri'];
 
@@ -76,14 +74,14 @@ function answerableHere(i: Interaction): { params: Params; claims: Record<string
   const stored = i as unknown as Record<string, unknown>;
   if (stored.result || stored.session || stored.deviceCode || stored.parJti || stored.grantId || stored.lastSubmission) return undefined;
   // a new browser is asked to sign in (login), or to pick an account (select_account: MSAL's interactive default)
-  if (!PROMPTS.has(i.prompt?.name ?? '')) return undefined;
+  if (!NEW_SIGNIN_PROMPTS.has(i.prompt?.name ?? '')) return undefined;
   const params = i.params as Params;
   if (params.response_type !== 'code' || typeof params.client_id !== 'string' || typeof params.redirect_uri !== 'string') return undefined;
   const mode = params.response_mode ?? 'query';
   if (mode !== 'query' && mode !== 'fragment' && mode !== 'form_post') return undefined;
   if (RESUME_CHECKED.some((name) => params[name] !== undefined)) return undefined;
   const prompts = typeof params.prompt === 'string' ? params.prompt.split(' ').filter(Boolean) : [];
-  if (!prompts.every((p) => PROMPTS.has(p))) return undefined;
+  if (!prompts.every((p) => NEW_SIGNIN_PROMPTS.has(p))) return undefined;
   const claims = requestedClaims(params);
   return claims ? { params, claims } : undefined;
 }

@@ -13,14 +13,10 @@ import { defaultScopeExpansion, firstUnconsented, namesUnknownResource } from '.
 import { recordSignin } from './browser-sessions.js';
 import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
-import { CLIENT_WITHOUT_SP, type EngineDeps, SESSION_COOKIE } from './engine-config.js';
+import { CLIENT_WITHOUT_SP, type EngineDeps, NEW_SIGNIN_PROMPTS, SESSION_COOKIE } from './engine-config.js';
 import { USER_CODE_NOT_FOUND, applyPageHeaders, deviceSessionLostPage, deviceTooManyAttemptsPage, htmlSecurityHeaders } from './pages.js';
 import { attemptKeys, countWrongUserCode, tooManyWrongUserCodes } from './device-code-attempts.js';
 
-/**
- * Reads the form body before the engine does, to normalise Entra-only forms: bare scope names mean Graph,
- * `grant_type=device_code` (MSAL's short form) is the RFC 8628 grant. The engine then uses `req.body`.
- */
 /** The request body as text, refused past `limit` bytes (events, not an async iterator: this runs on every token request). */
 function readBody(req: KoaContextWithOIDC['req'], limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -39,6 +35,10 @@ function readBody(req: KoaContextWithOIDC['req'], limit: number): Promise<string
   });
 }
 
+/**
+ * Reads the form body before the engine does, to normalise Entra-only forms: bare scope names mean Graph,
+ * `grant_type=device_code` (MSAL's short form) is the RFC 8628 grant. The engine then uses `req.body`.
+ */
 async function preparseForm(ctx: KoaContextWithOIDC): Promise<void> {
   const req = ctx.req as typeof ctx.req & { body?: Record<string, string> };
   if (!ctx.is('application/x-www-form-urlencoded') || !req.readable) return;
@@ -50,14 +50,20 @@ async function preparseForm(ctx: KoaContextWithOIDC): Promise<void> {
   }
   if (form.grant_type === 'device_code') form.grant_type = 'urn:ietf:params:oauth:grant-type:device_code';
   if (typeof form.scope === 'string') form.scope = normalizeScope(form.scope);
-  if (typeof form.claims === 'string') form.claims = withEmptyIdTokenClaims(form.claims) ?? form.claims;
   req.body = form;
 }
 
-/** An authorize request's claims of `access_token` alone, as Entra accepts them (claims.ts). */
-function acceptAccessTokenClaims(ctx: KoaContextWithOIDC): void {
-  const claims = typeof ctx.query.claims === 'string' ? withEmptyIdTokenClaims(ctx.query.claims) : undefined;
-  if (claims) ctx.query = { ...ctx.query, claims };
+/**
+ * Claims of `access_token` alone at authorize (query) and devicecode (the pre-parsed form), as Entra
+ * accepts them (claims.ts); the token endpoint's are left as sent (the engine does not check them there).
+ */
+function acceptAccessTokenClaims(ctx: KoaContextWithOIDC, oidcPath: string): void {
+  if (ctx.method === 'GET' && oidcPath === ROUTES.authorization && typeof ctx.query.claims === 'string') {
+    const claims = withEmptyIdTokenClaims(ctx.query.claims);
+    if (claims) ctx.query = { ...ctx.query, claims };
+  }
+  const form = (ctx.req as { body?: Form }).body;
+  if (oidcPath === ROUTES.device_authorization && typeof form?.claims === 'string') form.claims = withEmptyIdTokenClaims(form.claims) ?? form.claims;
 }
 
 /**
@@ -129,7 +135,7 @@ function firstPageInPlace(ctx: KoaContextWithOIDC, d: EngineDeps): void {
   if (!d.firstSigninPage || ctx.oidc?.route !== 'authorization' || ctx.status !== 303) return;
   const i = ctx.oidc.entities.Interaction;
   // without a session, select_account (MSAL's interactive default) shows the same first page as login
-  if (!i || ctx.oidc.session?.accountId || (i.prompt.name !== 'login' && i.prompt.name !== 'select_account') || ctx.response.get('location') !== d.interactionUrl(i.uid)) return;
+  if (!i || ctx.oidc.session?.accountId || !NEW_SIGNIN_PROMPTS.has(i.prompt.name) || ctx.response.get('location') !== d.interactionUrl(i.uid)) return;
   const p = d.firstSigninPage({ uid: i.uid, expiresAt: (i.exp ?? 0) * 1000, params: i.params });
   ctx.status = 200;
   ctx.remove('location');
@@ -253,7 +259,6 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   provider.use(async (koaCtx, next) => {
     const ctx = koaCtx as KoaContextWithOIDC;
     const oidcPath = ctx.path;
-    if (ctx.method === 'GET' && oidcPath === ROUTES.authorization) acceptAccessTokenClaims(ctx);
     // the device-code page's wrong-code limit: decided before the engine looks the code up
     const userCodeKeys = ctx.method === 'POST' && oidcPath === ROUTES.code_verification ? attemptKeys(deps.secrets, ctx.cookies.get(SESSION_COOKIE), ctx.ip) : undefined;
     if (userCodeKeys && (await tooManyWrongUserCodes(db, userCodeKeys))) {
@@ -280,6 +285,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
           return;
         }
       }
+      acceptAccessTokenClaims(ctx, oidcPath);
       await next();
       if (userCodeKeys && ctx.state[USER_CODE_NOT_FOUND]) await countWrongUserCode(db, userCodeKeys);
     } catch (e) {
