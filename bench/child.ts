@@ -80,6 +80,16 @@ export interface BenchChild {
   close(): Promise<void>;
 }
 
+/** The main thread's time on a CPU and waiting for one, µs (Linux's schedstat: ns on the CPU, ns runnable but waiting). */
+function mainThreadTimes(): { mainCpu?: number; mainWait?: number } {
+  try {
+    const [onCpu, waiting] = fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(onCpu) && Number.isFinite(waiting) ? { mainCpu: onCpu! / 1000, mainWait: waiting! / 1000 } : {};
+  } catch {
+    return {};
+  }
+}
+
 export function serveParent(child: BenchChild): void {
   let session: Session | undefined;
 
@@ -89,7 +99,7 @@ export function serveParent(child: BenchChild): void {
         return child.mint(msg.n);
       case 'stats': {
         const cpu = process.cpuUsage();
-        return { rss: process.memoryUsage.rss(), cpuUser: cpu.user, cpuSystem: cpu.system } satisfies ChildStats;
+        return { rss: process.memoryUsage.rss(), cpuUser: cpu.user, cpuSystem: cpu.system, ...mainThreadTimes() } satisfies ChildStats;
       }
       case 'counters':
         return child.counters?.(msg.on) ?? {};

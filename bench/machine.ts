@@ -36,6 +36,9 @@ export async function waitForQuiet(maxWaitMs: number): Promise<number> {
 export interface Watch {
   /** CPU time of the server process (all threads) during the run, ms */
   serverCpuMs: number;
+  /** of it, the server's main thread's, and how long that thread waited, runnable, for a CPU (ms; undefined without schedstat) */
+  serverMainCpuMs?: number;
+  serverMainWaitMs?: number;
   /** CPU time of this process (the load generator) during the run, ms */
   ownCpuMs: number;
   /** CPU time of everything else on the machine (not this process, not the server under load), ms */
@@ -63,10 +66,11 @@ export async function watched<T>(server: { stats(): Promise<ChildStats> }, quiet
   const p1 = process.cpuUsage(p0);
   const m1 = machineBusyMs();
   const serverCpuMs = cpuMs(c1) - cpuMs(c0);
+  const main = c0.mainCpu !== undefined && c1.mainCpu !== undefined && c0.mainWait !== undefined && c1.mainWait !== undefined ? { serverMainCpuMs: (c1.mainCpu - c0.mainCpu) / 1000, serverMainWaitMs: (c1.mainWait - c0.mainWait) / 1000 } : {};
   const ownCpuMs = (p1.user + p1.system) / 1000;
   const foreignCpuMs = Math.max(0, m1 - m0 - serverCpuMs - ownCpuMs);
   const capacityMs = elapsedMs * os.cpus().length;
-  return { value, watch: { serverCpuMs, ownCpuMs, foreignCpuMs, capacityMs, waitedMs, disturbed: foreignCpuMs / capacityMs > NOISY } };
+  return { value, watch: { serverCpuMs, ...main, ownCpuMs, foreignCpuMs, capacityMs, waitedMs, disturbed: foreignCpuMs / capacityMs > NOISY } };
 }
 
 /** ` — disturbed, run again` and the like, for a progress line. */

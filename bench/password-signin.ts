@@ -14,7 +14,7 @@ import { type Argon2Run, type ChildHandle, type SigninSetup } from './protocol.j
 import { SIGNIN_PASSWORD } from './child.js';
 import { httpRequest, Jar } from './http-client.js';
 import { table } from './report.js';
-import { abbaRounds, fmt, type Rounds, type SigninRun, profileByRequest, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
+import { abbaRounds, fmt, mainThread, type Rounds, type SigninRun, profileByRequest, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
 
 export type { SigninOptions } from './signin.js';
 
@@ -126,7 +126,25 @@ async function floor(bare: ChildHandle, o: SigninOptions, agent: http.Agent, kin
     '',
     `${kind.label} ratio sign-ins/s ÷ verifies/s: ${r.ratio.toFixed(2)}; per round ${r.perRound.join(' ')}`,
     `${kind.label} CPU per sign-in beyond one verify: bare server ${(r.si.serverCpu - r.vServerCpu).toFixed(2)} ms, load generator ${(r.si.ownCpu - r.vOwnCpu).toFixed(2)} ms`,
+    ...threadSplit('bare server', r),
     ...signinNotes(`${kind.label} sign-ins`, r.si, o.timeCapMs),
+  ];
+}
+
+/**
+ * "Beyond one verify" split by thread (Linux's schedstat): the server's main thread (every request's
+ * JavaScript, SQLite, the sockets) against the rest (libuv's pool running argon2, GC helpers). A raw
+ * verify's main thread does almost nothing, so the main thread's difference is the requests' own work;
+ * the rest's difference is the verify itself costing more beside that work (caches, memory bandwidth, the
+ * scheduler) plus the engine's own pool jobs.
+ */
+function threadSplit(server: string, r: ReturnType<typeof summarize>): string[] {
+  const { si, vMain } = r;
+  if (si.mainCpu === undefined || si.mainWait === undefined || vMain.mainCpu === undefined) return [];
+  const main = si.mainCpu - vMain.mainCpu;
+  const rest = si.serverCpu - si.mainCpu - (r.vServerCpu - vMain.mainCpu);
+  return [
+    `  of which ${server}'s main thread ${main.toFixed(2)} ms (${si.mainCpu.toFixed(2)} per sign-in, ${vMain.mainCpu.toFixed(2)} per verify), its other threads ${rest.toFixed(2)} ms (argon2's pool: ${(si.serverCpu - si.mainCpu).toFixed(2)} per sign-in, ${(r.vServerCpu - vMain.mainCpu).toFixed(2)} per verify); the main thread waited ${si.mainWait.toFixed(2)} ms per sign-in for a CPU, runnable`,
   ];
 }
 
@@ -142,6 +160,7 @@ function summarize(rounds: Rounds<SigninRun, Argon2Run>) {
     ratio: si.rate / verifyRate,
     vLat: ve.flatMap((r) => r.value.latencies).sort((a, b) => a - b),
     vServerCpu: sum(ve, (r) => r.watch.serverCpuMs) / sum(ve, (r) => r.value.n),
+    vMain: mainThread(ve, sum(ve, (r) => r.value.n)),
     vOwnCpu: sum(ve, (r) => r.watch.ownCpuMs) / sum(ve, (r) => r.value.n),
     perRound: rounds.as.map((a, i) => `${(a.value.ok / a.value.seconds / (rounds.bs[i]!.value.n / rounds.bs[i]!.value.seconds)).toFixed(2)}${use[i] ? '' : '*'}`),
   };
@@ -170,7 +189,8 @@ async function scenario(s: ChildHandle, o: SigninOptions, agent: http.Agent): Pr
   );
 
   // ----- report -----
-  const { si, verifyRate, ratio, vLat, vServerCpu, vOwnCpu, perRound } = summarize(rounds);
+  const summary = summarize(rounds);
+  const { si, verifyRate, ratio, vLat, vServerCpu, vOwnCpu, perRound } = summary;
   const { use } = rounds;
 
   const out: string[] = [];
@@ -189,6 +209,7 @@ async function scenario(s: ChildHandle, o: SigninOptions, agent: http.Agent): Pr
   out.push(
     `CPU per sign-in beyond one verify: Latchkey ${(si.serverCpu - vServerCpu).toFixed(2)} ms (${fmt((100 * (si.serverCpu - vServerCpu)) / si.serverCpu)}% of its ${si.serverCpu.toFixed(2)} ms), load generator ${(si.ownCpu - vOwnCpu).toFixed(2)} ms; the ${os.cpus().length} CPUs are shared by both processes, and argon2 runs on libuv's pool (${process.env.UV_THREADPOOL_SIZE ?? 4} threads)`,
   );
+  out.push(...threadSplit('Latchkey', summary));
   out.push(...signinNotes('sign-ins', si, o.timeCapMs));
   if (rounds.allDisturbed) out.push('note: every round was disturbed by other processes; the figures use them all and are not reliable');
 

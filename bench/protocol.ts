@@ -152,6 +152,13 @@ export interface ChildStats {
   /** microseconds */
   cpuUser: number;
   cpuSystem: number;
+  /**
+   * Of those, the main thread's (the event loop: every request's JavaScript, SQLite, the responses) from
+   * /proc/self/task/{pid}/schedstat, µs on the CPU, and how long it waited, runnable, for a CPU (µs);
+   * undefined where /proc has no schedstat. The rest is other threads': libuv's pool (argon2), GC helpers.
+   */
+  mainCpu?: number;
+  mainWait?: number;
 }
 
 export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

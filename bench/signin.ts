@@ -223,6 +223,12 @@ export function signinProgress(name: string, v: SigninRun): string {
   return `${name} ${(v.ok / v.seconds).toFixed(1).padStart(6)}/s${v.failed ? `, ${v.failed} failed` : ''}${v.cappedByTime ? ' (time cap)' : ''}`;
 }
 
+/** The server's main-thread CPU and run-queue wait per unit of work, ms, when every run measured them. */
+export function mainThread(runs: readonly { watch: Watch }[], per: number): { mainCpu?: number; mainWait?: number } {
+  if (!runs.length || runs.some((r) => r.watch.serverMainCpuMs === undefined)) return {};
+  return { mainCpu: sum(runs, (r) => r.watch.serverMainCpuMs!) / per, mainWait: sum(runs, (r) => r.watch.serverMainWaitMs!) / per };
+}
+
 /** The totals of the sign-in runs of the rounds used. */
 export function signinTotals(runs: readonly Measured<SigninRun>[]) {
   const ok = sum(runs, (r) => r.value.ok);
@@ -234,6 +240,7 @@ export function signinTotals(runs: readonly Measured<SigninRun>[]) {
     rate: ok / sum(runs, (r) => r.value.seconds),
     latencies,
     serverCpu: sum(runs, (r) => r.watch.serverCpuMs) / (ok + failed),
+    ...mainThread(runs, ok + failed),
     ownCpu: sum(runs, (r) => r.watch.ownCpuMs) / (ok + failed),
     requestsPer: sum(runs, (r) => r.value.requests) / (ok + failed),
     firstFailure: runs.find((r) => r.value.firstFailure)?.value.firstFailure,
