@@ -18,6 +18,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { ActionContext } from '../src/admin/action.js';
 import * as addApplicationPassword from '../src/admin/actions/add-application-password.js';
 import * as createApplication from '../src/admin/actions/create-application.js';
+import * as createServicePrincipal from '../src/admin/actions/create-service-principal.js';
 import * as revokeSessions from '../src/admin/actions/revoke-sessions.js';
 import type { Actor } from '../src/admin/actor.js';
 import { loadConfig } from '../src/config/index.js';
@@ -256,10 +257,14 @@ async function passkeySetup(n: number): Promise<PasskeySetup> {
   return { origin, users, setupMs: msSince(t0) };
 }
 
-/** graph-app scenario: an application made as Graph's POST /applications and addPassword make one. */
+/**
+ * graph-app scenario: an application made as Graph's POST /applications, POST /servicePrincipals and
+ * addPassword make one (without its service principal an app gets no token: AADSTS7000229).
+ */
 async function graphAppSetup(): Promise<{ clientId: string; secret: string }> {
   const operator: Actor = { kind: 'system', id: 'system', displayName: 'bench' };
   const made = await createApplication.apply(actionCtx, await createApplication.plan(actionCtx, operator, { displayName: 'Bench Graph-created app' }));
+  await createServicePrincipal.apply(actionCtx, await createServicePrincipal.plan(actionCtx, operator, { appId: made.value.id }));
   const pw = await addApplicationPassword.apply(actionCtx, await addApplicationPassword.plan(actionCtx, operator, made.value.objectId, {}));
   await grantPermission(db, made.value.id, GRAPH_APP_ID, 'application', ['User.Read.All']);
   return { clientId: made.value.id, secret: pw.value.secretText! };
