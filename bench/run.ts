@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     'revoke-calls': { type: 'string', default: '10' },
     'revoke-warmup': { type: 'string', default: '3' },
     signins: { type: 'string', default: '200' },
-    'signin-warmup': { type: 'string', default: '200' },
+    'signin-warmup': { type: 'string', default: '1000' },
     'signin-concurrency': { type: 'string', default: '4' },
     'signin-rounds': { type: 'string', default: '4' },
     'mfa-users': { type: 'string', default: '3000' },
@@ -78,7 +78,7 @@ if (args.help) {
  argon2id verifies, mfa-signin: password + TOTP sign-ins against password-only ones, passkey-signin:
  passkey sign-ins against password-only ones):
   --signins N             measured sign-ins (and verifies, or password-only sign-ins) per round (200)
-  --signin-warmup N       unmeasured runs of each kind before the first round (200)
+  --signin-warmup N       unmeasured runs of each kind before the first round (1000)
   --signin-concurrency N  sign-ins, and verifies, in flight (4)
   --signin-rounds N       rounds; each runs both kinds, alternating which goes first (4)
   --mfa-users N           mfa-signin: users with per-user MFA and a TOTP method, each used at most once
