@@ -381,6 +381,8 @@ function aggregate(runs: Measured[]) {
     failed: sum((r) => r.failed),
     rps: ok / sum((r) => r.seconds),
     cpuPerReq: sum((r) => r.serverCpuMs) / sent,
+    /** the server's main thread's share of it (Linux's schedstat), when every run measured it */
+    mainCpuPerReq: runs.every((r) => r.serverMainCpuMs !== undefined) ? sum((r) => r.serverMainCpuMs!) / sent : undefined,
     foreignCpuMs: sum((r) => r.foreignCpuMs),
     capacityMs: sum((r) => r.capacityMs),
     latencies: runs.flatMap((r) => r.latencies).sort((a, b) => a - b),
@@ -483,6 +485,7 @@ async function tokenGrants(servers: ServerChild[], scenarios: Scenario[], profil
     details.push(
       `${scenario}: per-round ratios ${perRound.join(' ')} (median ${percentile(usedRatios, 50).toFixed(2)}${use.every(Boolean) ? '' : '; * disturbed, left out'}); ` +
         `CPU-time ratio (bare CPU ms/req ÷ latchkey CPU ms/req) ${(b1.cpuPerReq / l1.cpuPerReq).toFixed(2)}; ` +
+        (b1.mainCpuPerReq !== undefined && l1.mainCpuPerReq !== undefined ? `main thread CPU ms/req: bare ${b1.mainCpuPerReq.toFixed(2)}, latchkey ${l1.mainCpuPerReq.toFixed(2)}; ` : '') +
         `req/s per round: bare ${b.rounds.map((r) => rpsOf(r).toFixed(0)).join(' ')}, latchkey ${l.rounds.map((r) => rpsOf(r).toFixed(0)).join(' ')}`,
     );
     if (!clean.some(Boolean)) notes.push(`${scenario}: every round was disturbed by other processes; the figures use them all and are not reliable`);
