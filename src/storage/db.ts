@@ -20,8 +20,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const TIMING = process.env.LATCHKEY_STMT_TIMING ? new Map<string, [number, number]>() : undefined;
-if (TIMING) setInterval(() => fs.writeFileSync(process.env.LATCHKEY_STMT_TIMING!, [...TIMING].sort((a, b) => b[1][1] - a[1][1]).map(([t, [n, us]]) => `${(us / n).toFixed(1)}us x${n} ${t.slice(0, 150)}`).join('\n')), 3000).unref();
 let statementObserver: ((sql: string) => void) | undefined;
 
 /**
@@ -81,14 +79,12 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
     // the hot paths' statements (src/storage/statements.ts) skip Kysely's queue when no transaction is open
     runDirectly(db, (text, parameters) => {
       if (sqlite.inTransaction) return undefined;
-      const t0 = TIMING ? process.hrtime.bigint() : 0n;
       try {
         const stmt = cached.prepare(text);
         if (stmt.reader) return { rows: stmt.all(parameters) };
         const { changes, lastInsertRowid } = stmt.run(parameters);
         return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
       } finally {
-        if (TIMING) { const e = TIMING.get(text) ?? [0, 0]; e[0]++; e[1] += Number(process.hrtime.bigint() - t0) / 1e3; TIMING.set(text, e); }
         statementObserver?.(text);
       }
     });
