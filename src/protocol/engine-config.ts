@@ -34,10 +34,10 @@ const SCOPE_CLAIMS = {
   email: ['email'],
 };
 
-/** The claims the engine supports: its scopes' and the claims it always knows (its defaults: acr, sid, auth_time, iss). */
 /** The prompts of a browser without a session asked to sign in: its first page comes from authorize, its code from the last post. */
 export const NEW_SIGNIN_PROMPTS: ReadonlySet<string> = new Set(['login', 'select_account']);
 
+/** The claims the engine supports: its scopes' and the claims it always knows (its defaults: acr, sid, auth_time, iss). */
 export const CLAIMS_SUPPORTED: ReadonlySet<string> = new Set([...Object.values(SCOPE_CLAIMS).flat(), 'acr', 'sid', 'auth_time', 'iss']);
 
 /** Request state: the client_id of an app the engine was told is no client because it has no service principal. */
