@@ -10,19 +10,18 @@ import { observeStatements } from '../src/storage/db.js';
 import { Jar, pkce, token, signinFormAction } from './helpers/http-signin.js';
 import { enrollTotp, totpAt } from './helpers/mfa.js';
 import { createUser } from '../src/directory/users.js';
+import { DELIVERY_POLL_SQL } from '../src/events/deliver.js';
 import { PERIOD_S } from '../src/methods/software-oath/index.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 const REDIRECT = 'http://localhost';
 
-/** The outbox's delivery loop polls on its own timer, whatever the requests do: not theirs. */
-const BACKGROUND = /^select .* from "outbox" where "delivered_at" is null/;
 
 /** Runs `fn` and returns the statements the store ran meanwhile, with their text. */
 async function statementsOf<T>(fn: () => Promise<T>): Promise<{ value: T; statements: string[] }> {
   const statements: string[] = [];
   observeStatements((sql) => {
-    if (!BACKGROUND.test(sql)) statements.push(sql);
+    if (!DELIVERY_POLL_SQL.test(sql)) statements.push(sql);
   });
   try {
     return { value: await fn(), statements };

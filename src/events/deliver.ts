@@ -62,6 +62,12 @@ function describe(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
 }
 
+/**
+ * The SQL of the delivery loop's poll (`runOnce`): it runs on the loop's own timer, whatever the requests
+ * do, so counts of a request's statements leave it out (tests/statement-counts.test.ts, the bench).
+ */
+export const DELIVERY_POLL_SQL = /^select .* from "outbox" where "delivered_at" is null/;
+
 export function startDeliverer(opts: DelivererOptions): Deliverer {
   const { db, subscribers, log } = opts;
   const pollMs = opts.pollMs ?? 200;
