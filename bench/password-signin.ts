@@ -14,7 +14,7 @@ import { type Argon2Run, type ChildHandle, type SigninSetup } from './protocol.j
 import { SIGNIN_PASSWORD } from './child.js';
 import { httpRequest, Jar } from './http-client.js';
 import { table } from './report.js';
-import { abbaRounds, fmt, mainThread, type Rounds, type SigninRun, profileByRequest, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
+import { abbaRounds, fmt, mainThread, mainThreadByRequest, type Rounds, type SigninRun, profileByRequest, profileSignins, signinClient, signinNotes, signinProgress, signinRun, signinTotals, type SigninOptions, statementLines, statementsPerSignin, sum, withAgent } from './signin.js';
 
 export type { SigninOptions } from './signin.js';
 
@@ -35,7 +35,8 @@ export async function passwordSigninScenario(s: ChildHandle, bare: ChildHandle |
 function floorClient(bare: ChildHandle, agent: http.Agent, kind: FloorKind) {
   const base = bare.info.issuer + kind.prefix;
   const pagePath = `${new URL(base).pathname.replace(/\/$/, '')}/interaction/`;
-  return async function signIn(password: string, count: { requests: number }): Promise<string | undefined> {
+  /** `onAnswer`, when given, hears each request's kind as it is answered: authorize, page, password, resume */
+  return async function signIn(password: string, count: { requests: number }, onAnswer?: (kind: string) => void): Promise<string | undefined> {
     const jar = new Jar();
     const verifier = crypto.randomBytes(32).toString('base64url');
     const state = crypto.randomBytes(8).toString('base64url');
@@ -46,6 +47,7 @@ function floorClient(bare: ChildHandle, agent: http.Agent, kind: FloorKind) {
     for (let hop = 0; hop < 8; hop++) {
       count.requests++;
       const a = await httpRequest(agent, url, post ? { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ passwd: password }).toString() } : { headers: { cookie: jar.header() } });
+      onAnswer?.(hop === 0 ? 'authorize' : post ? 'password' : url.pathname.startsWith(pagePath) ? 'page' : 'resume');
       jar.take(a);
       const posted = post;
       post = false;
@@ -128,6 +130,7 @@ async function floor(bare: ChildHandle, o: SigninOptions, agent: http.Agent, kin
     `${kind.label} CPU per sign-in beyond one verify: bare server ${(r.si.serverCpu - r.vServerCpu).toFixed(2)} ms, load generator ${(r.si.ownCpu - r.vOwnCpu).toFixed(2)} ms`,
     ...threadSplit('bare server', r),
     ...signinNotes(`${kind.label} sign-ins`, r.si, o.timeCapMs),
+    ...(o.profileDir ? ['', ...(await mainThreadByRequest(`the ${kind.label}'s server`, bare.info.pid, Math.min(200, o.signins), (onAnswer) => signIn(SIGNIN_PASSWORD, { requests: 0 }, onAnswer)))] : []),
   ];
 }
 

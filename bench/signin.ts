@@ -351,7 +351,7 @@ export async function profileByRequest(s: ChildHandle, o: SigninOptions & { prof
   await s.call({ cmd: 'profile-stop', file });
   return [
     '',
-    ...(await mainThreadByRequest(s, signIn, who, n)),
+    ...(await mainThreadByRequest('Latchkey', s.info.pid, n, (onAnswer) => signIn(who, { requests: 0 }, onAnswer))),
     '',
     `Latchkey's main thread per request kind, ${n} sign-ins one at a time under the profiler${failed ? ` (${failed} failed)` : ''} — ${file}`,
     ...busyByRequest(file, o.root, spans, n),
@@ -359,12 +359,13 @@ export async function profileByRequest(s: ChildHandle, o: SigninOptions & { prof
 }
 
 /**
- * The server's main-thread CPU per kind of request, exactly (Linux's schedstat, no profiler): `n` sign-ins
+ * A server's main-thread CPU per kind of request, exactly (Linux's schedstat, no profiler): `n` sign-ins
  * one at a time, the thread's CPU time read after each answer, so each request is charged what the thread
- * did from the previous answer to its own (its own work, and any timer that fell in between).
+ * did from the previous answer to its own (its own work, and any timer that fell in between). `signIn` runs
+ * one sign-in and names each request to `onAnswer` as it is answered.
  */
-async function mainThreadByRequest(s: ChildHandle, signIn: ReturnType<typeof signinClient>, who: Credentials, n: number): Promise<string[]> {
-  const file = `/proc/${s.info.pid}/task/${s.info.pid}/schedstat`;
+export async function mainThreadByRequest(label: string, pid: number, n: number, signIn: (onAnswer: (kind: string) => void) => Promise<string | undefined>): Promise<string[]> {
+  const file = `/proc/${pid}/task/${pid}/schedstat`;
   const read = (): number | undefined => {
     try {
       return Number(fs.readFileSync(file, 'utf8').split(' ')[0]) / 1000;
@@ -372,12 +373,12 @@ async function mainThreadByRequest(s: ChildHandle, signIn: ReturnType<typeof sig
       return undefined;
     }
   };
-  if (read() === undefined) return [`Latchkey's main thread per request kind: no schedstat on this machine`];
+  if (read() === undefined) return [`${label}'s main thread per request kind: no schedstat on this machine`];
   const byKind = new Map<string, number>();
   let failed = 0;
   for (let i = 0; i < n; i++) {
     let last = read()!;
-    const failure = await signIn(who, { requests: 0 }, (kind) => {
+    const failure = await signIn((kind) => {
       const now = read()!;
       byKind.set(kind, (byKind.get(kind) ?? 0) + now - last);
       last = now;
@@ -386,7 +387,7 @@ async function mainThreadByRequest(s: ChildHandle, signIn: ReturnType<typeof sig
   }
   const total = [...byKind.values()].reduce((a, b) => a + b, 0);
   return [
-    `Latchkey's main thread CPU per request kind (schedstat, ${n} sign-ins one at a time, no profiler${failed ? `, ${failed} failed` : ''}):`,
+    `${label}'s main thread CPU per request kind (schedstat, ${n} sign-ins one at a time, no profiler${failed ? `, ${failed} failed` : ''}):`,
     ...[...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([kind, us]) => `  ${kind.padEnd(20)} ${(us / 1000 / n).toFixed(2).padStart(6)} ms per sign-in`),
     `  ${'all'.padEnd(20)} ${(total / 1000 / n).toFixed(2).padStart(6)} ms per sign-in`,
   ];
