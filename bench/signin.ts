@@ -368,7 +368,8 @@ export async function mainThreadByRequest(label: string, pid: number, n: number,
   const file = `/proc/${pid}/task/${pid}/schedstat`;
   const read = (): number | undefined => {
     try {
-      return Number(fs.readFileSync(file, 'utf8').split(' ')[0]) / 1000;
+      const ns = Number(fs.readFileSync(file, 'utf8').split(' ')[0]);
+      return Number.isFinite(ns) ? ns / 1000 : undefined;
     } catch {
       return undefined;
     }
