@@ -5,6 +5,7 @@ import { Session } from 'node:inspector/promises';
 import { verify as argonVerify } from '@node-rs/argon2';
 import type Provider from 'oidc-provider';
 import { hashPassword } from '../src/crypto/secrets.js';
+import { mainThreadSchedstat } from './machine.js';
 import { type Argon2Run, type ChildStats, type Command, GRAPH, MINTED_GRANT_TTL, MINTED_TTL, REFRESH_TOKEN_SCOPE, type ReadyInfo, type Reply } from './protocol.js';
 
 /**
@@ -80,14 +81,10 @@ export interface BenchChild {
   close(): Promise<void>;
 }
 
-/** The main thread's time on a CPU and waiting for one, µs (Linux's schedstat: ns on the CPU, ns runnable but waiting). */
+/** The main thread's time on a CPU and waiting for one, µs (Linux's schedstat). */
 function mainThreadTimes(): { mainCpu?: number; mainWait?: number } {
-  try {
-    const [onCpu, waiting] = fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
-    return Number.isFinite(onCpu) && Number.isFinite(waiting) ? { mainCpu: onCpu! / 1000, mainWait: waiting! / 1000 } : {};
-  } catch {
-    return {};
-  }
+  const t = mainThreadSchedstat(process.pid);
+  return t ? { mainCpu: t.onCpu, mainWait: t.waiting } : {};
 }
 
 export function serveParent(child: BenchChild): void {

@@ -1,5 +1,6 @@
 // The shared machine: how busy other processes keep it, waiting for it to calm down before a measured run,
 // and telling a measured run that other processes disturbed from one that they did not (every scenario).
+import fs from 'node:fs';
 import os from 'node:os';
 import type { ChildStats } from './protocol.js';
 
@@ -11,6 +12,19 @@ export const ATTEMPTS = 3;
 /** CPU time the whole machine has spent busy so far, ms (all CPUs). */
 export function machineBusyMs(): number {
   return os.cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
+}
+
+/**
+ * A process's main thread's time on a CPU and waiting, runnable, for one, µs (Linux's
+ * /proc/{pid}/task/{pid}/schedstat: ns on the CPU, ns waiting); undefined where /proc has no schedstat.
+ */
+export function mainThreadSchedstat(pid: number): { onCpu: number; waiting: number } | undefined {
+  try {
+    const [onCpu, waiting] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(onCpu) && Number.isFinite(waiting) ? { onCpu: onCpu! / 1000, waiting: waiting! / 1000 } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const cpuMs = (st: ChildStats) => (st.cpuUser + st.cpuSystem) / 1000;

@@ -8,12 +8,11 @@
 // a run of such sign-ins by concurrent workers, measured rounds of two kinds of run alternating which goes
 // first (ABBA), and the SQL statement counts under --profile.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { type HttpAnswer, httpRequest, Jar, loopbackAgent } from './http-client.js';
 import { percentile, runWorkers } from './load.js';
-import { untilUndisturbed, type Watch } from './machine.js';
+import { mainThreadSchedstat, untilUndisturbed, type Watch } from './machine.js';
 import { busyByRequest, type RequestSpan, summarizeProfile } from './profile-summary.js';
 import type { ChildHandle } from './protocol.js';
 import { table } from './report.js';
@@ -365,15 +364,7 @@ export async function profileByRequest(s: ChildHandle, o: SigninOptions & { prof
  * one sign-in and names each request to `onAnswer` as it is answered.
  */
 export async function mainThreadByRequest(label: string, pid: number, n: number, signIn: (onAnswer: (kind: string) => void) => Promise<string | undefined>): Promise<string[]> {
-  const file = `/proc/${pid}/task/${pid}/schedstat`;
-  const read = (): number | undefined => {
-    try {
-      const ns = Number(fs.readFileSync(file, 'utf8').split(' ')[0]);
-      return Number.isFinite(ns) ? ns / 1000 : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const read = () => mainThreadSchedstat(pid)?.onCpu;
   if (read() === undefined) return [`${label}'s main thread per request kind: no schedstat on this machine`];
   const byKind = new Map<string, number>();
   let failed = 0;

@@ -16,7 +16,6 @@ import { databases, startTestServer, type TestServer } from './helpers/server.js
 
 const REDIRECT = 'http://localhost';
 
-
 /** Runs `fn` and returns the statements the store ran meanwhile, with their text. */
 async function statementsOf<T>(fn: () => Promise<T>): Promise<{ value: T; statements: string[] }> {
   const statements: string[] = [];
