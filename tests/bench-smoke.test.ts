@@ -22,7 +22,8 @@ const RESULT_LINES: Record<string, RegExp> = {
   'graph-app': /^ratio Graph-created ÷ seeded: \d/m,
 };
 
-test('every bench scenario runs to its result, with the smallest counts', () => {
+/** `npm run bench` with the smallest counts and `extra` arguments; its output, once it exited with 0. */
+function smallBench(extra: string[]): string {
   const r = spawnSync(
     process.execPath,
     [
@@ -32,13 +33,35 @@ test('every bench scenario runs to its result, with the smallest counts', () => 
       ...['--quiet-wait', '0', '--requests', '30', '--warmup', '30', '--rounds', '1'],
       ...['--signins', '6', '--signin-warmup', '2', '--signin-rounds', '1', '--mfa-users', '8'],
       ...['--revoke-counts', '2,3', '--revoke-calls', '1', '--revoke-warmup', '1'],
+      ...extra,
     ],
     { cwd: root, encoding: 'utf8', timeout: 300_000 },
   );
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, `the bench exited with ${r.status ?? r.signal}:\n${out.slice(-3000)}`);
-  for (const [scenario, line] of Object.entries(RESULT_LINES)) assert.match(r.stdout, line, `no result line for ${scenario}:\n${r.stdout.slice(-3000)}`);
+  return r.stdout;
+}
+
+test('every bench scenario runs to its result, with the smallest counts', () => {
+  const stdout = smallBench([]);
+  for (const [scenario, line] of Object.entries(RESULT_LINES)) assert.match(stdout, line, `no result line for ${scenario}:\n${stdout.slice(-3000)}`);
   // a request or sign-in the load generator found wrong is reported as a note ("… failed …"), not counted
-  assert.doesNotMatch(r.stdout, /^note: .*\bfailed\b/m);
-  assert.match(r.stdout, /^bench took \d+ s$/m);
+  assert.doesNotMatch(stdout, /^note: .*\bfailed\b/m);
+  assert.match(stdout, /^bench took \d+ s$/m);
+});
+
+test("password-signin under --profile: statements per sign-in, and each server's main-thread CPU per request kind", () => {
+  const stdout = smallBench(['--scenario', 'password-signin', '--profile']);
+  assert.match(stdout, /^SQL statements run per sign-in: \d/m);
+  // the exact split (schedstat) for Latchkey and both floors, each request kind named, none failed
+  for (const [server, kinds] of [
+    ["Latchkey's", ['authorize', 'username', 'password', 'kmsi']],
+    ["the floor's server's", ['authorize', 'page', 'password', 'resume']],
+    ["the HTTP floor's server's", ['authorize', 'page', 'password', 'resume']],
+  ] as const) {
+    const at = stdout.indexOf(`${server} main thread CPU per request kind (schedstat, 6 sign-ins one at a time, no profiler):`);
+    assert.ok(at >= 0, `no per-request split for ${server}:\n${stdout.slice(-3000)}`);
+    const block = stdout.slice(at).split('\n\n')[0]!;
+    for (const kind of [...kinds, 'all']) assert.match(block, new RegExp(`^  ${kind} +\\d+\\.\\d\\d ms per sign-in$`, 'm'), `${server} split lacks ${kind}:\n${block}`);
+  }
 });
