@@ -16,6 +16,7 @@ import type { Config } from '../config/index.js';
 import type { Secrets } from '../crypto/secrets.js';
 import type { Db } from '../storage/db.js';
 import { takeInteraction } from '../storage/oidc-adapter.js';
+import { writeTogether } from '../storage/statements.js';
 import { type SigninResultFacts, recordBrowserSession } from './browser-sessions.js';
 import { engineCookieKeys } from './cookie-signer.js';
 import { CLAIMS_SUPPORTED, NEW_SIGNIN_PROMPTS } from './engine-config.js';
@@ -100,9 +101,10 @@ function claimNames(claims: Record<string, Record<string, unknown>>): string[] {
 /**
  * Finishes interaction `uid` of a browser without a session where its sign-in ended: the way to the app
  * with the code; `gone` when the interaction was taken by another post or has expired; undefined when the
- * engine's resume must finish it (nothing is written then).
+ * engine's resume must finish it (nothing is written then). `alsoWrite` runs with the writes of the
+ * finish, and its batchable writes join their transaction (none when the answer is `gone` or undefined).
  */
-export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: FinishedLogin, facts: SigninResultFacts): Promise<InPlaceAnswer | undefined> {
+export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: FinishedLogin, facts: SigninResultFacts, alsoWrite: () => Promise<void>): Promise<InPlaceAnswer | undefined> {
   const { provider, config } = deps;
   const interaction = await provider.Interaction.find(uid);
   // finished already (or expired): the resume would refuse it too
@@ -138,44 +140,22 @@ export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: Fi
   for (const indicator of Object.keys(resourceServers)) for (const s of grant.getResourceScopeFiltered(indicator, requested).split(' ').filter(Boolean)) scope.add(s);
   if (!scope.size) return undefined;
 
-  // only the post that takes the interaction finishes it
-  if (!(await takeInteraction(deps.db, deps.secrets, uid))) return 'gone';
-  await grant.save();
-
-  const session = new provider.Session();
-  session.loginAccount({ accountId: login.accountId, loginTs: login.ts, amr: login.amr, transient: !login.remember });
-  session.ensureClientContainer(clientId);
-  session.grantIdFor(clientId, grant.jti);
-  // codes never expire with the session (engine-config.ts): the authorization outlives a logout's session end
-  session.authorizationFor(clientId).persistsLogout = true;
-
-  // the code as the engine's codeHandler makes it
-  const codeClaims: Record<string, Record<string, unknown>> = { ...claims };
-  if (params.max_age !== undefined || client.requireAuthTime || (typeof params.prompt === 'string' && params.prompt.split(' ').includes('login'))) {
-    codeClaims.id_token = { ...codeClaims.id_token, auth_time: { essential: true } };
-  }
-  const resource = Object.keys(resourceServers);
-  const code = new provider.AuthorizationCode({
-    accountId: login.accountId,
-    amr: login.amr,
-    authTime: login.ts,
-    ...(Object.keys(codeClaims).length ? { claims: codeClaims } : {}),
-    client,
-    codeChallenge: params.code_challenge as string | undefined,
-    codeChallengeMethod: params.code_challenge_method as string | undefined,
-    grantId: grant.jti,
-    nonce: params.nonce as string | undefined,
-    redirectUri: params.redirect_uri as string,
-    ...(resource.length ? { resource: resource.length === 1 ? resource[0]! : resource } : {}),
-    scope: [...scope].join(' '),
-    sessionUid: session.uid,
-    sid: session.sidFor(clientId),
-  } as ConstructorParameters<Provider['AuthorizationCode']>[0]);
-  const value = await code.save();
-
   const ttl = login.remember ? config.persistentSessionTtl : config.sessionTtl;
-  await session.save(ttl);
-  await recordBrowserSession(deps.db, deps.tenantId, session.uid, login.accountId, login.amr, facts);
+
+  // The grant, the code, the engine's session, Latchkey's record of it and the caller's own writes (the
+  // sign-in log) in one transaction, and only by the post that takes the interaction (the guard).
+  const done = await writeTogether(deps.db, takeInteraction(deps.db, deps.secrets, uid), async () => {
+    // the grant's id is made when it is saved
+    await grant.save();
+    const { session, code } = sessionAndCode(provider, { login, client, params, claims, grantId: grant.jti, resource: Object.keys(resourceServers), scope });
+    const value = await code.save();
+    await session.save(ttl);
+    await recordBrowserSession(deps.db, deps.tenantId, session.uid, login.accountId, login.amr, facts);
+    await alsoWrite();
+    return { value, session };
+  });
+  if (done === undefined) return 'gone';
+  const { value, session } = done;
 
   const out: Record<string, string> = { code: value };
   if (typeof params.state === 'string') out.state = params.state;
@@ -187,6 +167,43 @@ export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: Fi
   if (mode === 'fragment') location.hash = new URLSearchParams(out).toString();
   else for (const [k, v] of Object.entries(out)) location.searchParams.set(k, v);
   return { location: location.href, cookies };
+}
+
+/** The browser session and the code as the engine's resume and codeHandler make them. */
+function sessionAndCode(
+  provider: Provider,
+  a: { login: FinishedLogin; client: InstanceType<Provider['Client']>; params: Params; claims: Record<string, Record<string, unknown>>; grantId: string; resource: string[]; scope: Set<string> },
+) {
+  const { login, client, params } = a;
+  const clientId = client.clientId;
+  const session = new provider.Session();
+  session.loginAccount({ accountId: login.accountId, loginTs: login.ts, amr: login.amr, transient: !login.remember });
+  session.ensureClientContainer(clientId);
+  session.grantIdFor(clientId, a.grantId);
+  // codes never expire with the session (engine-config.ts): the authorization outlives a logout's session end
+  session.authorizationFor(clientId).persistsLogout = true;
+
+  const codeClaims: Record<string, Record<string, unknown>> = { ...a.claims };
+  if (params.max_age !== undefined || client.requireAuthTime || (typeof params.prompt === 'string' && params.prompt.split(' ').includes('login'))) {
+    codeClaims.id_token = { ...codeClaims.id_token, auth_time: { essential: true } };
+  }
+  const code = new provider.AuthorizationCode({
+    accountId: login.accountId,
+    amr: login.amr,
+    authTime: login.ts,
+    ...(Object.keys(codeClaims).length ? { claims: codeClaims } : {}),
+    client,
+    codeChallenge: params.code_challenge as string | undefined,
+    codeChallengeMethod: params.code_challenge_method as string | undefined,
+    grantId: a.grantId,
+    nonce: params.nonce as string | undefined,
+    redirectUri: params.redirect_uri as string,
+    ...(a.resource.length ? { resource: a.resource.length === 1 ? a.resource[0]! : a.resource } : {}),
+    scope: [...a.scope].join(' '),
+    sessionUid: session.uid,
+    sid: session.sidFor(clientId),
+  } as ConstructorParameters<Provider['AuthorizationCode']>[0]);
+  return { session, code };
 }
 
 /** The engine's form_post response (its response_modes/form_post.js, byte for byte), with the headers of its pages. */

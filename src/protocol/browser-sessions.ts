@@ -61,6 +61,7 @@ const upsertSession = statement(
     const row = { tenant_id: tenantId, user_id: userId, auth_time: authTime, amr, password_based: passwordBased, persistent, ip, user_agent: userAgent, created_at: authTime, last_used_at: lastUsedAt, mfa_at: mfaAt, methods, tap_id: tapId, tap_expires_at: tapExpiresAt };
     return db.insertInto('signin_sessions').values({ id, ...row }).onConflict((oc) => oc.column('id').doUpdateSet(row));
   },
+  { batchable: true },
 );
 
 /** After a sign-in flow finished, the browser session gets Latchkey's own record (ms times, D5). */

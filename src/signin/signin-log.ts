@@ -69,6 +69,7 @@ function logInsert(aggregated: boolean) {
       // one row per aggregate key, whichever process writes it first
       return aggregated ? q.onConflict((oc) => oc.column('aggregate_key').doNothing()) : q;
     },
+    { batchable: true },
   );
 }
 const insertOne = logInsert(false);

@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './checkpointer.js';
 import { Migrations } from './migrations.js';
-import { runDirectly } from './statements.js';
+import { type BatchedWrite, runDirectly } from './statements.js';
 
 export type Db = Kysely<Database>;
 
@@ -23,8 +23,8 @@ export interface Store {
 let statementObserver: ((sql: string) => void) | undefined;
 
 /**
- * Sees the text of every statement the stores run through Kysely from now on (undefined stops), so that
- * tests can hold the hot paths to their statement counts. Transactions' own BEGIN and COMMIT are not seen.
+ * Sees the text of every statement the stores run from now on (undefined stops), so that tests can hold
+ * the hot paths to their statement counts; a transaction's BEGIN and COMMIT (or ROLLBACK) included.
  */
 export function observeStatements(observer: ((sql: string) => void) | undefined): void {
   statementObserver = observer;
@@ -77,8 +77,7 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
     const cached = withStatementCache(sqlite);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }), log });
     // the hot paths' statements (src/storage/statements.ts) skip Kysely's queue when no transaction is open
-    runDirectly(db, (text, parameters) => {
-      if (sqlite.inTransaction) return undefined;
+    const runOne = (text: string, parameters: readonly unknown[]) => {
       try {
         const stmt = cached.prepare(text);
         if (stmt.reader) return { rows: stmt.all(parameters) };
@@ -87,6 +86,31 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
       } finally {
         statementObserver?.(text);
       }
+    };
+    const guardFailed = Symbol('guard failed');
+    // one transaction; a guard that changes no row rolls back whatever ran before it
+    const together = sqlite.transaction((writes: readonly BatchedWrite[]) => {
+      for (const w of writes) {
+        const r = runOne(w.query.sql, w.query.parameters);
+        if (w.guard && r.numAffectedRows !== 1n) throw guardFailed;
+      }
+    });
+    runDirectly(db, {
+      one: (text, parameters) => (sqlite.inTransaction ? undefined : runOne(text, parameters)),
+      together: (writes) => {
+        if (sqlite.inTransaction) return undefined;
+        // the transaction's own statements are seen as Kysely's transactions show theirs
+        statementObserver?.('begin');
+        try {
+          together.immediate(writes);
+          statementObserver?.('commit');
+          return true;
+        } catch (e) {
+          statementObserver?.('rollback');
+          if (e === guardFailed) return false;
+          throw e;
+        }
+      },
     });
     store = {
       db,

@@ -1,6 +1,7 @@
 // The engine's storage adapter (oidc-provider's Adapter contract) on Latchkey's store. Rows are keyed by
 // a keyed hash of the model id and carry the payload encrypted (spec D14); the user, grant and session
 // columns are plain and indexed so that "everything of this user" is one indexed query.
+import type { CompiledQuery } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Secrets } from '../crypto/secrets.js';
 import type { Db } from './db.js';
@@ -67,6 +68,7 @@ const upsertRow = statement(
       .values({ model, id_hash: idHash, consumed_at: null, created_at: createdAt, ...row })
       .onConflict((oc) => oc.columns(['model', 'id_hash']).doUpdateSet(row));
   },
+  { batchable: true },
 );
 const loadBy = (column: 'id_hash' | 'uid_hash' | 'user_code_hash') =>
   statement((db, model: string, value: string) => db.selectFrom('oidc_models').select(['id_hash', 'payload', 'expires_at', 'consumed_at']).where('model', '=', model).where(column, '=', value));
@@ -186,10 +188,11 @@ export class StoreAdapter implements Adapter {
 
 /**
  * Takes the engine's interaction `uid` once: its row is deleted, and only the request whose delete removed
- * it may finish the sign-in (a sign-in finished in place, src/protocol/authorization-in-place.ts).
+ * it may finish the sign-in (a sign-in finished in place, src/protocol/authorization-in-place.ts): the
+ * guard of that sign-in's `writeTogether`.
  */
-export async function takeInteraction(db: Db, secrets: Secrets, uid: string): Promise<boolean> {
-  return changed(await destroyRow(db, 'Interaction', secrets.lookupHash(uid, 'oidc:Interaction:id'))) === 1;
+export function takeInteraction(db: Db, secrets: Secrets, uid: string): CompiledQuery {
+  return destroyRow.bind(db, 'Interaction', secrets.lookupHash(uid, 'oidc:Interaction:id'));
 }
 
 /**

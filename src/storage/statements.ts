@@ -2,6 +2,7 @@
 // query and compiling it costs more than SQLite's execution of it (immutable builders, a visitor over the
 // tree): a statement written here is built once, with markers for its arguments, and each call only swaps
 // the arguments into the compiled parameters. The SQL text is the dialect's own, so both stores work.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import type { Db } from './db.js';
 
@@ -17,8 +18,18 @@ interface Template<O> {
 
 const templates = new WeakMap<Db, Map<Build<never, unknown>, Template<unknown>>>();
 
-/** Runs a compiled statement on the store's one SQLite connection at once, or says it cannot (undefined). */
-export type DirectRunner = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | undefined;
+/** A write of a `writeTogether` batch; a guard must change exactly one row, or the batch writes nothing. */
+export interface BatchedWrite {
+  query: CompiledQuery;
+  guard?: boolean;
+}
+
+/** Runs statements on the store's one SQLite connection at once, or says it cannot (undefined). */
+export interface DirectRunner {
+  one(sql: string, parameters: readonly unknown[]): QueryResult<unknown> | undefined;
+  /** the batch in one transaction: true when written, false when a guard changed no row (nothing written) */
+  together(writes: readonly BatchedWrite[]): boolean | undefined;
+}
 const direct = new WeakMap<Db, DirectRunner>();
 
 /**
@@ -28,6 +39,43 @@ const direct = new WeakMap<Db, DirectRunner>();
  */
 export function runDirectly(db: Db, runner: DirectRunner): void {
   direct.set(db, runner);
+}
+
+/** The writes queued by the `writeTogether` call in progress in this async context. */
+const batches = new AsyncLocalStorage<{ db: Db; writes: BatchedWrite[]; open: boolean }>();
+const QUEUED: QueryResult<never> = Object.freeze({ rows: [] });
+const GUARD_FAILED = Symbol('guard failed');
+
+/**
+ * Runs `work` with the store's batchable writes (statements made with `{ batchable: true }`) queued instead
+ * of run, then runs the queue in one transaction, `guard` first: one commit instead of one per write, and
+ * all or nothing. Undefined (nothing written) when the guard changes no row. Work must not read what it
+ * queued, and a batchable write inside it answers no row count.
+ */
+export async function writeTogether<T>(db: Db, guard: CompiledQuery, work: () => Promise<T>): Promise<T | undefined> {
+  if (batches.getStore()) throw new Error('writeTogether does not nest');
+  const batch = { db, writes: [{ query: guard, guard: true }], open: true };
+  const value = await batches.run(batch, work);
+  // a write of something work started but did not wait for runs on its own when it comes
+  batch.open = false;
+  const { writes } = batch;
+  const written = direct.get(db)?.together(writes) ?? (await throughKysely(db, writes));
+  return written ? value : undefined;
+}
+
+async function throughKysely(db: Db, writes: readonly BatchedWrite[]): Promise<boolean> {
+  try {
+    await db.transaction().execute(async (trx) => {
+      for (const w of writes) {
+        const r = await trx.executeQuery(w.query);
+        if (w.guard && changed(r) !== 1) throw GUARD_FAILED;
+      }
+    });
+    return true;
+  } catch (e) {
+    if (e === GUARD_FAILED) return false;
+    throw e;
+  }
 }
 
 function compile<A extends unknown[], O>(db: Db, build: Build<A, O>): Template<O> {
@@ -42,29 +90,47 @@ function compile<A extends unknown[], O>(db: Db, build: Build<A, O>): Template<O
   return { compiled, slots };
 }
 
+export interface Statement<A extends unknown[], O> {
+  (db: Db, ...args: A): Promise<QueryResult<O>>;
+  /** the statement with these arguments, not run (a `writeTogether` guard) */
+  bind(db: Db, ...args: A): CompiledQuery<O>;
+}
+
 /**
  * A statement compiled on first use per store. `build` must pass each argument, unchanged, as a value of
  * the query (not inside JavaScript logic): the arguments become the statement's bound parameters.
+ * `batchable`: a write whose result no caller reads, queued inside `writeTogether`.
  */
-export function statement<A extends unknown[], O>(build: Build<A, O>): (db: Db, ...args: A) => Promise<QueryResult<O>> {
-  return (db, ...args) => {
+export function statement<A extends unknown[], O>(build: Build<A, O>, opts: { batchable?: boolean } = {}): Statement<A, O> {
+  const bind = (db: Db, ...args: A): CompiledQuery<O> => {
     let byBuild = templates.get(db);
     if (!byBuild) templates.set(db, (byBuild = new Map()));
     let t = byBuild.get(build as Build<never, unknown>) as Template<O> | undefined;
     if (!t) byBuild.set(build as Build<never, unknown>, (t = compile(db, build)));
     const { compiled, slots } = t;
-    const parameters = slots.map((s, i) => (s < 0 ? compiled.parameters[i] : args[s]));
-    const run = direct.get(db);
-    if (run) {
+    return { ...compiled, parameters: slots.map((s, i) => (s < 0 ? compiled.parameters[i] : args[s])) };
+  };
+  const run = (db: Db, ...args: A): Promise<QueryResult<O>> => {
+    const query = bind(db, ...args);
+    if (opts.batchable) {
+      const batch = batches.getStore();
+      if (batch?.open && batch.db === db) {
+        batch.writes.push({ query });
+        return Promise.resolve(QUEUED);
+      }
+    }
+    const runner = direct.get(db);
+    if (runner) {
       try {
-        const r = run(compiled.sql, parameters);
+        const r = runner.one(query.sql, query.parameters);
         if (r) return Promise.resolve(r as QueryResult<O>);
       } catch (e) {
         return Promise.reject(e as Error);
       }
     }
-    return db.executeQuery<O>({ ...compiled, parameters });
+    return db.executeQuery<O>(query);
   };
+  return Object.assign(run, { bind });
 }
 
 /** Rows changed by an insert, update or delete. */

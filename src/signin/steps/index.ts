@@ -223,9 +223,11 @@ async function finish(ctx: StepContext, state: FlowState, user: User | undefined
   };
   // A browser without a session goes straight to the app, as Entra's last sign-in post sends it; anything
   // else is finished by the engine's resume (src/protocol/authorization-in-place.ts says which).
-  const inPlace = state.stepUp ? undefined : await authorizeInPlace({ provider: deps.provider, db: deps.db, secrets: deps.secrets, config: deps.config, tenantId: deps.tenant.id, escapeHtml }, ctx.uid, result.login, latchkey);
+  const logSuccess = () => logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr, methods: state.methods });
+  // finished in place, the log is written with the sign-in's other writes
+  const inPlace = state.stepUp ? undefined : await authorizeInPlace({ provider: deps.provider, db: deps.db, secrets: deps.secrets, config: deps.config, tenantId: deps.tenant.id, escapeHtml }, ctx.uid, result.login, latchkey, logSuccess);
   if (inPlace === 'gone') return errorPage(reply, 400, GONE);
-  await logSignin(deps.db, deps.tenant.id, { status: 'success', userId: user.id, userName: user.upn, appId: ctx.appId, req, interactive: true, amr: state.amr, methods: state.methods });
+  if (!inPlace) await logSuccess();
   if (state.rememberMfa) {
     const settings = await settingsOf(ctx, user.tenant_id);
     const value = rememberCookieValue(deps.secrets, user.id, state.mfaAt ?? Date.now());
