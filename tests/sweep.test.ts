@@ -2,20 +2,14 @@
 // records, forgotten lockout counters (never a running lock) and locations no longer familiar.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openStore } from '../src/storage/db.js';
 import { sweepExpired } from '../src/storage/oidc-adapter.js';
-import { databases, freshPostgres } from './helpers/server.js';
+import { databases, freshStore } from './helpers/server.js';
 
 const DAY = 86_400_000;
 
 for (const dbKind of await databases()) {
   test(`sweep deletes only expired rows (${dbKind})`, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-sweep-'));
-    const pg = dbKind === 'postgres' ? await freshPostgres() : undefined;
-    const store = await openStore({ databaseUrl: pg?.url ?? '', dataDir: dir });
+    const { store, close } = await freshStore(dbKind);
     try {
       const now = Date.now();
       const db = store.db;
@@ -34,9 +28,7 @@ for (const dbKind of await databases()) {
       assert.deepEqual((await db.selectFrom('familiar_locations').select('prefix').execute()).map((r) => r.prefix), ['10.0.1.0/24']);
       assert.equal(await sweepExpired(db, now), 0);
     } finally {
-      await store.close();
-      await pg?.drop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 }

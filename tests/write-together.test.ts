@@ -2,41 +2,31 @@
 // queued and run in one transaction behind a guard, all or nothing; a sign-in finished in place writes its
 // grant, code, session, browser-session record and log this way (src/protocol/authorization-in-place.ts).
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secrets } from '../src/crypto/secrets.js';
-import { observeStatements, openStore, type Store } from '../src/storage/db.js';
+import { observeStatements, type Store } from '../src/storage/db.js';
 import { StoreAdapter, takeInteraction } from '../src/storage/oidc-adapter.js';
 import { writeTogether } from '../src/storage/statements.js';
-import { databases, freshPostgres } from './helpers/server.js';
+import { databases, freshStore } from './helpers/server.js';
 
 const HOUR = 3600;
 
 for (const dbKind of await databases()) {
   describe(`writeTogether (${dbKind})`, () => {
     let store: Store;
-    let dataDir: string;
-    let pgDb: { url: string; drop: () => Promise<void> } | undefined;
+    let close: () => Promise<void>;
     let secrets: Secrets;
     let grants: StoreAdapter;
     let interactions: StoreAdapter;
 
     before(async () => {
-      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-together-'));
-      if (dbKind === 'postgres') pgDb = await freshPostgres();
-      store = await openStore({ databaseUrl: pgDb?.url ?? '', dataDir });
+      ({ store, close } = await freshStore(dbKind));
       secrets = new Secrets(crypto.randomBytes(32));
       grants = new StoreAdapter('Grant', store.db, secrets);
       interactions = new StoreAdapter('Interaction', store.db, secrets);
     });
-    after(async () => {
-      await store?.close();
-      await pgDb?.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
+    after(() => close?.());
     beforeEach(async () => {
       await store.db.deleteFrom('oidc_models').execute();
       await interactions.upsert('i-1', { jti: 'i-1', kind: 'Interaction' }, HOUR);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { openStore, type Store } from '../../src/storage/db.js';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -53,6 +54,21 @@ export async function freshPostgres(): Promise<{ url: string; drop: () => Promis
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
+    },
+  };
+}
+
+/** A store of its own, opened on a fresh data folder or a fresh PostgreSQL database; `close` removes it. */
+export async function freshStore(dbKind: DbKind): Promise<{ store: Store; close: () => Promise<void> }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-store-'));
+  const pgDb = dbKind === 'postgres' ? await freshPostgres() : undefined;
+  const store = await openStore({ databaseUrl: pgDb?.url ?? '', dataDir });
+  return {
+    store,
+    async close() {
+      await store.close();
+      await pgDb?.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
