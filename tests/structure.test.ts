@@ -1,6 +1,7 @@
 // The source tree's shape, checked from the sources themselves with the TypeScript compiler: no file under
 // src/ over 500 lines, no function over 150 lines, no import cycle between the folders of src/, and the
-// validity rule (whyInvalid) fed only by the one builder of its inputs (src/protocol/credential-facts.ts).
+// validity rule (whyInvalid) fed only by the one builder of its inputs (src/protocol/credential-facts.ts),
+// and one AsyncLocalStorage.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -142,5 +143,17 @@ describe('source structure', () => {
       visit(f.ast);
     }
     assert.deepEqual(bad, []);
+  });
+
+  test('one AsyncLocalStorage under src/ (src/storage/scope.ts): Node 20 pays for each on every promise', () => {
+    const made: string[] = [];
+    for (const f of files) {
+      const visit = (node: ts.Node) => {
+        if (ts.isNewExpression(node) && node.expression.getText(f.ast) === 'AsyncLocalStorage') made.push(`${f.rel}:${f.ast.getLineAndCharacterOfPosition(node.getStart(f.ast)).line + 1}`);
+        ts.forEachChild(node, visit);
+      };
+      visit(f.ast);
+    }
+    assert.deepEqual(made.map((m) => m.replace(/:\d+$/, '')), ['src/storage/scope.ts'], made.join('\n'));
   });
 });

@@ -1,8 +1,8 @@
 // Small caches for directory configuration read on every token request (app registrations,
 // consented permissions). Never used for users: the validity rule must see a user's current stamps.
 // Entries live `ttlMs`; with several instances, a change is seen everywhere within that time.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db } from '../storage/db.js';
+import { currentScope, withinScope } from '../storage/scope.js';
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: Promise<V>; until: number }>();
   constructor(private readonly ttlMs: number, private readonly max = 1000) {}
@@ -23,16 +23,14 @@ export class TtlCache<V> {
   }
 }
 
-const pageRequests = new AsyncLocalStorage<Record<string, unknown>>();
-
 /** Runs `fn` as one request of Latchkey's own pages: what is memoized per request (the directory version) is read once in it, as in an engine request. */
 export function asOneRequest<T>(fn: () => T): T {
-  return pageRequests.run({}, fn);
+  return withinScope({ page: {} }, fn);
 }
 
 /** The state of the page request under way (asOneRequest), if any. */
 export function pageRequestState(): Record<string, unknown> | undefined {
-  return pageRequests.getStore();
+  return currentScope()?.page;
 }
 
 /** Per-request memo: the same row read by several engine hooks in one request is read once. */

@@ -8,7 +8,8 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './checkpointer.js';
 import { Migrations } from './migrations.js';
-import { type BatchedWrite, runDirectly } from './statements.js';
+import type { BatchedWrite } from './scope.js';
+import { runDirectly } from './statements.js';
 
 export type Db = Kysely<Database>;
 

@@ -2,9 +2,9 @@
 // query and compiling it costs more than SQLite's execution of it (immutable builders, a visitor over the
 // tree): a statement written here is built once, with markers for its arguments, and each call only swaps
 // the arguments into the compiled parameters. The SQL text is the dialect's own, so both stores work.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import type { Db } from './db.js';
+import { type BatchedWrite, currentScope, withinScope } from './scope.js';
 
 const MARK = '\u0000latchkey-arg:';
 
@@ -17,12 +17,6 @@ interface Template<O> {
 }
 
 const templates = new WeakMap<Db, Map<Build<never, unknown>, Template<unknown>>>();
-
-/** A write of a `writeTogether` batch; a guard must change exactly one row, or the batch writes nothing. */
-export interface BatchedWrite {
-  query: CompiledQuery;
-  guard?: boolean;
-}
 
 /** Runs statements on the store's one SQLite connection at once, or says it cannot (undefined). */
 export interface DirectRunner {
@@ -41,8 +35,6 @@ export function runDirectly(db: Db, runner: DirectRunner): void {
   direct.set(db, runner);
 }
 
-/** The writes queued by the `writeTogether` call in progress in this async context. */
-const batches = new AsyncLocalStorage<{ db: Db; writes: BatchedWrite[]; open: boolean }>();
 const QUEUED: QueryResult<never> = Object.freeze({ rows: [] });
 const GUARD_FAILED = Symbol('guard failed');
 
@@ -53,9 +45,9 @@ const GUARD_FAILED = Symbol('guard failed');
  * queued, and a batchable write inside it answers no row count.
  */
 export async function writeTogether<T>(db: Db, guard: CompiledQuery, work: () => Promise<T>): Promise<T | undefined> {
-  if (batches.getStore()) throw new Error('writeTogether does not nest');
+  if (currentScope()?.batch) throw new Error('writeTogether does not nest');
   const batch = { db, writes: [{ query: guard, guard: true }], open: true };
-  const value = await batches.run(batch, work);
+  const value = await withinScope({ batch }, work);
   // a write of something work started but did not wait for runs on its own when it comes
   batch.open = false;
   const { writes } = batch;
@@ -113,7 +105,7 @@ export function statement<A extends unknown[], O>(build: Build<A, O>, opts: { ba
   const run = (db: Db, ...args: A): Promise<QueryResult<O>> => {
     const query = bind(db, ...args);
     if (opts.batchable) {
-      const batch = batches.getStore();
+      const batch = currentScope()?.batch;
       if (batch?.open && batch.db === db) {
         batch.writes.push({ query });
         return Promise.resolve(QUEUED);
