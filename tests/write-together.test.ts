@@ -1,13 +1,15 @@
 // `writeTogether` (src/storage/statements.ts), on both databases: the batchable writes of its work are
-// queued and run in one transaction behind a guard, all or nothing; a sign-in finished in place writes its
-// grant, code, session, browser-session record and log this way (src/protocol/authorization-in-place.ts).
+// queued and written after it, behind its guards (none written when a guard changes no row); on SQLite in
+// one transaction. A sign-in finished in place writes its grant, code, session, browser-session record and
+// log this way (src/protocol/authorization-in-place.ts), and a token request its rotation (the consume a
+// guard) and its log (src/protocol/entra-middleware.ts).
 import crypto from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secrets } from '../src/crypto/secrets.js';
 import { observeStatements, type Store } from '../src/storage/db.js';
 import { StoreAdapter, takeInteraction } from '../src/storage/oidc-adapter.js';
-import { writeTogether } from '../src/storage/statements.js';
+import { queueGuard, writeTogether } from '../src/storage/statements.js';
 import { databases, freshStore } from './helpers/server.js';
 
 const HOUR = 3600;
@@ -35,53 +37,100 @@ for (const dbKind of await databases()) {
     const rows = async () => (await store.db.selectFrom('oidc_models').select('model').orderBy('model').execute()).map((r) => r.model);
     const grant = (id: string) => grants.upsert(id, { jti: id, kind: 'Grant', accountId: 'u-1' }, HOUR);
 
-    test('the work’s writes are queued, then written in one transaction behind the guard', async () => {
+    const take = () => takeInteraction(store.db, secrets, 'i-1');
+
+    test('the work’s writes are queued, then written behind the guard (on SQLite in one transaction)', async () => {
       const seen: string[] = [];
       observeStatements((sql) => seen.push(sql.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase()));
       try {
-        const value = await writeTogether(store.db, takeInteraction(store.db, secrets, 'i-1'), async () => {
-          await grant('g-1');
-          await grant('g-2');
-          // queued, not run: nothing is written while the work runs
-          assert.deepEqual(seen, []);
-          return 'done';
-        });
-        assert.equal(value, 'done');
+        const done = await writeTogether(
+          store.db,
+          async () => {
+            await grant('g-1');
+            await grant('g-2');
+            // queued, not run: nothing is written while the work runs
+            assert.deepEqual(seen, []);
+            return 'done';
+          },
+          take(),
+        );
+        assert.deepEqual(done, { value: 'done' });
       } finally {
         observeStatements(undefined);
       }
-      assert.deepEqual(seen, ['begin', 'delete from "oidc_models"', 'insert into "oidc_models"', 'insert into "oidc_models"', 'commit']);
+      const writes = ['delete from "oidc_models"', 'insert into "oidc_models"', 'insert into "oidc_models"'];
+      assert.deepEqual(seen, dbKind === 'sqlite' ? ['begin', ...writes, 'commit'] : writes);
       assert.deepEqual(await rows(), ['Grant', 'Grant']);
       assert.equal((await grants.find('g-2'))?.accountId, 'u-1');
     });
 
-    test('a guard that changes no row: nothing is written, and the answer is undefined', async () => {
+    test('a guard that changes no row: nothing is written, and the answer names the guard', async () => {
       await interactions.destroy('i-1');
-      const value = await writeTogether(store.db, takeInteraction(store.db, secrets, 'i-1'), async () => {
+      const guard = take();
+      const done = await writeTogether(
+        store.db,
+        async () => {
+          await grant('g-1');
+          return 'done';
+        },
+        guard,
+      );
+      assert.deepEqual(done, { failed: { query: guard, guard: true } });
+      assert.deepEqual(await rows(), []);
+    });
+
+    test('a guard queued by the work (queueGuard) runs before the writes, and its tag comes back when it fails', async () => {
+      await interactions.destroy('i-1');
+      let queued = false;
+      const done = await writeTogether(store.db, async () => {
         await grant('g-1');
+        queued = queueGuard(store.db, take(), { what: 'the interaction' });
         return 'done';
       });
-      assert.equal(value, undefined);
+      assert.equal(queued, true);
+      assert.ok('failed' in done);
+      assert.deepEqual(done.failed.tag, { what: 'the interaction' });
       assert.deepEqual(await rows(), []);
+      // outside writeTogether nothing is queued: the caller runs its statement itself
+      assert.equal(queueGuard(store.db, take()), false);
+    });
+
+    test('no writes: no transaction', async () => {
+      const seen: string[] = [];
+      observeStatements((sql) => seen.push(sql));
+      try {
+        assert.deepEqual(await writeTogether(store.db, () => Promise.resolve(7)), { value: 7 });
+      } finally {
+        observeStatements(undefined);
+      }
+      assert.deepEqual(seen, []);
     });
 
     test('the same guard twice at once: one batch is written', async () => {
       const finish = (id: string) =>
-        writeTogether(store.db, takeInteraction(store.db, secrets, 'i-1'), async () => {
-          await grant(id);
-          return id;
-        });
+        writeTogether(
+          store.db,
+          async () => {
+            await grant(id);
+            return id;
+          },
+          take(),
+        );
       const answers = await Promise.all([finish('g-1'), finish('g-2')]);
-      assert.equal(answers.filter((a) => a !== undefined).length, 1, JSON.stringify(answers));
+      assert.equal(answers.filter((a) => 'value' in a).length, 1, JSON.stringify(answers));
       assert.deepEqual(await rows(), ['Grant']);
     });
 
     test('work that fails writes nothing, and its error comes out', async () => {
       await assert.rejects(
-        writeTogether(store.db, takeInteraction(store.db, secrets, 'i-1'), async () => {
-          await grant('g-1');
-          throw new Error('work failed');
-        }),
+        writeTogether(
+          store.db,
+          async () => {
+            await grant('g-1');
+            throw new Error('work failed');
+          },
+          take(),
+        ),
         /work failed/,
       );
       assert.deepEqual(await rows(), ['Interaction']);
@@ -89,10 +138,14 @@ for (const dbKind of await databases()) {
 
     test('a write the work started but did not wait for is written on its own when it comes', async () => {
       let late: Promise<unknown> | undefined;
-      await writeTogether(store.db, takeInteraction(store.db, secrets, 'i-1'), async () => {
-        late = new Promise((resolve) => setTimeout(resolve, 20)).then(() => grant('g-late'));
-        await grant('g-1');
-      });
+      await writeTogether(
+        store.db,
+        async () => {
+          late = new Promise((resolve) => setTimeout(resolve, 20)).then(() => grant('g-late'));
+          await grant('g-1');
+        },
+        take(),
+      );
       await late;
       assert.deepEqual(await rows(), ['Grant', 'Grant']);
       assert.ok(await grants.find('g-late'));
@@ -100,7 +153,7 @@ for (const dbKind of await databases()) {
 
     test('writeTogether does not nest', async () => {
       await assert.rejects(
-        writeTogether(store.db, takeInteraction(store.db, secrets, 'i-1'), () => writeTogether(store.db, takeInteraction(store.db, secrets, 'i-1'), () => Promise.resolve(1))),
+        writeTogether(store.db, () => writeTogether(store.db, () => Promise.resolve(1), take()), take()),
         /does not nest/,
       );
       assert.deepEqual(await rows(), ['Interaction']);
@@ -119,12 +172,16 @@ for (const dbKind of await databases()) {
         })
         .catch((e: Error) => e.message);
       await new Promise((resolve) => setTimeout(resolve, 10));
-      const batch = writeTogether(store.db, takeInteraction(store.db, secrets, 'i-1'), async () => {
-        await grant('g-1');
-        return 'done';
-      });
+      const batch = writeTogether(
+        store.db,
+        async () => {
+          await grant('g-1');
+          return 'done';
+        },
+        take(),
+      );
       setTimeout(release, 20);
-      assert.equal(await batch, 'done');
+      assert.deepEqual(await batch, { value: 'done' });
       assert.equal(await other, 'the other transaction rolls back');
       assert.deepEqual(await rows(), ['Grant']);
     });

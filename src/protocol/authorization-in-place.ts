@@ -143,8 +143,9 @@ export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: Fi
   const ttl = login.remember ? config.persistentSessionTtl : config.sessionTtl;
 
   // The grant, the code, the engine's session, Latchkey's record of it and the caller's own writes (the
-  // sign-in log) in one transaction, and only by the post that takes the interaction (the guard).
-  const done = await writeTogether(deps.db, takeInteraction(deps.db, deps.secrets, uid), async () => {
+  // sign-in log) written together (one transaction on SQLite), and only by the post that takes the
+  // interaction (the guard).
+  const finish = async () => {
     // the grant's id is made when it is saved
     await grant.save();
     const { session, code } = sessionAndCode(provider, { login, client, params, claims, grantId: grant.jti, resource: Object.keys(resourceServers), scope });
@@ -153,9 +154,10 @@ export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: Fi
     await recordBrowserSession(deps.db, deps.tenantId, session.uid, login.accountId, login.amr, facts);
     await alsoWrite();
     return { value, session };
-  });
-  if (done === undefined) return 'gone';
-  const { value, session } = done;
+  };
+  const done = await writeTogether(deps.db, finish, takeInteraction(deps.db, deps.secrets, uid));
+  if ('failed' in done) return 'gone';
+  const { value, session } = done.value;
 
   const out: Record<string, string> = { code: value };
   if (typeof params.state === 'string') out.state = params.state;

@@ -88,12 +88,14 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
         statementObserver?.(text);
       }
     };
-    const guardFailed = Symbol('guard failed');
     // one transaction; a guard that changes no row rolls back whatever ran before it
+    class GuardFailed {
+      constructor(readonly index: number) {}
+    }
     const together = sqlite.transaction((writes: readonly BatchedWrite[]) => {
-      for (const w of writes) {
+      for (const [i, w] of writes.entries()) {
         const r = runOne(w.query.sql, w.query.parameters);
-        if (w.guard && r.numAffectedRows !== 1n) throw guardFailed;
+        if (w.guard && r.numAffectedRows !== 1n) throw new GuardFailed(i);
       }
     });
     runDirectly(db, {
@@ -105,10 +107,10 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
         try {
           together.immediate(writes);
           statementObserver?.('commit');
-          return true;
+          return -1;
         } catch (e) {
           statementObserver?.('rollback');
-          if (e === guardFailed) return false;
+          if (e instanceof GuardFailed) return e.index;
           throw e;
         }
       },

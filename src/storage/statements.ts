@@ -21,8 +21,8 @@ const templates = new WeakMap<Db, Map<Build<never, unknown>, Template<unknown>>>
 /** Runs statements on the store's one SQLite connection at once, or says it cannot (undefined). */
 export interface DirectRunner {
   one(sql: string, parameters: readonly unknown[]): QueryResult<unknown> | undefined;
-  /** the batch in one transaction: true when written, false when a guard changed no row (nothing written) */
-  together(writes: readonly BatchedWrite[]): boolean | undefined;
+  /** the batch in one transaction: -1 when written, else the index of the guard that changed no row (nothing written) */
+  together(writes: readonly BatchedWrite[]): number | undefined;
 }
 const direct = new WeakMap<Db, DirectRunner>();
 
@@ -36,38 +36,68 @@ export function runDirectly(db: Db, runner: DirectRunner): void {
 }
 
 const QUEUED: QueryResult<never> = Object.freeze({ rows: [] });
-const GUARD_FAILED = Symbol('guard failed');
+
+/** What `writeTogether` did: the work's value, its writes written; or the guard that changed no row. */
+export type Together<T> = { value: T } | { failed: BatchedWrite };
 
 /**
- * Runs `work` with the store's batchable writes (statements made with `{ batchable: true }`) queued instead
- * of run, then runs the queue in one transaction, `guard` first: one commit instead of one per write, and
- * all or nothing. Undefined (nothing written) when the guard changes no row. Work must not read what it
- * queued, and a batchable write inside it answers no row count.
+ * Runs `work` with the store's batchable writes (statements made with `{ batchable: true }`, and guards
+ * queued by `queueGuard`) queued instead of run, then writes the queue, guards first. When a guard changes
+ * no row, the writes are not written and the answer names that guard. On SQLite the queue is one
+ * transaction, all or nothing, one commit instead of one per write; on PostgreSQL, where BEGIN and COMMIT
+ * would be two more round trips, each guard and then each write runs on its own, as they would have
+ * without the batch. Work must not read what it queued; a batchable write inside it answers no row count.
  */
-export async function writeTogether<T>(db: Db, guard: CompiledQuery, work: () => Promise<T>): Promise<T | undefined> {
+export async function writeTogether<T>(db: Db, work: () => Promise<T>, guard?: CompiledQuery): Promise<Together<T>> {
   if (currentScope()?.batch) throw new Error('writeTogether does not nest');
-  const batch = { db, writes: [{ query: guard, guard: true }], open: true };
+  const batch = { db, writes: guard ? [{ query: guard, guard: true }] : [], open: true };
   const value = await withinScope({ batch }, work);
   // a write of something work started but did not wait for runs on its own when it comes
   batch.open = false;
-  const { writes } = batch;
-  const written = direct.get(db)?.together(writes) ?? (await throughKysely(db, writes));
-  return written ? value : undefined;
+  if (!batch.writes.length) return { value };
+  const writes = [...batch.writes.filter((w) => w.guard), ...batch.writes.filter((w) => !w.guard)];
+  const runner = direct.get(db);
+  const failed = runner ? (runner.together(writes) ?? (await inKyselyTransaction(db, writes))) : await oneByOne(db, writes);
+  return failed < 0 ? { value } : { failed: writes[failed]! };
 }
 
-async function throughKysely(db: Db, writes: readonly BatchedWrite[]): Promise<boolean> {
+/**
+ * Inside `writeTogether` for this store, queues `query` as a guard of its batch (true); outside one, false,
+ * and the caller runs it itself. `tag` says what the guard took, for the caller to act on its failure.
+ */
+export function queueGuard(db: Db, query: CompiledQuery, tag?: unknown): boolean {
+  const batch = currentScope()?.batch;
+  if (!batch?.open || batch.db !== db) return false;
+  batch.writes.push({ query, guard: true, tag });
+  return true;
+}
+
+class GuardFailed {
+  constructor(readonly index: number) {}
+}
+
+/** SQLite with a transaction of another caller open on its connection: the batch waits its turn. */
+async function inKyselyTransaction(db: Db, writes: readonly BatchedWrite[]): Promise<number> {
   try {
     await db.transaction().execute(async (trx) => {
-      for (const w of writes) {
+      for (const [i, w] of writes.entries()) {
         const r = await trx.executeQuery(w.query);
-        if (w.guard && changed(r) !== 1) throw GUARD_FAILED;
+        if (w.guard && changed(r) !== 1) throw new GuardFailed(i);
       }
     });
-    return true;
+    return -1;
   } catch (e) {
-    if (e === GUARD_FAILED) return false;
+    if (e instanceof GuardFailed) return e.index;
     throw e;
   }
+}
+
+async function oneByOne(db: Db, writes: readonly BatchedWrite[]): Promise<number> {
+  for (const [i, w] of writes.entries()) {
+    const r = await db.executeQuery(w.query);
+    if (w.guard && changed(r) !== 1) return i;
+  }
+  return -1;
 }
 
 function compile<A extends unknown[], O>(db: Db, build: Build<A, O>): Template<O> {
