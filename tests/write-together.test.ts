@@ -1,15 +1,14 @@
 // `writeTogether` (src/storage/statements.ts), on both databases: the batchable writes of its work are
-// queued and written after it, behind its guards (none written when a guard changes no row); on SQLite in
+// queued and written after it, behind its guard (none written when the guard changes no row); on SQLite in
 // one transaction. A sign-in finished in place writes its grant, code, session, browser-session record and
-// log this way (src/protocol/authorization-in-place.ts), and a token request its rotation (the consume a
-// guard) and its log (src/protocol/entra-middleware.ts).
+// log this way (src/protocol/authorization-in-place.ts).
 import crypto from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secrets } from '../src/crypto/secrets.js';
 import { observeStatements, type Store } from '../src/storage/db.js';
 import { StoreAdapter, takeInteraction } from '../src/storage/oidc-adapter.js';
-import { queueGuard, writeTogether } from '../src/storage/statements.js';
+import { writeTogether } from '../src/storage/statements.js';
 import { databases, freshStore } from './helpers/server.js';
 
 const HOUR = 3600;
@@ -77,22 +76,6 @@ for (const dbKind of await databases()) {
       );
       assert.deepEqual(done, { failed: { query: guard, guard: true } });
       assert.deepEqual(await rows(), []);
-    });
-
-    test('a guard queued by the work (queueGuard) runs before the writes, and its tag comes back when it fails', async () => {
-      await interactions.destroy('i-1');
-      let queued = false;
-      const done = await writeTogether(store.db, async () => {
-        await grant('g-1');
-        queued = queueGuard(store.db, take(), { what: 'the interaction' });
-        return 'done';
-      });
-      assert.equal(queued, true);
-      assert.ok('failed' in done);
-      assert.deepEqual(done.failed.tag, { what: 'the interaction' });
-      assert.deepEqual(await rows(), []);
-      // outside writeTogether nothing is queued: the caller runs its statement itself
-      assert.equal(queueGuard(store.db, take()), false);
     });
 
     test('no writes: no transaction', async () => {

@@ -11,9 +11,7 @@ import { entraResponseScope, normalizeScope } from './resources.js';
 import { withEmptyIdTokenClaims } from './claims.js';
 import { defaultScopeExpansion, firstUnconsented, namesUnknownResource } from './resource-indicators.js';
 import { recordSignin } from './browser-sessions.js';
-import { type ConsumeTag, loseConsumeRace, recordDeviceCodePoll } from '../storage/oidc-adapter.js';
-import { writeTogether } from '../storage/statements.js';
-import type { Db } from '../storage/db.js';
+import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
 import { CLIENT_WITHOUT_SP, type EngineDeps, NEW_SIGNIN_PROMPTS, SESSION_COOKIE } from './engine-config.js';
 import { USER_CODE_NOT_FOUND, applyPageHeaders, deviceSessionLostPage, deviceTooManyAttemptsPage, htmlSecurityHeaders } from './pages.js';
@@ -170,6 +168,8 @@ async function refusalOf(ctx: KoaContextWithOIDC, deps: EngineDeps, body: Record
 
 /** Installs the engine error events and the Entra-shape middleware on the provider. */
 export function installEntraShape(provider: Provider, deps: EngineDeps): void {
+  const { db, tenant, origin, signinLog } = deps;
+
   // The engine's detail (and our own refusal) behind an error, for the AADSTS mapping below. Not only
   // grant.error: the devicecode and revocation routes emit their own events, and an error the engine
   // does not expose emits server_error.
@@ -181,24 +181,6 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   provider.on('device_authorization.error', rememberError);
   provider.on('revocation.error', rememberError);
   provider.on('server_error', rememberError);
-
-  const shaper = entraShaper(deps);
-  provider.use(async (koaCtx, next) => {
-    const ctx = koaCtx as KoaContextWithOIDC;
-    if (ctx.method !== 'POST' || ctx.path !== ROUTES.token) return shapeRequest(ctx, next, deps, shaper);
-    const lost = await tokenRequestTogether(deps.db, () => shapeRequest(ctx, next, deps, shaper));
-    if (!lost) return;
-    // the engine's answer to a consume it lost (src/storage/oidc-adapter.ts), in Entra's shape and logged
-    ctx.state.errorDetail = lost.detail;
-    ctx.state.refusal = undefined;
-    ctx.status = 400;
-    await shaper.shapeError(ctx, { error: 'invalid_grant', error_description: 'grant request is invalid' }, (ctx.req as unknown as { body?: Form }).body ?? {});
-  });
-}
-
-/** The Entra shape of the engine's answers: errors and successes reshaped, refusals and refreshes logged. */
-function entraShaper(deps: EngineDeps) {
-  const { db, tenant, origin, signinLog } = deps;
 
   /** Every refusal is logged one by one (D11), as a non-interactive sign-in failure with its AADSTS code. */
   async function logRefusal(ctx: KoaContextWithOIDC, code: RefusalCode, clientId: string | undefined): Promise<void> {
@@ -274,81 +256,62 @@ function entraShaper(deps: EngineDeps) {
     }
   }
 
-  return { logRefusal, shapeError, shapeSuccess };
-}
-
-/** One request through the engine, in Entra's shape (the body of the middleware above). */
-async function shapeRequest(ctx: KoaContextWithOIDC, next: () => Promise<unknown>, deps: EngineDeps, shaper: ReturnType<typeof entraShaper>): Promise<void> {
-  const { db, tenant, origin } = deps;
-  const { logRefusal, shapeError, shapeSuccess } = shaper;
-  const oidcPath = ctx.path;
-  // the device-code page's wrong-code limit: decided before the engine looks the code up
-  const userCodeKeys = ctx.method === 'POST' && oidcPath === ROUTES.code_verification ? attemptKeys(deps.secrets, ctx.cookies.get(SESSION_COOKIE), ctx.ip) : undefined;
-  if (userCodeKeys && (await tooManyWrongUserCodes(db, userCodeKeys))) {
-    tooManyUserCodes(ctx, deps);
-    await logRefusal(ctx, 'user_code_attempts', undefined);
-    return;
-  }
-  try {
-    // Inside the try: a Refusal from the pre-parse (body too large, repeated parameter) must become a
-    // 400 like any other, not escape to Koa's default handler as a 500.
-    if (ctx.method === 'POST' && (oidcPath === ROUTES.token || oidcPath === ROUTES.device_authorization)) {
-      await preparseForm(ctx);
-      const alias = (ctx.req as unknown as Record<symbol, string | undefined>)[TENANT_ALIAS];
-      const grantType = (ctx.req as unknown as { body?: Form }).body?.grant_type;
-      if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
-        ctx.status = 400;
-        ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
-        return;
-      }
-      if (await pollingTooFast(ctx, deps)) {
-        // like authorization_pending, not logged: a device polling in a loop would flood the sign-in log
-        ctx.status = 400;
-        ctx.body = entraErrorBody('slow_down', origin, { correlationId: (ctx.req as unknown as { body?: Form }).body?.['client-request-id'] });
-        return;
-      }
-    }
-    acceptAccessTokenClaims(ctx, oidcPath);
-    await next();
-    if (userCodeKeys && ctx.state[USER_CODE_NOT_FOUND]) await countWrongUserCode(db, userCodeKeys);
-  } catch (e) {
-    if (ctx.method === 'POST' && oidcPath === ROUTES.code_verification && !(e instanceof errors.OIDCProviderError)) {
-      // Posted without the browser session the form was shown in: the engine cannot save the new session
-      // it made (a TypeError, and a 500 with a stack on the console). The person only needs to start again.
-      ctx.status = 400;
-      ctx.type = 'html';
-      ctx.body = deviceSessionLostPage(deps.html);
-      ctx.set(htmlSecurityHeaders(origin.startsWith('https:')));
+  provider.use(async (koaCtx, next) => {
+    const ctx = koaCtx as KoaContextWithOIDC;
+    const oidcPath = ctx.path;
+    // the device-code page's wrong-code limit: decided before the engine looks the code up
+    const userCodeKeys = ctx.method === 'POST' && oidcPath === ROUTES.code_verification ? attemptKeys(deps.secrets, ctx.cookies.get(SESSION_COOKIE), ctx.ip) : undefined;
+    if (userCodeKeys && (await tooManyWrongUserCodes(db, userCodeKeys))) {
+      tooManyUserCodes(ctx, deps);
+      await logRefusal(ctx, 'user_code_attempts', undefined);
       return;
     }
-    if (!(e instanceof Refusal)) throw e;
-    ctx.status = e.statusCode;
-    ctx.body = entraErrorBody(e.code, origin);
-    return;
-  }
-  firstPageInPlace(ctx, deps);
-  pageHeaders(ctx, origin);
-  await recordSignin(db, tenant.id, ctx);
-  const authorizeRefusal = entraShapeAuthorizationError(ctx, origin, deps.html.escapeHtml);
-  if (authorizeRefusal) await logRefusal(ctx, authorizeRefusal, undefined);
-  if ((oidcPath !== ROUTES.token && oidcPath !== ROUTES.device_authorization && oidcPath !== ROUTES.revocation) || typeof ctx.body !== 'object' || ctx.body === null) return;
-  const body = ctx.body as Record<string, unknown>;
-  const form = (ctx.req as unknown as { body?: Form }).body ?? {};
-  if (typeof body.error === 'string') await shapeError(ctx, body, form);
-  else await shapeSuccess(ctx, oidcPath, body, form);
-}
-
-/**
- * A token request's writes (the refresh token it rotates, the code or device code it takes, its sign-in
- * log) are written together once it has its answer, its consume first as their guard
- * (src/storage/statements.ts: one commit on SQLite). A request that lost the race for its single-use token
- * writes nothing and ends the token's grant, as the adapter's own consume does; the engine's error detail
- * for it comes back.
- */
-async function tokenRequestTogether(db: Db, shape: () => Promise<void>): Promise<{ detail: string } | undefined> {
-  const done = await writeTogether(db, shape);
-  if ('value' in done) return undefined;
-  const tag = done.failed.tag as ConsumeTag | undefined;
-  if (!tag?.consumed) throw new Error('a token request lost a guard it did not queue');
-  return { detail: await loseConsumeRace(db, tag.consumed) };
+    try {
+      // Inside the try: a Refusal from the pre-parse (body too large, repeated parameter) must become a
+      // 400 like any other, not escape to Koa's default handler as a 500.
+      if (ctx.method === 'POST' && (oidcPath === ROUTES.token || oidcPath === ROUTES.device_authorization)) {
+        await preparseForm(ctx);
+        const alias = (ctx.req as unknown as Record<symbol, string | undefined>)[TENANT_ALIAS];
+        const grantType = (ctx.req as unknown as { body?: Form }).body?.grant_type;
+        if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
+          ctx.status = 400;
+          ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
+          return;
+        }
+        if (await pollingTooFast(ctx, deps)) {
+          // like authorization_pending, not logged: a device polling in a loop would flood the sign-in log
+          ctx.status = 400;
+          ctx.body = entraErrorBody('slow_down', origin, { correlationId: (ctx.req as unknown as { body?: Form }).body?.['client-request-id'] });
+          return;
+        }
+      }
+      acceptAccessTokenClaims(ctx, oidcPath);
+      await next();
+      if (userCodeKeys && ctx.state[USER_CODE_NOT_FOUND]) await countWrongUserCode(db, userCodeKeys);
+    } catch (e) {
+      if (ctx.method === 'POST' && oidcPath === ROUTES.code_verification && !(e instanceof errors.OIDCProviderError)) {
+        // Posted without the browser session the form was shown in: the engine cannot save the new session
+        // it made (a TypeError, and a 500 with a stack on the console). The person only needs to start again.
+        ctx.status = 400;
+        ctx.type = 'html';
+        ctx.body = deviceSessionLostPage(deps.html);
+        ctx.set(htmlSecurityHeaders(origin.startsWith('https:')));
+        return;
+      }
+      if (!(e instanceof Refusal)) throw e;
+      ctx.status = e.statusCode;
+      ctx.body = entraErrorBody(e.code, origin);
+      return;
+    }
+    firstPageInPlace(ctx, deps);
+    pageHeaders(ctx, origin);
+    await recordSignin(db, tenant.id, ctx);
+    const authorizeRefusal = entraShapeAuthorizationError(ctx, origin, deps.html.escapeHtml);
+    if (authorizeRefusal) await logRefusal(ctx, authorizeRefusal, undefined);
+    if ((oidcPath !== ROUTES.token && oidcPath !== ROUTES.device_authorization && oidcPath !== ROUTES.revocation) || typeof ctx.body !== 'object' || ctx.body === null) return;
+    const body = ctx.body as Record<string, unknown>;
+    const form = (ctx.req as unknown as { body?: Form }).body ?? {};
+    if (typeof body.error === 'string') await shapeError(ctx, body, form);
+    else await shapeSuccess(ctx, oidcPath, body, form);
+  });
 }

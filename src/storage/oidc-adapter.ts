@@ -5,7 +5,7 @@ import type { CompiledQuery } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Secrets } from '../crypto/secrets.js';
 import type { Db } from './db.js';
-import { changed, queueGuard, statement } from './statements.js';
+import { changed, statement } from './statements.js';
 
 export interface ClientSource {
   clientMetadata(clientId: string): Promise<AdapterPayload | undefined>;
@@ -165,16 +165,14 @@ export class StoreAdapter implements Adapter {
   /**
    * Single use under any concurrency (RFC 6749 §4.1.2, spec D2/D20): only the request whose UPDATE flips
    * consumed_at wins. A loser found the token unconsumed and raced to use it: a replay, so the whole grant
-   * dies (as the engine does for a sequential replay) and the request is refused. Inside a token request's
-   * `writeTogether` (src/protocol/entra-middleware.ts) the UPDATE is a guard of the request's writes,
-   * decided when they are written: a loser writes nothing, and the request acts on it (`loseConsumeRace`).
+   * dies (as the engine does for a sequential replay) and the request is refused.
    */
   async consume(id: string): Promise<undefined> {
     const idHash = this.key(id);
-    const taken: ConsumeTag = { consumed: { model: this.model, idHash } };
-    if (queueGuard(this.db, consumeRow.bind(this.db, Date.now(), this.model, idHash), taken)) return undefined;
     if (changed(await consumeRow(this.db, Date.now(), this.model, idHash)) === 1) return undefined;
-    throw new errors.InvalidGrant(await loseConsumeRace(this.db, taken.consumed));
+    const row = await this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', this.model).where('id_hash', '=', idHash).executeTakeFirst();
+    if (row?.grant_id) await this.db.deleteFrom('oidc_models').where('grant_id', '=', row.grant_id).execute();
+    throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : this.model === 'DeviceCode' ? 'device code' : 'authorization code'} already consumed`);
   }
 
   async destroy(id: string): Promise<undefined> {
@@ -186,18 +184,6 @@ export class StoreAdapter implements Adapter {
     await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', '=', this.model).execute();
     return undefined;
   }
-}
-
-/** What a consume guard took: a single-use token's row. */
-export interface ConsumeTag {
-  consumed: { model: string; idHash: string };
-}
-
-/** The loser of a race for a single-use token: its whole grant ends (a replay); the engine's error detail. */
-export async function loseConsumeRace(db: Db, taken: ConsumeTag['consumed']): Promise<string> {
-  const row = await db.selectFrom('oidc_models').select('grant_id').where('model', '=', taken.model).where('id_hash', '=', taken.idHash).executeTakeFirst();
-  if (row?.grant_id) await db.deleteFrom('oidc_models').where('grant_id', '=', row.grant_id).execute();
-  return `${taken.model === 'RefreshToken' ? 'refresh token' : taken.model === 'DeviceCode' ? 'device code' : 'authorization code'} already consumed`;
 }
 
 /**

@@ -8,8 +8,6 @@ import type { CompiledQuery } from 'kysely';
 export interface BatchedWrite {
   query: CompiledQuery;
   guard?: boolean;
-  /** what a guard takes, for the caller to act on when it fails */
-  tag?: unknown;
 }
 
 export interface Scope {

@@ -37,16 +37,16 @@ export function runDirectly(db: Db, runner: DirectRunner): void {
 
 const QUEUED: QueryResult<never> = Object.freeze({ rows: [] });
 
-/** What `writeTogether` did: the work's value, its writes written; or the guard that changed no row. */
+/** What `writeTogether` did: the work's value, its writes written; or the guard, which changed no row. */
 export type Together<T> = { value: T } | { failed: BatchedWrite };
 
 /**
- * Runs `work` with the store's batchable writes (statements made with `{ batchable: true }`, and guards
- * queued by `queueGuard`) queued instead of run, then writes the queue, guards first. When a guard changes
- * no row, the writes are not written and the answer names that guard. On SQLite the queue is one
- * transaction, all or nothing, one commit instead of one per write; on PostgreSQL, where BEGIN and COMMIT
- * would be two more round trips, each guard and then each write runs on its own, as they would have
- * without the batch. Work must not read what it queued; a batchable write inside it answers no row count.
+ * Runs `work` with the store's batchable writes (statements made with `{ batchable: true }`) queued
+ * instead of run, then writes the queue behind `guard`: when the guard changes no row, nothing is written
+ * and the answer says so. On SQLite the queue is one transaction, all or nothing, one commit instead of
+ * one per write; on PostgreSQL, where BEGIN and COMMIT would be two more round trips, the guard and then
+ * each write runs on its own, as they would have without the batch. Work must not read what it queued; a
+ * batchable write inside it answers no row count.
  */
 export async function writeTogether<T>(db: Db, work: () => Promise<T>, guard?: CompiledQuery): Promise<Together<T>> {
   if (currentScope()?.batch) throw new Error('writeTogether does not nest');
@@ -54,22 +54,11 @@ export async function writeTogether<T>(db: Db, work: () => Promise<T>, guard?: C
   const value = await withinScope({ batch }, work);
   // a write of something work started but did not wait for runs on its own when it comes
   batch.open = false;
-  if (!batch.writes.length) return { value };
-  const writes = [...batch.writes.filter((w) => w.guard), ...batch.writes.filter((w) => !w.guard)];
+  const { writes } = batch;
+  if (!writes.length) return { value };
   const runner = direct.get(db);
   const failed = runner ? (runner.together(writes) ?? (await inKyselyTransaction(db, writes))) : await oneByOne(db, writes);
   return failed < 0 ? { value } : { failed: writes[failed]! };
-}
-
-/**
- * Inside `writeTogether` for this store, queues `query` as a guard of its batch (true); outside one, false,
- * and the caller runs it itself. `tag` says what the guard took, for the caller to act on its failure.
- */
-export function queueGuard(db: Db, query: CompiledQuery, tag?: unknown): boolean {
-  const batch = currentScope()?.batch;
-  if (!batch?.open || batch.db !== db) return false;
-  batch.writes.push({ query, guard: true, tag });
-  return true;
 }
 
 class GuardFailed {
