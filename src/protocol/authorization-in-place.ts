@@ -155,8 +155,8 @@ export async function authorizeInPlace(deps: InPlaceDeps, uid: string, login: Fi
     await alsoWrite();
     return { value, session };
   };
-  const done = await writeTogether(deps.db, finish, takeInteraction(deps.db, deps.secrets, uid));
-  if ('failed' in done) return 'gone';
+  const done = await writeTogether(deps.db, takeInteraction(deps.db, deps.secrets, uid), finish);
+  if (!done) return 'gone';
   const { value, session } = done.value;
 
   const out: Record<string, string> = { code: value };

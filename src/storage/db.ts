@@ -3,12 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type LogEvent, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
+import { type CompiledQuery, Kysely, type LogEvent, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './checkpointer.js';
 import { Migrations } from './migrations.js';
-import type { BatchedWrite } from './scope.js';
 import { runDirectly } from './statements.js';
 
 export type Db = Kysely<Database>;
@@ -88,29 +87,24 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
         statementObserver?.(text);
       }
     };
-    // one transaction; a guard that changes no row rolls back whatever ran before it
-    class GuardFailed {
-      constructor(readonly index: number) {}
-    }
-    const together = sqlite.transaction((writes: readonly BatchedWrite[]) => {
-      for (const [i, w] of writes.entries()) {
-        const r = runOne(w.query.sql, w.query.parameters);
-        if (w.guard && r.numAffectedRows !== 1n) throw new GuardFailed(i);
-      }
+    // the guard, then the writes when it changed one row, in one transaction
+    const together = sqlite.transaction((guard: CompiledQuery, writes: readonly CompiledQuery[]) => {
+      if (runOne(guard.sql, guard.parameters).numAffectedRows !== 1n) return false;
+      for (const w of writes) runOne(w.sql, w.parameters);
+      return true;
     });
     runDirectly(db, {
       one: (text, parameters) => (sqlite.inTransaction ? undefined : runOne(text, parameters)),
-      together: (writes) => {
+      together: (guard, writes) => {
         if (sqlite.inTransaction) return undefined;
         // the transaction's own statements are seen as Kysely's transactions show theirs
         statementObserver?.('begin');
         try {
-          together.immediate(writes);
+          const written = together.immediate(guard, writes);
           statementObserver?.('commit');
-          return -1;
+          return written;
         } catch (e) {
           statementObserver?.('rollback');
-          if (e instanceof GuardFailed) return e.index;
           throw e;
         }
       },

@@ -4,17 +4,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CompiledQuery } from 'kysely';
 
-/** A write of a `writeTogether` batch; a guard must change exactly one row, or the batch writes nothing. */
-export interface BatchedWrite {
-  query: CompiledQuery;
-  guard?: boolean;
-}
-
 export interface Scope {
   /** the state of the page request under way (asOneRequest) */
   page?: Record<string, unknown>;
   /** the writes `writeTogether` queues for this store; closed once they are written */
-  batch?: { db: object; writes: BatchedWrite[]; open: boolean };
+  batch?: { db: object; writes: CompiledQuery[]; open: boolean };
 }
 
 const scope = new AsyncLocalStorage<Scope>();

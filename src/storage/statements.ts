@@ -4,7 +4,7 @@
 // the arguments into the compiled parameters. The SQL text is the dialect's own, so both stores work.
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import type { Db } from './db.js';
-import { type BatchedWrite, currentScope, withinScope } from './scope.js';
+import { currentScope, withinScope } from './scope.js';
 
 const MARK = '\u0000latchkey-arg:';
 
@@ -21,8 +21,8 @@ const templates = new WeakMap<Db, Map<Build<never, unknown>, Template<unknown>>>
 /** Runs statements on the store's one SQLite connection at once, or says it cannot (undefined). */
 export interface DirectRunner {
   one(sql: string, parameters: readonly unknown[]): QueryResult<unknown> | undefined;
-  /** the batch in one transaction: -1 when written, else the index of the guard that changed no row (nothing written) */
-  together(writes: readonly BatchedWrite[]): number | undefined;
+  /** the guard, then the writes when it changed one row, in one transaction: whether they were written */
+  together(guard: CompiledQuery, writes: readonly CompiledQuery[]): boolean | undefined;
 }
 const direct = new WeakMap<Db, DirectRunner>();
 
@@ -37,56 +37,34 @@ export function runDirectly(db: Db, runner: DirectRunner): void {
 
 const QUEUED: QueryResult<never> = Object.freeze({ rows: [] });
 
-/** What `writeTogether` did: the work's value, its writes written; or the guard, which changed no row. */
-export type Together<T> = { value: T } | { failed: BatchedWrite };
-
 /**
  * Runs `work` with the store's batchable writes (statements made with `{ batchable: true }`) queued
- * instead of run, then writes the queue behind `guard`: when the guard changes no row, nothing is written
- * and the answer says so. On SQLite the queue is one transaction, all or nothing, one commit instead of
- * one per write; on PostgreSQL, where BEGIN and COMMIT would be two more round trips, the guard and then
- * each write runs on its own, as they would have without the batch. Work must not read what it queued; a
- * batchable write inside it answers no row count.
+ * instead of run, then runs `guard` and, when it changed one row, the queue; undefined (nothing written)
+ * when it did not. On SQLite the guard and the queue are one transaction, all or nothing, one commit
+ * instead of one per write; on PostgreSQL, where BEGIN and COMMIT would be two more round trips, each runs
+ * on its own, as they would have without the batch. Work must not read what it queued; a batchable write
+ * inside it answers no row count.
  */
-export async function writeTogether<T>(db: Db, work: () => Promise<T>, guard?: CompiledQuery): Promise<Together<T>> {
+export async function writeTogether<T>(db: Db, guard: CompiledQuery, work: () => Promise<T>): Promise<{ value: T } | undefined> {
   if (currentScope()?.batch) throw new Error('writeTogether does not nest');
-  const batch = { db, writes: guard ? [{ query: guard, guard: true }] : [], open: true };
+  const batch = { db, writes: [] as CompiledQuery[], open: true };
   const value = await withinScope({ batch }, work);
   // a write of something work started but did not wait for runs on its own when it comes
   batch.open = false;
-  const { writes } = batch;
-  if (!writes.length) return { value };
   const runner = direct.get(db);
-  const failed = runner ? (runner.together(writes) ?? (await inKyselyTransaction(db, writes))) : await oneByOne(db, writes);
-  return failed < 0 ? { value } : { failed: writes[failed]! };
-}
-
-class GuardFailed {
-  constructor(readonly index: number) {}
+  const written = runner ? (runner.together(guard, batch.writes) ?? (await inKyselyTransaction(db, guard, batch.writes))) : await oneByOne(db, guard, batch.writes);
+  return written ? { value } : undefined;
 }
 
 /** SQLite with a transaction of another caller open on its connection: the batch waits its turn. */
-async function inKyselyTransaction(db: Db, writes: readonly BatchedWrite[]): Promise<number> {
-  try {
-    await db.transaction().execute(async (trx) => {
-      for (const [i, w] of writes.entries()) {
-        const r = await trx.executeQuery(w.query);
-        if (w.guard && changed(r) !== 1) throw new GuardFailed(i);
-      }
-    });
-    return -1;
-  } catch (e) {
-    if (e instanceof GuardFailed) return e.index;
-    throw e;
-  }
+function inKyselyTransaction(db: Db, guard: CompiledQuery, writes: readonly CompiledQuery[]): Promise<boolean> {
+  return db.transaction().execute((trx) => oneByOne(trx, guard, writes));
 }
 
-async function oneByOne(db: Db, writes: readonly BatchedWrite[]): Promise<number> {
-  for (const [i, w] of writes.entries()) {
-    const r = await db.executeQuery(w.query);
-    if (w.guard && changed(r) !== 1) return i;
-  }
-  return -1;
+async function oneByOne(db: Db, guard: CompiledQuery, writes: readonly CompiledQuery[]): Promise<boolean> {
+  if (changed(await db.executeQuery(guard)) !== 1) return false;
+  for (const w of writes) await db.executeQuery(w);
+  return true;
 }
 
 function compile<A extends unknown[], O>(db: Db, build: Build<A, O>): Template<O> {
@@ -126,7 +104,7 @@ export function statement<A extends unknown[], O>(build: Build<A, O>, opts: { ba
     if (opts.batchable) {
       const batch = currentScope()?.batch;
       if (batch?.open && batch.db === db) {
-        batch.writes.push({ query });
+        batch.writes.push(query);
         return Promise.resolve(QUEUED);
       }
     }
