@@ -26,6 +26,7 @@ import { GRAPH_APP_ID, grantPermission } from '../src/directory/apps.js';
 import { DEMO } from '../src/directory/seed.js';
 import { type User, createUser, findUserById, findUserByUpn } from '../src/directory/users.js';
 import { DELIVERY_POLL_SQL } from '../src/events/deliver.js';
+import { currentScope } from '../src/storage/scope.js';
 import { beginRegistration, finishRegistration, relyingParty } from '../src/methods/fido2/index.js';
 import { checkLocked, recordSuccess } from '../src/methods/password/lockout.js';
 import { methodsPolicyFor } from '../src/methods/policy.js';
@@ -33,7 +34,7 @@ import { PERIOD_S, verifySoftwareOath } from '../src/methods/software-oath/index
 import { startServer } from '../src/server.js';
 import { SoftAuthenticator } from '../tests/helpers/passkey.js';
 import { argon2Verifies, benchHash, mintRefreshTokens, serveParent, SIGNIN_PASSWORD } from './child.js';
-import { CLIENT_SECRET, type Command, type MfaSetup, type PasskeySetup, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
+import { CACHE_LOAD, CLIENT_SECRET, type Command, type MfaSetup, type PasskeySetup, type RevokeReset, type RevokeSetup, type RevokeTiming, type SigninSetup } from './protocol.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,7 +68,8 @@ function countSql(on: boolean) {
     const original = originalRuns[m];
     statementProto[m] = on
       ? function (this: { source: string }, ...args: unknown[]) {
-          sqlCounts.set(this.source, (sqlCounts.get(this.source) ?? 0) + 1);
+          const key = currentScope()?.cacheLoad ? CACHE_LOAD + this.source : this.source;
+          sqlCounts.set(key, (sqlCounts.get(key) ?? 0) + 1);
           return original.apply(this, args);
         }
       : original;
@@ -310,7 +312,13 @@ serveParent({
   counters(on) {
     const out: Record<string, number> = {};
     // the outbox deliverer's poll runs on its own timer, not in any request (as tests/statement-counts.test.ts counts)
-    for (const [sql, n] of sqlCounts) if (!DELIVERY_POLL_SQL.test(sql)) out[sqlShape(sql)] = (out[sqlShape(sql)] ?? 0) + n;
+    for (const [key, n] of sqlCounts) {
+      const cached = key.startsWith(CACHE_LOAD);
+      const sql = cached ? key.slice(CACHE_LOAD.length) : key;
+      if (DELIVERY_POLL_SQL.test(sql)) continue;
+      const shape = (cached ? CACHE_LOAD : '') + sqlShape(sql);
+      out[shape] = (out[shape] ?? 0) + n;
+    }
     sqlCounts.clear();
     countSql(on);
     return out;

@@ -73,7 +73,7 @@ async function scenario(s: ChildHandle, o: PasskeySigninOptions, agent: http.Age
   if (o.profileDir) {
     const st = await compareStatements(s, Math.min(50, o.signins), passwordOnly, withPasskey, 'passkey instead of password');
     out.push('');
-    out.push(`SQL statements run per password-only sign-in: ${st.a.toFixed(1)}, per passkey sign-in: ${st.b.toFixed(1)} (${st.b >= st.a ? '+' : ''}${(st.b - st.a).toFixed(1)})${st.failed ? ` (${st.failed} of the sign-ins counted failed)` : ''}`);
+    out.push(`SQL statements run per password-only sign-in: ${st.a.toFixed(1)}, per passkey sign-in: ${st.b.toFixed(1)} (${st.b >= st.a ? '+' : ''}${(st.b - st.a).toFixed(1)}) ${st.cacheNote}${st.failed ? ` (${st.failed} of the sign-ins counted failed)` : ''}`);
     out.push(...st.tables);
     out.push(...(await profileSignins(s, { ...o, profileDir: o.profileDir }, 'latchkey-passkey-signin.cpuprofile', withPasskey, '')));
   }

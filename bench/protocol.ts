@@ -10,6 +10,9 @@ export const REFRESH_REQUEST_SCOPE = `openid profile offline_access ${GRAPH}/Use
 /** Scope of each client-credentials request. */
 export const CLIENT_CREDENTIALS_SCOPE = `${GRAPH}/.default`;
 /** Secret of the confidential client on both servers. */
+/** Prefix of a counted statement's shape when a cache's load ran it (src/directory/cache.ts `cacheLoad`): once per entry and 5 s, whatever the rate. */
+export const CACHE_LOAD = 'cache load: ';
+
 export const CLIENT_SECRET = 'bench-client-secret-value-0123456789';
 /** Lifetime given to minted refresh tokens, seconds. */
 export const MINTED_TTL = 86400;

@@ -1,28 +1,17 @@
-// Small caches for directory configuration read on every token request (app registrations,
-// consented permissions). Never used for users: the validity rule must see a user's current stamps.
-// Entries live `ttlMs`; with several instances, a change is seen everywhere within that time.
+// The request memo and a cache of stamped rows (a tenant's methods policy, its settings) read on every
+// request; the engine's view of apps and consents is cached in ./version.ts. Never used for users: the
+// validity rule must see a user's current stamps. With several instances, a change is seen everywhere
+// within `ttlMs`.
 import type { Db } from '../storage/db.js';
 import { currentScope, withinScope } from '../storage/scope.js';
-export class TtlCache<V> {
-  private readonly entries = new Map<string, { value: Promise<V>; until: number }>();
-  constructor(private readonly ttlMs: number, private readonly max = 1000) {}
 
-  get(key: string, load: () => Promise<V>): Promise<V> {
-    const now = Date.now();
-    const hit = this.entries.get(key);
-    if (hit && hit.until > now) return hit.value;
-    if (this.entries.size >= this.max) this.entries.clear();
-    const value = load();
-    this.entries.set(key, { value, until: now + this.ttlMs });
-    value.catch(() => this.entries.delete(key));
-    return value;
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
+/**
+ * A cache's load: its statements are the cache's (one per entry and `ttlMs`, whatever the request rate),
+ * which statement counts tell apart from the request's own.
+ */
+export function cacheLoad<T>(load: () => T): T {
+  return withinScope({ cacheLoad: true }, load);
 }
-
 /** Runs `fn` as one request of Latchkey's own pages: what is memoized per request (the directory version) is read once in it, as in an engine request. */
 export function asOneRequest<T>(fn: () => T): T {
   return withinScope({ page: {} }, fn);
@@ -71,7 +60,7 @@ export class StampedCache<V> {
     const now = Date.now();
     const hit = cache.get(key);
     if (hit && hit.until > now) return hit.value;
-    const value = this.read(db, key).then((read) => {
+    const value = cacheLoad(() => this.read(db, key)).then((read) => {
       // a write of this process that committed while this read was under way is newer: keep it
       const held = cache.get(key);
       if (held && held.version > this.versionOf(read)) return held.value;

@@ -9,7 +9,7 @@
 //   the next request on every instance.
 import { SqliteAdapter, sql } from 'kysely';
 import type { Db } from '../storage/db.js';
-import { memo } from './cache.js';
+import { cacheLoad, memo } from './cache.js';
 
 /**
  * Bumps made through each store of this process, per tenant: what a SQLite instance's cached views are
@@ -89,7 +89,7 @@ export class DirectoryCache {
     if (this.entries.size >= this.max) this.entries.clear();
     let value: Promise<V>;
     try {
-      value = load();
+      value = cacheLoad(load);
     } catch (e) {
       return Promise.reject(e as Error);
     }
