@@ -17,6 +17,7 @@ import { loadSigningKeys } from './protocol/keys.js';
 import { openStore, type Store } from './storage/db.js';
 import { sweepExpired } from './storage/oidc-adapter.js';
 import { loadTls, type TlsMaterial } from './tls/local-ca.js';
+import { inBackground } from './storage/scope.js';
 
 export interface RunningServer extends LatchkeyApp {
   config: Config;
@@ -67,7 +68,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const built = buildApp({ config, db: store.db, secrets, tenant: seed.tenant, keys, tls, origin });
     await built.app.listen({ port, host: config.host });
     sweeper = setInterval(() => {
-      sweepExpired(store.db).catch((err: unknown) => built.app.log.warn({ err }, 'sweep of expired rows failed'));
+      inBackground(() => sweepExpired(store.db)).catch((err: unknown) => built.app.log.warn({ err }, 'sweep of expired rows failed'));
     }, config.sweepInterval * 1000);
     sweeper.unref();
     // Outbound calls trust Latchkey's own CA besides the system roots, so that an app served beside it

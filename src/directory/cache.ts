@@ -10,7 +10,7 @@ import { currentScope, withinScope } from '../storage/scope.js';
  * which statement counts tell apart from the request's own.
  */
 export function cacheLoad<T>(load: () => T): T {
-  return withinScope({ cacheLoad: true }, load);
+  return withinScope({ aside: 'cache load' }, load);
 }
 /** Runs `fn` as one request of Latchkey's own pages: what is memoized per request (the directory version) is read once in it, as in an engine request. */
 export function asOneRequest<T>(fn: () => T): T {

@@ -4,6 +4,7 @@
 // same transaction that marks the source delivered. Nothing escapes the loop; stop() waits for the
 // deliveries in flight.
 import type { Db } from '../storage/db.js';
+import { inBackground } from '../storage/scope.js';
 
 export interface OutboxEvent {
   id: number;
@@ -61,12 +62,6 @@ const MAX_ERROR_LENGTH = 1000;
 function describe(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
 }
-
-/**
- * The SQL of the delivery loop's poll (`runOnce`): it runs on the loop's own timer, whatever the requests
- * do, so counts of a request's statements leave it out (tests/statement-counts.test.ts, the bench).
- */
-export const DELIVERY_POLL_SQL = /^select .* from "outbox" where "delivered_at" is null/;
 
 export function startDeliverer(opts: DelivererOptions): Deliverer {
   const { db, subscribers, log } = opts;
@@ -153,7 +148,8 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
   function tick(): void {
     if (running || stopped) return;
     kicked = false;
-    running = (async () => {
+    // marked as background work: a kick from a request would otherwise run the poll in its scope
+    running = inBackground(async () => {
       let due = 0;
       try {
         due = await runOnce();
@@ -163,7 +159,7 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
         running = undefined;
       }
       schedule(due >= batch || kicked ? 0 : pollMs);
-    })();
+    });
   }
 
   schedule(0);
