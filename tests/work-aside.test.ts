@@ -4,7 +4,7 @@
 //   The mark holds for the load alone: the request that asked keeps its page memo inside the load, and its
 //   own statements before and after are not marked. Both caches (the stamped rows of a tenant's methods
 //   policy and settings, the engine's view of apps and consents);
-// - a turn of the outbox deliverer (`inBackground`), even when a request kicked it.
+// - a turn of the outbox deliverer (`inBackground`), even when a request kicked it, in a scope of its own.
 // On both databases.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,7 +97,17 @@ for (const dbKind of await databases()) {
 
     test("the outbox deliverer's turns are background work, also when a request kicks it", async () => {
       const delivered: number[] = [];
-      const deliverer = startDeliverer({ db: store.db, pollMs: 60_000, subscribers: { 'test.aside': async (e) => void delivered.push(e.id) } });
+      const scopes: unknown[] = [];
+      const deliverer = startDeliverer({
+        db: store.db,
+        pollMs: 60_000,
+        subscribers: {
+          'test.aside': async (e) => {
+            scopes.push(currentScope());
+            delivered.push(e.id);
+          },
+        },
+      });
       try {
         // the first turn, at start, finds nothing due
         await waitFor(() => seen.some((s) => s.sql.includes('"outbox"')));
@@ -111,6 +121,7 @@ for (const dbKind of await databases()) {
         assert.ok(outbox.some((s) => s.sql.startsWith('select')) && outbox.some((s) => s.sql.startsWith('update')), outbox.map((s) => s.sql).join('\n'));
         assert.deepEqual([...new Set(outbox.map((s) => s.aside))], ['background'], 'the poll, the claim and the mark');
         assert.deepEqual(marked('insert into "outbox"'), [undefined], "the request's own write is its own");
+        assert.deepEqual(scopes, [{ aside: 'background' }], 'nothing of the kicking request (its page memo) carries over');
       } finally {
         await deliverer.stop();
       }

@@ -26,9 +26,12 @@ export function withinScope<T>(add: Scope, fn: () => T): T {
   return scope.run({ ...scope.getStore(), ...add }, fn);
 }
 
-/** Runs one turn of a background loop, marked as such (`aside`), whatever request scheduled it. */
+/**
+ * Runs one turn of a background loop in a scope of its own, marked as such (`aside`): nothing of the request
+ * that may have scheduled it (its page memo, its `writeTogether` batch) carries over.
+ */
 export function inBackground<T>(fn: () => T): T {
-  return withinScope({ aside: 'background' }, fn);
+  return scope.run({ aside: 'background' }, fn);
 }
 
 export function currentScope(): Scope | undefined {
