@@ -328,7 +328,7 @@ export async function compareStatements(s: ChildHandle, n: number, a: SigninKind
   const diff = new Map([...new Set([...p.byShape.keys(), ...m.byShape.keys()])].map((k) => [k, (m.byShape.get(k) ?? 0) - (p.byShape.get(k) ?? 0)]));
   const tables = [`${a[0]} sign-in:`, ...statementLines(p.byShape), `${b[0]} sign-in:`, ...statementLines(m.byShape), `${diffName} (${b[0]} minus ${a[0]}):`, ...statementLines(new Map([...diff].filter(([, d]) => Math.abs(d) >= 0.005)))];
   const cacheNote = `(the sign-ins' own statements; caches loaded ${(p.perSignin - p.own).toFixed(2)} more per ${a[0]} sign-in and ${(m.perSignin - m.own).toFixed(2)} per ${b[0]} one, once per entry and 5 s whatever the rate: the "${CACHE_LOAD.trim()}" lines)`;
-  return { a: p.own, b: m.own, all: { a: p.perSignin, b: m.perSignin }, failed: p.failed + m.failed, tables, cacheNote };
+  return { a: p.own, b: m.own, failed: p.failed + m.failed, tables, cacheNote };
 }
 
 /** A CPU profile of `o.signins` more sign-ins of a kind (Latchkey's main thread), summarised; `note` says what the profile does not show. */

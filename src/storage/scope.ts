@@ -1,8 +1,7 @@
 // What a piece of work carries down its async calls: a sign-in page request's memo (src/directory/cache.ts),
 // a `writeTogether` batch (./statements.ts) and whether it is work aside from any request's own (`aside`).
-// One AsyncLocalStorage for all:
-// on Node 20 every enabled instance is paid for on every promise the process makes, whether the work in
-// hand uses it or not.
+// One AsyncLocalStorage for all: on Node 20 every enabled instance is paid for on every promise the process
+// makes, whether the work in hand uses it or not.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CompiledQuery } from 'kysely';
 
