@@ -17,6 +17,7 @@ const RESULT_LINES: Record<string, RegExp> = {
   'password-signin': /^ratio sign-ins\/s ÷ verifies\/s: \d/m,
   'the engine floor': /^floor ratio sign-ins\/s ÷ verifies\/s: \d/m,
   'the HTTP floor': /^HTTP floor ratio sign-ins\/s ÷ verifies\/s: \d/m,
+  "the ratio goal's budget": /^the ratio goal's budget in this run: .* = \d+\.\d\d ms\n {2}Latchkey: \d+\.\d\d ms beyond one verify.*\n {2}the floor: .*\n {2}the HTTP floor: /m,
   'mfa-signin': /^ratio password \+ TOTP ÷ password only sign-ins\/s: \d/m,
   'passkey-signin': /^ratio passkey ÷ password only sign-ins\/s: \d/m,
   'graph-app': /^ratio Graph-created ÷ seeded: \d/m,
