@@ -23,6 +23,7 @@ import { logSignin, refreshSigninAggregator } from '../signin/signin-log.js';
 import type { Db } from '../storage/db.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
 import { registerTokenRoutes } from './token-routes.js';
+import { keepSentUrl, originForm, refuseRequest } from './refusals.js';
 import { registerDemo } from '../demo/portal.js';
 import { registerGraph } from '../graph/index.js';
 import { rewriteAlternateKeys } from '../graph/kit.js';
@@ -72,11 +73,19 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     // Request logs carry no query string: codes, id_token_hint, user codes and login hints travel there.
     logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel, serializers: { req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: (req.url ?? '').split('?')[0], remoteAddress: req.ip }) } },
     bodyLimit: 256 * 1024,
-    // ids longer than this are refused by the routes themselves, in their own wire format
+    // ids longer than this are refused by the routes themselves, in their own wire format; longer
+    // segments by frameworkErrors below, in the same formats
     routerOptions: { maxParamLength: 1000 },
+    frameworkErrors(err, req, reply) {
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') void refuseRequest(req, reply, 414, 'A path segment of the URL is too long.');
+      else void refuseRequest(req, reply, 400, 'The URL is not valid.');
+    },
     rewriteUrl(req) {
+      // a request line in absolute form is read as its path, here and by every route after
+      req.url = originForm(req.url ?? '/');
+      keepSentUrl(req, req.url);
       // Graph's key syntax /applications(appId='…') as a routable path (src/graph/applications.ts)
-      const url = rewriteAppIdKey(req.url ?? '/');
+      const url = rewriteAppIdKey(req.url);
       // a malformed Graph URL is refused in Graph's shape by the Graph scope's not-found handler
       if (!wellEncoded(url)) return /^\/(v1\.0|beta)\//.test(url) ? `${url.slice(0, url.indexOf('/', 1))}/__malformed` : '/__malformed';
       if (/^\/(v1\.0|beta)\//.test(url)) return rewriteAlternateKeys(url);
@@ -126,7 +135,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   });
   void app.register(formbody);
 
-  app.all('/__malformed', (_req, reply) => reply.code(400).type('text/plain').send('Bad request: the URL is not valid percent-encoding.'));
+  app.all('/__malformed', (req, reply) => refuseRequest(req, reply, 400, 'The URL is not valid percent-encoding.'));
   app.get('/', (_req, reply) =>
     reply
       .type('text/html')

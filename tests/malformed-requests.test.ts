@@ -1,0 +1,136 @@
+// Requests that no route sees as sent: a request line in absolute form (read as its path: a Graph list's
+// next page once answered 500), a path segment longer than the router takes, and a URL that is not valid
+// percent-encoding. Each is answered in the wire format of the endpoint it names: Graph's error shape for
+// Graph and /latchkey/v1, an HTML page for the pages a browser opens, an OAuth error body for the rest.
+// Raw HTTPS requests (fetch cannot send an absolute-form request line), trusting the test CA as fetch does.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import { DEMO } from '../src/directory/seed.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+interface Answer {
+  status: number;
+  type: string;
+  body: string;
+}
+
+describe('requests no route sees as sent are answered in their endpoint’s wire format (sqlite)', () => {
+  let server: TestServer;
+  let appToken: string;
+
+  /** One request with `target` as the request line's target, exactly as given. */
+  function raw(method: string, target: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+    const { hostname, port } = new URL(server.origin);
+    return new Promise((resolve, reject) => {
+      const req = https.request({ host: hostname, port, method, path: target, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  const graphShaped = (a: Answer) => {
+    assert.match(a.type, /^application\/json/);
+    const e = (JSON.parse(a.body) as { error: { code: string; message: string; innerError: object } }).error;
+    assert.equal(typeof e.code, 'string');
+    assert.equal(typeof e.innerError, 'object');
+    return e;
+  };
+  const oauthShaped = (a: Answer) => {
+    assert.match(a.type, /^application\/json/);
+    const e = JSON.parse(a.body) as { error: string; error_description: string };
+    assert.equal(e.error, 'invalid_request');
+    return e;
+  };
+  const pageShaped = (a: Answer) => {
+    assert.match(a.type, /^text\/html/);
+    assert.match(a.body, /<h1>Bad request<\/h1>/);
+    return /id="errorMessage">([^<]*)</.exec(a.body)?.[1];
+  };
+
+  before(async () => {
+    server = await startTestServer('sqlite');
+    const t = await fetch(`${server.tenantUrl}/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: DEMO.automationAppId, client_secret: 'automation-secret-value', scope: 'https://graph.microsoft.com/.default' }),
+    });
+    appToken = ((await t.json()) as { access_token: string }).access_token;
+    assert.ok(appToken);
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  test('a request line in absolute form is read as its path: Graph pages, the tenant alias, the pages', async () => {
+    for (const host of ['https://evil.example', server.origin, 'http://x']) {
+      const a = await raw('GET', `${host}/v1.0/users?$top=1`, { authorization: `Bearer ${appToken}` });
+      assert.equal(a.status, 200, `${host}: ${a.body.slice(0, 300)}`);
+      const list = JSON.parse(a.body) as { value: unknown[]; '@odata.nextLink'?: string };
+      assert.equal(list.value.length, 1);
+      // the next page is on the configured origin, whatever host the request line named
+      assert.ok(list['@odata.nextLink']?.startsWith(`${server.origin}/v1.0/users?`), list['@odata.nextLink']);
+    }
+    // the tenant alias (the domain) is rewritten as for an origin-form request
+    const d = await raw('GET', `https://evil.example/${'contoso.test'}/v2.0/.well-known/openid-configuration`);
+    assert.equal(d.status, 200, d.body.slice(0, 300));
+    assert.equal((JSON.parse(d.body) as { issuer: string }).issuer, server.issuer);
+    // Graph's /beta check reads the path
+    const who = (JSON.parse((await raw('GET', '/v1.0/users?$top=1', { authorization: `Bearer ${appToken}` })).body) as { value: { id: string }[] }).value[0]!.id;
+    const beta = await raw('GET', `https://x/beta/users/${who}/authentication/requirements`, { authorization: `Bearer ${appToken}` });
+    assert.notEqual(beta.status, 500);
+    assert.doesNotMatch(beta.body, /Resource not found for the segment/);
+  });
+
+  test('a path segment longer than the router takes: 414 in the endpoint’s own format', async () => {
+    const long = 'a'.repeat(1001);
+    const graph = graphShaped(await raw('GET', `/v1.0/users/${long}`, { authorization: `Bearer ${appToken}` }));
+    assert.match(graph.message, /too long/);
+    for (const target of [`/v1.0/groups/${long}`, `/latchkey/v1/users/${long}/actions`, `/latchkey/v1/plans/${long}`]) {
+      const a = await raw('GET', target, { authorization: `Bearer ${appToken}` });
+      assert.equal(a.status, 414, target);
+      graphShaped(a);
+    }
+    for (const [method, target] of [
+      ['GET', `/signin/${long}`],
+      ['POST', `/signin/${long}`],
+    ] as const) {
+      const a = await raw(method, target, { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, method === 'POST' ? 'step=username' : undefined);
+      assert.equal(a.status, 414, `${method} ${target.slice(0, 20)}`);
+      assert.match(pageShaped(a) ?? '', /too long/);
+      assert.doesNotMatch(a.body, /aaaaaaaaaa/, 'the URL is not echoed');
+    }
+  });
+
+  test('a URL that is not valid percent-encoding: 400 in the endpoint’s own format', async () => {
+    const tid = server.tenantId;
+    for (const target of ['/latchkey/v1/users/%ZZ/actions', '/latchkey/v1/tenant/settings?x=%ZZ', '/v1.0/users/%ZZ']) {
+      const a = await raw('GET', target, { authorization: `Bearer ${appToken}` });
+      assert.equal(a.status, 400, target);
+      assert.match(graphShaped(a).message, /percent-encod/, target);
+    }
+    for (const [method, target] of [
+      ['POST', `/${tid}/oauth2/v2.0/token?x=%ZZ`],
+      ['GET', `/${tid}/openid/userinfo?%ZZ`],
+      ['GET', `/${tid}/v2.0/.well-known/openid-configuration?x=%ZZ`],
+      ['POST', `/${tid}/oauth2/v2.0/devicecode?x=%E0%A4%A`],
+      ['GET', '/%ZZ/discovery/v2.0/keys'],
+    ] as const) {
+      const a = await raw(method, target);
+      assert.equal(a.status, 400, target);
+      assert.match(oauthShaped(a).error_description, /percent-encod/, target);
+    }
+    for (const target of [`/${tid}/oauth2/v2.0/authorize?client_id=%ZZ`, `/organizations/oauth2/v2.0/logout?x=%ZZ`, `/${tid}/oauth2/deviceauth?user_code=%ZZ`, '/signin/%ZZ', '/mysecurityinfo?code=%ZZ', '/demo/callback?code=%ZZ', '/admin/%ZZ', '/?%ZZ']) {
+      const a = await raw('GET', target, { accept: 'text/html' });
+      assert.equal(a.status, 400, target);
+      assert.match(pageShaped(a) ?? '', /percent-encod/, target);
+      assert.equal(a.type.startsWith('text/html') && a.body.includes('<!doctype html>'), true);
+    }
+    // the server keeps serving
+    assert.equal((await raw('GET', '/healthz')).status, 200);
+  });
+});
