@@ -9,7 +9,7 @@ import { findAppByIdentifier } from '../directory/apps.js';
 import { appsRequireMfa } from '../methods/requirement.js';
 import type { Db } from '../storage/db.js';
 import { Refusal } from './errors.js';
-import { consentedResources, normalizeScope, resolveResource, resourceOfScope, resourcesFromScope, type DefaultScopeExpansion, type ResourceServerView } from './resources.js';
+import { consentedResources, normalizeScope, OIDC_SCOPES, resolveResource, resourceOfScope, resourcesFromScope, type DefaultScopeExpansion, type ResourceServerView } from './resources.js';
 
 /** An access token's lifetime: random between the configured bounds (D1), so tokens do not expire in step. */
 export function accessTokenTtl(config: Pick<Config, 'accessTokenMinTtl' | 'accessTokenMaxTtl'>): number {
@@ -177,6 +177,12 @@ export function resourceIndicators(deps: ResourceDeps): ResourceIndicatorsFeatur
         // App-only tokens are for exactly one resource (`{resource}/.default`, as Entra requires).
         // Without one the engine issued an opaque token with no audience, for nothing.
         if (!body.scope?.trim()) throw new Refusal('request_invalid', "The request body must contain the following parameter: 'scope'.");
+        // every scope is a resource's `.default` (a named permission, or junk, once got a token with no roles)
+        const notDefault = normalizeScope(body.scope).split(' ').find((s) => !OIDC_SCOPES.has(s) && !/^[^/].*\/\.default$/.test(s));
+        if (notDefault !== undefined) {
+          const named = notDefault.length > 200 ? `${notDefault.slice(0, 200)}…` : notDefault;
+          throw new Refusal('scope_invalid', `The provided value for scope ${named} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+        }
         if (requested.length !== 1) throw new Refusal('scope_invalid', 'Client credential flows must have a scope value with /.default suffixed to exactly one resource identifier.');
         return requested[0]!;
       }
