@@ -224,6 +224,8 @@ for (const dbKind of await databases()) {
       }
       // properties every Graph route might read, each of the wrong type (unknown properties where they do not belong)
       out.push({ accountEnabled: 'yes' }, { displayName: 42 }, { newPassword: 42 }, { passwordProfile: 'x' }, { userPrincipalName: ['a'] }, { mail: { x: 1 } });
+      // a name that may be changed but never emptied, and a string that is not Unicode text (a lone surrogate)
+      out.push({ displayName: null }, { displayName: '' }, { displayName: '   ' }, { displayName: 'F\ud800x' }, { userPrincipalName: null });
       return out;
     };
 

@@ -265,6 +265,9 @@ for (const dbKind of await databases()) {
         [{ isUsableOnce: 'yes' }, /isUsableOnce/],
         [{ startDateTime: 'tomorrow' }, /startDateTime/],
         [{ startDateTime: 5 }, /startDateTime/],
+        [{ startDateTime: '2027-02-30T00:00:00Z' }, /startDateTime/],
+        [{ startDateTime: '2027-13-01T00:00:00Z' }, /startDateTime/],
+        [{ startDateTime: '2027-01-31' }, /startDateTime/],
         [{ temporaryAccessPass: 'Chosen12' }, /temporaryAccessPass/],
         [{ colour: 'blue' }, /colour/],
       ];

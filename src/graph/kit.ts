@@ -124,7 +124,15 @@ function objectOf(v: unknown, allowed: readonly string[], type: string, code: 'B
   return v as Record<string, unknown>;
 }
 
-/** A string property: bounded, no NUL; `nonEmpty` refuses blank values of required properties. */
+/** Half of a UTF-16 surrogate pair alone: not a character, stored as U+FFFD by one database and refused by others. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A property that may be changed but never emptied, given null: refused as Graph refuses it. */
+export function invalidValue(name: string, type = 'User'): never {
+  throw new GraphError(400, 'Request_BadRequest', `Invalid value specified for property '${name}' of resource '${type}'.`);
+}
+
+/** A string property: bounded, no NUL nor lone surrogate; `nonEmpty` refuses blank values of required properties. */
 export function str(v: unknown, name: string, opts: { required?: boolean; nonEmpty?: boolean; max?: number } = {}): string | undefined {
   if (v === undefined || v === null) {
     if (opts.required) throw new GraphError(400, 'Request_BadRequest', `Property '${name}' is required.`);
@@ -132,7 +140,7 @@ export function str(v: unknown, name: string, opts: { required?: boolean; nonEmp
   }
   if (typeof v !== 'string') throw new GraphError(400, 'Request_BadRequest', `Property '${name}' must be a string.`);
   if (opts.nonEmpty && !v.trim()) throw new GraphError(400, 'Request_BadRequest', `Property '${name}' must not be empty.`);
-  if (v.length > (opts.max ?? 256) || v.includes('\0')) throw new GraphError(400, 'Request_BadRequest', `Property '${name}' is too long or contains a character that is not allowed.`);
+  if (v.length > (opts.max ?? 256) || v.includes('\0') || LONE_SURROGATE.test(v)) throw new GraphError(400, 'Request_BadRequest', `Property '${name}' is too long or contains a character that is not allowed.`);
   return v;
 }
 

@@ -20,6 +20,7 @@ import type { MethodRow, MethodStrategy, MethodType } from '../methods/types.js'
 import { authenticate, requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
+import { parseDateTimeLiteral } from './odata-filter.js';
 
 const READ_DELEGATED = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'Directory.AccessAsUser.All'];
 const READ_APP = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'];
@@ -184,9 +185,10 @@ function registerTapCreate({ db, ctx, base, route, shape, policyOf, context }: K
     const b = optionalBody(req, 'temporaryAccessPassAuthenticationMethod', ['startDateTime', 'lifetimeInMinutes', 'isUsableOnce']);
     const input: createTap.CreateTapInput = {};
     if (b.startDateTime !== undefined && b.startDateTime !== null) {
-      const at = typeof b.startDateTime === 'string' && /^\d{4}-\d\d-\d\dT/.test(b.startDateTime) ? Date.parse(b.startDateTime) : NaN;
-      if (!Number.isFinite(at)) throw new GraphError(400, 'Request_BadRequest', "Property 'startDateTime' must be a date and time in ISO 8601 form.");
-      input.startDateTime = at;
+      // strict: a day that does not exist (2026-02-30) is refused, never rolled over into the next month
+      const at = typeof b.startDateTime === 'string' ? parseDateTimeLiteral(b.startDateTime) : undefined;
+      if (!at) throw new GraphError(400, 'Request_BadRequest', "Property 'startDateTime' must be a date and time in ISO 8601 form, such as 2027-01-31T09:00:00Z.");
+      input.startDateTime = at.ms;
     }
     if (b.lifetimeInMinutes !== undefined && b.lifetimeInMinutes !== null) {
       if (typeof b.lifetimeInMinutes !== 'number' || !Number.isInteger(b.lifetimeInMinutes)) throw new GraphError(400, 'Request_BadRequest', "Property 'lifetimeInMinutes' must be a whole number.");

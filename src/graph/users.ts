@@ -15,7 +15,7 @@ import type { User } from '../directory/users.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
-import { bool, iso, jsonBody, nestedObject, routeKit, skipAfter, str } from './kit.js';
+import { bool, invalidValue, iso, jsonBody, nestedObject, routeKit, skipAfter, str } from './kit.js';
 import { type FieldMap, applyFilter, parseFilter } from './odata.js';
 
 const READ_DELEGATED = ['User.Read.All', 'User.ReadBasic.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
@@ -106,7 +106,7 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
   scope.post('/users', guarded(async (req, reply, actor) => {
     const b = jsonBody(req, ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile', 'mail'], 'user');
     const userPrincipalName = str(b.userPrincipalName, 'userPrincipalName', { required: true })!;
-    const displayName = str(b.displayName, 'displayName', { required: true })!;
+    const displayName = str(b.displayName, 'displayName', { required: true, nonEmpty: true })!;
     str(b.mailNickname, 'mailNickname');
     const mail = str(b.mail, 'mail');
     const accountEnabled = bool(b.accountEnabled, 'accountEnabled');
@@ -134,9 +134,10 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     }
     const other = Object.keys(b).filter((k) => k !== 'passwordProfile' && k !== 'accountEnabled');
     const props: updateUser.UpdateUserInput = {
-      displayName: str(b.displayName, 'displayName'),
+      // a user always has a display name: null or blank is refused, as Graph refuses it
+      displayName: b.displayName === null ? invalidValue('displayName') : str(b.displayName, 'displayName', { nonEmpty: true }),
       mail: b.mail === null ? null : str(b.mail, 'mail'),
-      userPrincipalName: str(b.userPrincipalName, 'userPrincipalName'),
+      userPrincipalName: b.userPrincipalName === null ? invalidValue('userPrincipalName') : str(b.userPrincipalName, 'userPrincipalName'),
       unstored: other.filter((k) => (updateUser.UNSTORED as readonly string[]).includes(k)),
     };
     if (!Object.keys(b).length) throw new GraphError(400, 'BadRequest', 'The request body has no property to update.');
