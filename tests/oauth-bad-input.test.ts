@@ -69,7 +69,7 @@ for (const dbKind of await databases()) {
     }
 
     /** The OAuth error JSON in Entra's shape, with the given status, error and (when given) AADSTS code. */
-    async function assertOAuthError(r: Answer, what: string, want: { status: number; error: string; aadsts?: number }) {
+    async function assertOAuthError(r: Answer, what: string, want: { status: number; error: string; aadsts?: number; names?: RegExp }) {
       assert.notEqual(r.status, 500, `${what}: never a 500: ${r.text.slice(0, 300)}`);
       assert.equal(r.status, want.status, `${what}: ${r.text.slice(0, 300)}`);
       assert.match(r.type, /^application\/json/, `${what}: JSON, got ${r.type}`);
@@ -79,6 +79,8 @@ for (const dbKind of await databases()) {
       assert.ok(m, `${what}: error_description starts with AADSTSnnnnn: (${body.error_description})`);
       assert.deepEqual(body.error_codes, [Number(m[1])], `${what}: error_codes match the description`);
       if (want.aadsts !== undefined) assert.deepEqual(body.error_codes, [want.aadsts], `${what}: ${body.error_description}`);
+      // a malformed request names what was wrong, beyond AADSTS900144's generic text
+      if (want.names) assert.match(body.error_description!.replace(/ Trace ID: .*$/, ''), want.names, `${what}: names what was wrong`);
       await assertAlive(what);
       return body;
     }
@@ -142,26 +144,26 @@ for (const dbKind of await databases()) {
         const T = tenantPath('/oauth2/v2.0/token');
         const native = `client_id=${DEMO.nativeAppId}`;
         const automation = `client_id=${DEMO.automationAppId}&client_secret=automation-secret-value`;
-        const cases: [string, Promise<Answer>, { status: number; error: string; aadsts?: number }][] = [
-          ['no grant_type', post(T, native), { status: 400, error: 'invalid_request', aadsts: 900144 }],
+        const cases: [string, Promise<Answer>, { status: number; error: string; aadsts?: number; names?: RegExp }][] = [
+          ['no grant_type', post(T, native), { status: 400, error: 'invalid_request', aadsts: 900144, names: /'grant_type'/ }],
           ['unknown grant_type', post(T, `grant_type=magic&${native}`), { status: 400, error: 'unsupported_grant_type', aadsts: 70003 }],
           ['password grant (not offered)', post(T, `grant_type=password&${native}&username=alice&password=x&scope=User.Read`), { status: 400, error: 'unsupported_grant_type', aadsts: 70003 }],
-          ['authorization_code without code', post(T, `grant_type=authorization_code&${native}&redirect_uri=${NATIVE_REDIRECT}&code_verifier=${'a'.repeat(43)}`), { status: 400, error: 'invalid_request', aadsts: 900144 }],
-          ['authorization_code without redirect_uri', post(T, `grant_type=authorization_code&${native}&code=abc&code_verifier=${'a'.repeat(43)}`), { status: 400, error: 'invalid_request', aadsts: 900144 }],
+          ['authorization_code without code', post(T, `grant_type=authorization_code&${native}&redirect_uri=${NATIVE_REDIRECT}&code_verifier=${'a'.repeat(43)}`), { status: 400, error: 'invalid_request', aadsts: 900144, names: /'code'/ }],
+          ['authorization_code without redirect_uri', post(T, `grant_type=authorization_code&${native}&code=abc&code_verifier=${'a'.repeat(43)}`), { status: 400, error: 'invalid_request', aadsts: 900144, names: /'redirect_uri'/ }],
           ['authorization_code with an unknown code', post(T, `grant_type=authorization_code&${native}&code=abc&redirect_uri=${NATIVE_REDIRECT}&code_verifier=${'a'.repeat(43)}`), { status: 400, error: 'invalid_grant', aadsts: 70008 }],
-          ['refresh_token without refresh_token', post(T, `grant_type=refresh_token&${native}`), { status: 400, error: 'invalid_request', aadsts: 900144 }],
-          ['device_code without device_code', post(T, `grant_type=device_code&${native}`), { status: 400, error: 'invalid_request', aadsts: 900144 }],
+          ['refresh_token without refresh_token', post(T, `grant_type=refresh_token&${native}`), { status: 400, error: 'invalid_request', aadsts: 900144, names: /'refresh_token'/ }],
+          ['device_code without device_code', post(T, `grant_type=device_code&${native}`), { status: 400, error: 'invalid_request', aadsts: 900144, names: /'device_code'/ }],
           ['device_code with an unknown device_code', post(T, `grant_type=device_code&${native}&device_code=abc`), { status: 400, error: 'invalid_grant', aadsts: 70008 }],
           ['no client_id', post(T, 'grant_type=refresh_token&refresh_token=x'), { status: 400, error: 'invalid_request', aadsts: 900144 }],
           // a refresh token of an app that is not (or no longer) registered: the grant is gone (invalid_grant, bad_token: MSAL drops it)
           ['unknown client_id', post(T, 'grant_type=refresh_token&refresh_token=x&client_id=not-an-app'), { status: 400, error: 'invalid_grant', aadsts: 700016 }],
           ['client_id with a NUL byte', post(T, 'grant_type=client_credentials&client_id=a%00b&client_secret=x&scope=.default'), { status: 401, error: 'invalid_client', aadsts: 700016 }],
           ['client_credentials without client_secret', post(T, `grant_type=client_credentials&client_id=${DEMO.automationAppId}&scope=.default`), { status: 401, error: 'invalid_client' }],
-          ['client_credentials without scope', post(T, `grant_type=client_credentials&${automation}`), { status: 400, error: 'invalid_request', aadsts: 900144 }],
+          ['client_credentials without scope', post(T, `grant_type=client_credentials&${automation}`), { status: 400, error: 'invalid_request', aadsts: 900144, names: /'scope'/ }],
           ['client_credentials with a blank scope', post(T, `grant_type=client_credentials&${automation}&scope=%20%20`), { status: 400, error: 'invalid_request', aadsts: 900144 }],
           ['client_credentials with scope=openid', post(T, `grant_type=client_credentials&${automation}&scope=openid`), { status: 400, error: 'invalid_scope', aadsts: 70011 }],
           ['client_credentials for a named permission', post(T, `grant_type=client_credentials&${automation}&scope=${encodeURIComponent(`${GRAPH_RESOURCE}/User.Read`)}`), { status: 400, error: 'invalid_scope', aadsts: 70011 }],
-          ['client_credentials for a bare name', post(T, `grant_type=client_credentials&${automation}&scope=junk`), { status: 400, error: 'invalid_scope', aadsts: 70011 }],
+          ['client_credentials for a bare name', post(T, `grant_type=client_credentials&${automation}&scope=junk`), { status: 400, error: 'invalid_scope', aadsts: 70011, names: /scope https:\/\/graph\.microsoft\.com\/junk is not valid\. Client credential flows must have a scope value with \/\.default/ }],
           ['client_credentials for .default and a bare name', post(T, `grant_type=client_credentials&${automation}&scope=${encodeURIComponent(`${GRAPH_RESOURCE}/.default junk`)}`), { status: 400, error: 'invalid_scope', aadsts: 70011 }],
           ['client_credentials for /.default without a resource', post(T, `grant_type=client_credentials&${automation}&scope=/.default`), { status: 400, error: 'invalid_scope', aadsts: 70011 }],
           ['client_credentials with a 100 KB scope', post(T, `grant_type=client_credentials&${automation}&scope=${'a'.repeat(100_000)}`), { status: 400, error: 'invalid_scope', aadsts: 70011 }],
@@ -182,10 +184,10 @@ for (const dbKind of await databases()) {
         const T = tenantPath('/oauth2/v2.0/token');
         const cc = `grant_type=client_credentials&client_id=${DEMO.automationAppId}&client_secret=automation-secret-value&scope=.default`;
         const invalid = { status: 400, error: 'invalid_request', aadsts: 900144 };
-        const cases: [string, () => Promise<Answer>, { status: number; error: string; aadsts?: number }][] = [
-          ['repeated grant_type', () => post(T, `${cc}&grant_type=client_credentials`), invalid],
+        const cases: [string, () => Promise<Answer>, { status: number; error: string; aadsts?: number; names?: RegExp }][] = [
+          ['repeated grant_type', () => post(T, `${cc}&grant_type=client_credentials`), { ...invalid, names: /'grant_type'/ }],
           ['repeated client_secret', () => post(T, `${cc}&client_secret=other`), invalid],
-          ['repeated scope', () => post(T, `${cc}&scope=.default`), invalid],
+          ['repeated scope', () => post(T, `${cc}&scope=.default`), { ...invalid, names: /'scope'/ }],
           ['JSON body', () => post(T, JSON.stringify({ grant_type: 'client_credentials', client_id: DEMO.automationAppId, client_secret: 'automation-secret-value', scope: '.default' }), 'application/json'), invalid],
           ['malformed JSON body', () => post(T, '{"grant_type":', 'application/json'), invalid],
           ['empty form body', () => post(T, ''), invalid],

@@ -226,7 +226,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     if (withoutSp && (code === 'client_unknown' || code === 'client_deleted')) code = code === 'client_deleted' ? 'client_without_sp_grant' : 'client_without_sp';
     // an engine invalid_client (401) that Entra answers otherwise (a deleted app's refresh token: invalid_grant) is a 400
     if (body.error === 'invalid_client' && refusals[code].error !== 'invalid_client') ctx.status = 400;
-    const detail = withoutSp && code.startsWith('client_without_sp') ? `Client application '${withoutSp}', tenant '${tenant.id}'.` : undefined;
+    const detail = withoutSp && code.startsWith('client_without_sp') ? `Client application '${withoutSp}', tenant '${tenant.id}'.` : whatWasWrong(code, body.error_description);
     ctx.body = entraErrorBody(code, origin, { correlationId: form['client-request-id'], detail });
     if (code !== 'authorization_pending' && code !== 'slow_down') await logRefusal(ctx, code, form.client_id);
   }
@@ -300,7 +300,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       }
       if (!(e instanceof Refusal)) throw e;
       ctx.status = e.statusCode;
-      ctx.body = entraErrorBody(e.code, origin);
+      ctx.body = entraErrorBody(e.code, origin, { detail: e.detail });
       return;
     }
     firstPageInPlace(ctx, deps);
@@ -314,4 +314,20 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
     if (typeof body.error === 'string') await shapeError(ctx, body, form);
     else await shapeSuccess(ctx, oidcPath, body, form);
   });
+}
+
+/**
+ * What a refusal said beyond its code's generic text, as a sentence after it: a Refusal's own detail (the
+ * engine carries it in its description, after the code's text), or for a malformed request (AADSTS900144)
+ * the engine's description of it, which names the parameter missing, repeated or malformed. Bounded and
+ * without control characters.
+ */
+function whatWasWrong(code: RefusalCode, description: unknown): string | undefined {
+  if (typeof description !== 'string') return undefined;
+  const generic = `AADSTS${refusals[code].aadsts}: ${refusals[code].message}`;
+  let text = description.startsWith(generic) ? description.slice(generic.length) : code === 'request_invalid' && !/^AADSTS\d+:/.test(description) ? description : '';
+  text = text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 300);
+  if (!text) return undefined;
+  const sentence = text[0]!.toUpperCase() + text.slice(1);
+  return /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`;
 }
