@@ -179,6 +179,26 @@ for (const dbKind of await databases()) {
       });
     });
 
+    test("an error's error_uri opens a page that says what its AADSTS code means", async () => {
+      const r = await post(tenantPath('/oauth2/v2.0/token'), `grant_type=authorization_code&client_id=${DEMO.nativeAppId}&code=abc&redirect_uri=${NATIVE_REDIRECT}&code_verifier=${'a'.repeat(43)}`);
+      const body = JSON.parse(r.text) as { error_uri: string; error_codes: number[] };
+      assert.equal(body.error_uri, `${server.origin}/error?code=70008`);
+      const page = await fetch(body.error_uri);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      const html = await page.text();
+      assert.match(html, /<h1>AADSTS70008<\/h1>/);
+      assert.match(html, /The provided authorization code or refresh token has expired or is not valid\./);
+      // a sign-in page's code too, without its "(AADSTSnnnnn)" suffix
+      assert.match(await (await fetch(`${server.origin}/error?code=50126`)).text(), /Your account or password is incorrect\.[^(]*<\/li>/);
+      const unknown = await fetch(`${server.origin}/error?code=12345`);
+      assert.equal(unknown.status, 200);
+      assert.match(await unknown.text(), /does not answer with this code/);
+      const junk = await fetch(`${server.origin}/error?code=%3Cscript%3E`);
+      assert.equal(junk.status, 400);
+      assert.doesNotMatch(await junk.text(), /<script>/);
+    });
+
     test('token endpoint: repeated parameters, wrong bodies, wrong content types, oversized and undecodable input', async () => {
       await refusalsChangeNothing(async () => {
         const T = tenantPath('/oauth2/v2.0/token');

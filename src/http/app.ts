@@ -12,6 +12,7 @@ import { SecretVerifier } from '../directory/apps.js';
 import { rewriteAppIdKey } from '../graph/applications.js';
 import type { Tenant } from '../directory/tenant.js';
 import { createProvider } from '../protocol/provider.js';
+import { explainAadsts } from '../protocol/errors.js';
 import { firstSigninPage } from '../signin/first-page.js';
 import { ROUTES, MULTI_TENANT_ALIASES, TENANT_ALIAS } from '../protocol/routes.js';
 import { applyPageHeaders } from '../protocol/pages.js';
@@ -147,6 +148,20 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
       ),
   );
   app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
+  // the page every OAuth error's error_uri names (`/error?code=50126`), as Entra's login.microsoftonline.com/error
+  app.get('/error', (req, reply) => {
+    const raw = (req.query as Record<string, unknown>).code;
+    const code = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
+    const known = code === undefined ? [] : explainAadsts(code);
+    const heading = code === undefined ? 'Error code lookup' : `AADSTS${code}`;
+    const body = known.length
+      ? `<ul>${known.map((k) => `<li>${k.error ? `<code>${escapeHtml(k.error)}</code>: ` : ''}${escapeHtml(k.message)}</li>`).join('')}</ul>`
+      : `<p id="errorMessage">${code === undefined ? 'Give an error code as <code>?code=</code> followed by its number, for example <code>/error?code=50126</code>.' : 'Latchkey does not answer with this code.'}</p>`;
+    return reply
+      .code(code === undefined && raw !== undefined ? 400 : 200)
+      .type('text/html; charset=utf-8')
+      .send(page(heading, `<div class="card"><h1>${escapeHtml(heading)}</h1>${body}<p class="small">Issuer: <code>${escapeHtml(origin)}/${tid}/v2.0</code></p></div>`));
+  });
 
   registerSignin(app, { provider, db: deps.db, secrets: deps.secrets, tenant, config: deps.config, origin });
   registerSecurityInfo(app, { provider, db: deps.db, secrets: deps.secrets, tenant, origin, config: deps.config });

@@ -326,7 +326,7 @@ function whatWasWrong(code: RefusalCode, description: unknown): string | undefin
   if (typeof description !== 'string') return undefined;
   const generic = `AADSTS${refusals[code].aadsts}: ${refusals[code].message}`;
   let text = description.startsWith(generic) ? description.slice(generic.length) : code === 'request_invalid' && !/^AADSTS\d+:/.test(description) ? description : '';
-  text = text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 300);
+  text = text.replace(/\p{Cc}/gu, ' ').trim().slice(0, 300);
   if (!text) return undefined;
   const sentence = text[0]!.toUpperCase() + text.slice(1);
   return /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`;

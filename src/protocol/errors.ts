@@ -82,6 +82,21 @@ export const signinCodes = {
 
 export type SigninCode = keyof typeof signinCodes;
 
+/**
+ * What an AADSTS number means here (the page an error's `error_uri` opens): each distinct message Latchkey
+ * answers it with, from the refusals and the sign-in pages' codes; empty for a number Latchkey never sends.
+ */
+export function explainAadsts(aadsts: number): { error?: string; message: string }[] {
+  const out: { error?: string; message: string }[] = [];
+  for (const r of Object.values(refusals) as { error: string; aadsts: number; message: string }[]) {
+    if (r.aadsts === aadsts && !out.some((o) => o.message === r.message)) out.push({ error: r.error, message: r.message });
+  }
+  for (const c of Object.values(signinCodes)) {
+    const message = c.message.replace(/ \(AADSTS\d+\)$/, '');
+    if (c.aadsts === aadsts && !out.some((o) => o.message === message)) out.push({ message });
+  }
+  return out;
+}
 
 /**
  * Latchkey's own refusal: thrown in hooks and routes, rendered once by the wire mappers.
