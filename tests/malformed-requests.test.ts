@@ -133,4 +133,18 @@ describe('requests no route sees as sent are answered in their endpoint’s wire
     // the server keeps serving
     assert.equal((await raw('GET', '/healthz')).status, 200);
   });
+
+  test('a body refused before its handler (its content type) is refused in the endpoint’s own format', async () => {
+    const multipart = { 'content-type': 'multipart/form-data; boundary=x', accept: 'text/html' };
+    const page = await raw('POST', '/mysecurityinfo', multipart, '--x\r\nContent-Disposition: form-data; name="op"\r\n\r\ndelete\r\n--x--\r\n');
+    assert.equal(page.status, 415);
+    assert.match(pageShaped(page) ?? '', /Unsupported Media Type/);
+    const xml = await raw('POST', '/mysecurityinfo', { 'content-type': 'application/xml', accept: 'text/html' }, '<op>delete</op>');
+    assert.equal(xml.status, 415);
+    pageShaped(xml);
+    // an OAuth route keeps its JSON
+    const introspect = await raw('POST', `/${server.tenantId}/oauth2/v2.0/introspect`, { 'content-type': 'application/xml' }, '<token/>');
+    assert.ok(introspect.status >= 400 && introspect.status < 500, String(introspect.status));
+    assert.match(introspect.type, /^application\/json/);
+  });
 });

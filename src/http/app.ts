@@ -196,7 +196,9 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'unhandled error');
-    return reply.code(status).send({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: status === 500 ? 'An internal error occurred.' : err.message });
+    // a request refused before its handler (content type, body size) gets its endpoint's wire format: a page's is a page
+    if (status !== 500) return refuseRequest(req, reply, status, err.message);
+    return reply.code(status).send({ error: 'server_error', error_description: 'An internal error occurred.' });
   });
 
   return { app, provider, origin };
