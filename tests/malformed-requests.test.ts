@@ -134,6 +134,27 @@ describe('requests no route sees as sent are answered in their endpoint’s wire
     assert.equal((await raw('GET', '/healthz')).status, 200);
   });
 
+  test('a path or method under the tenant that the engine has no route for: 404 as JSON, or a page for a browser', async () => {
+    const tid = server.tenantId;
+    for (const [method, path] of [
+      ['GET', '/oauth2/v2.0/token'],
+      ['GET', '/oauth2/v2.0/devicecode'],
+      ['POST', '/discovery/v2.0/keys'],
+      ['PUT', '/oauth2/v2.0/logout'],
+      ['GET', '/oauth2/v2.0/junk'],
+      ['GET', '/'],
+    ] as const) {
+      const a = await raw(method, `/${tid}${path}`);
+      assert.equal(a.status, 404, `${method} ${path}`);
+      assert.match(a.type, /^application\/json/, `${method} ${path}: ${a.type} ${a.body.slice(0, 100)}`);
+      assert.equal((JSON.parse(a.body) as { error: string }).error, 'not_found');
+    }
+    const page = await raw('PUT', `/${tid}/oauth2/deviceauth`, { accept: 'text/html' });
+    assert.equal(page.status, 404);
+    assert.match(page.type, /^text\/html/);
+    assert.match(page.body, /<h1>Not found<\/h1>/);
+  });
+
   test('a body refused before its handler (its content type) is refused in the endpoint’s own format', async () => {
     const multipart = { 'content-type': 'multipart/form-data; boundary=x', accept: 'text/html' };
     const page = await raw('POST', '/mysecurityinfo', multipart, '--x\r\nContent-Disposition: form-data; name="op"\r\n\r\ndelete\r\n--x--\r\n');

@@ -303,6 +303,12 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       ctx.body = entraErrorBody(e.code, origin, { detail: e.detail });
       return;
     }
+    // no engine route for this path and method: Koa's bare "Not Found" becomes a 404 in the shape the rest
+    // of the server answers one with (a page for a browser, JSON otherwise)
+    if (ctx.status === 404 && ctx.body === undefined) {
+      notFound(ctx, deps);
+      return;
+    }
     firstPageInPlace(ctx, deps);
     pageHeaders(ctx, origin);
     await recordSignin(db, tenant.id, ctx);
@@ -330,4 +336,16 @@ function whatWasWrong(code: RefusalCode, description: unknown): string | undefin
   if (!text) return undefined;
   const sentence = text[0]!.toUpperCase() + text.slice(1);
   return /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`;
+}
+
+/** A path or method the engine has no route for, answered as the server's own not-found handler answers. */
+function notFound(ctx: KoaContextWithOIDC, deps: EngineDeps): void {
+  ctx.status = 404;
+  if (String(ctx.get('accept') ?? '').includes('text/html')) {
+    ctx.type = 'html';
+    ctx.body = deps.html.page('Not found', '<div class="card"><h1>Not found</h1></div>');
+    ctx.set(htmlSecurityHeaders(deps.origin.startsWith('https:')));
+    return;
+  }
+  ctx.body = { error: 'not_found', error_description: `No route for ${ctx.method} ${ctx.path.slice(0, 200)}` };
 }
