@@ -113,5 +113,27 @@ for (const dbKind of await databases()) {
       assert.equal(later.status, 200);
       assert.match(later.html, /Are you trying to sign in/);
     });
+
+    test('the code page says why a post did not sign in: a stale form, a cancelled sign-in, a used code', async () => {
+      const right = await userCode();
+      const jar = new Jar();
+      const xsrf = await openPage(jar);
+      // the page's form token does not match (the page was opened again elsewhere): the code is not blamed
+      const stale = await enter(jar, 'not-the-form-token', right);
+      assert.equal(stale.status, 400);
+      assert.match(stale.html, /This page has expired\. Enter the code again\./);
+      assert.doesNotMatch(stale.html, /didn't work/);
+      // the right code, then Cancel on "Are you trying to sign in?"
+      const confirm = await enter(jar, stale.xsrf ?? xsrf, right);
+      assert.match(confirm.html, /Are you trying to sign in/);
+      const res = await fetch(`${server.tenantUrl}/oauth2/deviceauth`, { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf: confirm.xsrf, user_code: right, abort: 'yes' }), redirect: 'manual' });
+      jar.take(res);
+      const cancelled = await res.text();
+      assert.match(cancelled, /You cancelled the sign-in/);
+      assert.doesNotMatch(cancelled, /didn't work/);
+      // the same code again: used (by the cancel), not unknown
+      const again = await enter(jar, /name="xsrf" value="([^"]+)"/.exec(cancelled)?.[1] ?? confirm.xsrf, right);
+      assert.match(again.html, /That code was already used/);
+    });
   });
 }

@@ -58,12 +58,35 @@ export function logoutPages({ page }: HtmlShell): LogoutPages {
   };
 }
 
+/**
+ * What the code page says after a post that did not sign in, by the engine's reason: a code unknown (the
+ * only one counted towards the wrong-code limit), expired, used, none given, the sign-in cancelled, or the
+ * page's form token not matching (a page opened again elsewhere) where the code itself may be fine.
+ * Constant texts, safe in HTML as they are.
+ */
+function userCodeErrorText(err: Error): string {
+  switch (err.name) {
+    case 'ExpiredError':
+      return 'That code has expired. Get a new code from your app or device, then enter it here.';
+    case 'AlreadyUsedError':
+      return 'That code was already used. Get a new code from your app or device, then enter it here.';
+    case 'NoCodeError':
+      return 'Enter the code displayed on your app or device.';
+    case 'AbortedError':
+      return 'You cancelled the sign-in, and the app or device was told. You can close this window, or enter another code.';
+    case 'InvalidRequest':
+      return 'This page has expired. Enter the code again.';
+    default:
+      return "That code didn't work. Check the code and try again.";
+  }
+}
+
 export function deviceFlowPages({ page, escapeHtml }: HtmlShell): DevicePages {
   return {
     userCodeInputSource(ctx, form, _out, err) {
       // the engine's NotFoundError: counted by the Entra-shape middleware (at most 10 a minute)
       if (err?.name === 'NotFoundError') ctx.state[USER_CODE_NOT_FOUND] = true;
-      const msg = err ? '<p class="error" id="usernameError">That code didn\'t work. Check the code and try again.</p>' : '';
+      const msg = err ? `<p class="error" id="usernameError">${userCodeErrorText(err)}</p>` : '';
       ctx.body = page('Enter code', `<div class="card"><h1>Enter code</h1><p>Enter the code displayed on your app or device.</p>${msg}${form.replace(/<input([^>]*name="user_code")/, '<input id="otc" placeholder="Code" autocomplete="off"$1')}<button id="idSIButton9" type="submit" form="op.deviceInputForm">Next</button></div>`);
     },
     userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
