@@ -291,6 +291,8 @@ for (const dbKind of await databases()) {
         await assertOAuthError(await post(D, 'client_id=not-an-app&scope=User.Read'), 'unknown client', { status: 401, error: 'invalid_client', aadsts: 700016 });
         await assertOAuthError(await post(D, 'client_id=a%00b&scope=User.Read'), 'client_id with a NUL byte', { status: 401, error: 'invalid_client', aadsts: 700016 });
         await assertOAuthError(await post(D, 'scope=User.Read'), 'no client', { status: 400, error: 'invalid_request', aadsts: 900144 });
+        await assertOAuthError(await post(D, `client_id=${DEMO.nativeAppId}`), 'no scope', { status: 400, error: 'invalid_request', aadsts: 900144, names: /'scope'/ });
+        await assertOAuthError(await post(D, `client_id=${DEMO.nativeAppId}&scope=%20`), 'a blank scope', { status: 400, error: 'invalid_request', aadsts: 900144, names: /'scope'/ });
         await assertOAuthError(await post(D, `client_id=${DEMO.nativeAppId}&scope=User.Read&scope=openid`), 'repeated scope', { status: 400, error: 'invalid_request', aadsts: 900144 });
         await assertOAuthError(await post(D, `client_id=${DEMO.nativeAppId}&scope=api://nothing-here/read`), 'unknown resource', { status: 400, error: 'invalid_target', aadsts: 500011 });
         await assertOAuthError(await post(D, JSON.stringify({ client_id: DEMO.nativeAppId }), 'application/json'), 'JSON body', { status: 400, error: 'invalid_request', aadsts: 900144 });

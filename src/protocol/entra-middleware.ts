@@ -271,6 +271,8 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       // 400 like any other, not escape to Koa's default handler as a 500.
       if (ctx.method === 'POST' && (oidcPath === ROUTES.token || oidcPath === ROUTES.device_authorization)) {
         await preparseForm(ctx);
+        // Entra's device authorization requires the scopes asked for (the engine would default to none)
+        if (oidcPath === ROUTES.device_authorization && !(ctx.req as unknown as { body?: Form }).body?.scope?.trim()) throw new Refusal('request_invalid', "The request body must contain the following parameter: 'scope'.");
         const alias = (ctx.req as unknown as Record<symbol, string | undefined>)[TENANT_ALIAS];
         const grantType = (ctx.req as unknown as { body?: Form }).body?.grant_type;
         if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
