@@ -134,6 +134,15 @@ describe('requests no route sees as sent are answered in their endpoint’s wire
     assert.equal((await raw('GET', '/healthz')).status, 200);
   });
 
+  test('$count is true or false: anything else is a Graph 400 naming it', async () => {
+    for (const v of ['junk', '1', '']) {
+      const a = await raw('GET', `/v1.0/users?$count=${v}`, { authorization: `Bearer ${appToken}` });
+      assert.equal(a.status, 400, v);
+      assert.match(graphShaped(a).message, /\$count/, v);
+    }
+    for (const v of ['true', 'false', 'TRUE']) assert.equal((await raw('GET', `/v1.0/users?$count=${v}`, { authorization: `Bearer ${appToken}` })).status, 200, v);
+  });
+
   test('a path or method under the tenant that the engine has no route for: 404 as JSON, or a page for a browser', async () => {
     const tid = server.tenantId;
     for (const [method, path] of [

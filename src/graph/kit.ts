@@ -52,6 +52,7 @@ export function routeKit(deps: GraphDeps): RouteKit {
       for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
         if (k.startsWith('$') && !allowed.includes(k)) throw new GraphError(400, 'Request_UnsupportedQuery', `Query option '${k}' is not supported on ${what}.`);
         if (typeof v !== 'string') throw new GraphError(400, 'BadRequest', `Query option '${k}' was given more than once.`);
+        if (k === '$count' && !/^(true|false)$/i.test(v)) throw new GraphError(400, 'BadRequest', `Invalid value '${v.slice(0, 40)}' for query option '$count': it is true or false.`);
         out[k] = v;
       }
       return out;
