@@ -271,15 +271,10 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       // 400 like any other, not escape to Koa's default handler as a 500.
       if (ctx.method === 'POST' && (oidcPath === ROUTES.token || oidcPath === ROUTES.device_authorization)) {
         await preparseForm(ctx);
-        // Entra's device authorization requires the scopes asked for (the engine would default to none)
         if (oidcPath === ROUTES.device_authorization && !(ctx.req as unknown as { body?: Form }).body?.scope?.trim()) throw new Refusal('request_invalid', "The request body must contain the following parameter: 'scope'.");
         const alias = (ctx.req as unknown as Record<symbol, string | undefined>)[TENANT_ALIAS];
         const grantType = (ctx.req as unknown as { body?: Form }).body?.grant_type;
-        if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') {
-          ctx.status = 400;
-          ctx.body = entraErrorBody('tenant_alias_for_app_token', origin);
-          return;
-        }
+        if (alias && MULTI_TENANT_ALIASES.has(alias) && grantType === 'client_credentials') throw new Refusal('tenant_alias_for_app_token');
         if (await pollingTooFast(ctx, deps)) {
           // like authorization_pending, not logged: a device polling in a loop would flood the sign-in log
           ctx.status = 400;
@@ -305,12 +300,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       ctx.body = entraErrorBody(e.code, origin, { detail: e.detail });
       return;
     }
-    // no engine route for this path and method: Koa's bare "Not Found" becomes a 404 in the shape the rest
-    // of the server answers one with (a page for a browser, JSON otherwise)
-    if (ctx.status === 404 && ctx.body === undefined) {
-      notFound(ctx, deps);
-      return;
-    }
+    if (notFound(ctx, deps)) return;
     firstPageInPlace(ctx, deps);
     pageHeaders(ctx, origin);
     await recordSignin(db, tenant.id, ctx);
@@ -340,14 +330,19 @@ function whatWasWrong(code: RefusalCode, description: unknown): string | undefin
   return /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
-/** A path or method the engine has no route for, answered as the server's own not-found handler answers. */
-function notFound(ctx: KoaContextWithOIDC, deps: EngineDeps): void {
+/**
+ * A path or method the engine has no route for (Koa's bare "Not Found": a 404 without a body), answered as
+ * the server's own not-found handler answers (a page for a browser, JSON otherwise); false for any other answer.
+ */
+function notFound(ctx: KoaContextWithOIDC, deps: EngineDeps): boolean {
+  if (ctx.status !== 404 || ctx.body !== undefined) return false;
   ctx.status = 404;
   if (String(ctx.get('accept') ?? '').includes('text/html')) {
     ctx.type = 'html';
     ctx.body = deps.html.page('Not found', '<div class="card"><h1>Not found</h1></div>');
     ctx.set(htmlSecurityHeaders(deps.origin.startsWith('https:')));
-    return;
+  } else {
+    ctx.body = { error: 'not_found', error_description: `No route for ${ctx.method} ${ctx.path.slice(0, 200)}` };
   }
-  ctx.body = { error: 'not_found', error_description: `No route for ${ctx.method} ${ctx.path.slice(0, 200)}` };
+  return true;
 }
