@@ -177,7 +177,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     if (!req.url.startsWith('/signin/')) return;
     const body = req.body;
     if (body && typeof body === 'object' && Object.values(body as Record<string, unknown>).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
-      return reply.code(400).type('text/html; charset=utf-8').send(page('Bad request', '<div class="card"><h1>Bad request</h1><p id="errorMessage">A field of the form contains a character that is not allowed.</p></div>'));
+      return refuseRequest(req, reply, 400, 'A field of the form contains a character that is not allowed.');
     }
   });
 
