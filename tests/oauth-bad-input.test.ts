@@ -409,6 +409,31 @@ for (const dbKind of await databases()) {
       });
     });
 
+    test('logout: a refusal is a page naming what was wrong, whatever the Accept header asks for', async () => {
+      await refusalsChangeNothing(async () => {
+        // [query, what the page must say beyond AADSTS900144's generic text] — the engine once answered
+        // these with bare JSON (no AADSTS code) to any client that did not prefer HTML
+        const cases: [string, string][] = [
+          [`client_id=${DEMO.nativeAppId}&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`, 'post_logout_redirect_uri not registered.'],
+          ['id_token_hint=junk', 'Could not decode id_token_hint.'],
+          ['client_id=a&client_id=b', "&#39;client_id&#39; parameter must not be provided twice."],
+        ];
+        for (const [query, said] of cases) {
+          for (const accept of ['application/json', '*/*', 'text/html']) {
+            const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/logout?${query}`, { headers: { accept }, redirect: 'manual' });
+            const html = await res.text();
+            const what = `logout?${query} (Accept: ${accept})`;
+            assert.equal(res.status, 400, what);
+            assert.match(String(res.headers.get('content-type')), /^text\/html/, what);
+            assert.equal(res.headers.get('x-content-type-options'), 'nosniff', what);
+            const message = /<p id="errorCode">([^<]*)<\/p>/.exec(html)?.[1];
+            assert.equal(message, `AADSTS900144: The request is missing a required parameter or has a malformed one. ${said}`, what);
+          }
+        }
+        await assertAlive('logout refusals');
+      });
+    });
+
     test('sign-in: a user name with a NUL byte is refused with a page, not a 500', async () => {
       await refusalsChangeNothing(async () => {
         const jar = new Jar();

@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { findUserById } from '../directory/users.js';
 import { memo } from '../directory/cache.js';
-import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals } from './errors.js';
+import { type RefusalCode, Refusal, entraErrorBody, refusalFromEngine, refusals, whatWasWrong } from './errors.js';
 import { entraResponseScope, normalizeScope } from './resources.js';
 import { withEmptyIdTokenClaims } from './claims.js';
 import { defaultScopeExpansion, firstUnconsented, namesUnknownResource } from './resource-indicators.js';
@@ -14,7 +14,7 @@ import { recordSignin } from './browser-sessions.js';
 import { recordDeviceCodePoll } from '../storage/oidc-adapter.js';
 import { MULTI_TENANT_ALIASES, ROUTES, TENANT_ALIAS } from './routes.js';
 import { CLIENT_WITHOUT_SP, type EngineDeps, NEW_SIGNIN_PROMPTS, SESSION_COOKIE } from './engine-config.js';
-import { USER_CODE_NOT_FOUND, applyPageHeaders, deviceSessionLostPage, deviceTooManyAttemptsPage, htmlSecurityHeaders } from './pages.js';
+import { USER_CODE_NOT_FOUND, applyPageHeaders, deviceSessionLostPage, deviceTooManyAttemptsPage, engineErrorPage, htmlSecurityHeaders } from './pages.js';
 import { attemptKeys, countWrongUserCode, tooManyWrongUserCodes } from './device-code-attempts.js';
 
 /** The request body as text, refused past `limit` bytes (events, not an async iterator: this runs on every token request). */
@@ -166,21 +166,33 @@ async function refusalOf(ctx: KoaContextWithOIDC, deps: EngineDeps, body: Record
   return code;
 }
 
+/**
+ * The engine's detail (and our own refusal) behind an error, kept on the request for the AADSTS mapping.
+ * Not only grant.error: the devicecode, revocation and page routes emit their own events, and an error
+ * the engine does not expose emits server_error.
+ */
+function rememberErrors(provider: Provider): void {
+  const remember = (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
+    ctx.state.errorDetail = err.error_detail;
+    ctx.state.refusal = err instanceof Refusal ? err.code : undefined;
+  };
+  provider.on('grant.error', remember);
+  provider.on('device_authorization.error', remember);
+  provider.on('revocation.error', remember);
+  provider.on('server_error', remember);
+  // the browser endpoints' refusals, rendered as pages by refusalAsPage
+  provider.on('end_session.error', remember);
+  provider.on('end_session_confirm.error', remember);
+  provider.on('end_session_success.error', remember);
+  provider.on('code_verification.error', remember);
+  provider.on('device_resume.error', remember);
+}
+
 /** Installs the engine error events and the Entra-shape middleware on the provider. */
 export function installEntraShape(provider: Provider, deps: EngineDeps): void {
   const { db, tenant, origin, signinLog } = deps;
 
-  // The engine's detail (and our own refusal) behind an error, for the AADSTS mapping below. Not only
-  // grant.error: the devicecode and revocation routes emit their own events, and an error the engine
-  // does not expose emits server_error.
-  const rememberError = (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
-    ctx.state.errorDetail = err.error_detail;
-    ctx.state.refusal = err instanceof Refusal ? err.code : undefined;
-  };
-  provider.on('grant.error', rememberError);
-  provider.on('device_authorization.error', rememberError);
-  provider.on('revocation.error', rememberError);
-  provider.on('server_error', rememberError);
+  rememberErrors(provider);
 
   /** Every refusal is logged one by one (D11), as a non-interactive sign-in failure with its AADSTS code. */
   async function logRefusal(ctx: KoaContextWithOIDC, code: RefusalCode, clientId: string | undefined): Promise<void> {
@@ -301,6 +313,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       return;
     }
     if (notFound(ctx, deps)) return;
+    await refusalAsPage(ctx, deps);
     firstPageInPlace(ctx, deps);
     pageHeaders(ctx, origin);
     await recordSignin(db, tenant.id, ctx);
@@ -315,19 +328,17 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
 }
 
 /**
- * What a refusal said beyond its code's generic text, as a sentence after it: a Refusal's own detail (the
- * engine carries it in its description, after the code's text), or for a malformed request (AADSTS900144)
- * the engine's description of it, which names the parameter missing, repeated or malformed. Bounded and
- * without control characters.
+ * A refusal at a page a browser opens (logout and its confirmation, the device-code page) is a page whatever
+ * the request's Accept header says, as Entra's are: the engine answers JSON to a client that does not
+ * prefer HTML (`curl`, a script following a logout link). Authorize renders its refusals as pages already.
  */
-function whatWasWrong(code: RefusalCode, description: unknown): string | undefined {
-  if (typeof description !== 'string') return undefined;
-  const generic = `AADSTS${refusals[code].aadsts}: ${refusals[code].message}`;
-  let text = description.startsWith(generic) ? description.slice(generic.length) : code === 'request_invalid' && !/^AADSTS\d+:/.test(description) ? description : '';
-  text = text.replace(/\p{Cc}/gu, ' ').trim().slice(0, 300);
-  if (!text) return undefined;
-  const sentence = text[0]!.toUpperCase() + text.slice(1);
-  return /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`;
+async function refusalAsPage(ctx: KoaContextWithOIDC, deps: EngineDeps): Promise<void> {
+  if (!ctx.path.startsWith(ROUTES.end_session) && !ctx.path.startsWith(ROUTES.code_verification)) return;
+  const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
+  if (ctx.status < 400 || typeof body !== 'object' || body === null || typeof body.error !== 'string') return;
+  const out = { error: body.error, ...(typeof body.error_description === 'string' ? { error_description: body.error_description } : {}) };
+  const refusal = ctx.state.refusal as RefusalCode | undefined;
+  await engineErrorPage(deps.html, deps.origin)(ctx, out, refusal ? new Refusal(refusal) : Object.assign(new Error(out.error), { error_detail: ctx.state.errorDetail as string | undefined }));
 }
 
 /**

@@ -206,3 +206,20 @@ export function refusalFromEngine(error: string, detail: string | undefined, des
       return 'request_invalid';
   }
 }
+
+/**
+ * What a refusal said beyond its code's generic text, as a sentence after it: a Refusal's own detail (the
+ * engine carries it in its description, after the code's text), or for a malformed request (AADSTS900144)
+ * the engine's description of it, which names the parameter missing, repeated or malformed. Bounded and
+ * without control characters.
+ */
+export function whatWasWrong(code: RefusalCode, description: unknown): string | undefined {
+  if (typeof description !== 'string') return undefined;
+  const generic = `AADSTS${refusals[code].aadsts}: ${refusals[code].message}`;
+  let text = description.startsWith(generic) ? description.slice(generic.length) : code === 'request_invalid' && !/^AADSTS\d+:/.test(description) ? description : '';
+  text = text.replace(/\p{Cc}/gu, ' ').trim().slice(0, 300);
+  if (!text) return undefined;
+  // a sentence's first word is capitalized, a parameter's name (`post_logout_redirect_uri not registered`) is not
+  const sentence = /^[a-z]+(?=[\s,;:]|$)/.test(text) ? text[0]!.toUpperCase() + text.slice(1) : text;
+  return /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`;
+}

@@ -1,7 +1,7 @@
 // The engine's own pages in Entra's look: sign-out confirmation, device-code entry and confirmation, and
 // the error page of authorize and the other browser routes.
 import type { Configuration } from 'oidc-provider';
-import { Refusal, entraErrorBody, refusalFromEngine } from './errors.js';
+import { Refusal, entraErrorBody, refusalFromEngine, whatWasWrong } from './errors.js';
 import type { HtmlShell } from './engine-config.js';
 
 type Features = NonNullable<Configuration['features']>;
@@ -102,7 +102,7 @@ export function deviceFlowPages({ page, escapeHtml }: HtmlShell): DevicePages {
 export function engineErrorPage({ page, escapeHtml }: HtmlShell, origin: string): NonNullable<Configuration['renderError']> {
   return async (ctx, out, error) => {
     const code = error instanceof Refusal ? error.code : refusalFromEngine(out.error, (error as { error_detail?: string }).error_detail, out.error_description, undefined);
-    const body = entraErrorBody(code, origin);
+    const body = entraErrorBody(code, origin, { detail: whatWasWrong(code, out.error_description) });
     ctx.type = 'html';
     ctx.body = page('Sign in', `<div class="card"><h1>Sorry, but we're having trouble signing you in.</h1><p id="errorCode">${escapeHtml(body.error_description.split(' Trace ID')[0] ?? '')}</p><p class="small">Error: ${escapeHtml(out.error)}</p></div>`);
   };
