@@ -120,15 +120,17 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
   test('garbage bodies on a live flow are refused with a page and never a 500', async () => {
     const flow = await startFlow();
     const cases: [string, Parameters<typeof post>[1], number?][] = [
-      ['missing body', { flow }, 403],
+      ['missing body (no content type)', { flow }, 415],
       ['empty form', { flow, contentType: FORM, body: '' }, 403],
-      ['JSON body without a token', { flow, contentType: 'application/json', body: JSON.stringify({ step: 'username', loginfmt: 'alice@contoso.test' }) }, 403],
-      ['JSON body with an object as token', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: { $ne: '' }, step: 'username' }) }, 403],
-      ['JSON null', { flow, contentType: 'application/json', body: 'null' }, 403],
-      ['JSON array', { flow, contentType: 'application/json', body: '[1,2,3]' }, 403],
-      ['JSON string', { flow, contentType: 'application/json', body: '"csrf"' }, 403],
+      ['JSON body without a token', { flow, contentType: 'application/json', body: JSON.stringify({ step: 'username', loginfmt: 'alice@contoso.test' }) }, 415],
+      ['JSON body with an object as token', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: { $ne: '' }, step: 'username' }) }, 415],
+      ['JSON null', { flow, contentType: 'application/json', body: 'null' }, 415],
+      ['JSON array', { flow, contentType: 'application/json', body: '[1,2,3]' }, 415],
+      ['JSON string', { flow, contentType: 'application/json', body: '"csrf"' }, 415],
       ['invalid JSON', { flow, contentType: 'application/json', body: '{"csrf":' }, 400],
-      ['text/plain body', { flow, contentType: 'text/plain', body: `csrf=${flow.csrf}&step=username` }, 403],
+      ['text/plain body', { flow, contentType: 'text/plain', body: `csrf=${flow.csrf}&step=username` }, 415],
+      ['a form posted as text/plain with its token', { flow, contentType: 'text/plain', body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'alice@contoso.test' }) }, 415],
+      ['a form as JSON with its token', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: 'alice@contoso.test' }) }, 415],
       ['multipart body', { flow, contentType: 'multipart/form-data; boundary=xyz', body: '--xyz\r\nContent-Disposition: form-data; name="csrf"\r\n\r\nx\r\n--xyz--\r\n' }, 415],
       ['body over the size limit', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'a'.repeat(300 * 1024) }) }, 413],
       ['repeated token', { flow, contentType: FORM, body: `csrf=${flow.csrf}&csrf=${flow.csrf}&step=username&loginfmt=alice%40contoso.test` }, 403],
@@ -137,8 +139,8 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
       ['malformed percent-encoding in the body', { flow, contentType: FORM, body: `csrf=%E0%A4%A&step=%ZZ&loginfmt=%` }, 403],
       ['prototype keys', { flow, contentType: FORM, body: '__proto__=x&constructor=y&csrf[toString]=z' }, 403],
       ['repeated user name', { flow, contentType: FORM, body: `csrf=${flow.csrf}&step=username&loginfmt=alice%40contoso.test&loginfmt=bob%40contoso.test` }, 400],
-      ['user name as a JSON number', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: 12345 }) }, 400],
-      ['user name as a JSON array', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: ['alice@contoso.test'] }) }, 400],
+      ['user name as a JSON number', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: 12345 }) }, 415],
+      ['user name as a JSON array', { flow, contentType: 'application/json', body: JSON.stringify({ csrf: flow.csrf, step: 'username', loginfmt: ['alice@contoso.test'] }) }, 415],
       ['huge user name under the body limit', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: 'a'.repeat(200 * 1024) }) }, 400],
       ['unknown step', { flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'nonsense' }) }, 409],
       ['step as an array', { flow, contentType: FORM, body: `csrf=${flow.csrf}&step=username&step=kmsi&loginfmt=alice%40contoso.test` }, 409],
@@ -261,6 +263,18 @@ describe('sign-in pages and URLs refuse bad input without a 500 (sqlite)', () =>
     await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'username', loginfmt: user.upn }) });
     await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'password', passwd: password }) });
     const change = (pw: string) => post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'change_password', oldpasswd: password, newpasswd: pw, confirmnewpasswd: pw }) });
+    // a field left empty is named, not taken for a wrong current password
+    for (const [fields, message] of [
+      [{ oldpasswd: '', newpasswd: 'Another-Passw0rd-1', confirmnewpasswd: 'Another-Passw0rd-1' }, 'Enter your current password.'],
+      [{ newpasswd: 'Another-Passw0rd-1', confirmnewpasswd: 'Another-Passw0rd-1' }, 'Enter your current password.'],
+      [{ oldpasswd: password, newpasswd: '', confirmnewpasswd: '' }, 'Enter a new password.'],
+      [{ oldpasswd: password }, 'Enter a new password.'],
+      [{ oldpasswd: 'not-the-password', newpasswd: 'Another-Passw0rd-1', confirmnewpasswd: 'Another-Passw0rd-1' }, 'Your current password is incorrect.'],
+    ] as const) {
+      const r = await post(flow.path, { flow: flow, contentType: FORM, body: form({ csrf: flow.csrf, step: 'change_password', ...fields }) });
+      assert.equal(r.status, 400, JSON.stringify(fields));
+      assert.match(r.body, new RegExp(`role="alert"[^>]*>${message.replace('.', '\\.')}<`), JSON.stringify(fields));
+    }
     for (const [pw, message] of [
       ['\u{1F600}'.repeat(4), /at least 8 characters/], // 8 UTF-16 units, 4 characters
       ['P@ssw0rd2026!', /harder for people to guess/],

@@ -242,6 +242,14 @@ export function sendPage(reply: FastifyReply, status: number, title: string, bod
   return reply.code(status).headers(PAGE_HEADERS).send(page(title, body));
 }
 
+const NOT_A_FORM = 'The request was not sent as a form.';
+
+/** Whether a post's body is a form (`application/x-www-form-urlencoded`), as every sign-in page sends. */
+function isForm(req: FastifyRequest): boolean {
+  const type = String(req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/x-www-form-urlencoded' && typeof req.body === 'object' && req.body !== null;
+}
+
 /** A step's page of the flow of interaction `uid`: the tenant's card around the step's form. */
 export function stepPage(tenant: Tenant, flows: FlowStore, uid: string, input: Omit<PageInput, 'action' | 'csrf'>): { title: string; body: string } {
   const body = renderStep(input.state.step, { ...input, action: `/signin/${encodeURIComponent(uid)}`, csrf: flows.csrfFor(uid) });
@@ -291,7 +299,7 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
       void errorPage(reply, 500, 'Something went wrong. Go back to the app and sign in again.');
       return;
     }
-    const message = status === 413 ? 'The request was too large.' : status === 415 ? 'The request was not sent as a form.' : 'The request could not be read.';
+    const message = status === 413 ? 'The request was too large.' : status === 415 ? NOT_A_FORM : 'The request could not be read.';
     void errorPage(reply, status, `${message} Go back to the app and sign in again.`);
   };
 
@@ -330,6 +338,9 @@ export function registerSignin(app: FastifyInstance, deps: SigninDeps): void {
   app.post('/signin/:uid', { errorHandler }, (req, reply) => asOneRequest(() => postStep(req, reply)));
 
   async function postStep(req: FastifyRequest, reply: FastifyReply) {
+    // every step's page posts a form (the passkey script fills a field and submits it): JSON or plain text is
+    // refused as what it is, before the form token is looked for (it would be "could not be verified")
+    if (!isForm(req)) return errorPage(reply, 415, `${NOT_A_FORM} Go back to the app and sign in again.`);
     const { uid } = req.params as { uid: string };
     const ctx = await context(req, reply, uid, true);
     if (!ctx) return reply;

@@ -25,7 +25,10 @@ const change_password: StepHandler = async (ctx, state, form, user) => {
   const oldp = typeof form.oldpasswd === 'string' ? form.oldpasswd : '';
   const newp = typeof form.newpasswd === 'string' ? form.newpasswd : '';
   const confirm = typeof form.confirmnewpasswd === 'string' ? form.confirmnewpasswd : '';
-  if (!user.password_hash || !oldp || oldp.length > MAX_PASSWORD_UNITS || !(await verifyPassword(user.password_hash, oldp))) {
+  // a field left empty is named, not taken for a wrong password (nor logged as one)
+  if (!oldp) return { again: state, error: 'Enter your current password.', status: 400 };
+  if (!newp) return { again: state, error: 'Enter a new password.', status: 400 };
+  if (!user.password_hash || oldp.length > MAX_PASSWORD_UNITS || !(await verifyPassword(user.password_hash, oldp))) {
     await logSignin(db, tenant.id, { status: 'failure', errorCode: 50126, reason: 'wrong current password at the forced password change', userId: user.id, userName: user.upn, appId: ctx.appId, req: ctx.req, interactive: true });
     return { again: state, error: 'Your current password is incorrect.', status: 400 };
   }
