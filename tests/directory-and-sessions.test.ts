@@ -59,17 +59,73 @@ for (const dbKind of await databases()) {
       const out = await authorize(server, jar, { client_id: spa.id, response_type: 'code', redirect_uri: `${server.origin}/spa`, scope: 'openid offline_access User.Read', code_challenge: p.challenge, code_challenge_method: 'S256' });
       const code = out.redirect?.searchParams.get('code');
       assert.ok(code, JSON.stringify(out).slice(0, 300));
-      const t = await token(server, { grant_type: 'authorization_code', client_id: spa.id, code, redirect_uri: `${server.origin}/spa`, code_verifier: p.verifier });
+      // the browser redeems cross-origin: the SPA's Origin goes with it (without, AADSTS9002327: the next test)
+      const browser = { origin: server.origin };
+      const t = await token(server, { grant_type: 'authorization_code', client_id: spa.id, code, redirect_uri: `${server.origin}/spa`, code_verifier: p.verifier }, browser);
       assert.equal(t.status, 200, JSON.stringify(t.body));
       const rows = await server.store.db.selectFrom('oidc_models').select(['expires_at']).where('model', '=', 'RefreshToken').where('client_id', '=', spa.id).execute();
       assert.equal(rows.length, 1);
       const left = rows[0]!.expires_at! - Date.now();
       assert.ok(left <= 86_400_000 && left > 86_000_000, `about 24 h left, got ${left} ms`);
-      const r = await token(server, { grant_type: 'refresh_token', client_id: spa.id, refresh_token: t.body.refresh_token! });
+      const r = await token(server, { grant_type: 'refresh_token', client_id: spa.id, refresh_token: t.body.refresh_token! }, browser);
       assert.equal(r.status, 200);
       assert.notEqual(r.body.refresh_token, t.body.refresh_token, 'public clients rotate (D2)');
       const rotated = await server.store.db.selectFrom('oidc_models').select(['expires_at']).where('model', '=', 'RefreshToken').where('client_id', '=', spa.id).where('consumed_at', 'is', null).executeTakeFirstOrThrow();
       assert.ok(rotated.expires_at! <= rows[0]!.expires_at! + 1000, 'rotation does not extend an SPA refresh token');
+    });
+
+    test("cross-origin redemption is Entra's: an SPA's code and refresh token need an Origin (AADSTS9002327), a native or web app's are refused with one (AADSTS9002326)", async () => {
+      const spa = await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'Origin SPA', kind: 'spa', redirectUris: [`${server.origin}/origin-spa`] });
+      const web = await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'Origin web app', kind: 'web', redirectUris: [`${server.origin}/origin-web`] });
+      await addAppSecret(server.store.db, web.id, 'origin-web-secret');
+      const apps = {
+        spa: { client_id: spa.id, redirect_uri: `${server.origin}/origin-spa` },
+        native: { client_id: DEMO.nativeAppId, redirect_uri: NATIVE_REDIRECT },
+        web: { client_id: web.id, redirect_uri: `${server.origin}/origin-web`, client_secret: 'origin-web-secret' },
+      };
+      const jar = new Jar();
+      const codeFor = async (kind: keyof typeof apps) => {
+        const p = pkce();
+        const { client_id, redirect_uri } = apps[kind];
+        const out = await authorize(server, jar, { client_id, redirect_uri, response_type: 'code', scope: 'openid offline_access', code_challenge: p.challenge, code_challenge_method: 'S256' });
+        const code = out.redirect?.searchParams.get('code');
+        assert.ok(code, `${kind}: ${JSON.stringify(out).slice(0, 300)}`);
+        return { grant_type: 'authorization_code', code, code_verifier: p.verifier, ...apps[kind] };
+      };
+      const refresh = (kind: keyof typeof apps, refreshToken: string) => {
+        const app: { client_id: string; client_secret?: string } = apps[kind];
+        return { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.client_id, ...(app.client_secret ? { client_secret: app.client_secret } : {}) };
+      };
+      // the SPA's own origin (its redirect URI's), and a page elsewhere
+      const SPA_ORIGIN = { origin: server.origin };
+      const ORIGIN = { origin: 'https://app.example' };
+      const refused = (r: Awaited<ReturnType<typeof token>>, aadsts: number, what: string) => {
+        assert.equal(r.status, 400, `${what}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error, 'invalid_request', what);
+        assert.deepEqual(r.body.error_codes, [aadsts], what);
+      };
+      // [kind, the Origin a redemption must carry (undefined: none), the code refused for the wrong one]
+      const cases = [
+        ['spa', SPA_ORIGIN, 9002327],
+        ['native', undefined, 9002326],
+        ['web', undefined, 9002326],
+      ] as const;
+      for (const [kind, right, wrongCode] of cases) {
+        const wrong = right ? {} : ORIGIN;
+        refused(await token(server, await codeFor(kind), wrong), wrongCode, `${kind}: a code redeemed ${right ? 'without' : 'with'} an Origin`);
+        const ok = await token(server, await codeFor(kind), right ?? {});
+        assert.equal(ok.status, 200, `${kind}: a code redeemed as its kind is: ${JSON.stringify(ok.body)}`);
+        const r = await token(server, refresh(kind, ok.body.refresh_token!), wrong);
+        refused(r, wrongCode, `${kind}: a refresh ${right ? 'without' : 'with'} an Origin`);
+        if (!right) assert.match(r.body.error_description ?? '', /Request origin: 'https:\/\/app\.example'\./, `${kind}: the origin is named`);
+        // the refusal came before the rotation: the same refresh token still works, sent as its kind sends it
+        const again = await token(server, refresh(kind, ok.body.refresh_token!), right ?? {});
+        assert.equal(again.status, 200, `${kind}: the refused refresh token still refreshes: ${JSON.stringify(again.body)}`);
+      }
+      // an SPA called from a page that is not one of its redirect URIs' origins: the engine's CORS refusal, naming it
+      const foreign = await token(server, await codeFor('spa'), ORIGIN);
+      refused(foreign, 900144, 'an SPA code from a foreign origin');
+      assert.match(foreign.body.error_description ?? '', /origin https:\/\/app\.example not allowed/i);
     });
 
     test('a confidential app without PKCE is refused unless its PKCE switch is off (D3)', async () => {

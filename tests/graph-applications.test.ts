@@ -163,7 +163,8 @@ for (const dbKind of await databases()) {
         assert.ok(out.redirect, `a code at ${redirectUri}: ${out.status} ${out.html?.slice(0, 300)}`);
         return { code: out.redirect.searchParams.get('code')!, verifier: p.verifier, redirectUri };
       };
-      const redeem = (c: { code: string; verifier: string; redirectUri: string }, extra: Record<string, string> = {}) => token(server, { grant_type: 'authorization_code', client_id: app.appId, code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier, ...extra });
+      // an SPA's code is redeemed by the browser, with its Origin
+      const redeem = (c: { code: string; verifier: string; redirectUri: string }, extra: Record<string, string> = {}) => token(server, { grant_type: 'authorization_code', client_id: app.appId, code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier, ...extra }, c.redirectUri.includes('/spa') ? { origin: 'https://mixed.example' } : {});
       assertRefused(await redeem(await codeFor('https://mixed.example/cb')), 'invalid_client', 7000218, 'a web redirect without the secret');
       const web = await redeem(await codeFor('https://mixed.example/cb'), { client_secret: secret });
       assert.equal(web.status, 200, JSON.stringify(web.body));
@@ -175,7 +176,7 @@ for (const dbKind of await databases()) {
       assertRefused(await token(server, { grant_type: 'refresh_token', client_id: app.appId, refresh_token: web.body.refresh_token! }), 'invalid_client', 7000218, 'a web refresh token without the secret');
       assert.equal((await token(server, { grant_type: 'refresh_token', client_id: app.appId, refresh_token: web.body.refresh_token!, client_secret: secret })).status, 200);
       assertRefused(await token(server, { grant_type: 'refresh_token', client_id: app.appId, refresh_token: native.body.refresh_token!, client_secret: secret }), 'invalid_client', 700025, 'a public refresh token with a secret');
-      const spaRefresh = await token(server, { grant_type: 'refresh_token', client_id: app.appId, refresh_token: spa.body.refresh_token! });
+      const spaRefresh = await token(server, { grant_type: 'refresh_token', client_id: app.appId, refresh_token: spa.body.refresh_token! }, { origin: 'https://mixed.example' });
       assert.equal(spaRefresh.status, 200, JSON.stringify(spaRefresh.body));
       // an SPA chain keeps its 24 hours through rotation (the web and public-client chains have the full lifetime)
       const day = await server.store.db.selectFrom('oidc_models').select('expires_at').where('model', '=', 'RefreshToken').where('client_id', '=', app.appId).where('expires_at', '<=', Date.now() + 86_400_000 + 60_000).execute();

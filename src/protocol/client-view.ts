@@ -10,6 +10,7 @@
 // Each kind is its own engine client metadata (the engine caches clients by their metadata's hash).
 import type { ClientMetadata, KoaContextWithOIDC } from 'oidc-provider';
 import { type App, type ClientKind, defaultKind, isConfidential } from '../directory/apps.js';
+import { Refusal } from './errors.js';
 
 const LOOPBACKS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -76,6 +77,29 @@ function fitsKind(kind: ClientKind, uri: string): boolean {
   return !['javascript:', 'data:', 'vbscript:', 'file:'].includes(u.protocol);
 }
 
+/** The origins of an app's SPA redirect URIs: where a browser may call the token endpoint from. */
+function spaOrigins(app: App): string[] {
+  return [...new Set(app.spaRedirectUris.map((u) => URL.parse(u)?.origin).filter((o): o is string => !!o && o !== 'null'))];
+}
+
+/**
+ * Who may call the token endpoint cross-origin (the engine's clientBasedCORS, for a request with an Origin
+ * header), as Entra: a single-page app, from the origin of one of its SPA redirect URIs. An app with no SPA
+ * redirect URI is refused with Entra's AADSTS9002326; an SPA called from another origin gets the engine's
+ * refusal naming the origin. Whether this redemption is the SPA's (and not the same app's native or web
+ * chain) is decided with the code or token (account.ts).
+ */
+export function crossOriginAllowed(origin: string, client: { latchkey_spa_origins?: unknown }): boolean {
+  const origins = Array.isArray(client.latchkey_spa_origins) ? (client.latchkey_spa_origins as unknown[]) : [];
+  if (!origins.length) throw new Refusal('cross_origin_not_spa', requestOrigin(origin));
+  return origins.includes(origin);
+}
+
+/** The sentence naming a request's origin in a cross-origin refusal, printable and bounded. */
+export function requestOrigin(origin: string): string {
+  return `Request origin: '${origin.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}'.`;
+}
+
 /** Engine client metadata for an app registration as a client of one kind. */
 export function clientMetadata(app: App, kind: ClientKind = defaultKind(app)): ClientMetadata {
   const confidential = isConfidential({ kind });
@@ -96,6 +120,7 @@ export function clientMetadata(app: App, kind: ClientKind = defaultKind(app)): C
     token_endpoint_auth_method: confidential ? 'client_secret_post' : 'none',
     latchkey_kind: kind,
     latchkey_pkce_optional: !app.requirePkce,
+    latchkey_spa_origins: spaOrigins(app),
   };
   // The engine's own comparison is replaced (D14): the real secrets are argon2id hashes in app_secrets.
   if (confidential) md.client_secret = 'hashed-at-rest';

@@ -21,7 +21,7 @@ import { engineErrorPage, logoutPages, deviceFlowPages } from './pages.js';
 import { mfaRequiredCheck, sessionInvalidCheck } from './browser-sessions.js';
 import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
 import { isConfidentialClient, type EngineClientLike } from './credential-facts.js';
-import { clientMetadata, requestKind } from './client-view.js';
+import { clientMetadata, crossOriginAllowed, requestKind } from './client-view.js';
 import { refreshTokenKind } from './grants.js';
 
 /** The engine's browser-session cookie (D15: `__Host-`, Path=/). */
@@ -220,7 +220,8 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     expiresWithSession: async () => false,
     renderError: engineErrorPage(deps.html, origin),
-    extraClientMetadata: { properties: ['latchkey_kind', 'latchkey_pkce_optional'] },
+    extraClientMetadata: { properties: ['latchkey_kind', 'latchkey_pkce_optional', 'latchkey_spa_origins'] },
+    clientBasedCORS: (_ctx, origin, client) => crossOriginAllowed(origin, client as { latchkey_spa_origins?: unknown }),
     extraParams: [REQUESTED_RESOURCES_PARAM, 'client_info', 'clidata', 'client-request-id', 'x-client-SKU', 'x-client-VER', 'x-client-OS', 'x-client-CPU', 'X-AnchorMailbox', 'domain_hint', 'sso_reload', 'instance_aware'],
     pkce: {
       // D3: always for public clients; for confidential clients unless the app switched it off

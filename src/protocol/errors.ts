@@ -45,6 +45,11 @@ export const refusals = {
   registration_required: { error: 'invalid_grant', aadsts: 50079, badToken: false, basicAction: true, message: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access the resource.' },
   tap_expired: { error: 'invalid_grant', aadsts: 700082, badToken: true, message: 'The refresh token has expired: the Temporary Access Pass it came from has expired.' },
   tap_deleted: { error: 'invalid_grant', aadsts: 50173, badToken: true, message: 'The provided grant has expired due to it being revoked: the Temporary Access Pass it came from was deleted or replaced.' },
+  // Entra's rule for single-page apps: their codes and refresh tokens are redeemed by the browser, cross-origin
+  // (an Origin header); any other kind of client redeems without one (a native app in a web view, e.g.
+  // Capacitor or Electron, is refused by Entra with 9002326)
+  spa_origin_required: { error: 'invalid_request', aadsts: 9002327, badToken: false, message: "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests." },
+  cross_origin_not_spa: { error: 'invalid_request', aadsts: 9002326, badToken: false, message: "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type." },
   authorization_pending: { error: 'authorization_pending', aadsts: 70016, badToken: false, message: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
   // RFC 8628 §3.5. Entra's code for slow_down is not documented (unverified): 70016 is its device-flow
   // code for a pending authorization, and slow_down is a pending answer that asks for a longer interval.

@@ -142,8 +142,9 @@ export interface TokenResponse {
   body: Record<string, unknown> & { access_token?: string; refresh_token?: string; id_token?: string; error?: string; error_description?: string; error_codes?: number[]; suberror?: string };
 }
 
-export async function token(server: TestServer, form: Record<string, string>): Promise<TokenResponse> {
-  const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams(form) });
+/** A token request; `headers` for what a browser adds (a single-page app's redemption carries its Origin). */
+export async function token(server: TestServer, form: Record<string, string>, headers: Record<string, string> = {}): Promise<TokenResponse> {
+  const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams(form), headers });
   return { status: res.status, body: (await res.json()) as TokenResponse['body'] };
 }
 
