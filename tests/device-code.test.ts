@@ -3,11 +3,19 @@
 // session and per IP address (a 429 page, logged in signin_log).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
 import { DEMO } from '../src/directory/seed.js';
+import { browserSkipReason, launchBrowser } from './helpers/browser.js';
 import { Jar, assertRefused, token } from './helpers/http-signin.js';
 import { databases, startTestServer, type TestServer } from './helpers/server.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const skipBrowser = browserSkipReason();
+
+/** The attributes of the paragraph of the code page that holds `text`, or undefined when there is none. */
+function messageAttributes(html: string, text: string): string | undefined {
+  return new RegExp(`<p([^>]*)>${text}`).exec(html)?.[1];
+}
 
 for (const dbKind of await databases()) {
   describe(`device-code flow limits (${dbKind})`, () => {
@@ -87,6 +95,9 @@ for (const dbKind of await databases()) {
         const r = await enter(jar, xsrf, 'BCDF-GHJK');
         assert.equal(r.status, 200, `wrong code ${i + 1}`);
         assert.match(r.html, /That code didn't work/, `wrong code ${i + 1}`);
+        const attrs = messageAttributes(r.html, "That code didn't work");
+        assert.match(attrs ?? '', /role="alert"/, 'an unknown code is an error: an alert');
+        assert.match(attrs ?? '', /class="error"/, 'an unknown code is an error: the error style');
         xsrf = r.xsrf;
       }
       const refused = await enter(jar, xsrf, right);
@@ -131,9 +142,82 @@ for (const dbKind of await databases()) {
       const cancelled = await res.text();
       assert.match(cancelled, /You cancelled the sign-in/);
       assert.doesNotMatch(cancelled, /didn't work/);
+      // a cancel the person chose is news, not an error: a status, in the page's plain text
+      const cancelAttrs = messageAttributes(cancelled, 'You cancelled the sign-in');
+      assert.match(cancelAttrs ?? '', /role="status"/, 'the cancel message is a status');
+      assert.doesNotMatch(cancelAttrs ?? '', /role="alert"|class="error"/, 'the cancel message is not styled as an error');
+      assert.doesNotMatch(cancelled, /role="alert"/, 'no alert on the page after a cancel');
       // the same code again: used (by the cancel), not unknown
       const again = await enter(jar, /name="xsrf" value="([^"]+)"/.exec(cancelled)?.[1] ?? confirm.xsrf, right);
       assert.match(again.html, /That code was already used/);
+      assert.match(messageAttributes(again.html, 'That code was already used') ?? '', /class="error" [^>]*role="alert"/, 'a used code is an error');
+    });
+
+    test('the code field has a visible label tied to it, and is focused on load', async () => {
+      const res = await fetch(`${server.tenantUrl}/oauth2/deviceauth`);
+      const html = await res.text();
+      const input = /<input[^>]*name="user_code"[^>]*>/.exec(html)?.[0] ?? '';
+      const id = / id="([^"]+)"/.exec(input)?.[1];
+      assert.ok(id, `the code field has an id: ${input}`);
+      assert.match(html, new RegExp(`<label for="${id}">Code</label>`), 'a label names the code field');
+      assert.match(input, /\bautofocus\b/);
+    });
+  });
+}
+
+for (const dbKind of await databases()) {
+  describe(`the device-code page in Chromium (${dbKind})`, { skip: skipBrowser }, () => {
+    let server: TestServer;
+    let browser: Browser;
+    before(async () => {
+      server = await startTestServer(dbKind);
+      browser = await launchBrowser();
+    });
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    test('the code is typed into the field found by its label; a wrong code is an alert, a cancel is a status in plain text', async () => {
+      const res = await fetch(`${server.tenantUrl}/oauth2/v2.0/devicecode`, { method: 'POST', body: new URLSearchParams({ client_id: DEMO.nativeAppId, scope: 'openid offline_access User.Read' }) });
+      const { user_code: right } = (await res.json()) as { user_code: string };
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(5_000);
+        await page.goto(`${server.tenantUrl}/oauth2/deviceauth`);
+        const field = page.getByLabel('Code', { exact: true });
+        assert.ok(await page.locator('label[for=otc]').isVisible(), 'the label is visible');
+        assert.equal(await page.evaluate('document.activeElement?.getAttribute("name")'), 'user_code', 'the code field is focused on load');
+        // the colours of the page's error style and of its plain text (a heading's)
+        const red = await page.evaluate('(() => { const p = document.createElement("p"); p.className = "error"; document.body.append(p); const c = getComputedStyle(p).color; p.remove(); return c; })()');
+        const plain = await page.evaluate('getComputedStyle(document.querySelector("h1")).color');
+        const colour = (role: string) => page.evaluate(`getComputedStyle(document.querySelector('[role=${role}]')).color`);
+        assert.notEqual(red, plain);
+
+        // a wrong code: an error
+        await field.fill('BCDF-GHJK');
+        await page.click('#idSIButton9');
+        const alert = page.getByRole('alert');
+        await alert.waitFor();
+        assert.match((await alert.textContent()) ?? '', /That code didn't work/);
+        assert.equal(await colour('alert'), red, 'a wrong code is shown in the error style');
+        assert.equal(await page.getByRole('status').count(), 0);
+
+        // the right code, then Cancel: not an error
+        await field.fill(right);
+        await page.click('#idSIButton9');
+        await page.waitForSelector('text=Are you trying to sign in');
+        await page.click('#idBtn_Back');
+        const status = page.getByRole('status');
+        await status.waitFor();
+        assert.match((await status.textContent()) ?? '', /You cancelled the sign-in/);
+        assert.equal(await page.getByRole('alert').count(), 0, 'the cancel is no alert');
+        assert.equal(await colour('status'), plain, 'the cancel is in the page\'s plain text, not the error style');
+        assert.ok(await field.isVisible(), 'another code can be entered, through the labelled field');
+      } finally {
+        await context.close();
+      }
     });
   });
 }

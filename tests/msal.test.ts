@@ -129,7 +129,7 @@ for (const dbKind of await databases()) {
             void (async () => {
               const page = await context.newPage();
               await page.goto(resp.verificationUri);
-              await page.fill('#otc, input[name=user_code]', resp.userCode);
+              await page.getByLabel('Code', { exact: true }).fill(resp.userCode);
               await page.click('#idSIButton9');
               await page.waitForSelector('text=Are you trying to sign in');
               await page.click('#idSIButton9'); // confirm the device

@@ -81,13 +81,23 @@ function userCodeErrorText(err: Error): string {
   }
 }
 
+/**
+ * The message above the code field: a cancel the person chose is news, shown as a status in the page's
+ * plain text; every other reason is an error (red, an alert), as on the sign-in pages.
+ */
+function userCodeMessage(err: Error): string {
+  const text = userCodeErrorText(err);
+  return err.name === 'AbortedError' ? `<p id="userCodeStatus" role="status">${text}</p>` : `<p class="error" id="usernameError" role="alert">${text}</p>`;
+}
+
 export function deviceFlowPages({ page, escapeHtml }: HtmlShell): DevicePages {
   return {
     userCodeInputSource(ctx, form, _out, err) {
       // the engine's NotFoundError: counted by the Entra-shape middleware (at most 10 a minute)
       if (err?.name === 'NotFoundError') ctx.state[USER_CODE_NOT_FOUND] = true;
-      const msg = err ? `<p class="error" id="usernameError">${userCodeErrorText(err)}</p>` : '';
-      ctx.body = page('Enter code', `<div class="card"><h1>Enter code</h1><p>Enter the code displayed on your app or device.</p>${msg}${form.replace(/<input([^>]*name="user_code")/, '<input id="otc" placeholder="Code" autocomplete="off"$1')}<button id="idSIButton9" type="submit" form="op.deviceInputForm">Next</button></div>`);
+      // the engine's field (autofocus already) gets an id, Entra's placeholder, and a visible label
+      const field = form.replace(/<input([^>]*name="user_code")/, '<label for="otc">Code</label><input id="otc" placeholder="Code" autocomplete="off"$1');
+      ctx.body = page('Enter code', `<div class="card"><h1>Enter code</h1><p>Enter the code displayed on your app or device.</p>${err ? userCodeMessage(err) : ''}${field}<button id="idSIButton9" type="submit" form="op.deviceInputForm">Next</button></div>`);
     },
     userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
       ctx.body = page('Are you trying to sign in?', `<div class="card"><h1>Are you trying to sign in to ${escapeHtml(client.clientName ?? client.clientId)}?</h1><p>Code: <code>${escapeHtml(userCode)}</code></p><p>Only continue if you downloaded or started the app yourself.</p>${form}<button id="idSIButton9" type="submit" form="op.deviceConfirmForm">Continue</button><button id="idBtn_Back" type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Cancel</button></div>`);
