@@ -25,6 +25,7 @@ import type { Db } from '../storage/db.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { keepSentUrl, originForm, refuseRequest } from './refusals.js';
+import { refuseDuplicateMembers } from './json-body.js';
 import { registerDemo } from '../demo/portal.js';
 import { registerGraph } from '../graph/index.js';
 import { rewriteAlternateKeys } from '../graph/kit.js';
@@ -100,6 +101,8 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
       return `/${tid}${rest.replace(/^\/v2\.0\/\.well-known\//, '/.well-known/')}`;
     },
   }) as unknown as FastifyInstance;
+  // a JSON body with a member name given twice in one object is refused before any handler (src/http/json-body.ts)
+  refuseDuplicateMembers(app);
 
   const provider = createProvider({
     config: deps.config,

@@ -1,0 +1,79 @@
+// JSON request bodies with a member name given twice in one object are refused, on every route that takes
+// application/json (Graph at /v1.0 and /beta, /latchkey/v1, and any page or endpoint that posts JSON).
+// JSON.parse keeps the last of two equal names, so `{"dryRun":true,"dryRun":false}` would run an admin
+// action that its sender may have meant as a preview; RFC 8259 §4 leaves such a text's meaning open, and
+// OData's JSON format (Graph's) calls it invalid. Equal means equal once decoded: `{"a":1,"\u0061":2}` is
+// refused. The same name in two different objects, and a string value spelled like a name, are not.
+//
+// The body is parsed first by Fastify's own JSON parser (validity, empty body, `__proto__` refused as
+// before, each with its usual error); only a valid text is then scanned, once, left to right.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { GraphError } from '../graph/errors.js';
+
+/**
+ * The refusal: a Graph `BadRequest` (the Graph and /latchkey/v1 scopes' error handlers send a GraphError as
+ * is) with `statusCode` 400, which the application's error handler answers in the endpoint's wire format.
+ */
+export class DuplicateMemberError extends GraphError {
+  readonly statusCode = 400;
+  constructor(readonly member: string) {
+    const shown = member.length > 64 ? `${member.slice(0, 64)}…` : member;
+    super(400, 'BadRequest', `The property '${shown}' appears more than once in the request body.`);
+  }
+}
+
+/**
+ * The first member name that appears twice in one object of `text`, decoded, or undefined when there is
+ * none. `text` must be valid JSON (the scan relies on it: a string right after `{` or after `,` inside an
+ * object is a name, any other string is a value). Linear in the length of `text`.
+ */
+export function duplicateMemberName(text: string): string | undefined {
+  // one entry per open object ({ names seen, whether the next string is a name }) or array (null)
+  const stack: ({ names: Set<string>; nameNext: boolean } | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b /* { */) stack.push({ names: new Set(), nameNext: true });
+    else if (c === 0x5b /* [ */) stack.push(null);
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
+    else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top) top.nameNext = true;
+    } else if (c === 0x22 /* " */) {
+      const start = i;
+      let escaped = false;
+      for (i++; text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c /* \ */) {
+          escaped = true;
+          i++;
+        }
+      }
+      const top = stack[stack.length - 1];
+      if (top?.nameNext) {
+        top.nameNext = false;
+        const name = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+        if (top.names.has(name)) return name;
+        top.names.add(name);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Replaces the application's application/json parser (inherited by every scope registered after) with
+ * Fastify's default one followed by the duplicate-name check: a refused body reaches no handler.
+ */
+export function refuseDuplicateMembers(app: FastifyInstance): void {
+  // 'error', 'error': Fastify's defaults for `__proto__` and `constructor.prototype`, which this server keeps
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    void parseJson(req, text, (err: Error | null, value?: unknown) => {
+      if (err) return done(err, undefined);
+      const duplicate = text.includes('{') ? duplicateMemberName(text) : undefined;
+      if (duplicate !== undefined) return done(new DuplicateMemberError(duplicate), undefined);
+      done(null, value);
+    });
+  });
+}
