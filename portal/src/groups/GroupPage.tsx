@@ -1,5 +1,6 @@
-// A group: its properties, Delete, and its members a page at a time, with Add member (a user picked by
-// search) and Remove. Every change is the server's to allow; a refusal is shown with its message.
+// A group: its properties with Edit (name and description, EditGroupDialog.tsx), Delete, and its members
+// a page at a time, with Add member (a user picked by search) and Remove. Every change is the server's to
+// allow; a refusal is shown with its message.
 import { useEffect, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Button, Link, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title2, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
@@ -9,9 +10,10 @@ import { ConfirmDialog } from '../kit/ConfirmDialog';
 import { when } from '../kit/fields';
 import { Pager, usePages } from '../kit/paging';
 import { Properties } from '../kit/Properties';
-import { Reason, byRight, useDirectoryRights } from '../kit/rights';
+import { Reason, type Right, byRight, useDirectoryRights } from '../kit/rights';
 import { UserPicker } from '../kit/UserPicker';
 import { navigate } from '../router';
+import { EditGroupDialog } from './EditGroupDialog';
 import { GROUP_SELECT, type GraphGroup } from './types';
 
 const useStyles = makeStyles({
@@ -22,22 +24,21 @@ const useStyles = makeStyles({
   wrap: { overflowWrap: 'anywhere' },
   wideOnly: { '@media (max-width: 600px)': { display: 'none' } },
   remove: { width: '100px' },
+  status: { alignSelf: 'center' },
+  // each refused button's reason on a line of its own, under the buttons
+  reasons: { display: 'grid', rowGap: tokens.spacingVerticalXS },
 });
 
 export function GroupPage({ id }: { id: string }) {
   const s = useStyles();
-  const queryClient = useQueryClient();
-  const [adding, setAdding] = useState(false);
-  const [removing, setRemoving] = useState<GraphUser | undefined>();
   const [deleting, setDeleting] = useState(false);
-  const path = `/v1.0/groups/${encodeURIComponent(id)}`;
-  const group = useQuery({ queryKey: ['group', id], queryFn: () => call<GraphGroup>(`${path}?$select=${GROUP_SELECT}`) });
-  const members = usePages<GraphUser>(`members-${id}`, `${path}/members?$select=id,displayName,userPrincipalName,mail&$top=10`);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: [`members-${id}`] });
+  const [editing, setEditing] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const group = useQuery({ queryKey: ['group', id], queryFn: () => call<GraphGroup>(`/v1.0/groups/${encodeURIComponent(id)}?$select=${GROUP_SELECT}`) });
   const g = group.data;
   const rights = useDirectoryRights();
+  const mayUpdate = rights(g?.isAssignableToRole ? 'updateRoleAssignableGroup' : 'updateGroup');
   const mayDelete = rights(g?.isAssignableToRole ? 'deleteRoleAssignableGroup' : 'deleteGroup');
-  const mayChangeMembers = rights(g?.isAssignableToRole ? 'changeRoleAssignableGroupMembers' : 'changeGroupMembers');
 
   return (
     <section aria-labelledby="groupTitle">
@@ -63,62 +64,108 @@ export function GroupPage({ id }: { id: string }) {
             rows={[
               ['Object ID', g.id],
               ['Mail nickname', g.mailNickname],
-              ['Description', g.description],
+              ['Description', g.description, 'groupDescriptionValue'],
               ['Group type', g.securityEnabled ? 'Security' : 'Microsoft 365'],
               ['Microsoft Entra roles can be assigned', g.isAssignableToRole ? 'Yes' : 'No'],
               ['Created', when(g.createdDateTime)],
             ]}
           />
           <div className={s.bar}>
+            <Button
+              id="editGroup"
+              appearance="primary"
+              onClick={() => {
+                setSaved(false);
+                setEditing(true);
+              }}
+              {...byRight(mayUpdate, 'updateGroupReason')}
+            >
+              Edit properties
+            </Button>
             <Button id="deleteGroup" onClick={() => setDeleting(true)} {...byRight(mayDelete, 'deleteGroupReason')} disabled={deleting || !mayDelete.allowed}>
               Delete group
             </Button>
-            <Reason id="deleteGroupReason" right={mayDelete} />
+            {saved && (
+              <Text id="groupSaved" role="status" className={s.status}>
+                Saved.
+              </Text>
+            )}
           </div>
-          {deleting && <DeleteGroup group={g} onCancel={() => setDeleting(false)} />}
-          <Title3 as="h2" className={s.h} id="membersTitle">
-            Members
-          </Title3>
-          <div className={s.bar}>
-            <Button appearance="primary" id="addMember" {...byRight(mayChangeMembers, 'membersReason')} onClick={() => setAdding(true)}>
-              Add member
-            </Button>
-            <Reason id="membersReason" right={mayChangeMembers} />
-          </div>
-          {members.query.isError && <ErrorBar error={members.query.error} />}
-          {members.query.data && (
-            <>
-              <Table aria-labelledby="membersTitle" id="membersTable" size="small">
-                <TableHeader>
-                  <TableRow>
-                    <TableHeaderCell>Name</TableHeaderCell>
-                    <TableHeaderCell className={s.wideOnly}>User principal name</TableHeaderCell>
-                    <TableHeaderCell className={s.remove}>
-                      <span className={s.wideOnly}>Action</span>
-                    </TableHeaderCell>
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {members.query.data.value.map((u) => (
-                    <TableRow key={u.id} data-upn={u.userPrincipalName}>
-                      <TableCell className={s.wrap}>{u.displayName}</TableCell>
-                      <TableCell className={mergeClasses(s.wrap, s.wideOnly)}>{u.userPrincipalName}</TableCell>
-                      <TableCell className={s.remove}>
-                        <Button size="small" aria-label={`Remove ${u.displayName}`} className="removeMember" {...byRight(mayChangeMembers, 'membersReason')} onClick={() => setRemoving(u)}>
-                          Remove
-                        </Button>
-                      </TableCell>
-                    </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
-              {members.query.data.value.length === 0 && <Text id="noMembers">This group has no members.</Text>}
-              <Pager idPrefix="members-" pageNumber={members.pageNumber} prev={members.prev} next={members.next} />
-            </>
+          {(mayUpdate.reason || mayDelete.reason) && (
+            <div className={s.reasons}>
+              <Reason id="updateGroupReason" right={mayUpdate} />
+              <Reason id="deleteGroupReason" right={mayDelete} />
+            </div>
           )}
+          {deleting && <DeleteGroup group={g} onCancel={() => setDeleting(false)} />}
+          <GroupMembers group={g} may={rights(g.isAssignableToRole ? 'changeRoleAssignableGroupMembers' : 'changeGroupMembers')} />
         </>
       )}
-      {adding && g && (
+      {editing && g && (
+        <EditGroupDialog
+          group={g}
+          onClose={(done) => {
+            setEditing(false);
+            setSaved(done);
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+/** The group's members a page at a time, with Add member (a user picked by search) and Remove. */
+function GroupMembers({ group: g, may }: { group: GraphGroup; may: Right }) {
+  const s = useStyles();
+  const queryClient = useQueryClient();
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<GraphUser | undefined>();
+  const path = `/v1.0/groups/${encodeURIComponent(g.id)}`;
+  const members = usePages<GraphUser>(`members-${g.id}`, `${path}/members?$select=id,displayName,userPrincipalName,mail&$top=10`);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: [`members-${g.id}`] });
+  return (
+    <>
+      <Title3 as="h2" className={s.h} id="membersTitle">
+        Members
+      </Title3>
+      <div className={s.bar}>
+        <Button appearance="primary" id="addMember" {...byRight(may, 'membersReason')} onClick={() => setAdding(true)}>
+          Add member
+        </Button>
+        <Reason id="membersReason" right={may} />
+      </div>
+      {members.query.isError && <ErrorBar error={members.query.error} />}
+      {members.query.data && (
+        <>
+          <Table aria-labelledby="membersTitle" id="membersTable" size="small">
+            <TableHeader>
+              <TableRow>
+                <TableHeaderCell>Name</TableHeaderCell>
+                <TableHeaderCell className={s.wideOnly}>User principal name</TableHeaderCell>
+                <TableHeaderCell className={s.remove}>
+                  <span className={s.wideOnly}>Action</span>
+                </TableHeaderCell>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {members.query.data.value.map((u) => (
+                <TableRow key={u.id} data-upn={u.userPrincipalName}>
+                  <TableCell className={s.wrap}>{u.displayName}</TableCell>
+                  <TableCell className={mergeClasses(s.wrap, s.wideOnly)}>{u.userPrincipalName}</TableCell>
+                  <TableCell className={s.remove}>
+                    <Button size="small" aria-label={`Remove ${u.displayName}`} className="removeMember" {...byRight(may, 'membersReason')} onClick={() => setRemoving(u)}>
+                      Remove
+                    </Button>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+          {members.query.data.value.length === 0 && <Text id="noMembers">This group has no members.</Text>}
+          <Pager idPrefix="members-" pageNumber={members.pageNumber} prev={members.prev} next={members.next} />
+        </>
+      )}
+      {adding && (
         <UserPicker
           title={`Add a member to ${g.displayName}`}
           onAdd={(u) => call(`${path}/members/$ref`, { method: 'POST', body: { '@odata.id': `${location.origin}/v1.0/directoryObjects/${u.id}` } })}
@@ -128,7 +175,7 @@ export function GroupPage({ id }: { id: string }) {
           }}
         />
       )}
-      {removing && g && (
+      {removing && (
         <ConfirmDialog
           title="Remove member"
           confirmLabel="Remove"
@@ -141,7 +188,7 @@ export function GroupPage({ id }: { id: string }) {
           Remove {removing.displayName} ({removing.userPrincipalName}) from {g.displayName}?
         </ConfirmDialog>
       )}
-    </section>
+    </>
   );
 }
 

@@ -6,7 +6,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Button, Checkbox, Field, Input, Link, Spinner, Textarea, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
-import { refusalAt } from '../kit/fields';
+import { fieldState, refusalAt } from '../kit/fields';
 import { Reason, byRight, useDirectoryRights } from '../kit/rights';
 import { navigate } from '../router';
 import type { GraphGroup } from './types';
@@ -58,7 +58,7 @@ export function NewGroupPage() {
     }
   };
 
-  const field = (key: keyof typeof FIELD_PROPERTIES) => ({ validationMessage: errors[key], validationState: errors[key] ? ('error' as const) : ('none' as const) });
+  const field = (key: keyof typeof FIELD_PROPERTIES) => fieldState(errors[key]);
   return (
     <section aria-labelledby="newGroupTitle">
       <Link

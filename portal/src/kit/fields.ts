@@ -20,6 +20,11 @@ export function refusalAt(error: unknown, fields: Record<string, readonly string
   return { fields: {}, form: error };
 }
 
+/** A Field's validation props for its message, if it has one. */
+export function fieldState(message: string | undefined) {
+  return { validationMessage: message, validationState: message ? ('error' as const) : ('none' as const) };
+}
+
 /** A string as an OData string literal ('' escapes a quote). */
 export function odataString(v: string): string {
   return `'${v.replace(/'/g, "''")}'`;
