@@ -87,22 +87,6 @@ for (const dbKind of await databases()) {
       assert.deepEqual(sorted(r.body.scope), [`${GRAPH}/.default`, `${GRAPH}/Mail.Read`, `${GRAPH}/User.Read`]);
     });
 
-    test('a .default code and its refresh token redeemed without a scope (as OIDC clients other than MSAL redeem): the same response scope, .default included', async () => {
-      const p = pkce();
-      const scope = `${GRAPH}/.default openid profile offline_access`;
-      const out = await authorize(server, new Jar(), { client_id: appId, response_type: 'code', redirect_uri: REDIRECT, scope, code_challenge: p.challenge, code_challenge_method: 'S256' });
-      const code = out.redirect?.searchParams.get('code');
-      assert.ok(code, `a code: ${out.redirect?.href ?? out.status}`);
-      const r = await token(server, { grant_type: 'authorization_code', client_id: appId, code, redirect_uri: REDIRECT, code_verifier: p.verifier });
-      assert.equal(r.status, 200, JSON.stringify(r.body));
-      assert.deepEqual(scp(r), ['Mail.Read', 'User.Read']);
-      assert.deepEqual(sorted(r.body.scope), [`${GRAPH}/.default`, `${GRAPH}/Mail.Read`, `${GRAPH}/User.Read`, 'openid', 'profile']);
-      // and its refresh token, refreshed without a scope too
-      const again = await token(server, { grant_type: 'refresh_token', client_id: appId, refresh_token: r.body.refresh_token! });
-      assert.equal(again.status, 200, JSON.stringify(again.body));
-      assert.deepEqual(sorted(again.body.scope), [`${GRAPH}/.default`, `${GRAPH}/Mail.Read`, `${GRAPH}/User.Read`, 'openid', 'profile']);
-    });
-
     test('.default with another scope of the same resource: the token still carries every consented scope', async () => {
       const r = await codeTokens(`${GRAPH}/.default ${GRAPH}/User.Read openid offline_access`);
       assert.deepEqual(scp(r), ['Mail.Read', 'User.Read']);

@@ -256,9 +256,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
         const redeemed = e?.AuthorizationCode ?? e?.RefreshToken ?? e?.DeviceCode;
         const clientId = ctx.oidc?.client?.clientId;
         const delegated = clientId && form.grant_type !== 'client_credentials';
-        // a code or refresh token redeemed without a scope (OIDC clients other than MSAL): the scope it was issued for
-        const asked = form.scope ?? redeemed?.scope;
-        const expansion = delegated ? await defaultScopeExpansion(deps.resources, clientId, body.scope, asked) : undefined;
+        const expansion = delegated ? await defaultScopeExpansion(deps.resources, clientId, body.scope, form.scope) : undefined;
         body.scope = entraResponseScope(body.scope, body.id_token ? redeemed?.scope : undefined, expansion);
       }
       if (form.grant_type === 'refresh_token') await logRefresh(ctx);
