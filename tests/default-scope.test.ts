@@ -87,6 +87,17 @@ for (const dbKind of await databases()) {
       assert.deepEqual(sorted(r.body.scope), [`${GRAPH}/.default`, `${GRAPH}/Mail.Read`, `${GRAPH}/User.Read`]);
     });
 
+    test('a code for a named Graph scope redeemed without a scope (as OIDC clients other than MSAL redeem) is answered by short names, never with .default', async () => {
+      const p = pkce();
+      const out = await authorize(server, new Jar(), { client_id: appId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid User.Read', code_challenge: p.challenge, code_challenge_method: 'S256' });
+      const code = out.redirect?.searchParams.get('code');
+      assert.ok(code, `a code: ${out.redirect?.href ?? out.status}`);
+      const r = await token(server, { grant_type: 'authorization_code', client_id: appId, code, redirect_uri: REDIRECT, code_verifier: p.verifier });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      // every consented Graph scope by its short name (as Entra's scp carries the resource's consented scopes), no .default
+      assert.deepEqual(sorted(r.body.scope), ['Mail.Read', 'User.Read', 'openid']);
+    });
+
     test('.default with another scope of the same resource: the token still carries every consented scope', async () => {
       const r = await codeTokens(`${GRAPH}/.default ${GRAPH}/User.Read openid offline_access`);
       assert.deepEqual(scp(r), ['Mail.Read', 'User.Read']);
