@@ -137,6 +137,36 @@ for (const dbKind of await databases()) {
       assert.equal((got.body as { displayName: string }).displayName, 'dupkeys-rename');
     });
 
+    test('a JSON body that is not UTF-8 (bytes or a declared charset) is refused in Graph’s shape; the user is unchanged', async () => {
+      const user = await newUser('dupkeys-utf8');
+      const before = await findUserByUpn(db(), server.tenantId, `dupkeys-utf8@${server.tenantDomain}`);
+      const auditBefore = await audits();
+      const raw = async (bytes: Buffer, contentType: string) => {
+        const res = await fetch(`${server.origin}/v1.0/users/${user.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${adminToken}`, 'content-type': contentType }, body: bytes });
+        const text = await res.text();
+        return { status: res.status, body: (text ? JSON.parse(text) : undefined) as GraphErrorBody };
+      };
+      // [what, body bytes, content type, the message]
+      const cases: [string, Buffer, string, string][] = [
+        ['Latin-1 bytes', Buffer.from('{"displayName":"caf\xe9"}', 'latin1'), 'application/json', 'The request body is not valid UTF-8.'],
+        ['a byte-order mark of UTF-16', Buffer.from([0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00]), 'application/json', 'The request body is not valid UTF-8.'],
+        ['charset=utf-16', Buffer.from('{"displayName":"x"}'), 'application/json; charset=utf-16', "The request body's charset 'utf-16' is not supported: send JSON as UTF-8."],
+        ['charset=latin1', Buffer.from('{"displayName":"x"}'), 'application/json; charset="ISO-8859-1"', "The request body's charset 'iso-8859-1' is not supported: send JSON as UTF-8."],
+      ];
+      for (const [what, bytes, type, message] of cases) {
+        const r = await raw(bytes, type);
+        assert.equal(r.status, 400, `${what}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error.code, 'BadRequest', what);
+        assert.equal(r.body.error.message, message, what);
+      }
+      assert.deepEqual(await findUserByUpn(db(), server.tenantId, `dupkeys-utf8@${server.tenantDomain}`), before, 'the user is unchanged');
+      assert.deepEqual(await audits(), auditBefore, 'nothing audited');
+      // UTF-8, declared or not, is read as sent
+      assert.equal((await raw(Buffer.from('{"displayName":"Café ☕"}', 'utf8'), 'application/json; charset=UTF-8')).status, 204);
+      const got = await send('GET', `/v1.0/users/${user.id}?$select=displayName`);
+      assert.equal((got.body as { displayName: string }).displayName, 'Café ☕');
+    });
+
     test('no false positives: the same name in sibling and nested objects, and string values spelled like names, are accepted', async () => {
       // one name in several objects: redirectUris in web and spa, id and type in each resourceAccess entry
       const appBody = `{

@@ -5,8 +5,9 @@
 // OData's JSON format (Graph's) calls it invalid. Equal means equal once decoded: `{"a":1,"\u0061":2}` is
 // refused. The same name in two different objects, and a string value spelled like a name, are not.
 //
-// The body is parsed first by Fastify's own JSON parser (validity, empty body, `__proto__` refused as
-// before, each with its usual error); only a valid text is then scanned, once, left to right.
+// The body must be UTF-8 (RFC 8259 §8.1: another charset or bytes that are not UTF-8 are refused, not read
+// with U+FFFD in their place); it is then parsed by Fastify's own JSON parser (validity, empty body,
+// `__proto__` refused as before, each with its usual error); only a valid text is scanned, once, left to right.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GraphError } from '../graph/errors.js';
 
@@ -21,6 +22,16 @@ export class DuplicateMemberError extends GraphError {
     super(400, 'BadRequest', `The property '${shown}' appears more than once in the request body.`);
   }
 }
+
+/** A JSON body that is not UTF-8 text: a Graph `BadRequest`, like the duplicate names. */
+export class BodyEncodingError extends GraphError {
+  readonly statusCode = 400;
+  constructor(message: string) {
+    super(400, 'BadRequest', message);
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * The first member name that appears twice in one object of `text`, decoded, or undefined when there is
@@ -67,8 +78,17 @@ export function refuseDuplicateMembers(app: FastifyInstance): void {
   // 'error', 'error': Fastify's defaults for `__proto__` and `constructor.prototype`, which this server keeps
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    // JSON is UTF-8 (RFC 8259 §8.1): another charset, or bytes that are not UTF-8, are refused rather than
+    // read with U+FFFD in place of what was sent (and stored so)
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return done(new BodyEncodingError(`The request body's charset '${charset.slice(0, 32)}' is not supported: send JSON as UTF-8.`), undefined);
+    let text: string;
+    try {
+      text = typeof body === 'string' ? body : UTF8.decode(body);
+    } catch {
+      return done(new BodyEncodingError('The request body is not valid UTF-8.'), undefined);
+    }
     void parseJson(req, text, (err: Error | null, value?: unknown) => {
       if (err) return done(err, undefined);
       const duplicate = text.includes('{') ? duplicateMemberName(text) : undefined;
