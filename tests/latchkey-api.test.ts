@@ -287,6 +287,9 @@ for (const dbKind of await databases()) {
         ['force flag a string', dryRun(upn, 'setPasswordProfile', { forceChangePasswordNextSignIn: 'true' }), 400, 'Request_BadRequest', /forceChangePasswordNextSignIn/],
         ['unknown input property', dryRun(upn, 'revokeSessions', { everywhere: true }), 400, 'Request_BadRequest', /everywhere/],
         ['weak chosen password', dryRun(upn, 'resetPassword', { newPassword: 'short' }), 400, 'Request_BadRequest'],
+        // a lone surrogate (JSON can carry one, no keyboard can type it): refused as Graph refuses it
+        ['chosen password with a lone high surrogate', dryRun(upn, 'resetPassword', { newPassword: '\ud800Abcdefgh-1x' }), 400, 'Request_BadRequest', /newPassword.*not allowed/],
+        ['profile password with a lone low surrogate', dryRun(upn, 'setPasswordProfile', { password: 'Abcdefgh-1x\udfff' }), 400, 'Request_BadRequest', /password.*not allowed/],
         ['unknown action', dryRun(upn, 'frobnicate'), 404, 'ResourceNotFound', /frobnicate/],
         ['unknown user', dryRun(`nobody@${domain()}`, 'revokeSessions'), 404, 'Request_ResourceNotFound'],
         ['unknown plan', applyPlan('00000000-0000-0000-0000-000000000000'), 404, 'Request_ResourceNotFound'],

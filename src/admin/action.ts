@@ -21,6 +21,14 @@ export type ActionName =
 
 export type ActionErrorCode = 'not_found' | 'forbidden' | 'stale' | 'invalid' | 'duplicate';
 
+/**
+ * Whether a string holds a UTF-16 surrogate without its pair: JSON can carry one (`"\ud800"`), no text
+ * can, and it would be stored and read back as U+FFFD (a password nobody can type).
+ */
+export function hasLoneSurrogate(s: string): boolean {
+  return /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+}
+
 /** A refused action: nothing was changed. `missingRight` names what the actor lacks (403). */
 export class ActionError extends Error {
   override name = 'ActionError';

@@ -6,7 +6,7 @@
 // Adding an action written in the same plan/apply shape is one entry in ACTIONS (and its name in
 // ActionName in ./action.ts); one whose apply returns a value once (a Temporary Access Pass) names it
 // with `secret`, e.g. { property: 'temporaryAccessPass', label: 'Temporary Access Pass' }.
-import { type ActionContext, type ActionName, ActionError, type ApplyResult, type Plan, type RightsRule, type Target, checkRights } from './action.js';
+import { type ActionContext, type ActionName, ActionError, type ApplyResult, type Plan, type RightsRule, type Target, checkRights, hasLoneSurrogate } from './action.js';
 import { keepsGlobalAdmin } from './global-admins.js';
 import type { Actor } from './actor.js';
 import * as createTap from './actions/create-tap.js';
@@ -86,7 +86,7 @@ export function parseInput(schema: InputSchema, body: Readonly<Record<string, un
     if (f.type === 'integer' && !(typeof v === 'number' && Number.isInteger(v))) throw new ActionError('invalid', `Property '${key}' must be a whole number.`);
     if (f.type === 'string') {
       if (typeof v !== 'string') throw new ActionError('invalid', `Property '${key}' must be a string.`);
-      if (v.length > 256 || v.includes('\0')) throw new ActionError('invalid', `Property '${key}' is too long or contains a character that is not allowed.`);
+      if (v.length > 256 || v.includes('\0') || hasLoneSurrogate(v)) throw new ActionError('invalid', `Property '${key}' is too long or contains a character that is not allowed.`);
       if (f.values && !f.values.includes(v)) throw new ActionError('invalid', `Property '${key}' must be one of ${f.values.join(', ')}.`);
     }
     if (typeof v === 'number' && ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max))) throw new ActionError('invalid', `Property '${key}' must be between ${f.min ?? '-∞'} and ${f.max ?? '∞'}.`);
