@@ -312,6 +312,15 @@ for (const dbKind of await databases()) {
       const html = await page.text();
       assert.equal(page.status, 200, html.slice(0, 300));
       const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+      // the page takes forms only: the same fields as JSON or plain text are a 415 page and start nothing
+      const pendingBefore = await db().selectFrom('auth_methods').select('id').where('user_id', '=', user.id).execute();
+      for (const [type, body] of [['application/json', JSON.stringify({ csrf, op: 'add_totp' })], ['text/plain', new URLSearchParams({ csrf, op: 'add_totp' }).toString()]] as const) {
+        const notForm = await fetch(`${server.origin}/mysecurityinfo`, { method: 'POST', headers: { cookie: jar.header(), 'content-type': type }, body, redirect: 'manual' });
+        const notFormHtml = await notForm.text();
+        assert.equal(notForm.status, 415, `${type}: ${notFormHtml.slice(0, 200)}`);
+        assert.match(notFormHtml, /The request was not sent as a form\./, type);
+      }
+      assert.deepEqual(await db().selectFrom('auth_methods').select('id').where('user_id', '=', user.id).execute(), pendingBefore, 'no enrollment started by a JSON or text post');
       // then the user's group is excluded: the next request refuses a new authenticator app
       await newGroup('No apps', [user]);
       const noApps = (await db().selectFrom('groups').select('id').where('display_name', '=', 'No apps').executeTakeFirstOrThrow()).id;

@@ -242,10 +242,10 @@ export function sendPage(reply: FastifyReply, status: number, title: string, bod
   return reply.code(status).headers(PAGE_HEADERS).send(page(title, body));
 }
 
-const NOT_A_FORM = 'The request was not sent as a form.';
+export const NOT_A_FORM = 'The request was not sent as a form.';
 
 /** Whether a post's body is a form (`application/x-www-form-urlencoded`), as every sign-in page sends. */
-function isForm(req: FastifyRequest): boolean {
+export function isForm(req: FastifyRequest): boolean {
   const type = String(req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
   return type === 'application/x-www-form-urlencoded' && typeof req.body === 'object' && req.body !== null;
 }

@@ -20,7 +20,7 @@ import { tapExpiresAt, type TapState } from '../methods/tap/index.js';
 import { sessionFacts } from '../protocol/credential-facts.js';
 import { whyInvalid } from '../protocol/validity.js';
 import type { Db } from '../storage/db.js';
-import { errorPage, sendPage } from './flow.js';
+import { NOT_A_FORM, errorPage, isForm, sendPage } from './flow.js';
 import { type PasskeyOpResult, type PasskeyRegistration, type SessionGateFacts, addPasskey, confirmPasskey, passkeyDetail, passkeyGate, passkeyRegistrationForm } from './security-info-passkeys.js';
 import type { Config } from '../config/index.js';
 import { escapeHtml } from './html.js';
@@ -113,6 +113,8 @@ ${defaultForm}${enroll}</main>`;
   });
 
   app.post(SECURITY_INFO_PATH, async (req, reply) => {
+    // the page's forms post forms: JSON or plain text is refused as what it is (it was read as a form)
+    if (!isForm(req)) return errorPage(reply, 415, `${NOT_A_FORM} Go back to Security info and try again.`);
     const who = await signedIn(req, reply);
     if (!who) return reply.code(303).header('location', signInUrl()).header('cache-control', 'no-store').send();
     const form = (req.body ?? {}) as Record<string, unknown>;
