@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import tls from 'node:tls';
 import { DEMO } from '../src/directory/seed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -176,5 +177,42 @@ describe('requests no route sees as sent are answered in their endpoint’s wire
     const introspect = await raw('POST', `/${server.tenantId}/oauth2/v2.0/introspect`, { 'content-type': 'application/xml' }, '<token/>');
     assert.ok(introspect.status >= 400 && introspect.status < 500, String(introspect.status));
     assert.match(introspect.type, /^application\/json/);
+  });
+  test('a client gone mid-body at the token and device-code endpoints is logged, not printed as a stack on stderr', async () => {
+    const printed: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const consoleError = console.error;
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      printed.push(String(chunk));
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    console.error = (...args: unknown[]) => {
+      printed.push(args.map(String).join(' '));
+      consoleError(...args);
+    };
+    try {
+      const { hostname, port } = new URL(server.origin);
+      for (const path of [`/${server.tenantId}/oauth2/v2.0/token`, `/${server.tenantId}/oauth2/v2.0/devicecode`]) {
+        // the headers promise 500 bytes of form; a few are sent and the connection is dropped
+        await new Promise<void>((resolve, reject) => {
+          const socket = tls.connect({ host: hostname, port: Number(port), servername: 'localhost' }, () => {
+            socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\ngrant_type=client_credentials`);
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 200);
+          });
+          socket.on('error', reject);
+        });
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      process.stderr.write = write;
+      console.error = consoleError;
+    }
+    assert.deepEqual(printed.filter((p) => /aborted|ECONNRESET|at .*\(node:/.test(p)), [], 'nothing printed outside the logger');
+    // and the server goes on answering
+    const alive = await raw('GET', `/${server.tenantId}/v2.0/.well-known/openid-configuration`);
+    assert.equal(alive.status, 200);
   });
 });

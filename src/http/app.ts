@@ -118,6 +118,14 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     signinLog: { write: (e) => logSignin(deps.db, tid, e), refresh: refreshSigninAggregator(deps.db, tid) },
   });
 
+  // Koa reports here what no answer could carry (a client gone mid-body: `aborted`, ECONNRESET, a broken
+  // chunked body) and, with no listener, prints its stack to stderr, outside the logger. A client going
+  // away is not the server's failure: logged at info; anything else at error.
+  (provider as unknown as { on(event: 'error', listener: (err: Error & { code?: string }) => void): void }).on('error', (err) => {
+    const gone = err.message === 'aborted' || err.code === 'ECONNRESET' || err.code === 'ECONNABORTED' || err.code === 'EPIPE' || /^HPE_/.test(err.code ?? '');
+    if (gone) app.log.info({ err: { message: err.message, code: err.code } }, 'client went away during an engine request');
+    else app.log.error({ err }, 'engine request failed after its answer');
+  });
   const engine = provider.callback();
   const publicHost = new URL(origin).host;
   const publicProto = new URL(origin).protocol.replace(':', '');
