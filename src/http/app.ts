@@ -1,7 +1,7 @@
 // The Fastify application: Entra's URL shapes (tenant aliases, v2.0 discovery), the engine mounted at
 // /{tenantId}, Latchkey's own routes (sign-in pages, userinfo, introspection, demo), and one error mapping
 // so that no request, however malformed, gets a 500.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import middie from '@fastify/middie';
 import formbody from '@fastify/formbody';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -118,14 +118,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     signinLog: { write: (e) => logSignin(deps.db, tid, e), refresh: refreshSigninAggregator(deps.db, tid) },
   });
 
-  // Koa reports here what no answer could carry (a client gone mid-body: `aborted`, ECONNRESET, a broken
-  // chunked body) and, with no listener, prints its stack to stderr, outside the logger. A client going
-  // away is not the server's failure: logged at info; anything else at error.
-  (provider as unknown as { on(event: 'error', listener: (err: Error & { code?: string }) => void): void }).on('error', (err) => {
-    const gone = err.message === 'aborted' || err.code === 'ECONNRESET' || err.code === 'ECONNABORTED' || err.code === 'EPIPE' || /^HPE_/.test(err.code ?? '');
-    if (gone) app.log.info({ err: { message: err.message, code: err.code } }, 'client went away during an engine request');
-    else app.log.error({ err }, 'engine request failed after its answer');
-  });
+  logEngineErrors(provider, app.log);
   const engine = provider.callback();
   const publicHost = new URL(origin).host;
   const publicProto = new URL(origin).protocol.replace(':', '');
@@ -213,4 +206,18 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   });
 
   return { app, provider, origin };
+}
+
+/**
+ * Koa reports on its `error` event what no answer could carry (a client gone mid-body: `aborted`,
+ * ECONNRESET, a broken chunked body) and, with no listener, prints its stack to stderr, outside the
+ * logger. A client going away is not the server's failure: logged at info; anything else at error.
+ * Registered before the engine's callback is made (Koa adds its printer then, if nothing listens).
+ */
+function logEngineErrors(provider: unknown, log: FastifyBaseLogger): void {
+  (provider as { on(event: 'error', listener: (err: Error & { code?: string }) => void): void }).on('error', (err) => {
+    const gone = err.message === 'aborted' || err.code === 'ECONNRESET' || err.code === 'ECONNABORTED' || err.code === 'EPIPE' || /^HPE_/.test(err.code ?? '');
+    if (gone) log.info({ err: { message: err.message, code: err.code } }, 'client went away during an engine request');
+    else log.error({ err }, 'engine request failed after its answer');
+  });
 }
