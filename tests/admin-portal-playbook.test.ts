@@ -283,7 +283,7 @@ for (const dbKind of await databases()) {
         // the server would (the playbook's own stopAfter, as in tests/playbook.test.ts, with the portal's run id
         // and input, as the signed-in admin), the server is closed, and the browser's request dies with it.
         const port = server.port;
-        let applied: { runId: string } | undefined;
+        let applied: { runId: string; input: Record<string, unknown> } | undefined;
         await page.route('**/latchkey/v1/users/*/playbook', async (route) => {
           const body = JSON.parse(route.request().postData() ?? '{}') as { dryRun: boolean; runId: string } & Record<string, unknown>;
           if (body.dryRun !== false) return route.continue();
@@ -295,7 +295,7 @@ for (const dbKind of await databases()) {
           const ctx: ActionContext = { db: server.store.db, secrets: server.secrets, tenantId: server.tenantId, config: server.config };
           await startRun(ctx, actor, x.victim.id, parsePlaybookInput(input), runId);
           await applyRun(ctx, actor, runId, { stopAfter: 3 });
-          applied = { runId };
+          applied = { runId, input };
           await server.close();
           await route.abort('connectionreset');
         });
@@ -352,7 +352,8 @@ for (const dbKind of await databases()) {
         assert.equal(await server.store.db.selectFrom('auth_methods').select('id').where('id', '=', x.totpId).executeTakeFirst(), undefined);
         assert.equal((await findUserByUpn(server.store.db, server.tenantId, x.upn))!.account_enabled, 1);
 
-        // back to the run's steps: completed, no Resume, the TAP no more; the same run id applied again changes nothing
+        // back to the run's steps: completed, no Resume, the TAP no more; the same request with the same run id
+        // applied again changes nothing
         await tabTo(page, 'backToRun');
         await page.keyboard.press('Enter');
         await headingFocused(page, 'runStatusHeading');
@@ -366,8 +367,8 @@ for (const dbKind of await databases()) {
         await shot(page, 'playbook-run-tap-shown-earlier');
         const adminToken = await delegatedGraphToken(server, `admin@${server.tenantDomain}`, ADMIN_PASSWORD);
         const n = (await audits()).length;
-        const again = await graph(adminToken, `/latchkey/v1/users/${x.victim.id}/playbook`, { dryRun: false, runId });
-        assert.equal(again.status, 200);
+        const again = await graph(adminToken, `/latchkey/v1/users/${x.victim.id}/playbook`, { dryRun: false, ...applied.input, runId });
+        assert.equal(again.status, 200, JSON.stringify(again.body));
         assert.equal(again.body.status, 'completed');
         assert.equal((await audits()).length, n, 'applying the same run again writes no audit record');
         assert.ok(!JSON.stringify(again.body).includes(tap));

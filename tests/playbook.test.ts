@@ -282,6 +282,38 @@ for (const dbKind of await databases()) {
       assert.equal((await audits(server)).length, n, 'resuming a finished run changes nothing');
     });
 
+    test('a runId retried with the same request answers the stored run; with other steps or step input it is a 400 naming what differs, and nothing changes', async () => {
+      const upn = `pbretry@${server.tenantDomain}`;
+      const user = await createUser(server.store.db, { tenantId: server.tenantId, upn, displayName: 'pbretry', password: PW });
+      const runId = 'retry-run-0001';
+      const first = await api(server, adminToken, `/users/${user.id}/playbook`, { dryRun: false, steps: ['revokeSessions', 'createTap'], runId });
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.body.status, 'completed');
+      assert.ok(first.body.results.find((r) => r.step === 'createTap')?.temporaryAccessPass);
+      const n = (await audits(server)).length;
+      const row = await server.store.db.selectFrom('playbook_runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
+      // the same request again (steps in another order are the same steps): the stored run, no TAP, nothing new
+      const same = await api(server, adminToken, `/users/${user.id}/playbook`, { dryRun: false, steps: ['createTap', 'revokeSessions'], runId });
+      assert.equal(same.status, 200, same.text);
+      assert.equal(same.body.runId, runId);
+      assert.deepEqual(same.body.results, first.body.results.map((r) => { const { temporaryAccessPass, ...rest } = r; assert.ok(r.step === 'createTap' || temporaryAccessPass === undefined); return rest; }));
+      const refused: [Record<string, unknown>, RegExp][] = [
+        [{ steps: ['disableAccount'] }, /^Run 'retry-run-0001' was started with steps revokeSessions, createTap \(this request: steps disableAccount\); a retry must send the same request \(to run other steps or input, use a new runId\)\.$/],
+        [{ steps: ['revokeSessions', 'createTap'], tapIsUsableOnce: true }, /was started with no tapIsUsableOnce \(this request: tapIsUsableOnce true\)/],
+        [{ steps: ['revokeSessions', 'createTap'], tapLifetimeInMinutes: 120 }, /was started with no tapLifetimeInMinutes \(this request: tapLifetimeInMinutes 120\)/],
+        [{}, /was started with steps revokeSessions, createTap \(this request: steps disableAccount, requireReregisterMfa/],
+      ];
+      for (const [input, message] of refused) {
+        const res = await api(server, adminToken, `/users/${user.id}/playbook`, { dryRun: false, ...input, runId });
+        assert.equal(res.status, 400, `${JSON.stringify(input)}: ${res.text}`);
+        assert.equal(res.body.error?.code, 'Request_BadRequest');
+        assert.match(res.body.error?.message ?? '', message);
+      }
+      assert.equal((await findUserByUpn(server.store.db, server.tenantId, upn))!.account_enabled, 1, 'disableAccount never ran');
+      assert.equal((await audits(server)).length, n);
+      assert.deepEqual(await server.store.db.selectFrom('playbook_runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow(), row);
+    });
+
     test('bad input and rights: unknown steps, malformed bodies, unknown runs, another caller: clear errors, nothing changed', async () => {
       const upn = `pbbad@${server.tenantDomain}`;
       await createUser(server.store.db, { tenantId: server.tenantId, upn, displayName: 'pbbad', password: PW });

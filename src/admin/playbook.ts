@@ -236,14 +236,40 @@ export function sameRunActor(row: PlaybookRunTable, actor: Actor): boolean {
   return row.actor_kind === actor.kind && row.actor_id === actor.id;
 }
 
+/** The inputs of a run as a retry must send them again, each said as in a message ('no …' when absent). */
+function inputTerms(input: PlaybookInput): Record<string, string> {
+  const ids = [...input.deleteMethodIds].sort();
+  return {
+    steps: `steps ${input.steps.join(', ')}`,
+    deleteMethodIds: ids.length ? `deleteMethodIds ${ids.join(', ')}` : 'no deleteMethodIds',
+    tapLifetimeInMinutes: input.tapLifetimeInMinutes !== undefined ? `tapLifetimeInMinutes ${input.tapLifetimeInMinutes}` : 'no tapLifetimeInMinutes',
+    tapIsUsableOnce: input.tapIsUsableOnce !== undefined ? `tapIsUsableOnce ${input.tapIsUsableOnce}` : 'no tapIsUsableOnce',
+  };
+}
+
+/**
+ * A retry with a run's id must be the request that started it: the same steps and step inputs (as parsed:
+ * steps in the spec's order, deleteMethodIds as a set). Refused (400 naming what differs) otherwise, so a
+ * reused id never answers with an old run in place of what was asked.
+ */
+function checkSameInput(row: PlaybookRunTable, input: PlaybookInput): void {
+  const was = inputTerms(JSON.parse(row.steps) as PlaybookInput);
+  const now = inputTerms(input);
+  const differ = Object.keys(was).filter((k) => was[k] !== now[k]);
+  if (!differ.length) return;
+  throw new ActionError('invalid', `Run '${row.id}' was started with ${differ.map((k) => was[k]).join('; ')} (this request: ${differ.map((k) => now[k]).join('; ')}); a retry must send the same request (to run other steps or input, use a new runId).`);
+}
+
 /**
  * Starts a run (or finds the one with this id: applying the same run id again is a resume, never a second
- * run). Refused (403 naming the step) when the actor may not apply one of the chosen steps.
+ * run, and must send the same input). Refused (403 naming the step) when the actor may not apply one of the
+ * chosen steps.
  */
 export async function startRun(ctx: ActionContext, actor: Actor, targetId: string, input: PlaybookInput, runId: string = crypto.randomUUID()): Promise<{ row: PlaybookRunTable; preview?: PlaybookPreview }> {
   const existing = await findRun(ctx, runId);
   if (existing) {
     if (!sameRunActor(existing, actor)) throw new ActionError('forbidden', 'Only the caller who started a playbook run may resume it.');
+    checkSameInput(existing, input);
     return { row: existing };
   }
   const preview = await previewPlaybook(ctx, actor, targetId, input);
@@ -254,6 +280,7 @@ export async function startRun(ctx: ActionContext, actor: Actor, targetId: strin
   await ctx.db.insertInto('playbook_runs').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
   const stored = (await findRun(ctx, runId))!;
   if (!sameRunActor(stored, actor)) throw new ActionError('forbidden', 'Only the caller who started a playbook run may resume it.');
+  checkSameInput(stored, input); // another request with this id started it meanwhile
   return { row: stored, preview };
 }
 
