@@ -138,6 +138,30 @@ for (const dbKind of await databases()) {
       await refused('PATCH', path, { notes: 'x'.repeat(2000) }, 400, 'Request_BadRequest', /too long/);
     });
 
+    test('a path no route serves names its segment as the client sent it, never the path the router rewrote it to', async () => {
+      const before = await snapshot();
+      for (const [path, message] of [
+        [`/v1.0/applications(appId='${app.appId}')/owners`, "Resource not found for the segment 'owners'."],
+        [`/beta/applications(appId=%27${app.appId}%27)/owners/x`, "Resource not found for the segment 'owners'."],
+        ["/v1.0/applications(appId='22222222-2222-4222-8222-222222222222')/owners", "Resource not found for the segment 'owners'."],
+        [`/v1.0/servicePrincipals(appId='${app.appId}')/frobnicate`, "Resource not found for the segment 'frobnicate'."],
+        [`/v1.0/applications/${app.id}/owners`, "Resource not found for the segment 'owners'."],
+        ['/v1.0/nothingHere/x', "Resource not found for the segment 'nothingHere'."],
+        ['/v1.0/users/x/frob/y', "Resource not found for the segment 'frob'."],
+        // a client's URL parser reads /v1.0/users/.. as /v1.0/: no resource is named at all
+        ['/v1.0/users/..', "Invalid request: the URL names no resource after '/v1.0/'."],
+        ['/beta/', "Invalid request: the URL names no resource after '/beta/'."],
+        ['/v1.0/users/x//methods', "Invalid request: the URL has an empty segment after '/v1.0/users/x'."],
+      ] as const) {
+        const r = await send('GET', path, undefined);
+        assert.deepEqual([r.status, r.body.error?.code, r.body.error?.message], [400, 'BadRequest', message], path);
+      }
+      // a path that is served, by other methods
+      const put = await send('PUT', `/v1.0/applications(appId='${app.appId}')`, {});
+      assert.deepEqual([put.status, put.body.error?.code, put.body.error?.message], [400, 'BadRequest', `The method 'PUT' is not supported on '/v1.0/applications(appId='${app.appId}')'.`]);
+      assert.deepEqual(await snapshot(), before);
+    });
+
     test('addPassword and removePassword: unknown keyId (404), malformed keyId, bad dates, unknown properties', async () => {
       await refused('POST', `/v1.0/applications/${app.id}/removePassword`, { keyId: '00000000-0000-4000-8000-000000000000' }, 404, 'Request_ResourceNotFound', /No password credential with keyId/);
       await refused('POST', `/v1.0/applications/${app.id}/removePassword`, { keyId: 'not-a-guid' }, 404, 'Request_ResourceNotFound', /No password credential/);

@@ -385,6 +385,30 @@ for (const dbKind of await databases()) {
       }
     });
 
+    test('every read refuses a query option it does not support (400 naming it), a single object as much as a collection', async () => {
+      // what a read takes (its answer to a plain GET is a 2xx) and what it must refuse: an unknown option by
+      // name, as Request_UnsupportedQuery; options that are malformed or not supported on the route, as a 400
+      const BAD_OPTIONS = ['$filter=(', '$top=abc', '$skiptoken=abc', '$orderby=nope', '$search=a', '$foo=1'];
+      const checked: string[] = [];
+      for (const r of routes.filter((x) => x.method === 'GET' && !ANONYMOUS_READS.some((re) => re.test(x.path)))) {
+        const url = fill(r.path);
+        const plain = await send(r, url, { token: adminToken });
+        if (plain.status < 200 || plain.status >= 300) continue;
+        checked.push(r.path);
+        for (const option of BAD_OPTIONS) {
+          const expected = option === '$foo=1' ? { status: 400, code: 'Request_UnsupportedQuery' } : { status: 400 };
+          await expectRefused(r, `${url}?${option}`, `query option ${option}`, { token: adminToken }, expected);
+        }
+        const unknown = JSON.parse((await send(r, `${url}?$foo=1`, { token: adminToken })).text) as GraphErrorBody;
+        if (!/^Query option '\$foo' is not supported on /.test(String(unknown.error?.message))) failures.push(`GET ${url}?$foo=1: the refusal does not name '$foo': ${String(unknown.error?.message)}`);
+      }
+      // the reads the sweep once found answering 200 to all of these are among those checked
+      for (const path of ['/v1.0/me', '/beta/users/:id', '/v1.0/users/:id/authentication/methods', '/v1.0/me/authentication/temporaryAccessPassMethods', '/v1.0/users/:id/authentication/passwordMethods/:methodId', '/beta/users/:id/authentication/signInPreferences', '/v1.0/policies/identitySecurityDefaultsEnforcementPolicy']) {
+        assert.ok(checked.includes(path), `${path} is a read the sweep checked: ${checked.join(', ')}`);
+      }
+      reportFailures();
+    });
+
     test('methods a route does not have are refused in Graph shape and change nothing', async (t) => {
       const byPath = new Map<string, Set<string>>();
       for (const r of routes) byPath.set(r.path, (byPath.get(r.path) ?? new Set()).add(r.method));

@@ -381,5 +381,45 @@ for (const dbKind of await databases()) {
       assert.equal(refused.statusCode, 403);
       assert.equal(((await client(adminToken).api('/policies/identitySecurityDefaultsEnforcementPolicy').get()) as Json).isEnabled, false);
     });
+
+    test('query options: none on the methods collections and objects (400 naming it); $select on security defaults', async () => {
+      const user = await newUser();
+      const refusal = async (path: string, version: 'v1.0' | 'beta' = 'v1.0') => {
+        const res = await fetch(`${server.origin}/${version}${path}`, { headers: { authorization: `Bearer ${adminToken}` } });
+        return [res.status, ((await res.json()) as { error?: { code: string; message: string } }).error] as const;
+      };
+      const before = await snapshot(user.id);
+      for (const collection of ['methods', 'passwordMethods', 'softwareOathMethods', 'fido2Methods', 'temporaryAccessPassMethods']) {
+        for (const [query, option] of [['$filter=(', '$filter'], ['$top=abc', '$top'], ['$foo=1', '$foo'], ['$skiptoken=abc', '$skiptoken'], ['$orderby=nope', '$orderby'], ['$search=a', '$search'], ['$select=id', '$select']] as const) {
+          const [s, e] = await refusal(`/users/${user.id}/authentication/${collection}?${query}`);
+          assert.deepEqual([s, e?.code, e?.message], [400, 'Request_UnsupportedQuery', `Query option '${option}' is not supported on ${collection}.`]);
+        }
+      }
+      const [status, error] = await refusal(`/users/${user.id}/authentication/passwordMethods/${PASSWORD_METHOD_ID}?$top=1`);
+      assert.deepEqual([status, error?.code, error?.message], [400, 'Request_UnsupportedQuery', "Query option '$top' is not supported on an authentication method."]);
+      const [meStatus, meError] = await refusal('/me/authentication/methods?$foo=1');
+      assert.deepEqual([meStatus, meError?.code, meError?.message], [400, 'Request_UnsupportedQuery', "Query option '$foo' is not supported on methods."]);
+      // a beta-only segment on v1.0 is named as missing before its query options are looked at
+      const [v1Status, v1Error] = await refusal(`/users/${user.id}/authentication/requirements?$foo=1`);
+      assert.deepEqual([v1Status, v1Error?.code, v1Error?.message], [400, 'BadRequest', "Resource not found for the segment 'requirements'."]);
+      const [betaStatus, betaError] = await refusal(`/users/${user.id}/authentication/requirements?$foo=1`, 'beta');
+      assert.deepEqual([betaStatus, betaError?.code, betaError?.message], [400, 'Request_UnsupportedQuery', "Query option '$foo' is not supported on requirements."]);
+      assert.deepEqual(await snapshot(user.id), before, 'nothing changed');
+      // without options, and through the SDK, the reads answer as before
+      assert.ok(Array.isArray(((await client(adminToken).api(`/users/${user.id}/authentication/methods`).get()) as { value: unknown[] }).value));
+
+      // security defaults: $select as Graph documents it; other options refused, naming them
+      const policy = '/policies/identitySecurityDefaultsEnforcementPolicy';
+      const selected = (await client(adminToken).api(policy).select(['isEnabled']).get()) as Json;
+      assert.deepEqual({ ...selected, '@odata.context': undefined }, { '@odata.context': undefined, isEnabled: false });
+      assert.match(String(selected['@odata.context']), /\/v1\.0\/\$metadata#policies\/identitySecurityDefaultsEnforcementPolicy\(isEnabled\)\/\$entity$/);
+      for (const [query, option] of [['$filter=(', '$filter'], ['$top=abc', '$top'], ['$foo=1', '$foo'], ['$skiptoken=abc', '$skiptoken'], ['$orderby=nope', '$orderby'], ['$search=a', '$search']] as const) {
+        const [s, e] = await refusal(`${policy}?${query}`);
+        assert.deepEqual([s, e?.code, e?.message], [400, 'Request_UnsupportedQuery', `Query option '${option}' is not supported on identitySecurityDefaultsEnforcementPolicy.`]);
+      }
+      const [selStatus, selError] = await refusal(`${policy}?$select=nope`);
+      assert.deepEqual([selStatus, selError?.code], [400, 'BadRequest']);
+      assert.match(selError!.message, /Could not find a property named 'nope' for \$select/);
+    });
   });
 }

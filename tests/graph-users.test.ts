@@ -152,6 +152,55 @@ for (const dbKind of await databases()) {
       assert.deepEqual(same, { ...alice, password_hash: same!.password_hash, last_password_change_at: same!.last_password_change_at, admin_reset_at: same!.admin_reset_at, force_change_password: same!.force_change_password });
     });
 
+    test('mail must be an SMTP address (400 naming it, nothing changed); null clears it; a given mailNickname must not be blank', async () => {
+      const BAD_MAIL = ['<script>alert(1)</script>', '', ' ', 'not an email', '\u202e', '\ufeff', 'NaN', 'a@b', 'a@@b.test', 'a@b@c.test', '@contoso.test', 'a b@contoso.test', 'a\u202e@contoso.test', 'alice@contoso.test\ufeff', 'a@-x.test', 'a@x..test', '"a"@contoso.test', `a@${'x'.repeat(250)}.test`];
+      const error = async (res: Response) => [res.status, ((await res.json()) as { error?: { code: string; message: string } }).error] as const;
+      const path = `/users/bob@${server.tenantDomain}`;
+      const read = async () => (await (await g(`${path}?$select=id,mail,displayName`)).json()) as Record<string, unknown>;
+      assert.equal((await g(path, { method: 'PATCH', token: adminToken, body: JSON.stringify({ mail: `bob.mail@${server.tenantDomain}` }) })).status, 204);
+      const before = await read();
+      assert.equal(before.mail, `bob.mail@${server.tenantDomain}`);
+      const users = async () => (await server.store.db.selectFrom('users').select('upn').execute()).map((u) => u.upn).sort();
+      const allUsers = await users();
+      const audits = (await server.store.db.selectFrom('audit_log').select('id').execute()).length;
+      for (const mail of [...BAD_MAIL, 42]) {
+        const [status, e] = await error(await g(path, { method: 'PATCH', token: adminToken, body: JSON.stringify({ mail, displayName: 'Not Renamed' }) }));
+        assert.deepEqual([status, e?.code, e?.message], [400, 'Request_BadRequest', typeof mail === 'number' ? "Property 'mail' must be a string." : "Invalid value specified for property 'mail' of resource 'User'."], JSON.stringify(mail));
+        const [cStatus, cError] = await error(await g('/users', { method: 'POST', token: adminToken, body: JSON.stringify({ accountEnabled: true, displayName: 'Mallory', mailNickname: 'mallory', userPrincipalName: `mallory@${server.tenantDomain}`, mail, passwordProfile: { password: 'Sturdy-Password-11' } }) }));
+        assert.deepEqual([cStatus, cError?.code, cError?.message], [400, 'Request_BadRequest', typeof mail === 'number' ? "Property 'mail' must be a string." : "Invalid value specified for property 'mail' of resource 'User'."], JSON.stringify(mail));
+      }
+      for (const [mailNickname, message] of [['', "Property 'mailNickname' must not be empty."], ['   ', "Property 'mailNickname' must not be empty."], ['n'.repeat(65), "Property 'mailNickname' is too long or contains a character that is not allowed."]]) {
+        const [status, e] = await error(await g('/users', { method: 'POST', token: adminToken, body: JSON.stringify({ accountEnabled: true, displayName: 'Mallory', mailNickname, userPrincipalName: `mallory@${server.tenantDomain}`, passwordProfile: { password: 'Sturdy-Password-11' } }) }));
+        assert.deepEqual([status, e?.code, e?.message], [400, 'Request_BadRequest', message], JSON.stringify(mailNickname));
+      }
+      assert.deepEqual(await read(), before, 'the refused PATCHes changed nothing');
+      assert.deepEqual(await users(), allUsers, 'the refused POSTs created no user');
+      assert.equal((await server.store.db.selectFrom('audit_log').select('id').execute()).length, audits, 'nor any audit record');
+      // an address with an internationalized domain is one; null clears the address; mailNickname is optional
+      assert.equal((await g(path, { method: 'PATCH', token: adminToken, body: JSON.stringify({ mail: 'bob@bücher.example' }) })).status, 204);
+      assert.equal((await read()).mail, 'bob@bücher.example');
+      assert.equal((await g(path, { method: 'PATCH', token: adminToken, body: JSON.stringify({ mail: null }) })).status, 204);
+      assert.equal((await read()).mail, null);
+      const made = await g('/users', { method: 'POST', token: adminToken, body: JSON.stringify({ accountEnabled: true, displayName: 'Hana', userPrincipalName: `hana@${server.tenantDomain}`, mail: `hana.k@${server.tenantDomain}`, passwordProfile: { password: 'Sturdy-Password-11' } }) });
+      assert.equal(made.status, 201);
+      assert.equal(((await made.json()) as { mail: string }).mail, `hana.k@${server.tenantDomain}`);
+    });
+
+    test('a single user takes $select only: other query options are refused, naming them (also on /me)', async () => {
+      const alice = `/users/alice@${server.tenantDomain}`;
+      for (const [path, token] of [[alice, appToken], ['/me', adminToken]] as const) {
+        for (const [query, option] of [['$filter=(', '$filter'], ['$top=abc', '$top'], ['$foo=1', '$foo'], ['$skiptoken=abc', '$skiptoken'], ['$orderby=nope', '$orderby'], ['$search=a', '$search'], ['$count=true', '$count'], ['$expand=manager', '$expand']] as const) {
+          const res = await g(`${path}?${query}`, { token });
+          const e = ((await res.json()) as { error?: { code: string; message: string } }).error;
+          assert.deepEqual([res.status, e?.code, e?.message], [400, 'Request_UnsupportedQuery', `Query option '${option}' is not supported on a user.`], `${path}?${query}`);
+        }
+        const twice = await g(`${path}?$select=id&$select=mail`, { token });
+        assert.deepEqual([twice.status, ((await twice.json()) as { error?: { message: string } }).error?.message], [400, "Query option '$select' was given more than once."]);
+        const selected = (await (await g(`${path}?$select=displayName`, { token })).json()) as Record<string, unknown>;
+        assert.deepEqual(Object.keys(selected).sort(), ['@odata.context', 'displayName']);
+      }
+    });
+
     test('no token, a garbage token or a token for another resource is 401 InvalidAuthenticationToken', async () => {
       const api = await token(server, { grant_type: 'client_credentials', client_id: DEMO.webAppId, client_secret: 'demo-portal-secret', scope: 'api://demo-api/.default' });
       for (const t of ['', 'garbage', api.body.access_token!]) {

@@ -49,6 +49,7 @@ export function registerAuthenticationMethodRoutes(scope: FastifyInstance, deps:
     const id = userIdOf(req, actor);
     const u = await findTarget(id);
     if (!(actor.kind === 'user' && actor.id === u.id)) requirePermission(actor, ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'Directory.AccessAsUser.All'], ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All']);
+    kit.query(req, [], 'a longRunningOperation');
     const op = await db.selectFrom('graph_operations').selectAll().where('tenant_id', '=', tenant.id).where('id', '=', kit.id(opId)).where('user_id', '=', u.id).executeTakeFirst();
     if (!op) throw new GraphError(404, 'Request_ResourceNotFound', `Operation '${opId}' does not exist.`);
     return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${u.id}')/authentication/operations/$entity`, id: op.id, status: op.status, createdDateTime: iso(op.created_at), lastActionDateTime: iso(op.updated_at), resourceLocation: `${base(req)}/users/${u.id}/authentication/passwordMethods/${PASSWORD_METHOD_ID}`, statusDetail: null });

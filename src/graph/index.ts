@@ -17,6 +17,7 @@ import { registerPermissionGrantRoutes } from './permission-grants.js';
 import { registerServicePrincipalRoutes } from './service-principals.js';
 import { registerAuthenticationMethodRoutes } from './authentication-methods.js';
 import { mapError } from './kit.js';
+import { notFoundMessage } from './not-found.js';
 import { registerUserRoutes } from './users.js';
 
 export interface GraphDeps {
@@ -32,6 +33,9 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
   for (const prefix of ['/v1.0', '/beta']) {
     void app.register(
       async (scope) => {
+        // the scope's route paths, for naming the segment of a URL none of them serves
+        const routes: string[] = [];
+        scope.addHook('onRoute', (r) => void routes.push(r.url));
         scope.addHook('onRequest', async (req, reply) => {
           if (['POST', 'PATCH', 'PUT'].includes(req.method) && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !/^application\/json\b/i.test(req.headers['content-type'])) {
             return sendGraphError(req, reply, 415, 'UnsupportedMediaType', 'The request body must be application/json.');
@@ -50,7 +54,7 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
         scope.setNotFoundHandler((req, reply) =>
           req.url.includes('/__malformed')
             ? sendGraphError(req, reply, 400, 'BadRequest', 'The URL is not valid percent-encoded UTF-8.')
-            : sendGraphError(req, reply, 400, 'BadRequest', `Resource not found for the segment '${req.url.split('?')[0]!.split('/').filter(Boolean).slice(1).join('/')}'.`),
+            : sendGraphError(req, reply, 400, 'BadRequest', notFoundMessage(req, routes)),
         );
         scope.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) => {
           const mapped = mapError(err);

@@ -145,6 +145,24 @@ export function str(v: unknown, name: string, opts: { required?: boolean; nonEmp
   return v;
 }
 
+/** An SMTP address's parts: one `@`; a dot-atom local part without spaces, controls, format characters or specials; a dotted domain. */
+const MAIL_LOCAL = /^[^\s\p{C}<>()[\]\\,;:"@.]+(?:\.[^\s\p{C}<>()[\]\\,;:"@.]+)*$/u;
+const MAIL_LABEL = /^[\p{L}\p{M}\p{Nd}](?:[\p{L}\p{M}\p{Nd}-]{0,61}[\p{L}\p{M}\p{Nd}])?$/u;
+
+/** Whether `v` is an SMTP address as Graph takes one for `mail` (IDN letters allowed in the domain, at most 254 characters). */
+export function isMailAddress(v: string): boolean {
+  const at = v.indexOf('@');
+  if (v.length > 254 || at < 1 || at !== v.lastIndexOf('@')) return false;
+  const labels = v.slice(at + 1).split('.');
+  return at <= 64 && MAIL_LOCAL.test(v.slice(0, at)) && labels.length >= 2 && labels.every((l) => MAIL_LABEL.test(l));
+}
+
+/** An optional e-mail address property: a string naming an SMTP address, refused as Graph refuses another value. */
+export function mailAddress(v: unknown, name: string, type = 'User'): string | undefined {
+  if (typeof v === 'string' && !isMailAddress(v)) invalidValue(name, type);
+  return str(v, name);
+}
+
 export function bool(v: unknown, name: string): boolean | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'boolean') throw new GraphError(400, 'Request_BadRequest', `Property '${name}' must be a boolean.`);

@@ -20,6 +20,7 @@ import type { MethodRow, MethodStrategy, MethodType } from '../methods/types.js'
 import { authenticate, requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
+import { routeKit } from './kit.js';
 import { parseDateTimeLiteral } from './odata-filter.js';
 
 const READ_DELEGATED = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All', 'Directory.AccessAsUser.All'];
@@ -42,6 +43,10 @@ const SECURITY_DEFAULTS = {
 };
 /** signInPreferences.userPreferredMethodForSecondaryAuthentication ↔ the method it names */
 const PREFERRED: Record<string, MethodType | undefined> = { oath: 'softwareOath', push: undefined, voiceMobile: undefined, voiceAlternateMobile: undefined, voiceOffice: undefined, sms: undefined };
+/** the /authentication segments that exist on /beta only */
+const BETA_ONLY = ['/requirements', '/signInPreferences'];
+/** the security defaults policy's properties, all selectable */
+const SECURITY_DEFAULTS_SELECT = ['id', 'displayName', 'description', 'isEnabled'];
 
 /** JSON object bodies only, with only the properties this route knows; each error names the field. */
 function objectBody(req: FastifyRequest, type: string, allowed: readonly string[]): Record<string, unknown> {
@@ -85,9 +90,18 @@ function methodKit(scope: FastifyInstance, deps: GraphDeps) {
   const betaOnly = (req: FastifyRequest) => {
     if (version(req) !== 'beta') throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${req.url.split('?')[0]!.split('/').pop() ?? ''}'.`);
   };
+  // Graph's authentication methods API takes no query option (no $select, $filter, $top...): a read naming
+  // one is refused, as every other Graph route refuses the options it does not support
+  const { query } = routeKit(deps);
+  const what = (path: string) => (path.includes('/:') ? 'an authentication method' : path.slice(1));
   const route = (path: string, verb: 'get' | 'post' | 'patch' | 'delete', handler: Handler) => {
-    scope[verb](`/users/:id/authentication${path}`, onUser(handler));
-    scope[verb](`/me/authentication${path}`, onUser(handler));
+    const checked: Handler = async (req, reply, actor, target) => {
+      if (BETA_ONLY.includes(path)) betaOnly(req);
+      if (verb === 'get') query(req, [], what(path));
+      return handler(req, reply, actor, target);
+    };
+    scope[verb](`/users/:id/authentication${path}`, onUser(checked));
+    scope[verb](`/me/authentication${path}`, onUser(checked));
   };
 
   /**
@@ -122,7 +136,7 @@ function methodKit(scope: FastifyInstance, deps: GraphDeps) {
 
   const context = (req: FastifyRequest, target: Target, collection: string, entity = false) => `${base(req)}/$metadata#users('${target.user.id}')/authentication/${collection}${entity ? '/$entity' : ''}`;
   const notFound = (id: string) => new GraphError(404, 'Request_ResourceNotFound', `Authentication method '${id}' does not exist for this user.`);
-  return { db, tenant, ctx, base, route, betaOnly, checkRead, shape, policyOf, allOf, context, notFound };
+  return { db, tenant, ctx, base, route, checkRead, shape, policyOf, allOf, context, notFound };
 }
 type Kit = ReturnType<typeof methodKit>;
 
@@ -210,7 +224,7 @@ function registerTapCreate({ db, ctx, base, route, shape, policyOf, context }: K
 
 }
 
-function registerRequirements({ ctx, base, route, betaOnly }: Kit): void {
+function registerRequirements({ ctx, base, route }: Kit): void {
   // --- beta: per-user MFA state ---
   const requirementsRead = (actor: Actor, target: Target) => {
     if (actor.kind === 'user' && actor.id === target.user.id) return;
@@ -220,12 +234,10 @@ function registerRequirements({ ctx, base, route, betaOnly }: Kit): void {
     }
   };
   route('/requirements', 'get', async (req, reply, actor, target) => {
-    betaOnly(req);
     requirementsRead(actor, target);
     return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${target.user.id}')/authentication/requirements`, perUserMfaState: target.user.per_user_mfa_state });
   });
   route('/requirements', 'patch', async (req, reply, actor, target) => {
-    betaOnly(req);
     const b = objectBody(req, 'strongAuthenticationRequirements', ['perUserMfaState']);
     const state = b.perUserMfaState;
     if (typeof state !== 'string' || !(setPerUserMfa.PER_USER_MFA_STATES as readonly string[]).includes(state)) {
@@ -238,17 +250,15 @@ function registerRequirements({ ctx, base, route, betaOnly }: Kit): void {
 
 }
 
-function registerSignInPreferences({ db, tenant, base, route, betaOnly, checkRead, policyOf }: Kit): void {
+function registerSignInPreferences({ db, tenant, base, route, checkRead, policyOf }: Kit): void {
   // --- beta: sign-in preferences. System-preferred MFA (spec §8's order) is on unless turned off for the
   // user; then the user's default method is offered first at the second factor. ---
   const preferenceOf = (target: Target) => Object.entries(PREFERRED).find(([, t]) => t !== undefined && t === target.user.preferred_mfa_method)?.[0] ?? null;
   route('/signInPreferences', 'get', async (req, reply, actor, target) => {
-    betaOnly(req);
     checkRead(actor, target);
     return reply.send({ '@odata.context': `${base(req)}/$metadata#users('${target.user.id}')/authentication/signInPreferences`, isSystemPreferredAuthenticationMethodEnabled: systemPreferredFor(target.user, (await policyOf(target)).systemPreferred), userPreferredMethodForSecondaryAuthentication: preferenceOf(target) });
   });
   route('/signInPreferences', 'patch', async (req, reply, actor, target) => {
-    betaOnly(req);
     const b = objectBody(req, 'signInPreferences', ['userPreferredMethodForSecondaryAuthentication', 'isSystemPreferredAuthenticationMethodEnabled']);
     // one's own preference, or an admin who may manage the target's methods
     checkRights(actor, target, { ...METHODS_WRITE_RULE, delegatedScopes: [...METHODS_WRITE_RULE.delegatedScopes, 'UserAuthenticationMethod.ReadWrite'], selfAllowed: true, what: 'change sign-in preferences' });
@@ -291,13 +301,17 @@ export function checkSecurityDefaultsWrite(actor: Actor): void {
 
 function registerSecurityDefaults(scope: FastifyInstance, deps: GraphDeps): void {
   const { db, tenant } = deps;
-  const base = (req: FastifyRequest) => `${deps.origin}/${req.url.startsWith('/beta') ? 'beta' : 'v1.0'}`;
-  // --- security defaults (D18: the tenant-wide require-MFA switch) ---
+  const kit = routeKit(deps);
+  // --- security defaults (D18: the tenant-wide require-MFA switch; $select only, as Graph) ---
   scope.get('/policies/identitySecurityDefaultsEnforcementPolicy', async (req, reply) => {
     const actor = await authenticate(req, db, deps.verify);
     requirePermission(actor, POLICY_READ, POLICY_READ.filter((p) => p !== 'Directory.AccessAsUser.All'));
+    const q = kit.query(req, ['$select'], 'identitySecurityDefaultsEnforcementPolicy');
+    const select = kit.select(q, SECURITY_DEFAULTS_SELECT, SECURITY_DEFAULTS_SELECT);
     const s = await tenantSettings(db, tenant.id);
-    return reply.send({ '@odata.context': `${base(req)}/$metadata#policies/identitySecurityDefaultsEnforcementPolicy/$entity`, ...SECURITY_DEFAULTS, isEnabled: s.security_defaults === 1 });
+    const all: Record<string, unknown> = { ...SECURITY_DEFAULTS, isEnabled: s.security_defaults === 1 };
+    const context = `${kit.base(req)}/$metadata#policies/identitySecurityDefaultsEnforcementPolicy${q.$select !== undefined ? `(${select.join(',')})` : ''}/$entity`;
+    return reply.send({ '@odata.context': context, ...Object.fromEntries(select.map((k) => [k, all[k]])) });
   });
   scope.patch('/policies/identitySecurityDefaultsEnforcementPolicy', async (req, reply) => {
     const actor = await authenticate(req, db, deps.verify);

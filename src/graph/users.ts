@@ -15,7 +15,7 @@ import type { User } from '../directory/users.js';
 import { requirePermission } from './auth.js';
 import { GraphError } from './errors.js';
 import type { GraphDeps } from './index.js';
-import { bool, invalidValue, iso, jsonBody, nestedObject, routeKit, skipAfter, str } from './kit.js';
+import { bool, invalidValue, iso, jsonBody, mailAddress, nestedObject, routeKit, skipAfter, str } from './kit.js';
 import { type FieldMap, applyFilter, parseFilter } from './odata.js';
 
 const READ_DELEGATED = ['User.Read.All', 'User.ReadBasic.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All', 'Directory.AccessAsUser.All'];
@@ -93,9 +93,8 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     const id = userIdOf(req, actor);
     const self = actor.kind === 'user' && (req.params as { id?: string }).id === undefined;
     if (!self) requirePermission(actor, READ_DELEGATED, READ_APP);
-    // other query options are ignored here, as they always were on a single user
-    const $select = (req.query as Record<string, unknown>).$select;
-    const select = kit.select(typeof $select === 'string' ? { $select } : {}, SELECTABLE, DEFAULT_SELECT);
+    // a single user takes $select only: any other query option is refused, as on every other entity
+    const select = kit.select(kit.query(req, ['$select'], 'a user'), SELECTABLE, DEFAULT_SELECT);
     const u = await findTarget(id);
     return reply.send({ '@odata.context': `${base(req)}/$metadata#users/$entity`, ...graphUser(u, select) });
   });
@@ -107,8 +106,9 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     const b = jsonBody(req, ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile', 'mail'], 'user');
     const userPrincipalName = str(b.userPrincipalName, 'userPrincipalName', { required: true })!;
     const displayName = str(b.displayName, 'displayName', { required: true, nonEmpty: true })!;
-    str(b.mailNickname, 'mailNickname');
-    const mail = str(b.mail, 'mail');
+    // not stored (the UPN's local part is the user's mail nickname), but a given one must be a real nickname
+    str(b.mailNickname, 'mailNickname', { nonEmpty: true, max: 64 });
+    const mail = mailAddress(b.mail, 'mail');
     const accountEnabled = bool(b.accountEnabled, 'accountEnabled');
     if (accountEnabled === undefined) throw new GraphError(400, 'Request_BadRequest', "Property 'accountEnabled' is required.");
     const pp = b.passwordProfile;
@@ -136,7 +136,8 @@ export function registerUserRoutes(scope: FastifyInstance, deps: GraphDeps): voi
     const props: updateUser.UpdateUserInput = {
       // a user always has a display name: null or blank is refused, as Graph refuses it
       displayName: b.displayName === null ? invalidValue('displayName') : str(b.displayName, 'displayName', { nonEmpty: true }),
-      mail: b.mail === null ? null : str(b.mail, 'mail'),
+      // null clears it; anything else must be an SMTP address
+      mail: b.mail === null ? null : mailAddress(b.mail, 'mail'),
       userPrincipalName: b.userPrincipalName === null ? invalidValue('userPrincipalName') : str(b.userPrincipalName, 'userPrincipalName'),
       unstored: other.filter((k) => (updateUser.UNSTORED as readonly string[]).includes(k)),
     };
