@@ -2,7 +2,7 @@
 // JSON body and its properties, ids from the path, keyset paging with @odata.nextLink, refusals mapped to
 // Graph's error shape), so that users.ts, groups.ts, roles.ts and logs.ts hold only their own logic.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ActionContext, ActionError } from '../admin/action.js';
+import { type ActionContext, ActionError, hasLoneSurrogate } from '../admin/action.js';
 import type { Actor } from '../admin/actor.js';
 import { checkAnyRole } from '../admin/change.js';
 import type { User } from '../directory/users.js';
@@ -125,9 +125,6 @@ function objectOf(v: unknown, allowed: readonly string[], type: string, code: 'B
   return v as Record<string, unknown>;
 }
 
-/** Half of a UTF-16 surrogate pair alone: not a character, stored as U+FFFD by one database and refused by others. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** A property that may be changed but never emptied, given null: refused as Graph refuses it. */
 export function invalidValue(name: string, type = 'User'): never {
   throw new GraphError(400, 'Request_BadRequest', `Invalid value specified for property '${name}' of resource '${type}'.`);
@@ -141,7 +138,7 @@ export function str(v: unknown, name: string, opts: { required?: boolean; nonEmp
   }
   if (typeof v !== 'string') throw new GraphError(400, 'Request_BadRequest', `Property '${name}' must be a string.`);
   if (opts.nonEmpty && !v.trim()) throw new GraphError(400, 'Request_BadRequest', `Property '${name}' must not be empty.`);
-  if (v.length > (opts.max ?? 256) || v.includes('\0') || LONE_SURROGATE.test(v)) throw new GraphError(400, 'Request_BadRequest', `Property '${name}' is too long or contains a character that is not allowed.`);
+  if (v.length > (opts.max ?? 256) || v.includes('\0') || hasLoneSurrogate(v)) throw new GraphError(400, 'Request_BadRequest', `Property '${name}' is too long or contains a character that is not allowed.`);
   return v;
 }
 
