@@ -376,6 +376,9 @@ for (const dbKind of await databases()) {
         [{ securityDefaultsEnabled: true }, /securityDefaultsEnabled/],
         [{ colour: 'blue' }, /colour/],
         [{}, /no setting/],
+        // null beside a real change: it was read as "not given" and the change applied
+        [{ rememberMfaDays: null, wrongCodeLimit: 7 }, /'rememberMfaDays' cannot be null/],
+        [{ registrationPolicy: null }, /'registrationPolicy' cannot be null/],
       ];
       for (const [body, field] of bad) {
         const r = await api('/tenant/settings', { method: 'PATCH', body });

@@ -88,6 +88,9 @@ export function registerSettingsRoutes(scope: FastifyInstance, deps: GraphDeps):
     checkSettingsWrite(actor);
     const body = objectBody(req);
     if ('securityDefaultsEnabled' in body) throw new ActionError('invalid', "Property 'securityDefaultsEnabled' is read-only here: use Graph's /policies/identitySecurityDefaultsEnforcementPolicy.");
+    // every setting always has a value: null would be read as "not given" and the rest applied
+    const nulled = Object.keys(body).find((k) => body[k] === null && Object.hasOwn(SETTINGS_INPUT, k));
+    if (nulled) throw new ActionError('invalid', `Property '${nulled}' cannot be null: every tenant setting has a value.`);
     const input = parseInput(SETTINGS_INPUT, body);
     if (!Object.keys(input).length) throw new ActionError('invalid', `The request body has no setting to change (settings: ${Object.keys(SETTINGS_INPUT).join(', ')}).`);
     const saved = await db.transaction().execute(async (trx) => {
