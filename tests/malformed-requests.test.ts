@@ -178,6 +178,14 @@ describe('requests no route sees as sent are answered in their endpoint’s wire
     assert.ok(introspect.status >= 400 && introspect.status < 500, String(introspect.status));
     assert.match(introspect.type, /^application\/json/);
   });
+  test("the demo's JSON endpoints refuse a body before their handler in JSON, not as a page", async () => {
+    for (const [type, body, status] of [['application/json', 'logout_token=abc', 400], ['application/xml', '<logout_token/>', 415]] as const) {
+      const a = await raw('POST', '/demo/backchannel-logout', { 'content-type': type, accept: 'text/html' }, body);
+      assert.equal(a.status, status, `${type}: ${a.body.slice(0, 200)}`);
+      oauthShaped(a);
+    }
+  });
+
   test('a client gone mid-body at the token and device-code endpoints is logged, not printed as a stack on stderr', async () => {
     const printed: string[] = [];
     const write = process.stderr.write.bind(process.stderr);

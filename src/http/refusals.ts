@@ -28,11 +28,13 @@ export function sentUrl(req: FastifyRequest): string {
 const TENANT_PAGES = [ROUTES.authorization, ROUTES.end_session, ROUTES.code_verification, '/oauth2/authorize'];
 /** Latchkey's own pages, outside any tenant segment. */
 const PAGES = /^\/(?:signin|mysecurityinfo|demo|admin)(?:[/?#]|$)|^\/(?:[?#]|$)/;
+/** The demo's endpoints that answer JSON (a back-channel logout receiver, a protected API), not pages. */
+const DEMO_JSON = /^\/demo\/(?:backchannel-logout|api)(?:[/?#]|$)/;
 
 /** The wire format of the endpoint an origin-form URL names, decided on the raw text (it may be malformed). */
 export function wireFormatOf(url: string): WireFormat {
   if (/^\/(?:v1\.0|beta)(?:[/?#]|$)/.test(url) || url === API_PREFIX || url.startsWith(`${API_PREFIX}/`) || url.startsWith(`${API_PREFIX}?`)) return 'graph';
-  if (PAGES.test(url)) return 'page';
+  if (PAGES.test(url) && !DEMO_JSON.test(url)) return 'page';
   const path = url.split(/[?#]/, 1)[0]!;
   const afterTenant = path.slice(path.indexOf('/', 1));
   if (path.indexOf('/', 1) > 0 && TENANT_PAGES.some((p) => afterTenant === p || afterTenant.startsWith(`${p}/`))) return 'page';
