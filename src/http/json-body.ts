@@ -12,23 +12,20 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GraphError } from '../graph/errors.js';
 
 /**
- * The refusal: a Graph `BadRequest` (the Graph and /latchkey/v1 scopes' error handlers send a GraphError as
- * is) with `statusCode` 400, which the application's error handler answers in the endpoint's wire format.
+ * A JSON body refused before any handler (a name given twice, not UTF-8): a Graph `BadRequest` (the Graph
+ * and /latchkey/v1 scopes' error handlers send a GraphError as is) with `statusCode` 400, which the
+ * application's error handler answers in the endpoint's wire format.
  */
-export class DuplicateMemberError extends GraphError {
-  readonly statusCode = 400;
-  constructor(readonly member: string) {
-    const shown = member.length > 64 ? `${member.slice(0, 64)}…` : member;
-    super(400, 'BadRequest', `The property '${shown}' appears more than once in the request body.`);
-  }
-}
-
-/** A JSON body that is not UTF-8 text: a Graph `BadRequest`, like the duplicate names. */
-export class BodyEncodingError extends GraphError {
+export class JsonBodyError extends GraphError {
   readonly statusCode = 400;
   constructor(message: string) {
     super(400, 'BadRequest', message);
   }
+}
+
+/** The refusal of a member name given twice, naming it (bounded). */
+function duplicateMember(name: string): JsonBodyError {
+  return new JsonBodyError(`The property '${name.length > 64 ? `${name.slice(0, 64)}…` : name}' appears more than once in the request body.`);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -78,21 +75,21 @@ export function refuseDuplicateMembers(app: FastifyInstance): void {
   // 'error', 'error': Fastify's defaults for `__proto__` and `constructor.prototype`, which this server keeps
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
     // JSON is UTF-8 (RFC 8259 §8.1): another charset, or bytes that are not UTF-8, are refused rather than
     // read with U+FFFD in place of what was sent (and stored so)
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1]?.toLowerCase();
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return done(new BodyEncodingError(`The request body's charset '${charset.slice(0, 32)}' is not supported: send JSON as UTF-8.`), undefined);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return done(new JsonBodyError(`The request body's charset '${charset.slice(0, 32)}' is not supported: send JSON as UTF-8.`), undefined);
     let text: string;
     try {
-      text = typeof body === 'string' ? body : UTF8.decode(body);
+      text = UTF8.decode(body);
     } catch {
-      return done(new BodyEncodingError('The request body is not valid UTF-8.'), undefined);
+      return done(new JsonBodyError('The request body is not valid UTF-8.'), undefined);
     }
     void parseJson(req, text, (err: Error | null, value?: unknown) => {
       if (err) return done(err, undefined);
       const duplicate = text.includes('{') ? duplicateMemberName(text) : undefined;
-      if (duplicate !== undefined) return done(new DuplicateMemberError(duplicate), undefined);
+      if (duplicate !== undefined) return done(duplicateMember(duplicate), undefined);
       done(null, value);
     });
   });
