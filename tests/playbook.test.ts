@@ -314,6 +314,24 @@ for (const dbKind of await databases()) {
       assert.deepEqual(await server.store.db.selectFrom('playbook_runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow(), row);
     });
 
+    test("one new runId started at the same moment for two users: one run, and the other start is refused as another user's run", async () => {
+      const a = await createUser(server.store.db, { tenantId: server.tenantId, upn: `pbrace-a@${server.tenantDomain}`, displayName: 'pbrace-a', password: PW });
+      const b = await createUser(server.store.db, { tenantId: server.tenantId, upn: `pbrace-b@${server.tenantDomain}`, displayName: 'pbrace-b', password: PW });
+      const admin = (await findUserByUpn(server.store.db, server.tenantId, `admin@${server.tenantDomain}`))!;
+      const actor: Actor = { kind: 'user', id: admin.id, displayName: admin.display_name, upn: admin.upn, roles: ['Global Administrator'], scopes: ['Directory.AccessAsUser.All'] };
+      const ctx: ActionContext = { db: server.store.db, secrets: server.secrets, tenantId: server.tenantId, config: server.config };
+      const input = parsePlaybookInput({ steps: ['revokeSessions'] });
+      // both starts read "no such run" before either writes it
+      const [ra, rb] = await Promise.allSettled([startRun(ctx, actor, a.id, input, 'race-run-0001'), startRun(ctx, actor, b.id, input, 'race-run-0001')]);
+      const row = await server.store.db.selectFrom('playbook_runs').selectAll().where('id', '=', 'race-run-0001').executeTakeFirstOrThrow();
+      const [won, lost] = row.target_id === a.id ? [ra, rb] : [rb, ra];
+      assert.equal(won.status, 'fulfilled');
+      assert.equal(lost.status, 'rejected', 'the start for the other user is refused');
+      const e = (lost as PromiseRejectedResult).reason as unknown;
+      assert.ok(e instanceof ActionError && e.code === 'invalid', String(e));
+      assert.equal((e as ActionError).message, "Playbook run 'race-run-0001' is another user's run.");
+    });
+
     test('bad input and rights: unknown steps, malformed bodies, unknown runs, another caller: clear errors, nothing changed', async () => {
       const upn = `pbbad@${server.tenantDomain}`;
       await createUser(server.store.db, { tenantId: server.tenantId, upn, displayName: 'pbbad', password: PW });

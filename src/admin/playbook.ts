@@ -268,8 +268,7 @@ function checkSameInput(row: PlaybookRunTable, input: PlaybookInput): void {
 export async function startRun(ctx: ActionContext, actor: Actor, targetId: string, input: PlaybookInput, runId: string = crypto.randomUUID()): Promise<{ row: PlaybookRunTable; preview?: PlaybookPreview }> {
   const existing = await findRun(ctx, runId);
   if (existing) {
-    if (!sameRunActor(existing, actor)) throw new ActionError('forbidden', 'Only the caller who started a playbook run may resume it.');
-    checkSameInput(existing, input);
+    checkSameRun(existing, actor, (await loadTarget(ctx.db, ctx.tenantId, targetId)).user.id, input);
     return { row: existing };
   }
   const preview = await previewPlaybook(ctx, actor, targetId, input);
@@ -278,10 +277,17 @@ export async function startRun(ctx: ActionContext, actor: Actor, targetId: strin
   const now = Date.now();
   const row: PlaybookRunTable = { id: runId, tenant_id: ctx.tenantId, target_id: preview.target.id, actor_kind: actor.kind, actor_id: actor.id, steps: JSON.stringify(input), next_step: 0, status: 'running', results: '[]', error: null, created_at: now, updated_at: now, completed_at: null };
   await ctx.db.insertInto('playbook_runs').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+  // another request with this id may have started it meanwhile: it must be the same run
   const stored = (await findRun(ctx, runId))!;
-  if (!sameRunActor(stored, actor)) throw new ActionError('forbidden', 'Only the caller who started a playbook run may resume it.');
-  checkSameInput(stored, input); // another request with this id started it meanwhile
+  checkSameRun(stored, actor, preview.target.id, input);
   return { row: stored, preview };
+}
+
+/** A run found under a runId this request names must be its caller's, for its user, with its input. */
+function checkSameRun(row: PlaybookRunTable, actor: Actor, targetId: string, input: PlaybookInput): void {
+  if (!sameRunActor(row, actor)) throw new ActionError('forbidden', 'Only the caller who started a playbook run may resume it.');
+  if (row.target_id !== targetId) throw new ActionError('invalid', `Playbook run '${row.id}' is another user's run.`);
+  checkSameInput(row, input);
 }
 
 /** Applies one step in the caller's transaction; returns its result and the value shown once (a TAP). */

@@ -8,14 +8,14 @@ import type { Tenant } from '../directory/tenant.js';
 import { Refusal } from './errors.js';
 import { mfaCounts, whyInvalid } from './validity.js';
 import { grantTap, storedClientKind } from './grants.js';
-import { type ClientKind, isConfidential } from '../directory/apps.js';
+import { isConfidential } from '../directory/apps.js';
 import { type ResourceDirectory, assertRefreshConsented } from './resource-indicators.js';
 import { resourcesFromScope } from './resources.js';
 import { perUserMfaOn } from '../methods/requirement.js';
 import type { User } from '../directory/users.js';
 import { isConfidentialClient, refreshTokenFacts, sessionFacts } from './credential-facts.js';
 import { findBrowserSession } from './browser-sessions.js';
-import { requestOrigin } from './client-view.js';
+import { assertRedeemedFromItsOrigin } from './client-view.js';
 
 /** What findAccount reads of the token it is handed (the engine's token models). */
 export interface TokenLike {
@@ -54,8 +54,6 @@ export async function findAccount(deps: { db: Db; tenant: Tenant; resources: Res
     // rule 6, decided here, before the engine rotates the token: a refused refresh leaves it alive
     if (user && (await refreshNeedsMfa(deps, ctx, user, t)) && !mfaCounts(user, refreshTokenFacts(t, grant, ctx.oidc.client))) throw new Refusal('mfa_required_refresh');
   } else if (t && (t.kind === 'AuthorizationCode' || t.kind === 'DeviceCode')) {
-    // a code is redeemed as the kind of its redirect URI's platform (client-view.ts)
-    if (t.kind === 'AuthorizationCode') assertRedeemedFromItsOrigin(ctx, (ctx.oidc.client as { latchkey_kind?: ClientKind } | undefined)?.latchkey_kind);
     // A code is only as alive as the browser session it came from: a stamp set between sign-in and
     // redemption (revoke, password change, disable) kills it, as it kills the session (spec §2).
     const row = t.sessionUid ? await findBrowserSession(db, ctx, t.sessionUid) : undefined;
@@ -82,18 +80,6 @@ export async function findAccount(deps: { db: Db; tenant: Tenant; resources: Res
       };
     },
   };
-}
-
-/**
- * Entra's cross-origin rule at the token endpoint: a single-page app's code or refresh token is redeemed
- * by the browser, so with an Origin header (AADSTS9002327 without one); any other client's is redeemed
- * without one (AADSTS9002326: a native app in a web view, a web app's back end relaying a browser's call).
- */
-function assertRedeemedFromItsOrigin(ctx: KoaContextWithOIDC, kind: ClientKind | undefined): void {
-  if (!kind) return;
-  const origin = ctx.get('origin');
-  if (kind === 'spa' && !origin) throw new Refusal('spa_origin_required');
-  if (kind !== 'spa' && origin) throw new Refusal('cross_origin_not_spa', requestOrigin(origin));
 }
 
 async function tapExists(db: Db, id: string): Promise<boolean> {

@@ -95,6 +95,25 @@ export function crossOriginAllowed(origin: string, client: { latchkey_spa_origin
   return origins.includes(origin);
 }
 
+/**
+ * Entra's cross-origin rule at the token endpoint: a single-page app's code or refresh token is redeemed
+ * by the browser, so with an Origin header (AADSTS9002327 without one); any other client's is redeemed
+ * without one (AADSTS9002326: a native app in a web view, a web app's back end relaying a browser's call).
+ * A refresh token's kind is the one it was issued to (account.ts); a code's is its redirect URI's, known
+ * when the engine loads the client, so the code is refused before the engine consumes it.
+ */
+export function assertRedeemedFromItsOrigin(ctx: KoaContextWithOIDC, kind: ClientKind | undefined): void {
+  if (!kind) return;
+  const origin = ctx.get('origin');
+  if (kind === 'spa' && !origin) throw new Refusal('spa_origin_required');
+  if (kind !== 'spa' && origin) throw new Refusal('cross_origin_not_spa', requestOrigin(origin));
+}
+
+/** The client of a token request redeeming a code, loaded as `kind`: refused here when sent from the wrong place. */
+export function assertCodeFromItsOrigin(ctx: KoaContextWithOIDC | undefined, kind: ClientKind): void {
+  if (ctx?.oidc?.route === 'token' && param(ctx, 'grant_type') === 'authorization_code') assertRedeemedFromItsOrigin(ctx, kind);
+}
+
 /** The sentence naming a request's origin in a cross-origin refusal, printable and bounded. */
 export function requestOrigin(origin: string): string {
   return `Request origin: '${origin.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}'.`;

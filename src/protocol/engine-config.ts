@@ -21,7 +21,7 @@ import { engineErrorPage, logoutPages, deviceFlowPages } from './pages.js';
 import { mfaRequiredCheck, sessionInvalidCheck } from './browser-sessions.js';
 import { REQUESTED_RESOURCES_PARAM } from './resource-indicators.js';
 import { isConfidentialClient, type EngineClientLike } from './credential-facts.js';
-import { clientMetadata, crossOriginAllowed, requestKind } from './client-view.js';
+import { assertCodeFromItsOrigin, clientMetadata, crossOriginAllowed, requestKind } from './client-view.js';
 import { refreshTokenKind } from './grants.js';
 
 /** The engine's browser-session cookie (D15: `__Host-`, Path=/). */
@@ -189,6 +189,7 @@ export function engineConfiguration(deps: EngineDeps): Configuration {
         }
         const app = found.app;
         const kind = requestKind(app, ctx);
+        assertCodeFromItsOrigin(ctx, kind);
         return deps.resources.cache.get(`client:${clientId}:${kind}`, () => Promise.resolve(clientMetadata(app, kind) as AdapterPayload));
       },
     }),
