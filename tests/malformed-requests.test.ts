@@ -223,4 +223,60 @@ describe('requests no route sees as sent are answered in their endpoint’s wire
     const alive = await raw('GET', `/${server.tenantId}/v2.0/.well-known/openid-configuration`);
     assert.equal(alive.status, 200);
   });
+
+  /** `text` written on a TLS connection as it is; the whole answer read until the server closes it. */
+  function onSocket(text: string): Promise<Answer & { headers: string }> {
+    const { hostname, port } = new URL(server.origin);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = tls.connect({ host: hostname, port: Number(port), servername: 'localhost' }, () => socket.write(text));
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const all = Buffer.concat(chunks).toString('utf8');
+        const [head = '', body = ''] = all.split('\r\n\r\n', 2);
+        resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), type: /\r\ncontent-type: ([^\r]*)/i.exec(head)?.[1] ?? '', body, headers: head });
+      });
+    });
+  }
+
+  test("requests Node's HTTP parser refuses (headers too large, broken framing) and an Expect other than 100-continue: answered in the endpoint's own format", async () => {
+    const big = `X-Big: ${'b'.repeat(20_000)}\r\n`;
+    const tenantPath = `/${server.tenantId}/oauth2/v2.0/token`;
+    // [request line target, extra header lines, expected status, the endpoint's format, the message]
+    const cases: [string, string, number, 'graph' | 'page' | 'oauth', RegExp][] = [
+      ['/v1.0/users', big, 431, 'graph', /^The request line and headers are too large\.$/],
+      ['/latchkey/v1/users/x/actions', big, 431, 'graph', /^The request line and headers are too large\.$/],
+      ['/signin/abc', big, 431, 'page', /^The request line and headers are too large\.$/],
+      [tenantPath, big, 431, 'oauth', /^The request line and headers are too large\.$/],
+      ['/v1.0/users', 'Bad Header Line\r\n', 400, 'graph', /^The request is not valid HTTP\/1\.1 \(Invalid header token\)\.$/],
+      ['/mysecurityinfo', 'Bad Header Line\r\n', 400, 'page', /^The request is not valid HTTP\/1\.1 \(Invalid header token\)\.$/],
+      [tenantPath, 'Bad Header Line\r\n', 400, 'oauth', /^The request is not valid HTTP\/1\.1 \(Invalid header token\)\.$/],
+      ['/v1.0/users', 'Expect: 200-ok\r\n', 417, 'graph', /^The request's Expect header is not supported: only '100-continue' is\.$/],
+      ['/signin/abc', 'Expect: 200-ok\r\n', 417, 'page', /^The request's Expect header is not supported: only '100-continue' is\.$/],
+      [tenantPath, 'Expect: 200-ok\r\n', 417, 'oauth', /^The request's Expect header is not supported: only '100-continue' is\.$/],
+    ];
+    for (const [target, extra, status, format, message] of cases) {
+      const what = `${target} ${extra.slice(0, 20)}`;
+      const a = await onSocket(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}\r\n`);
+      assert.equal(a.status, status, `${what}: ${a.headers.slice(0, 200)}`);
+      if (format === 'graph') {
+        const e = graphShaped(a);
+        assert.equal(e.code, 'BadRequest', what);
+        assert.match(e.message, message, what);
+      } else if (format === 'oauth') assert.match(oauthShaped(a).error_description, message, what);
+      else {
+        assert.match((pageShaped(a) ?? '').replaceAll('&#39;', "'"), message, what);
+        assert.match(a.headers, /\r\nx-content-type-options: nosniff/i, `${what}: a page's headers`);
+      }
+      assert.doesNotMatch(a.body, /bbbbbbbbbb/, `${what}: the request is not echoed`);
+    }
+    // past the parser's own limit (64 KiB) the overflowing TLS record no longer holds the request line: an
+    // OAuth error body, the format of the endpoints outside Graph and the pages
+    const huge = await onSocket(`GET /v1.0/users HTTP/1.1\r\nHost: localhost\r\nX-Huge: ${'h'.repeat(70_000)}\r\n\r\n`);
+    assert.equal(huge.status, 431);
+    assert.equal(oauthShaped(huge).error_description, 'The request line and headers are too large.');
+    // and the server goes on answering
+    assert.equal((await raw('GET', `/${server.tenantId}/v2.0/.well-known/openid-configuration`)).status, 200);
+  });
 });

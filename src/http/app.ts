@@ -24,7 +24,7 @@ import { logSignin, refreshSigninAggregator } from '../signin/signin-log.js';
 import type { Db } from '../storage/db.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
 import { registerTokenRoutes } from './token-routes.js';
-import { keepSentUrl, originForm, refuseRequest } from './refusals.js';
+import { PARSER_HEADER_LIMIT, answerClientError, keepSentUrl, lowLevelRefusals, originForm, refuseRequest } from './refusals.js';
 import { refuseDuplicateMembers } from './json-body.js';
 import { registerDemo } from '../demo/portal.js';
 import { registerGraph } from '../graph/index.js';
@@ -70,7 +70,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   const ownRoutes = new Set([ROUTES.userinfo, ROUTES.introspection]);
 
   const app = Fastify({
-    ...(deps.tls ? { https: { key: deps.tls.key, cert: deps.tls.cert } } : {}),
+    ...(deps.tls ? { https: { key: deps.tls.key, cert: deps.tls.cert, maxHeaderSize: PARSER_HEADER_LIMIT } } : { http: { maxHeaderSize: PARSER_HEADER_LIMIT } }),
     trustProxy: deps.config.trustProxy,
     // Request logs carry no query string: codes, id_token_hint, user codes and login hints travel there.
     logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel, serializers: { req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: (req.url ?? '').split('?')[0], remoteAddress: req.ip }) } },
@@ -78,6 +78,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     // ids longer than this are refused by the routes themselves, in their own wire format; longer
     // segments by frameworkErrors below, in the same formats
     routerOptions: { maxParamLength: 1000 },
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, origin.startsWith('https:')),
     frameworkErrors(err, req, reply) {
       if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') void refuseRequest(req, reply, 414, 'A path segment of the URL is too long.');
       else void refuseRequest(req, reply, 400, 'The URL is not valid.');
@@ -103,6 +104,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
   }) as unknown as FastifyInstance;
   // a JSON body with a member name given twice in one object is refused before any handler (src/http/json-body.ts)
   refuseDuplicateMembers(app);
+  lowLevelRefusals(app, origin.startsWith('https:'));
 
   const provider = createProvider({
     config: deps.config,
