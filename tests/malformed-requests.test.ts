@@ -169,10 +169,16 @@ describe('requests no route sees as sent are answered in their endpoint’s wire
     const multipart = { 'content-type': 'multipart/form-data; boundary=x', accept: 'text/html' };
     const page = await raw('POST', '/mysecurityinfo', multipart, '--x\r\nContent-Disposition: form-data; name="op"\r\n\r\ndelete\r\n--x--\r\n');
     assert.equal(page.status, 415);
-    assert.match(pageShaped(page) ?? '', /Unsupported Media Type/);
+    assert.equal(pageShaped(page), 'The request body&#39;s content type &#39;multipart/form-data&#39; is not accepted here: send application/x-www-form-urlencoded.');
     const xml = await raw('POST', '/mysecurityinfo', { 'content-type': 'application/xml', accept: 'text/html' }, '<op>delete</op>');
     assert.equal(xml.status, 415);
-    pageShaped(xml);
+    assert.equal(pageShaped(xml), 'The request body&#39;s content type &#39;application/xml&#39; is not accepted here: send application/x-www-form-urlencoded.');
+    // Graph and /latchkey/v1 name JSON
+    for (const target of ['/v1.0/groups', '/latchkey/v1/tenant/settings']) {
+      const g = await raw('POST', target, { 'content-type': 'text/csv', authorization: `Bearer ${appToken}` }, 'a,b');
+      assert.equal(g.status, 415, `${target}: ${g.body}`);
+      assert.match(graphShaped(g).message, /application\/json/, target);
+    }
     // an OAuth route keeps its JSON
     const introspect = await raw('POST', `/${server.tenantId}/oauth2/v2.0/introspect`, { 'content-type': 'application/xml' }, '<token/>');
     assert.ok(introspect.status >= 400 && introspect.status < 500, String(introspect.status));

@@ -24,7 +24,7 @@ import { logSignin, refreshSigninAggregator } from '../signin/signin-log.js';
 import type { Db } from '../storage/db.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
 import { registerTokenRoutes } from './token-routes.js';
-import { PARSER_HEADER_LIMIT, answerClientError, keepSentUrl, lowLevelRefusals, originForm, refuseRequest } from './refusals.js';
+import { PARSER_HEADER_LIMIT, answerClientError, keepSentUrl, lowLevelRefusals, originForm, refuseRequest, unsupportedMediaType } from './refusals.js';
 import { refuseDuplicateMembers } from './json-body.js';
 import { registerDemo } from '../demo/portal.js';
 import { registerGraph } from '../graph/index.js';
@@ -203,7 +203,7 @@ export function buildApp(deps: AppDeps): LatchkeyApp {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'unhandled error');
     // a request refused before its handler (content type, body size) gets its endpoint's wire format: a page's is a page
-    if (status !== 500) return refuseRequest(req, reply, status, err.message);
+    if (status !== 500) return refuseRequest(req, reply, status, (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaType(req) : err.message);
     return reply.code(status).send({ error: 'server_error', error_description: 'An internal error occurred.' });
   });
 

@@ -60,6 +60,12 @@ export function refuseRequest(req: FastifyRequest, reply: FastifyReply, status: 
   }
 }
 
+/** A 415's message outside Graph and /latchkey/v1 (they name JSON themselves): the type sent, and the form expected. */
+export function unsupportedMediaType(req: FastifyRequest): string {
+  const sent = String(req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+  return `The request body's content type ${sent ? `'${sent}'` : '(none)'} is not accepted here: send application/x-www-form-urlencoded.`;
+}
+
 /** A refusal's headers and body in a wire format, for an answer written outside Fastify's reply. */
 function rawAnswer(format: WireFormat, message: string, https: boolean): { headers: Record<string, string>; body: string } {
   let type = 'application/json';
