@@ -16,6 +16,7 @@ import { registerRoleRoutes } from './roles.js';
 import { registerPermissionGrantRoutes } from './permission-grants.js';
 import { registerServicePrincipalRoutes } from './service-principals.js';
 import { registerAuthenticationMethodRoutes } from './authentication-methods.js';
+import { answerCors } from './cors.js';
 import { mapError } from './kit.js';
 import { notFoundMessage } from './not-found.js';
 import { registerUserRoutes } from './users.js';
@@ -37,6 +38,7 @@ export function registerGraph(app: FastifyInstance, deps: GraphDeps): void {
         const routes: string[] = [];
         scope.addHook('onRoute', (r) => void routes.push(r.url));
         scope.addHook('onRequest', async (req, reply) => {
+          if (answerCors(req, reply)) return reply;
           if (['POST', 'PATCH', 'PUT'].includes(req.method) && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !/^application\/json\b/i.test(req.headers['content-type'])) {
             return sendGraphError(req, reply, 415, 'UnsupportedMediaType', 'The request body must be application/json.');
           }
