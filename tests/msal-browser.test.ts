@@ -145,4 +145,21 @@ window.ready = window.pca.initialize().then(() => window.pca.handleRedirectPromi
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error?.code, 'InvalidAuthenticationToken');
   });
+
+  test('logoutRedirect signs the person out at Latchkey and comes back to the SPA: the next sign-in asks for the password again', async () => {
+    assert.ok(await page.evaluate(() => (globalThis as unknown as { pca: { getAllAccounts(): unknown[] } }).pca.getAllAccounts().length), 'signed in by the test before');
+    void page
+      .evaluate((back) => {
+        const w = globalThis as unknown as { pca: { getAllAccounts(): unknown[]; logoutRedirect(r: unknown): Promise<void> } };
+        return w.pca.logoutRedirect({ account: w.pca.getAllAccounts()[0], postLogoutRedirectUri: back });
+      }, `${spaOrigin}/`)
+      .catch(() => {});
+    await page.waitForURL((u) => u.href.startsWith(server.origin), { timeout: 30_000 });
+    await page.waitForURL((u) => u.href.startsWith(`${spaOrigin}/`), { timeout: 30_000 });
+    await page.evaluate(() => (globalThis as unknown as { ready: Promise<void> }).ready);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { pca: { getAllAccounts(): unknown[] } }).pca.getAllAccounts().length), 0, 'MSAL forgot the account');
+    // Latchkey's session is gone: a new sign-in shows the user name page
+    void page.evaluate(() => (globalThis as unknown as { pca: { loginRedirect(r: unknown): Promise<void> } }).pca.loginRedirect({ scopes: ['User.Read'] })).catch(() => {});
+    await page.waitForSelector('#i0116', { timeout: 30_000 });
+  });
 });

@@ -123,7 +123,8 @@ export function requestOrigin(origin: string): string {
 export function clientMetadata(app: App, kind: ClientKind = defaultKind(app)): ClientMetadata {
   const confidential = isConfidential({ kind });
   const redirectUris = kind === 'web' ? app.webRedirectUris : kind === 'spa' ? app.spaRedirectUris : app.publicClientRedirectUris;
-  const postLogout = [...new Set([...app.postLogoutRedirectUris, ...redirectUris])].filter((u) => fitsKind(kind, u));
+  // a sign-out may return to any redirect URI of the app, whatever its platform (logout.ts)
+  const postLogout = [...new Set([...app.postLogoutRedirectUris, ...app.webRedirectUris, ...app.spaRedirectUris, ...app.publicClientRedirectUris])].filter((u) => fitsKind(kind, u));
   const deviceCode = 'urn:ietf:params:oauth:grant-type:device_code';
   const grantTypes = redirectUris.length ? ['authorization_code', 'refresh_token'] : confidential ? [] : ['refresh_token'];
   if (confidential) grantTypes.push('client_credentials');

@@ -156,7 +156,7 @@ function features(deps: EngineDeps): Configuration['features'] {
     // PAR is not part of Entra's surface, and the scope workarounds read the authorize request itself
     pushedAuthorizationRequests: { enabled: false },
     clientCredentials: { enabled: true },
-    rpInitiatedLogout: { enabled: true, ...logoutPages(deps.html) },
+    rpInitiatedLogout: { enabled: true, ...logoutPages(deps.html, async (clientId) => (await deps.resources.cache.get(`app:${clientId}`, () => findClientApp(deps.db, deps.tenant.id, clientId)))?.app) },
     deviceFlow: { enabled: true, charset: 'base-20', mask: '*********', ...deviceFlowPages(deps.html) },
     claimsParameter: {
       enabled: true,

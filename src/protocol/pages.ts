@@ -3,6 +3,8 @@
 import type { Configuration } from 'oidc-provider';
 import { Refusal, entraErrorBody, refusalFromEngine, whatWasWrong } from './errors.js';
 import type { HtmlShell } from './engine-config.js';
+import type { App } from '../directory/apps.js';
+import { confirmedLogoutPage, hintNamesSessionAccount, returnToSignedInApp } from './logout.js';
 
 type Features = NonNullable<Configuration['features']>;
 type LogoutPages = Pick<NonNullable<Features['rpInitiatedLogout']>, 'logoutSource' | 'postLogoutSuccessSource'>;
@@ -47,9 +49,11 @@ export function deviceTooManyAttemptsPage({ page }: HtmlShell, aadsts: number): 
 /** Set on the request when the device-code page was shown again because the code entered does not exist. */
 export const USER_CODE_NOT_FOUND = 'latchkeyUserCodeNotFound';
 
-export function logoutPages({ page }: HtmlShell): LogoutPages {
+export function logoutPages({ page }: HtmlShell, appOf: (clientId: string) => Promise<App | undefined>): LogoutPages {
   return {
-    logoutSource(ctx, form) {
+    async logoutSource(ctx, form) {
+      await returnToSignedInApp(ctx, appOf);
+      if (hintNamesSessionAccount(ctx)) return confirmedLogoutPage(ctx, form, page);
       ctx.body = page('Sign out', `<div class="card"><h1>Pick an account to sign out</h1><p>Do you want to sign out of your account?</p>${form}<button id="idSIButton9" type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button><button id="idBtn_Back" type="submit" form="op.logoutForm">Cancel</button></div>`);
     },
     postLogoutSuccessSource(ctx) {
