@@ -2,6 +2,7 @@
 import { Suspense, lazy, useEffect, useRef } from 'react';
 import { Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { signOut, signedInAccount } from './auth';
+import { PageErrorBoundary } from './kit/PageErrorBoundary';
 import { navigate, useRoute } from './router';
 import { UsersPage } from './UsersPage';
 import { UserPage } from './UserPage';
@@ -102,48 +103,50 @@ export function App({ startError }: { startError?: string }) {
         )}
       </header>
       <main className={s.main} ref={mainRef} tabIndex={-1}>
-        {startError ? (
-          <MessageBar intent="error">
-            <MessageBarBody>
-              <MessageBarTitle>The portal could not start</MessageBarTitle>
-              {startError}
-            </MessageBarBody>
-          </MessageBar>
-        ) : route.page === 'user' ? (
-          route.tab === 'authentication-methods' ? (
-            <MethodsBlade id={route.id} />
-          ) : route.tab === 'sessions' ? (
-            <SessionsPage id={route.id} />
+        <PageErrorBoundary key={where}>
+          {startError ? (
+            <MessageBar intent="error">
+              <MessageBarBody>
+                <MessageBarTitle>The portal could not start</MessageBarTitle>
+                {startError}
+              </MessageBarBody>
+            </MessageBar>
+          ) : route.page === 'user' ? (
+            route.tab === 'authentication-methods' ? (
+              <MethodsBlade id={route.id} />
+            ) : route.tab === 'sessions' ? (
+              <SessionsPage id={route.id} />
+            ) : (
+              <UserPage id={route.id} />
+            )
+          ) : route.page === 'playbook' || route.page === 'run' ? (
+            <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'playbook' ? <PlaybookPage key={route.id} userId={route.id} /> : <RunPage key={route.runId} runId={route.runId} />}</Suspense>
+          ) : route.page === 'signIns' ? (
+            <SignInsPage />
+          ) : route.page === 'audit' ? (
+            <AuditPage />
+          ) : route.page === 'groups' ? (
+            <GroupsPage />
+          ) : route.page === 'newGroup' ? (
+            <NewGroupPage />
+          ) : route.page === 'group' ? (
+            <GroupPage key={route.id} id={route.id} />
+          ) : route.page === 'roles' ? (
+            <RolesPage />
+          ) : route.page === 'role' ? (
+            <RolePage key={route.id} id={route.id} />
+          ) : route.page === 'authMethods' ? (
+            <MethodsPolicyPage />
+          ) : route.page === 'securityDefaults' ? (
+            <SecurityDefaultsPage />
+          ) : route.page === 'settings' ? (
+            <SettingsPage />
+          ) : route.page === 'apps' || route.page === 'app' ? (
+            <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'apps' ? <AppsPage /> : <AppPage id={route.id} section={route.section} />}</Suspense>
           ) : (
-            <UserPage id={route.id} />
-          )
-        ) : route.page === 'playbook' || route.page === 'run' ? (
-          <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'playbook' ? <PlaybookPage key={route.id} userId={route.id} /> : <RunPage key={route.runId} runId={route.runId} />}</Suspense>
-        ) : route.page === 'signIns' ? (
-          <SignInsPage />
-        ) : route.page === 'audit' ? (
-          <AuditPage />
-        ) : route.page === 'groups' ? (
-          <GroupsPage />
-        ) : route.page === 'newGroup' ? (
-          <NewGroupPage />
-        ) : route.page === 'group' ? (
-          <GroupPage key={route.id} id={route.id} />
-        ) : route.page === 'roles' ? (
-          <RolesPage />
-        ) : route.page === 'role' ? (
-          <RolePage key={route.id} id={route.id} />
-        ) : route.page === 'authMethods' ? (
-          <MethodsPolicyPage />
-        ) : route.page === 'securityDefaults' ? (
-          <SecurityDefaultsPage />
-        ) : route.page === 'settings' ? (
-          <SettingsPage />
-        ) : route.page === 'apps' || route.page === 'app' ? (
-          <Suspense fallback={<Spinner label="Loading" />}>{route.page === 'apps' ? <AppsPage /> : <AppPage id={route.id} section={route.section} />}</Suspense>
-        ) : (
-          <UsersPage />
-        )}
+            <UsersPage />
+          )}
+        </PageErrorBoundary>
       </main>
     </>
   );

@@ -2,16 +2,16 @@
 // may do on this user (the others disabled, with the server's reason). Each action opens its preview.
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { Badge, Button, Link, Spinner, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { Badge, Button, Spinner, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { type ActionInfo, type ActionsDoc, type GraphUser, DETAIL_SELECT, call } from './api';
 import { ActionDialog } from './ActionDialog';
 import { ErrorBar } from './ErrorBar';
 import { navigate } from './router';
 import { UserTabs } from './user/UserTabs';
 import { signedInAccount } from './auth';
+import { BackLink } from './kit/BackLink';
 
 const useStyles = makeStyles({
-  back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   title: { display: 'block' },
   props: {
     display: 'grid',
@@ -54,16 +54,7 @@ export function UserPage({ id }: { id: string }) {
 
   return (
     <section aria-labelledby="userTitle">
-      <Link
-        className={s.back}
-        href="/admin/"
-        onClick={(e) => {
-          e.preventDefault();
-          navigate('/admin/');
-        }}
-      >
-        ← All users
-      </Link>
+      <BackLink to="/admin/">All users</BackLink>
       {user.isPending && <Spinner label="Loading the user" />}
       {user.isError && <ErrorBar error={user.error} />}
       {u && (

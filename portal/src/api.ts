@@ -20,12 +20,33 @@ export async function call<T>(path: string, init: { method?: string; body?: unkn
     body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
   });
   const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? String(res.status), err?.message ?? `The server answered ${res.status}.`);
-  }
+  const json = parsed(text);
+  if (!res.ok) throw refusal(res, json);
+  if (text && json === undefined) throw new Error(`The server's answer could not be read (${res.headers.get('content-type') ?? 'no content type'} where JSON was expected).`);
   return json as T;
+}
+
+/** A body as JSON; undefined when empty or not JSON (an HTML error page from a proxy, a cut-off answer). */
+function parsed(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The refusal as the server worded it: Graph's and /latchkey/v1's `{ error: { code, message } }`, or a bare
+ * `{ error, message }` (a refusal made before the route's handler). An answer without a message of its own
+ * (no body, or not JSON: a proxy's error page) is named by its status, never shown raw.
+ */
+function refusal(res: Response, json: unknown): ApiError {
+  const body = (json ?? {}) as { error?: unknown; message?: unknown };
+  const err = typeof body.error === 'object' && body.error !== null ? (body.error as { code?: unknown; message?: unknown }) : undefined;
+  const message = typeof err?.message === 'string' ? err.message : typeof body.message === 'string' ? body.message : undefined;
+  const code = typeof err?.code === 'string' ? err.code : typeof body.error === 'string' ? body.error : String(res.status);
+  return new ApiError(res.status, code, message ?? `The server answered ${res.status}${res.statusText ? ` (${res.statusText})` : ''} without saying why. Try again; if it persists, the server's log says more.`);
 }
 
 export interface GraphUser {

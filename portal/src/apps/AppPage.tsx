@@ -17,6 +17,7 @@ import { Reason, byRight, useDirectoryRights } from '../kit/rights';
 import { PermissionsSection } from './PermissionsSection';
 import { SecretsSection } from './SecretsSection';
 import { SettingsSection } from './SettingsSection';
+import { BackLink } from '../kit/BackLink';
 
 const SECTIONS: { key: string; label: string }[] = [
   { key: 'overview', label: 'Overview' },
@@ -32,7 +33,6 @@ const SECTIONS: { key: string; label: string }[] = [
 const UPDATES = ['authentication', 'permissions', 'expose', 'roles', 'settings'];
 
 const useStyles = makeStyles({
-  back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   head: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalM, flexWrap: 'wrap', justifyContent: 'space-between' },
   title: { overflowWrap: 'anywhere' },
   headActions: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalM, flexWrap: 'wrap' },
@@ -141,16 +141,7 @@ export default function AppPage({ id, section }: { id: string; section: string }
 
   return (
     <section aria-labelledby="appTitle">
-      <Link
-        className={s.back}
-        href="/admin/apps"
-        onClick={(e) => {
-          e.preventDefault();
-          navigate('/admin/apps');
-        }}
-      >
-        ← App registrations
-      </Link>
+      <BackLink to="/admin/apps">App registrations</BackLink>
       {q.isPending && <Spinner label="Loading the application" />}
       {q.isError && <ErrorBar error={q.error} />}
       {app && (

@@ -4,12 +4,6 @@ import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Field,
   Input,
   Radio,
@@ -23,9 +17,9 @@ import {
   Text,
   Textarea,
 } from '@fluentui/react-components';
-import { ErrorBar } from '../ErrorBar';
 import { type AppRole, type Application, patchApp, permissionValueProblem, roleBody } from './graph';
 import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, UPDATE_REASON, useDialog, usePartStyles, useWrite } from './parts';
+import { FormDialog } from '../kit/FormDialog';
 import { byRight, useDirectoryRight } from '../kit/rights';
 
 const MEMBERS: Record<string, { label: string; types: string[] }> = {
@@ -37,7 +31,6 @@ const MEMBERS: Record<string, { label: string; types: string[] }> = {
 const membersLabel = (types: string[]) => (types.length > 1 ? 'Users/Groups, Applications' : types[0] === 'User' ? 'Users/Groups' : 'Applications');
 
 function AddRole({ app, open, onClose, onExited }: DialogProps & { app: Application }) {
-  const s = usePartStyles();
   const [displayName, setDisplayName] = useState('');
   const [members, setMembers] = useState('Application');
   const [value, setValue] = useState('');
@@ -58,48 +51,34 @@ function AddRole({ app, open, onClose, onExited }: DialogProps & { app: Applicat
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
-      <DialogSurface className={s.surface} id="addRoleDialog" aria-describedby={undefined}>
-        <form
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void add();
-          }}
-        >
-          <DialogBody>
-            <DialogTitle>Create app role</DialogTitle>
-            <DialogContent className={s.form}>
-              {w.error !== undefined && <ErrorBar error={w.error} />}
-              <Field label="Display name" required {...fieldMessage('roleDisplayNameError', problems.displayName)}>
-                <Input id="roleDisplayName" value={displayName} onChange={(_, d) => setDisplayName(d.value)} />
-              </Field>
-              <Field label="Allowed member types">
-                <RadioGroup id="roleMembers" value={members} onChange={(_, d) => setMembers(d.value)}>
-                  {Object.entries(MEMBERS).map(([k, m]) => (
-                    <Radio key={k} value={k} label={m.label} />
-                  ))}
-                </RadioGroup>
-              </Field>
-              <Field label="Value" required hint="The value in the token's roles claim." {...fieldMessage('roleValueError', problems.value)}>
-                <Input id="roleValue" value={value} onChange={(_, d) => setValue(d.value)} />
-              </Field>
-              <Field label="Description" required {...fieldMessage('roleDescriptionError', problems.description)}>
-                <Textarea id="roleDescription" value={description} onChange={(_, d) => setDescription(d.value)} />
-              </Field>
-            </DialogContent>
-            <DialogActions>
-              <Button type="submit" appearance="primary" id="addRoleButton" disabledFocusable={w.busy}>
-                Apply
-              </Button>
-              <Button id="cancelRoleButton" onClick={onClose}>
-                Cancel
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      onDismiss={onClose}
+      surfaceMotion={exitMotion(onExited)}
+      onSubmit={() => void add()}
+      id="addRoleDialog"
+      title="Create app role"
+      error={w.error}
+      submit={{ id: 'addRoleButton', label: 'Apply', disabledFocusable: w.busy }}
+      cancel={{ id: 'cancelRoleButton' }}
+    >
+      <Field label="Display name" required {...fieldMessage('roleDisplayNameError', problems.displayName)}>
+        <Input id="roleDisplayName" value={displayName} onChange={(_, d) => setDisplayName(d.value)} />
+      </Field>
+      <Field label="Allowed member types">
+        <RadioGroup id="roleMembers" value={members} onChange={(_, d) => setMembers(d.value)}>
+          {Object.entries(MEMBERS).map(([k, m]) => (
+            <Radio key={k} value={k} label={m.label} />
+          ))}
+        </RadioGroup>
+      </Field>
+      <Field label="Value" required hint="The value in the token's roles claim." {...fieldMessage('roleValueError', problems.value)}>
+        <Input id="roleValue" value={value} onChange={(_, d) => setValue(d.value)} />
+      </Field>
+      <Field label="Description" required {...fieldMessage('roleDescriptionError', problems.description)}>
+        <Textarea id="roleDescription" value={description} onChange={(_, d) => setDescription(d.value)} />
+      </Field>
+    </FormDialog>
   );
 }
 

@@ -4,12 +4,6 @@ import { useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Field,
   Input,
   Link,
@@ -33,6 +27,7 @@ import { ErrorBar } from '../ErrorBar';
 import { navigate } from '../router';
 import { type Application, type Paged, PLATFORM_LABEL, type Platform, appsUrl, redirectUriProblem, when } from './graph';
 import { type DialogProps, SETTLE_MS, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
+import { FormDialog } from '../kit/FormDialog';
 import { Reason, byRight, useDirectoryRight } from '../kit/rights';
 import { createSp } from './consent';
 
@@ -78,54 +73,40 @@ function NewRegistration({ open, onClose, onExited, onCreated }: DialogProps & {
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
-      <DialogSurface className={s.surface} id="newAppDialog" aria-describedby={undefined}>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void register();
-          }}
-          noValidate
-        >
-          <DialogBody>
-            <DialogTitle>Register an application</DialogTitle>
-            <DialogContent className={s.form}>
-              {error !== undefined && <ErrorBar error={error} />}
-              <Field label="Name" required hint="The user-facing display name for this application (this can be changed later)." {...fieldMessage('newAppNameError', problems.name)}>
-                <Input id="newAppName" value={name} onChange={(_, d) => setName(d.value)} />
-              </Field>
-              <Field label="Supported account types">
-                <RadioGroup value="AzureADMyOrg" id="newAppAudience">
-                  <Radio value="AzureADMyOrg" label="Accounts in this organizational directory only (single tenant)" />
-                </RadioGroup>
-              </Field>
-              <div className={s.row}>
-                <Field label="Redirect URI platform (optional)">
-                  <Select id="newAppPlatform" value={platform} onChange={(_, d) => setPlatform(d.value as Platform)}>
-                    {(Object.keys(PLATFORM_LABEL) as Platform[]).map((k) => (
-                      <option key={k} value={k}>
-                        {k === 'publicClient' ? 'Public client/native (mobile & desktop)' : PLATFORM_LABEL[k]}
-                      </option>
-                    ))}
-                  </Select>
-                </Field>
-                <Field label="Redirect URI (optional)" className={s.grow} {...fieldMessage('newAppRedirectUriError', problems.uri)}>
-                  <Input id="newAppRedirectUri" placeholder="e.g. https://example.com/auth" value={uri} onChange={(_, d) => setUri(d.value)} />
-                </Field>
-              </div>
-            </DialogContent>
-            <DialogActions>
-              <Button type="submit" appearance="primary" id="registerButton" disabledFocusable={busy}>
-                Register
-              </Button>
-              <Button id="cancelRegisterButton" onClick={onClose}>
-                Cancel
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      onDismiss={onClose}
+      surfaceMotion={exitMotion(onExited)}
+      onSubmit={() => void register()}
+      id="newAppDialog"
+      title="Register an application"
+      error={error}
+      submit={{ id: 'registerButton', label: 'Register', disabledFocusable: busy }}
+      cancel={{ id: 'cancelRegisterButton' }}
+    >
+      <Field label="Name" required hint="The user-facing display name for this application (this can be changed later)." {...fieldMessage('newAppNameError', problems.name)}>
+        <Input id="newAppName" value={name} onChange={(_, d) => setName(d.value)} />
+      </Field>
+      <Field label="Supported account types">
+        <RadioGroup value="AzureADMyOrg" id="newAppAudience">
+          <Radio value="AzureADMyOrg" label="Accounts in this organizational directory only (single tenant)" />
+        </RadioGroup>
+      </Field>
+      <div className={s.row}>
+        <Field label="Redirect URI platform (optional)">
+          <Select id="newAppPlatform" value={platform} onChange={(_, d) => setPlatform(d.value as Platform)}>
+            {(Object.keys(PLATFORM_LABEL) as Platform[]).map((k) => (
+              <option key={k} value={k}>
+                {k === 'publicClient' ? 'Public client/native (mobile & desktop)' : PLATFORM_LABEL[k]}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Redirect URI (optional)" className={s.grow} {...fieldMessage('newAppRedirectUriError', problems.uri)}>
+          <Input id="newAppRedirectUri" placeholder="e.g. https://example.com/auth" value={uri} onChange={(_, d) => setUri(d.value)} />
+        </Field>
+      </div>
+    </FormDialog>
   );
 }
 

@@ -5,12 +5,6 @@ import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Field,
   Input,
   Radio,
@@ -27,6 +21,7 @@ import {
 import { ErrorBar } from '../ErrorBar';
 import { type Application, type PermissionScope, identifierUriProblem, patchApp, permissionValueProblem, scopeBody } from './graph';
 import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, UPDATE_REASON, useDialog, usePartStyles, useWrite } from './parts';
+import { FormDialog } from '../kit/FormDialog';
 import { byRight, useDirectoryRight } from '../kit/rights';
 
 function IdentifierUri({ app }: { app: Application }) {
@@ -76,7 +71,6 @@ function IdentifierUri({ app }: { app: Application }) {
 }
 
 function AddScope({ app, open, onClose, onExited }: DialogProps & { app: Application }) {
-  const s = usePartStyles();
   const [value, setValue] = useState('');
   const [type, setType] = useState<'Admin' | 'User'>('Admin');
   const [displayName, setDisplayName] = useState('');
@@ -98,47 +92,33 @@ function AddScope({ app, open, onClose, onExited }: DialogProps & { app: Applica
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
-      <DialogSurface className={s.surface} id="addScopeDialog" aria-describedby={undefined}>
-        <form
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void add();
-          }}
-        >
-          <DialogBody>
-            <DialogTitle>Add a scope</DialogTitle>
-            <DialogContent className={s.form}>
-              {w.error !== undefined && <ErrorBar error={w.error} />}
-              <Field label="Scope name" required hint={`${app.identifierUris[0] ?? ''}/${value || '…'}`} {...fieldMessage('scopeValueError', problems.value)}>
-                <Input id="scopeValue" value={value} onChange={(_, d) => setValue(d.value)} />
-              </Field>
-              <Field label="Who can consent?">
-                <RadioGroup id="scopeType" layout="horizontal" value={type} onChange={(_, d) => setType(d.value as 'Admin' | 'User')}>
-                  <Radio value="User" label="Admins and users" />
-                  <Radio value="Admin" label="Admins only" />
-                </RadioGroup>
-              </Field>
-              <Field label="Admin consent display name" required {...fieldMessage('scopeDisplayNameError', problems.displayName)}>
-                <Input id="scopeDisplayName" value={displayName} onChange={(_, d) => setDisplayName(d.value)} />
-              </Field>
-              <Field label="Admin consent description" required {...fieldMessage('scopeDescriptionError', problems.description)}>
-                <Textarea id="scopeDescription" value={description} onChange={(_, d) => setDescription(d.value)} />
-              </Field>
-            </DialogContent>
-            <DialogActions>
-              <Button type="submit" appearance="primary" id="addScopeButton" disabledFocusable={w.busy}>
-                Add scope
-              </Button>
-              <Button id="cancelScopeButton" onClick={onClose}>
-                Cancel
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      onDismiss={onClose}
+      surfaceMotion={exitMotion(onExited)}
+      onSubmit={() => void add()}
+      id="addScopeDialog"
+      title="Add a scope"
+      error={w.error}
+      submit={{ id: 'addScopeButton', label: 'Add scope', disabledFocusable: w.busy }}
+      cancel={{ id: 'cancelScopeButton' }}
+    >
+      <Field label="Scope name" required hint={`${app.identifierUris[0] ?? ''}/${value || '…'}`} {...fieldMessage('scopeValueError', problems.value)}>
+        <Input id="scopeValue" value={value} onChange={(_, d) => setValue(d.value)} />
+      </Field>
+      <Field label="Who can consent?">
+        <RadioGroup id="scopeType" layout="horizontal" value={type} onChange={(_, d) => setType(d.value as 'Admin' | 'User')}>
+          <Radio value="User" label="Admins and users" />
+          <Radio value="Admin" label="Admins only" />
+        </RadioGroup>
+      </Field>
+      <Field label="Admin consent display name" required {...fieldMessage('scopeDisplayNameError', problems.displayName)}>
+        <Input id="scopeDisplayName" value={displayName} onChange={(_, d) => setDisplayName(d.value)} />
+      </Field>
+      <Field label="Admin consent description" required {...fieldMessage('scopeDescriptionError', problems.description)}>
+        <Textarea id="scopeDescription" value={description} onChange={(_, d) => setDescription(d.value)} />
+      </Field>
+    </FormDialog>
   );
 }
 

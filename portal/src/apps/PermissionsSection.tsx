@@ -8,12 +8,6 @@ import {
   Badge,
   Button,
   Checkbox,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Field,
   Input,
   Radio,
@@ -34,6 +28,7 @@ import { ErrorBar } from '../ErrorBar';
 import { consentState, grantAdminConsent, isGranted } from './consent';
 import { type Application, GRAPH_APP_ID, type ResourceAccess, type ServicePrincipal, all, patchApp, spByAppId } from './graph';
 import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, UPDATE_REASON, useDialog, usePartStyles, useWrite } from './parts';
+import { FormDialog } from '../kit/FormDialog';
 import { type DirectoryActionName, Reason, byRight, useDirectoryRights } from '../kit/rights';
 
 const useStyles = makeStyles({
@@ -43,7 +38,6 @@ const useStyles = makeStyles({
 type Kind = 'Scope' | 'Role';
 
 function AddPermission({ app, open, onClose, onExited }: DialogProps & { app: Application }) {
-  const s = usePartStyles();
   const own = useStyles();
   const qc = useQueryClient();
   const apis = useQuery({
@@ -82,85 +76,71 @@ function AddPermission({ app, open, onClose, onExited }: DialogProps & { app: Ap
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
-      <DialogSurface className={s.surface} id="addPermissionDialog" aria-describedby={undefined}>
-        <form
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void add();
-          }}
-        >
-          <DialogBody>
-            <DialogTitle>Request API permissions</DialogTitle>
-            <DialogContent className={s.form}>
-              {apis.isPending && <Spinner label="Loading the APIs" />}
-              {apis.isError && <ErrorBar error={apis.error} />}
-              {w.error !== undefined && <ErrorBar error={w.error} />}
-              {apis.data && (
-                <>
-                  <Field label="API">
-                    <Select
-                      id="permissionApi"
-                      value={apiId}
-                      onChange={(_, d) => {
-                        setApiId(d.value);
-                        setChosen([]);
-                      }}
-                    >
-                      {apis.data.map((x) => (
-                        <option key={x.appId} value={x.appId}>
-                          {x.displayName}
-                        </option>
-                      ))}
-                    </Select>
-                  </Field>
-                  <Field label="What type of permissions does your application require?">
-                    <RadioGroup
-                      id="permissionKind"
-                      value={kind}
-                      onChange={(_, d) => {
-                        setKind(d.value as Kind);
-                        setChosen([]);
-                      }}
-                    >
-                      <Radio value="Scope" id="kindDelegated" label="Delegated permissions: the app acts as the signed-in user" />
-                      <Radio value="Role" id="kindApplication" label="Application permissions: the app runs without a signed-in user" />
-                    </RadioGroup>
-                  </Field>
-                  <Field label="Search permissions">
-                    <Input id="permissionFilter" value={filter} onChange={(_, d) => setFilter(d.value)} />
-                  </Field>
-                  <Field label="Permissions" {...fieldMessage('permissionChoiceError', problem)}>
-                    <div className={own.list} id="permissionList" role="group" aria-label="Permissions">
-                      {items.length === 0 && <Text>This API has no permission of this type.</Text>}
-                      {items.map((p) => (
-                        <Checkbox
-                          key={p.id}
-                          id={`perm-${p.value}`}
-                          label={configured.has(p.id) ? `${p.value} (already added)` : p.value}
-                          disabled={configured.has(p.id)}
-                          checked={configured.has(p.id) || chosen.includes(p.id)}
-                          onChange={(_, d) => setChosen(d.checked ? [...chosen, p.id] : chosen.filter((x) => x !== p.id))}
-                        />
-                      ))}
-                    </div>
-                  </Field>
-                </>
-              )}
-            </DialogContent>
-            <DialogActions>
-              <Button type="submit" appearance="primary" id="addPermissionsButton" disabledFocusable={w.busy || !apis.data}>
-                Add permissions
-              </Button>
-              <Button id="cancelPermissionsButton" onClick={onClose}>
-                Cancel
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      onDismiss={onClose}
+      surfaceMotion={exitMotion(onExited)}
+      onSubmit={() => void add()}
+      id="addPermissionDialog"
+      title="Request API permissions"
+      submit={{ id: 'addPermissionsButton', label: 'Add permissions', disabledFocusable: w.busy || !apis.data }}
+      cancel={{ id: 'cancelPermissionsButton' }}
+    >
+      {apis.isPending && <Spinner label="Loading the APIs" />}
+      {apis.isError && <ErrorBar error={apis.error} />}
+      {w.error !== undefined && <ErrorBar error={w.error} />}
+      {apis.data && (
+        <>
+          <Field label="API">
+            <Select
+              id="permissionApi"
+              value={apiId}
+              onChange={(_, d) => {
+                setApiId(d.value);
+                setChosen([]);
+              }}
+            >
+              {apis.data.map((x) => (
+                <option key={x.appId} value={x.appId}>
+                  {x.displayName}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field label="What type of permissions does your application require?">
+            <RadioGroup
+              id="permissionKind"
+              value={kind}
+              onChange={(_, d) => {
+                setKind(d.value as Kind);
+                setChosen([]);
+              }}
+            >
+              <Radio value="Scope" id="kindDelegated" label="Delegated permissions: the app acts as the signed-in user" />
+              <Radio value="Role" id="kindApplication" label="Application permissions: the app runs without a signed-in user" />
+            </RadioGroup>
+          </Field>
+          <Field label="Search permissions">
+            <Input id="permissionFilter" value={filter} onChange={(_, d) => setFilter(d.value)} />
+          </Field>
+          <Field label="Permissions" {...fieldMessage('permissionChoiceError', problem)}>
+            <div className={own.list} id="permissionList" role="group" aria-label="Permissions">
+              {items.length === 0 && <Text>This API has no permission of this type.</Text>}
+              {items.map((p) => (
+                <Checkbox
+                  key={p.id}
+                  id={`perm-${p.value}`}
+                  label={configured.has(p.id) ? `${p.value} (already added)` : p.value}
+                  disabled={configured.has(p.id)}
+                  checked={configured.has(p.id) || chosen.includes(p.id)}
+                  onChange={(_, d) => setChosen(d.checked ? [...chosen, p.id] : chosen.filter((x) => x !== p.id))}
+                />
+              ))}
+            </div>
+          </Field>
+        </>
+      )}
+    </FormDialog>
   );
 }
 

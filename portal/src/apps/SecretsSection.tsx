@@ -5,12 +5,6 @@
 import { useState } from 'react';
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
   Field,
   Input,
   MessageBar,
@@ -27,9 +21,9 @@ import {
 } from '@fluentui/react-components';
 import { useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
-import { ErrorBar } from '../ErrorBar';
 import { type Application, type PasswordCredential, appPath, when } from './graph';
 import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, useDialog, usePartStyles } from './parts';
+import { FormDialog } from '../kit/FormDialog';
 import { Reason, byRight, useDirectoryRight } from '../kit/rights';
 
 const DAY = 86_400_000;
@@ -77,89 +71,76 @@ function NewSecret({ app, open, onClose, onExited }: DialogProps & { app: Applic
   }
 
   return (
-    <Dialog open={open} modalType="alert" onOpenChange={(_, d) => !d.open && onClose()} surfaceMotion={exitMotion(onExited)}>
-      <DialogSurface className={s.surface} id="newSecretDialog" aria-describedby={undefined}>
-        <form
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (!added) void add();
-          }}
-        >
-          <DialogBody>
-            <DialogTitle>{added ? 'Client secret added' : 'Add a client secret'}</DialogTitle>
-            <DialogContent className={s.form}>
-              {error !== undefined && <ErrorBar error={error} />}
-              {!added && (
-                <>
-                  <Field label="Description" {...fieldMessage('secretDescriptionError', problems.description)}>
-                    <Input id="secretDescription" value={description} onChange={(_, d) => setDescription(d.value)} />
-                  </Field>
-                  <Field label="Expires">
-                    <Select id="secretExpiry" value={expiry} onChange={(_, d) => setExpiry(d.value)}>
-                      {EXPIRIES.map((e) => (
-                        <option key={e.value} value={e.value}>
-                          {e.label}
-                        </option>
-                      ))}
-                    </Select>
-                  </Field>
-                  {expiry === 'custom' && (
-                    <Field label="End date" {...fieldMessage('secretEndError', problems.end)}>
-                      <Input id="secretEnd" type="date" value={customEnd} onChange={(_, d) => setCustomEnd(d.value)} />
-                    </Field>
-                  )}
-                </>
-              )}
-              {added && (
-                <>
-                  <MessageBar intent="warning">
-                    <MessageBarBody>
-                      <MessageBarTitle>Copy the value now</MessageBarTitle>
-                      It is shown only here, this once: it cannot be read again once this panel closes.
-                    </MessageBarBody>
-                  </MessageBar>
-                  <Field label="Value">
-                    <Input id="secretValue" readOnly value={added.secretText ?? ''} className={s.mono} />
-                  </Field>
-                  <Field label="Secret ID">
-                    <Input id="secretKeyId" readOnly value={added.keyId} className={s.mono} />
-                  </Field>
-                  <div className={s.toolbar}>
-                    <Button
-                      id="copySecret"
-                      onClick={() => {
-                        navigator.clipboard
-                          .writeText(added.secretText ?? '')
-                          .then(() => setCopied(true))
-                          .catch((e: unknown) => setError(e));
-                      }}
-                    >
-                      Copy to clipboard
-                    </Button>
-                    {copied && (
-                      <Text id="secretCopied" role="status">
-                        Copied.
-                      </Text>
-                    )}
-                  </div>
-                </>
-              )}
-            </DialogContent>
-            <DialogActions>
-              {!added && (
-                <Button type="submit" appearance="primary" id="addSecretButton" disabledFocusable={busy}>
-                  Add
-                </Button>
-              )}
-              <Button id="closeSecretButton" onClick={onClose}>
-                {added ? 'Done' : 'Cancel'}
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      modalType="alert"
+      onDismiss={onClose}
+      surfaceMotion={exitMotion(onExited)}
+      onSubmit={() => {
+        if (!added) void add();
+      }}
+      id="newSecretDialog"
+      title={added ? 'Client secret added' : 'Add a client secret'}
+      error={error}
+      submit={added ? undefined : { id: 'addSecretButton', label: 'Add', disabledFocusable: busy }}
+      cancel={{ id: 'closeSecretButton', label: added ? 'Done' : 'Cancel' }}
+    >
+      {!added && (
+        <>
+          <Field label="Description" {...fieldMessage('secretDescriptionError', problems.description)}>
+            <Input id="secretDescription" value={description} onChange={(_, d) => setDescription(d.value)} />
+          </Field>
+          <Field label="Expires">
+            <Select id="secretExpiry" value={expiry} onChange={(_, d) => setExpiry(d.value)}>
+              {EXPIRIES.map((e) => (
+                <option key={e.value} value={e.value}>
+                  {e.label}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          {expiry === 'custom' && (
+            <Field label="End date" {...fieldMessage('secretEndError', problems.end)}>
+              <Input id="secretEnd" type="date" value={customEnd} onChange={(_, d) => setCustomEnd(d.value)} />
+            </Field>
+          )}
+        </>
+      )}
+      {added && (
+        <>
+          <MessageBar intent="warning">
+            <MessageBarBody>
+              <MessageBarTitle>Copy the value now</MessageBarTitle>
+              It is shown only here, this once: it cannot be read again once this panel closes.
+            </MessageBarBody>
+          </MessageBar>
+          <Field label="Value">
+            <Input id="secretValue" readOnly value={added.secretText ?? ''} className={s.mono} />
+          </Field>
+          <Field label="Secret ID">
+            <Input id="secretKeyId" readOnly value={added.keyId} className={s.mono} />
+          </Field>
+          <div className={s.toolbar}>
+            <Button
+              id="copySecret"
+              onClick={() => {
+                navigator.clipboard
+                  .writeText(added.secretText ?? '')
+                  .then(() => setCopied(true))
+                  .catch((e: unknown) => setError(e));
+              }}
+            >
+              Copy to clipboard
+            </Button>
+            {copied && (
+              <Text id="secretCopied" role="status">
+                Copied.
+              </Text>
+            )}
+          </div>
+        </>
+      )}
+    </FormDialog>
   );
 }
 

@@ -1,6 +1,6 @@
 // What the app registrations pages share: a confirm dialog for destructive writes, a section heading, a
 // field's message as a slot with a stable id, and a hook that runs one write at a time and keeps its refusal.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
@@ -52,13 +52,22 @@ export const SETTLE_MS = 400;
  */
 export function useDialog<T = true>() {
   const [state, setState] = useState<{ open: boolean; mounted: boolean; key: number; value?: T }>({ open: false, mounted: false, key: 0 });
+  // what had the focus when the dialog was opened: Fluent gives it back only to a DialogTrigger, and these
+  // dialogs have none, so Escape or Cancel would leave the keyboard user on the page's body
+  const opener = useRef<HTMLElement | null>(null);
   const hide = () => setState((x) => ({ ...x, open: false }));
-  const exited = () => setTimeout(() => setState((x) => (x.open ? x : { ...x, mounted: false })), SETTLE_MS);
+  const exited = () => {
+    if (opener.current?.isConnected) opener.current.focus();
+    setTimeout(() => setState((x) => (x.open ? x : { ...x, mounted: false })), SETTLE_MS);
+  };
   return {
     mounted: state.mounted,
     key: state.key,
     value: state.value,
-    show: (value?: T) => setState((x) => ({ open: true, mounted: true, key: x.key + 1, value })),
+    show: (value?: T) => {
+      opener.current = document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null;
+      setState((x) => ({ open: true, mounted: true, key: x.key + 1, value }));
+    },
     hide,
     props: { open: state.open, onClose: hide, onExited: exited } satisfies DialogProps,
   };

@@ -5,16 +5,16 @@
 // the group, so the page shows what was saved.
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, Input, Spinner, Textarea, makeStyles, tokens } from '@fluentui/react-components';
+import { Field, Input, Spinner, Textarea, makeStyles } from '@fluentui/react-components';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { useClosing } from '../kit/closing';
 import { fieldState, refusalAt } from '../kit/fields';
+import { FormDialog } from '../kit/FormDialog';
 import type { GraphGroup } from './types';
 
 const useStyles = makeStyles({
   surface: { maxWidth: 'min(560px, calc(100vw - 24px))' },
-  fields: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
 });
 
 const FIELD_PROPERTIES = { displayName: ['displayName'], description: ['description'] };
@@ -64,38 +64,25 @@ export function EditGroupDialog({ group: g, onClose }: { group: GraphGroup; onCl
   };
 
   return (
-    <Dialog open={closing.open} surfaceMotion={closing.surfaceMotion} onOpenChange={(_, d) => !d.open && !busy && closing.close(false)}>
-      <DialogSurface className={s.surface} id="editGroupDialog" aria-describedby={undefined}>
-        <form
-          noValidate
-          id="editGroupForm"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void save();
-          }}
-        >
-          <DialogBody>
-            <DialogTitle>Edit group properties</DialogTitle>
-            <DialogContent className={s.fields}>
-              <Field label="Group name" required {...fieldState(errors.displayName)}>
-                <Input id="editGroupName" value={v.displayName} onChange={(_, d) => setV({ ...v, displayName: d.value })} autoFocus />
-              </Field>
-              <Field label="Description" {...fieldState(errors.description)}>
-                <Textarea id="editGroupDescription" resize="vertical" value={v.description} onChange={(_, d) => setV({ ...v, description: d.value })} />
-              </Field>
-              {formError !== undefined && <ErrorBar error={formError} />}
-            </DialogContent>
-            <DialogActions>
-              <Button type="submit" appearance="primary" id="saveGroup" disabledFocusable={busy || !changed}>
-                {busy ? <Spinner size="tiny" label="Save" /> : 'Save'}
-              </Button>
-              <Button id="cancelEditGroup" disabled={busy} onClick={() => closing.close(false)}>
-                Cancel
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={closing.open}
+      surfaceMotion={closing.surfaceMotion}
+      onDismiss={() => !busy && closing.close(false)}
+      onSubmit={() => void save()}
+      id="editGroupDialog"
+      formId="editGroupForm"
+      surfaceClassName={s.surface}
+      title="Edit group properties"
+      submit={{ id: 'saveGroup', label: busy ? <Spinner size="tiny" label="Save" /> : 'Save', disabledFocusable: busy || !changed }}
+      cancel={{ id: 'cancelEditGroup', disabled: busy }}
+    >
+      <Field label="Group name" required {...fieldState(errors.displayName)}>
+        <Input id="editGroupName" value={v.displayName} onChange={(_, d) => setV({ ...v, displayName: d.value })} autoFocus />
+      </Field>
+      <Field label="Description" {...fieldState(errors.description)}>
+        <Textarea id="editGroupDescription" resize="vertical" value={v.description} onChange={(_, d) => setV({ ...v, description: d.value })} />
+      </Field>
+      {formError !== undefined && <ErrorBar error={formError} />}
+    </FormDialog>
   );
 }

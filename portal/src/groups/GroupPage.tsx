@@ -3,27 +3,21 @@
 // allow; a refusal is shown with its message.
 import { useEffect, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Link, MessageBar, MessageBarBody, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title2, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
+import { Button, MessageBar, MessageBarBody, Spinner, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { type GraphUser, call } from '../api';
 import { ErrorBar } from '../ErrorBar';
-import { ConfirmDialog } from '../kit/ConfirmDialog';
 import { when } from '../kit/fields';
-import { Pager, usePages } from '../kit/paging';
+import { MemberTable } from '../kit/MemberTable';
 import { Properties } from '../kit/Properties';
 import { Reason, type Right, byRight, useDirectoryRights } from '../kit/rights';
-import { UserPicker } from '../kit/UserPicker';
 import { navigate } from '../router';
 import { EditGroupDialog } from './EditGroupDialog';
 import { GROUP_SELECT, type GraphGroup } from './types';
+import { BackLink } from '../kit/BackLink';
 
 const useStyles = makeStyles({
-  back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   title: { display: 'block' },
   bar: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap', margin: `${tokens.spacingVerticalM} 0` },
-  h: { display: 'block', marginTop: tokens.spacingVerticalXL },
-  wrap: { overflowWrap: 'anywhere' },
-  wideOnly: { '@media (max-width: 600px)': { display: 'none' } },
-  remove: { width: '100px' },
   status: { alignSelf: 'center' },
   // each refused button's reason on a line of its own, under the buttons
   reasons: { display: 'grid', rowGap: tokens.spacingVerticalXS },
@@ -42,16 +36,7 @@ export function GroupPage({ id }: { id: string }) {
 
   return (
     <section aria-labelledby="groupTitle">
-      <Link
-        className={s.back}
-        href="/admin/groups"
-        onClick={(e) => {
-          e.preventDefault();
-          navigate('/admin/groups');
-        }}
-      >
-        ← All groups
-      </Link>
+      <BackLink to="/admin/groups">All groups</BackLink>
       {group.isPending && <Spinner label="Loading the group" />}
       {group.isError && <ErrorBar error={group.error} />}
       {g && (
@@ -116,79 +101,32 @@ export function GroupPage({ id }: { id: string }) {
 
 /** The group's members a page at a time, with Add member (a user picked by search) and Remove. */
 function GroupMembers({ group: g, may }: { group: GraphGroup; may: Right }) {
-  const s = useStyles();
-  const queryClient = useQueryClient();
-  const [adding, setAdding] = useState(false);
-  const [removing, setRemoving] = useState<GraphUser | undefined>();
   const path = `/v1.0/groups/${encodeURIComponent(g.id)}`;
-  const members = usePages<GraphUser>(`members-${g.id}`, `${path}/members?$select=id,displayName,userPrincipalName,mail&$top=10`);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: [`members-${g.id}`] });
   return (
-    <>
-      <Title3 as="h2" className={s.h} id="membersTitle">
-        Members
-      </Title3>
-      <div className={s.bar}>
-        <Button appearance="primary" id="addMember" {...byRight(may, 'membersReason')} onClick={() => setAdding(true)}>
-          Add member
-        </Button>
-        <Reason id="membersReason" right={may} />
-      </div>
-      {members.query.isError && <ErrorBar error={members.query.error} />}
-      {members.query.data && (
-        <>
-          <Table aria-labelledby="membersTitle" id="membersTable" size="small">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Name</TableHeaderCell>
-                <TableHeaderCell className={s.wideOnly}>User principal name</TableHeaderCell>
-                <TableHeaderCell className={s.remove}>
-                  <span className={s.wideOnly}>Action</span>
-                </TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {members.query.data.value.map((u) => (
-                <TableRow key={u.id} data-upn={u.userPrincipalName}>
-                  <TableCell className={s.wrap}>{u.displayName}</TableCell>
-                  <TableCell className={mergeClasses(s.wrap, s.wideOnly)}>{u.userPrincipalName}</TableCell>
-                  <TableCell className={s.remove}>
-                    <Button size="small" aria-label={`Remove ${u.displayName}`} className="removeMember" {...byRight(may, 'membersReason')} onClick={() => setRemoving(u)}>
-                      Remove
-                    </Button>
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-          {members.query.data.value.length === 0 && <Text id="noMembers">This group has no members.</Text>}
-          <Pager idPrefix="members-" pageNumber={members.pageNumber} prev={members.prev} next={members.next} />
-        </>
-      )}
-      {adding && (
-        <UserPicker
-          title={`Add a member to ${g.displayName}`}
-          onAdd={(u) => call(`${path}/members/$ref`, { method: 'POST', body: { '@odata.id': `${location.origin}/v1.0/directoryObjects/${u.id}` } })}
-          onClose={(added) => {
-            setAdding(false);
-            if (added) void refresh();
-          }}
-        />
-      )}
-      {removing && (
-        <ConfirmDialog
-          title="Remove member"
-          confirmLabel="Remove"
-          onConfirm={() => call(`${path}/members/${encodeURIComponent(removing.id)}/$ref`, { method: 'DELETE' })}
-          onClose={(done) => {
-            setRemoving(undefined);
-            if (done) void refresh();
-          }}
-        >
-          Remove {removing.displayName} ({removing.userPrincipalName}) from {g.displayName}?
-        </ConfirmDialog>
-      )}
-    </>
+    <MemberTable<GraphUser>
+      title="Members"
+      titleId="membersTitle"
+      tableId="membersTable"
+      pagerPrefix="members-"
+      listKey={`members-${g.id}`}
+      listUrl={`${path}/members?$select=id,displayName,userPrincipalName,mail&$top=10`}
+      columns={[{ header: 'User principal name', cell: (u) => u.userPrincipalName, wrap: true }]}
+      may={may}
+      reasonId="membersReason"
+      add={{
+        id: 'addMember',
+        label: 'Add member',
+        pickerTitle: `Add a member to ${g.displayName}`,
+        onAdd: (u) => call(`${path}/members/$ref`, { method: 'POST', body: { '@odata.id': `${location.origin}/v1.0/directoryObjects/${u.id}` } }),
+      }}
+      remove={{
+        className: 'removeMember',
+        title: 'Remove member',
+        question: (u) => `Remove ${u.displayName} (${u.userPrincipalName}) from ${g.displayName}?`,
+        onRemove: (u) => call(`${path}/members/${encodeURIComponent(u.id)}/$ref`, { method: 'DELETE' }),
+      }}
+      empty={{ id: 'noMembers', text: 'This group has no members.' }}
+    />
   );
 }
 

@@ -3,16 +3,16 @@
 // at that property's field, anything else above the buttons. Nothing is created on a refusal.
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { Button, Checkbox, Field, Input, Link, Spinner, Textarea, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input, Spinner, Textarea, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { fieldState, refusalAt } from '../kit/fields';
 import { Reason, byRight, useDirectoryRights } from '../kit/rights';
 import { navigate } from '../router';
 import type { GraphGroup } from './types';
+import { BackLink } from '../kit/BackLink';
 
 const useStyles = makeStyles({
-  back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   title: { display: 'block' },
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '560px', marginTop: tokens.spacingVerticalM },
   buttons: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap' },
@@ -61,16 +61,7 @@ export function NewGroupPage() {
   const field = (key: keyof typeof FIELD_PROPERTIES) => fieldState(errors[key]);
   return (
     <section aria-labelledby="newGroupTitle">
-      <Link
-        className={s.back}
-        href="/admin/groups"
-        onClick={(e) => {
-          e.preventDefault();
-          navigate('/admin/groups');
-        }}
-      >
-        ← All groups
-      </Link>
+      <BackLink to="/admin/groups">All groups</BackLink>
       <Title2 as="h1" id="newGroupTitle" className={s.title}>
         New group
       </Title2>

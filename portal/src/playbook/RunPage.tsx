@@ -3,15 +3,15 @@
 // left; then the report. The Temporary Access Pass shows once, when this page's Resume applied its step.
 import { useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Badge, Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, Title2 } from '@fluentui/react-components';
+import { Badge, Button, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, Title2 } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
-import { navigate } from '../router';
 import { type Run, STEP_INFO, getRun, resumeRun } from './api';
 import { StepHeading } from './parts';
 import { ReportView } from './ReportView';
 import { RunProgress } from './RunProgress';
 import { usePlaybookStyles } from './styles';
 import { useRunPolling } from './useRunPolling';
+import { BackLink } from '../kit/BackLink';
 
 export default function RunPage({ runId }: { runId: string }) {
   const s = usePlaybookStyles();
@@ -47,17 +47,7 @@ export default function RunPage({ runId }: { runId: string }) {
   const unfinished = run !== undefined && run.status !== 'completed';
   return (
     <section aria-labelledby="runTitle">
-      <Link
-        className={s.back}
-        href={userPath}
-        id="runBackToUser"
-        onClick={(e) => {
-          e.preventDefault();
-          navigate(userPath);
-        }}
-      >
-        ← The user
-      </Link>
+      <BackLink to={userPath} id="runBackToUser">The user</BackLink>
       <Title2 as="h1" id="runTitle" block>
         Compromised-account playbook run
       </Title2>

@@ -1,18 +1,15 @@
 // A directory role: its description and its assignments (users and apps' service principals) a page at
 // a time, with Add assignment (a user picked by search) and Remove. The server decides who may assign
 // roles and keeps the tenant's last enabled Global Administrator; its refusals are shown as worded.
-import { useState } from 'react';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Link, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title2, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
+import { useQuery } from '@tanstack/react-query';
+import { Spinner, Title2, makeStyles } from '@fluentui/react-components';
 import { call } from '../api';
 import { ErrorBar } from '../ErrorBar';
-import { ConfirmDialog } from '../kit/ConfirmDialog';
-import { Pager, usePages } from '../kit/paging';
+import { MemberTable } from '../kit/MemberTable';
 import { Properties } from '../kit/Properties';
-import { Reason, byRight, useDirectoryRight } from '../kit/rights';
-import { UserPicker } from '../kit/UserPicker';
-import { navigate } from '../router';
+import { useDirectoryRight } from '../kit/rights';
 import type { RoleDefinition } from './RolesPage';
+import { BackLink } from '../kit/BackLink';
 
 interface Member {
   '@odata.type'?: string;
@@ -23,41 +20,21 @@ interface Member {
 }
 
 const useStyles = makeStyles({
-  back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   title: { display: 'block' },
-  bar: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap', margin: `${tokens.spacingVerticalM} 0` },
-  h: { display: 'block', marginTop: tokens.spacingVerticalXL },
-  wrap: { overflowWrap: 'anywhere' },
-  wideOnly: { '@media (max-width: 600px)': { display: 'none' } },
-  remove: { width: '100px' },
 });
 
 const isApp = (m: Member) => m['@odata.type'] === '#microsoft.graph.servicePrincipal';
 
 export function RolePage({ id }: { id: string }) {
   const s = useStyles();
-  const queryClient = useQueryClient();
-  const [adding, setAdding] = useState(false);
-  const [removing, setRemoving] = useState<Member | undefined>();
   const role = useQuery({ queryKey: ['roleDefinition', id], queryFn: () => call<RoleDefinition>(`/v1.0/roleManagement/directory/roleDefinitions/${encodeURIComponent(id)}`) });
   const path = `/v1.0/directoryRoles/${encodeURIComponent(id)}/members`;
-  const members = usePages<Member>(`roleMembers-${id}`, `${path}?$top=10`);
-  const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: [`roleMembers-${id}`] }), queryClient.invalidateQueries({ queryKey: ['roleAssignments'] })]);
   const r = role.data;
   const mayAssign = useDirectoryRight('assignDirectoryRoles');
 
   return (
     <section aria-labelledby="roleTitle">
-      <Link
-        className={s.back}
-        href="/admin/roles"
-        onClick={(e) => {
-          e.preventDefault();
-          navigate('/admin/roles');
-        }}
-      >
-        ← All roles
-      </Link>
+      <BackLink to="/admin/roles">All roles</BackLink>
       {role.isPending && <Spinner label="Loading the role" />}
       {role.isError && <ErrorBar error={role.error} />}
       {r && (
@@ -73,73 +50,35 @@ export function RolePage({ id }: { id: string }) {
               ['Type', 'Built-in role'],
             ]}
           />
-          <Title3 as="h2" className={s.h} id="assignmentsTitle">
-            Assignments
-          </Title3>
-          <div className={s.bar}>
-            <Button appearance="primary" id="addAssignment" {...byRight(mayAssign, 'assignReason')} onClick={() => setAdding(true)}>
-              Add assignment
-            </Button>
-            <Reason id="assignReason" right={mayAssign} />
-          </div>
-          {members.query.isError && <ErrorBar error={members.query.error} />}
-          {members.query.data && (
-            <>
-              <Table aria-labelledby="assignmentsTitle" id="assignmentsTable" size="small">
-                <TableHeader>
-                  <TableRow>
-                    <TableHeaderCell>Name</TableHeaderCell>
-                    <TableHeaderCell className={s.wideOnly}>User principal name or app ID</TableHeaderCell>
-                    <TableHeaderCell className={s.wideOnly}>Type</TableHeaderCell>
-                    <TableHeaderCell className={s.remove}>
-                      <span className={s.wideOnly}>Action</span>
-                    </TableHeaderCell>
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {members.query.data.value.map((m) => (
-                    <TableRow key={m.id} data-id={m.id} data-upn={m.userPrincipalName ?? ''}>
-                      <TableCell className={s.wrap}>{m.displayName}</TableCell>
-                      <TableCell className={mergeClasses(s.wrap, s.wideOnly)}>{m.userPrincipalName ?? m.appId}</TableCell>
-                      <TableCell className={s.wideOnly}>{isApp(m) ? 'Service principal' : 'User'}</TableCell>
-                      <TableCell className={s.remove}>
-                        <Button size="small" aria-label={`Remove ${m.displayName}`} className="removeAssignment" {...byRight(mayAssign, 'assignReason')} onClick={() => setRemoving(m)}>
-                          Remove
-                        </Button>
-                      </TableCell>
-                    </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
-              {members.query.data.value.length === 0 && <Text id="noAssignments">No one holds this role.</Text>}
-              <Pager idPrefix="assignments-" pageNumber={members.pageNumber} prev={members.prev} next={members.next} />
-            </>
-          )}
+          <MemberTable<Member>
+            title="Assignments"
+            titleId="assignmentsTitle"
+            tableId="assignmentsTable"
+            pagerPrefix="assignments-"
+            listKey={`roleMembers-${id}`}
+            listUrl={`${path}?$top=10`}
+            columns={[
+              { header: 'User principal name or app ID', cell: (m) => m.userPrincipalName ?? m.appId, wrap: true },
+              { header: 'Type', cell: (m) => (isApp(m) ? 'Service principal' : 'User') },
+            ]}
+            may={mayAssign}
+            reasonId="assignReason"
+            add={{
+              id: 'addAssignment',
+              label: 'Add assignment',
+              pickerTitle: `Assign ${r.displayName}`,
+              onAdd: (u) => call(`${path}/$ref`, { method: 'POST', body: { '@odata.id': `${location.origin}/v1.0/directoryObjects/${u.id}` } }),
+            }}
+            remove={{
+              className: 'removeAssignment',
+              title: 'Remove assignment',
+              question: (m) => `Remove the ${r.displayName} role from ${m.displayName}${m.userPrincipalName ? ` (${m.userPrincipalName})` : ''}?`,
+              onRemove: (m) => call(`${path}/${encodeURIComponent(m.id)}/$ref`, { method: 'DELETE' }),
+            }}
+            empty={{ id: 'noAssignments', text: 'No one holds this role.' }}
+            alsoStale={[['roleAssignments']]}
+          />
         </>
-      )}
-      {adding && r && (
-        <UserPicker
-          title={`Assign ${r.displayName}`}
-          onAdd={(u) => call(`${path}/$ref`, { method: 'POST', body: { '@odata.id': `${location.origin}/v1.0/directoryObjects/${u.id}` } })}
-          onClose={(added) => {
-            setAdding(false);
-            if (added) void refresh();
-          }}
-        />
-      )}
-      {removing && r && (
-        <ConfirmDialog
-          title="Remove assignment"
-          confirmLabel="Remove"
-          onConfirm={() => call(`${path}/${encodeURIComponent(removing.id)}/$ref`, { method: 'DELETE' })}
-          onClose={(done) => {
-            setRemoving(undefined);
-            if (done) void refresh();
-          }}
-        >
-          Remove the {r.displayName} role from {removing.displayName}
-          {removing.userPrincipalName ? ` (${removing.userPrincipalName})` : ''}?
-        </ConfirmDialog>
       )}
     </section>
   );

@@ -4,27 +4,13 @@
 // the field it names); only a plan the server accepted goes on to the preview panel.
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import {
-  Button,
-  Checkbox,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
-  Field,
-  Input,
-  Select,
-  makeStyles,
-  tokens,
-} from '@fluentui/react-components';
+import { Checkbox, Field, Input, Select, makeStyles } from '@fluentui/react-components';
 import { ApiError, type PlanDoc, call, dryRun } from '../api';
-import { ErrorBar } from '../ErrorBar';
+import { useClosing } from '../kit/closing';
+import { FormDialog } from '../kit/FormDialog';
 
 const useStyles = makeStyles({
   surface: { maxWidth: 'min(520px, calc(100vw - 24px))' },
-  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
 });
 
 /** The TAP settings of the authentication methods policy (Graph); D23's defaults when the caller may not read it. */
@@ -54,6 +40,8 @@ export function AddMethodDialog(props: { userId: string; userName: string; onPla
   const [errors, setErrors] = useState<{ lifetime?: string; once?: string }>({});
   const [refusal, setRefusal] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // Escape and Cancel close it as Fluent closes a dialog, the focus given back to the button that opened it
+  const closing = useClosing<void>(props.onClose);
   // the policy's defaults until the admin changes a field
   const lifetimeValue = lifetime ?? String(c?.defaultLifetimeInMinutes ?? 60);
   const onceValue = once ?? c?.isUsableOnce ?? false;
@@ -93,42 +81,29 @@ export function AddMethodDialog(props: { userId: string; userName: string; onPla
   }
 
   return (
-    <Dialog open modalType="modal" onOpenChange={(_, d) => !d.open && props.onClose()}>
-      <DialogSurface className={s.surface} aria-describedby={undefined}>
-        <form
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void submit();
-          }}
-        >
-          <DialogBody>
-            <DialogTitle>Add authentication method: {props.userName}</DialogTitle>
-            <DialogContent className={s.form}>
-              {refusal !== undefined && <ErrorBar error={refusal} />}
-              <Field label="Choose method">
-                <Select id="addMethodType" defaultValue="temporaryAccessPass">
-                  <option value="temporaryAccessPass">Temporary Access Pass</option>
-                </Select>
-              </Field>
-              <Field label="Lifetime (minutes)" required hint={loading ? "Reading the authentication methods policy's limits…" : `From ${min} to ${max} minutes.`} validationState={errors.lifetime ? 'error' : 'none'} validationMessage={errors.lifetime} id="tapLifetimeField">
-                <Input id="tapLifetime" inputMode="numeric" value={lifetimeValue} onChange={(_, d) => setLifetime(d.value)} />
-              </Field>
-              <Field validationState={errors.once ? 'error' : 'none'} validationMessage={errors.once} id="tapOnceField">
-                <Checkbox id="tapOnce" label="One-time use" checked={onceValue} onChange={(_, d) => setOnce(d.checked === true)} />
-              </Field>
-            </DialogContent>
-            <DialogActions>
-              <Button appearance="primary" type="submit" id="addMethodNext" disabled={busy || loading}>
-                Next: preview
-              </Button>
-              <Button appearance="secondary" id="addMethodCancel" onClick={props.onClose}>
-                Cancel
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={closing.open}
+      surfaceMotion={closing.surfaceMotion}
+      modalType="modal"
+      onDismiss={() => closing.close()}
+      onSubmit={() => void submit()}
+      surfaceClassName={s.surface}
+      title={`Add authentication method: ${props.userName}`}
+      error={refusal}
+      submit={{ id: 'addMethodNext', label: 'Next: preview', disabled: busy || loading }}
+      cancel={{ id: 'addMethodCancel' }}
+    >
+      <Field label="Choose method">
+        <Select id="addMethodType" defaultValue="temporaryAccessPass">
+          <option value="temporaryAccessPass">Temporary Access Pass</option>
+        </Select>
+      </Field>
+      <Field label="Lifetime (minutes)" required hint={loading ? "Reading the authentication methods policy's limits…" : `From ${min} to ${max} minutes.`} validationState={errors.lifetime ? 'error' : 'none'} validationMessage={errors.lifetime} id="tapLifetimeField">
+        <Input id="tapLifetime" inputMode="numeric" value={lifetimeValue} onChange={(_, d) => setLifetime(d.value)} />
+      </Field>
+      <Field validationState={errors.once ? 'error' : 'none'} validationMessage={errors.once} id="tapOnceField">
+        <Checkbox id="tapOnce" label="One-time use" checked={onceValue} onChange={(_, d) => setOnce(d.checked === true)} />
+      </Field>
+    </FormDialog>
   );
 }

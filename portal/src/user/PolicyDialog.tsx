@@ -20,6 +20,7 @@ import {
 } from '@fluentui/react-components';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { ErrorBar } from '../ErrorBar';
+import { useClosing } from '../kit/closing';
 
 export interface EffectiveMethod {
   method: string;
@@ -41,8 +42,10 @@ const useStyles = makeStyles({
 export function PolicyDialog(props: { userName: string; policy: UseQueryResult<MethodsPolicyDoc>; onClose: () => void }) {
   const s = useStyles();
   const p = props.policy;
+  // closed as Fluent closes a dialog, the focus given back to the button that opened it
+  const closing = useClosing<void>(props.onClose);
   return (
-    <Dialog open modalType="modal" onOpenChange={(_, d) => !d.open && props.onClose()}>
+    <Dialog open={closing.open} surfaceMotion={closing.surfaceMotion} modalType="modal" onOpenChange={(_, d) => !d.open && closing.close()}>
       <DialogSurface className={s.surface} aria-describedby={undefined}>
         <DialogBody>
           <DialogTitle>Authentication methods policy for {props.userName}</DialogTitle>
@@ -71,7 +74,7 @@ export function PolicyDialog(props: { userName: string; policy: UseQueryResult<M
             )}
           </DialogContent>
           <DialogActions>
-            <Button appearance="primary" id="policyClose" onClick={props.onClose}>
+            <Button appearance="primary" id="policyClose" onClick={() => closing.close()}>
               Close
             </Button>
           </DialogActions>

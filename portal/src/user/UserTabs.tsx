@@ -5,6 +5,7 @@ import { Link, Spinner, Title2, makeStyles, mergeClasses, tokens } from '@fluent
 import { type GraphUser, DETAIL_SELECT, call } from '../api';
 import { ErrorBar } from '../ErrorBar';
 import { type UserTab, navigate, userPath } from '../router';
+import { BackLink } from '../kit/BackLink';
 
 const useStyles = makeStyles({
   tabs: {
@@ -17,7 +18,6 @@ const useStyles = makeStyles({
   },
   tab: { padding: `${tokens.spacingVerticalS} 0`, color: tokens.colorNeutralForeground2, borderBottom: `${tokens.strokeWidthThicker} solid transparent`, ':hover': { color: tokens.colorNeutralForeground1, textDecorationLine: 'none' } },
   current: { color: tokens.colorNeutralForeground1, fontWeight: tokens.fontWeightSemibold, borderBottomColor: tokens.colorCompoundBrandStroke },
-  back: { display: 'inline-block', marginBottom: tokens.spacingVerticalS },
   title: { display: 'block', overflowWrap: 'anywhere' },
 });
 
@@ -62,16 +62,7 @@ export function UserHeader({ id, current, titleId }: { id: string; current: User
   const user = useUser(id);
   return (
     <>
-      <Link
-        className={s.back}
-        href="/admin/"
-        onClick={(e) => {
-          e.preventDefault();
-          navigate('/admin/');
-        }}
-      >
-        ← All users
-      </Link>
+      <BackLink to="/admin/">All users</BackLink>
       {user.isPending && <Spinner label="Loading the user" />}
       {user.isError && <ErrorBar error={user.error} />}
       <Title2 as="h1" id={titleId} className={s.title}>
