@@ -12,16 +12,15 @@ import * as createServicePrincipal from './admin/actions/create-service-principa
 import { loadApplication } from './admin/applications.js';
 import { appFromRow } from './directory/apps.js';
 import { FIRST_PARTY_APP_IDS } from './directory/first-party.js';
-
-export class AppsUsageError extends Error {}
+import { CliUsageError, optionValue, parseIsoDateTime, say } from './cli-kit.js';
 
 export const APPS_HELP: Record<string, string> = {
   'apps list': 'usage: npm run cli -- apps list [--json]\n\nLists the app registrations: appId (client id), object id, display name, redirect URIs by platform, client secrets.',
   'apps create': [
     'usage: npm run cli -- apps create <display name> [options]',
     '',
-    'Registers an application (as Graph POST /applications does) with its service principal (POST /servicePrincipals:',
-    'without one the app gets no token) and prints its appId (client id), object id and service principal id.',
+    'Registers an application with its service principal, and prints its appId (client id), object id and service principal id.',
+    'It is Graph POST /applications, then POST /servicePrincipals (without a service principal the app gets no token).',
     '',
     'options (each URI option may be repeated):',
     '  --web-redirect-uri <uri>            a web (confidential) redirect URI: HTTPS, or http://localhost',
@@ -40,7 +39,7 @@ export const APPS_HELP: Record<string, string> = {
     '',
     'options:',
     '  --display-name <name>               a description of the secret',
-    '  --end-date-time <ISO 8601 time>     when it expires (default: in two years)',
+    '  --end-date-time <ISO 8601 time>     when it expires, e.g. 2027-01-31 or 2027-01-31T00:00:00Z (default: in two years)',
     '  --dry-run                           print the preview and change nothing',
     '  --json                              print one JSON document ({preview} or {preview, result})',
     '  --help                              this help',
@@ -59,12 +58,9 @@ function parse(args: string[], valued: readonly string[], flags: readonly string
   const out: Parsed = { positional: [], values: {}, flags: new Set() };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (valued.includes(a)) {
-      const v = args[++i];
-      if (v === undefined) throw new AppsUsageError(`${a} needs a value`);
-      (out.values[a] ??= []).push(v);
-    } else if (flags.includes(a)) out.flags.add(a);
-    else if (a.startsWith('--')) throw new AppsUsageError(`unknown option ${a}`);
+    if (valued.includes(a)) (out.values[a] ??= []).push(optionValue(args, i++));
+    else if (flags.includes(a)) out.flags.add(a);
+    else if (a.startsWith('-')) throw new CliUsageError(`unknown option ${a}`);
     else out.positional.push(a);
   }
   return out;
@@ -79,7 +75,7 @@ async function list(ctx: ActionContext, json: boolean): Promise<void> {
   if (json) return console.log(JSON.stringify(apps, null, 2));
   const table = [['APP ID (CLIENT ID)', 'OBJECT ID', 'DISPLAY NAME', 'REDIRECT URIS', 'SECRETS'], ...apps.map((a) => [a.appId, a.id, a.displayName, [...a.web.map((u) => `web ${u}`), ...a.spa.map((u) => `spa ${u}`), ...a.publicClient.map((u) => `publicClient ${u}`)].join(', ') || '-', String(a.secrets)])];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((t) => t[i]!.length)));
-  for (const t of table) console.log(t.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  '));
+  for (const t of table) say(t.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  '));
 }
 
 function previewText(p: { action: string; target: { displayName: string }; changes: { property: string; oldValue: string | null; newValue: string | null }[]; warnings: string[] }): string {
@@ -88,7 +84,7 @@ function previewText(p: { action: string; target: { displayName: string }; chang
 
 async function create(ctx: ActionContext, args: string[]): Promise<void> {
   const o = parse(args, ['--web-redirect-uri', '--spa-redirect-uri', '--public-client-redirect-uri', '--identifier-uri'], ['--allow-public-client-flows', '--dry-run', '--json']);
-  if (o.positional.length !== 1) throw new AppsUsageError('apps create takes exactly one display name (quote it when it has spaces)');
+  if (o.positional.length !== 1) throw new CliUsageError('apps create takes exactly one display name (quote it when it has spaces)');
   const plan = await createApplication.plan(ctx, OPERATOR, {
     displayName: o.positional[0]!,
     webRedirectUris: o.values['--web-redirect-uri'] ?? [],
@@ -98,40 +94,38 @@ async function create(ctx: ActionContext, args: string[]): Promise<void> {
     isFallbackPublicClient: o.flags.has('--allow-public-client-flows'),
   });
   const json = o.flags.has('--json');
-  if (!json) console.log(previewText(plan.preview));
-  if (o.flags.has('--dry-run')) return console.log(json ? JSON.stringify({ preview: plan.preview }, null, 2) : '\n(dry run: nothing was changed)');
+  if (!json) say(previewText(plan.preview));
+  if (o.flags.has('--dry-run')) return json ? console.log(JSON.stringify({ preview: plan.preview }, null, 2)) : say('\n(dry run: nothing was changed)');
   const { value: app } = await createApplication.apply(ctx, plan);
   // and its service principal, as Entra's portal registers an app: without one it gets no token (AADSTS7000229)
   const { value: sp } = await createServicePrincipal.apply(ctx, await createServicePrincipal.plan(ctx, OPERATOR, { appId: app.id }));
   if (json) return console.log(JSON.stringify({ preview: plan.preview, result: { appId: app.id, id: app.objectId, displayName: app.displayName, servicePrincipalId: sp.id } }, null, 2));
-  console.log(`\ncreated: appId (client id) ${app.id}, object id ${app.objectId}, service principal ${sp.id}`);
+  say(`\ncreated: appId (client id) ${app.id}, object id ${app.objectId}, service principal ${sp.id}`);
 }
 
 async function addSecret(ctx: ActionContext, args: string[]): Promise<void> {
   const o = parse(args, ['--display-name', '--end-date-time'], ['--dry-run', '--json']);
-  if (o.positional.length !== 1 || !GUID.test(o.positional[0]!)) throw new AppsUsageError('apps add-secret takes exactly one application: its appId (client id) or object id');
+  if (o.positional.length !== 1 || !GUID.test(o.positional[0]!)) throw new CliUsageError('apps add-secret takes exactly one application: its appId (client id) or object id');
   const id = o.positional[0]!;
   const end = o.values['--end-date-time']?.[0];
-  const endMs = end === undefined ? undefined : Date.parse(end);
-  if (endMs !== undefined && !Number.isFinite(endMs)) throw new AppsUsageError(`--end-date-time ${end} is not a date and time (ISO 8601, e.g. 2027-01-31T00:00:00Z)`);
+  const endMs = end === undefined ? undefined : parseIsoDateTime(end, '--end-date-time');
   // by appId first (what operators hold), else by object id
   const byAppId = await loadApplication(ctx.db, ctx.tenantId, id, true).then(() => true, () => false);
   const plan = await addPassword.plan(ctx, OPERATOR, id, { displayName: o.values['--display-name']?.[0] ?? null, endDateTime: endMs }, byAppId);
   const json = o.flags.has('--json');
-  if (!json) console.log(previewText(plan.preview));
-  if (o.flags.has('--dry-run')) return console.log(json ? JSON.stringify({ preview: plan.preview }, null, 2) : '\n(dry run: nothing was changed)');
+  if (!json) say(previewText(plan.preview));
+  if (o.flags.has('--dry-run')) return json ? console.log(JSON.stringify({ preview: plan.preview }, null, 2)) : say('\n(dry run: nothing was changed)');
   const { value: c } = await addPassword.apply(ctx, plan);
   const result = { keyId: c.keyId, hint: c.hint, displayName: c.displayName, endDateTime: c.endDateTime === null ? null : new Date(c.endDateTime).toISOString(), secretText: c.secretText };
   if (json) return console.log(JSON.stringify({ preview: plan.preview, result }, null, 2));
-  console.log(`\nclient secret (shown once, store it now): ${c.secretText}\nkeyId ${c.keyId}, expires ${result.endDateTime}`);
+  say(`\nclient secret (shown once, store it now): ${c.secretText}\nkeyId ${c.keyId}, expires ${result.endDateTime}`);
 }
 
 /** Runs `apps <sub> ...args` with a store (the caller opens and closes it). */
 export async function runApps(sub: string, args: string[], withStore: (fn: (ctx: ActionContext) => Promise<void>) => Promise<void>): Promise<void> {
-  if (!['list', 'create', 'add-secret'].includes(sub)) throw new AppsUsageError(`unknown command: apps ${sub}`);
-  if (sub === 'list' && args.some((a) => a !== '--json')) throw new AppsUsageError(`apps list takes only --json`);
+  if (!['list', 'create', 'add-secret'].includes(sub)) throw new CliUsageError(`unknown command: apps ${sub} (the apps commands: apps list, apps create, apps add-secret)`);
+  if (sub === 'list' && args.some((a) => a !== '--json')) throw new CliUsageError(`apps list takes only --json`);
   await withStore(async (ctx) => {
-    if (!ctx.tenantId) throw new Error('no tenant yet: start Latchkey once first');
     if (sub === 'list') return list(ctx, args.includes('--json'));
     if (sub === 'create') return create(ctx, args);
     return addSecret(ctx, args);

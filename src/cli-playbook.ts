@@ -2,12 +2,12 @@
 // (spec §5), as the local operator: `sessions list`, `grants list`, `playbook`. Ending one session or grant
 // is the registry's end-session / end-grant action (`sessions end <user> <id>` and `grants end <user> <id>`
 // are its verb-noun spellings, rewritten by src/cli.ts).
-import readline from 'node:readline/promises';
 import type { ActionContext } from './admin/action.js';
 import type { Actor } from './admin/actor.js';
 import { type PlaybookPreview, STEPS, applyRun, parsePlaybookInput, previewPlaybook, startRun } from './admin/playbook.js';
 import { buildReport, reportText } from './admin/playbook-report.js';
 import { sessionsAndApps } from './admin/sessions-and-apps.js';
+import { CliUsageError, confirm, escapeControls, optionValue, say } from './cli-kit.js';
 
 export const EXTRA_HELP: Record<string, string> = {
   'sessions list': 'usage: npm run cli -- sessions list <user> [--json]\n\nLists the user\'s live browser sessions: id, device, IP address, apps, created, last use, MFA.',
@@ -25,20 +25,19 @@ export const EXTRA_HELP: Record<string, string> = {
 
 const OPERATOR: Actor = { kind: 'system', id: 'system', displayName: 'Latchkey command line' };
 
-export class ExtraUsageError extends Error {}
-
 export async function sessionsList(ctx: ActionContext, list: 'sessions' | 'grants', args: string[]): Promise<number> {
-  const users = args.filter((a) => a !== '--json');
-  if (users.length !== 1 || users[0]!.startsWith('-')) throw new ExtraUsageError(`${list} list takes exactly one user (id or UPN)`);
+  for (const a of args) if (a.startsWith('-') && a !== '--json') throw new CliUsageError(`unknown option ${a} for ${list} list`);
+  const users = args.filter((a) => !a.startsWith('-'));
+  if (users.length !== 1) throw new CliUsageError(`${list} list takes exactly one user (id or UPN)`);
   const all = await sessionsAndApps(ctx, OPERATOR, users[0]!, { grants: list === 'grants' });
   if (args.includes('--json')) {
     console.log(JSON.stringify({ target: all.target, value: all[list] }, null, 2));
     return 0;
   }
-  console.log(`${list} of ${all.target.displayName} <${all.target.userPrincipalName}>`);
-  if (list === 'sessions') for (const s of all.sessions) console.log(`  ${s.id}  ${s.userAgent}  ${s.ipAddress}  apps: ${s.apps.map((a) => a.displayName).join(', ') || '-'}  created ${s.createdDateTime}  last used ${s.lastUsedDateTime}  MFA ${s.mfaDateTime ?? 'no'}`);
-  else for (const g of all.grants) console.log(`  ${g.id}  ${g.appDisplayName}  created ${g.createdDateTime}  last used ${g.lastUsedDateTime}`);
-  if (!all[list].length) console.log('  none');
+  say(`${list} of ${all.target.displayName} <${all.target.userPrincipalName}>`);
+  if (list === 'sessions') for (const s of all.sessions) say(`  ${s.id}  ${s.userAgent}  ${s.ipAddress}  apps: ${s.apps.map((a) => a.displayName).join(', ') || '-'}  created ${s.createdDateTime}  last used ${s.lastUsedDateTime}  MFA ${s.mfaDateTime ?? 'no'}`);
+  else for (const g of all.grants) say(`  ${g.id}  ${g.appDisplayName}  created ${g.createdDateTime}  last used ${g.lastUsedDateTime}`);
+  if (!all[list].length) say('  none');
   return 0;
 }
 
@@ -61,16 +60,17 @@ export async function playbook(ctx: ActionContext, args: string[]): Promise<numb
     if (a === '--dry-run') o.dryRun = true;
     else if (a === '--yes' || a === '-y') o.yes = true;
     else if (a === '--json') o.json = true;
-    else if (a === '--steps') o.steps = (args[++i] ?? '').split(',').filter(Boolean);
-    else if (a.startsWith('-')) throw new ExtraUsageError(`unknown option ${a} for playbook`);
+    else if (a === '--steps') o.steps = optionValue(args, i++).split(',').filter(Boolean);
+    else if (a.startsWith('-')) throw new CliUsageError(`unknown option ${a} for playbook`);
     else positional.push(a);
   }
-  if (positional.length !== 1) throw new ExtraUsageError('playbook takes exactly one user (id or UPN)');
+  if (positional.length !== 1) throw new CliUsageError('playbook takes exactly one user (id or UPN)');
   const input = parsePlaybookInput(o.steps ? { steps: o.steps } : {});
   const preview = await previewPlaybook(ctx, OPERATOR, positional[0]!, input);
-  if (!o.json) console.log(previewText(preview));
+  if (!o.json) say(previewText(preview));
   if (o.dryRun) {
-    console.log(o.json ? JSON.stringify({ preview }, null, 2) : '\n(dry run: nothing was changed)');
+    if (o.json) console.log(JSON.stringify({ preview }, null, 2));
+    else say('\n(dry run: nothing was changed)');
     return 0;
   }
   if (!o.yes) {
@@ -78,17 +78,16 @@ export async function playbook(ctx: ActionContext, args: string[]): Promise<numb
       console.error('not applied: the playbook is destructive; pass --yes to apply without a prompt (stdin is not a terminal)');
       return 4;
     }
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await rl.question(`\nRun the playbook on ${preview.target.userPrincipalName}? [y/N] `).finally(() => rl.close());
-    if (!/^(y|yes)$/i.test(answer.trim())) return (console.error('not applied'), 4);
+    // with --json the preview is not on stdout yet: show it with the question
+    if (!(await confirm(`\nRun the playbook on ${escapeControls(preview.target.userPrincipalName)}? [y/N] `, o.json ? previewText(preview) : undefined))) return (console.error('not applied'), 4);
   }
   const { row } = await startRun(ctx, OPERATOR, preview.target.id, input);
   const out = await applyRun(ctx, OPERATOR, row.id);
   const report = await buildReport(ctx, out.row);
   if (o.json) console.log(JSON.stringify({ preview, report, ...(out.temporaryAccessPass ? { temporaryAccessPass: out.temporaryAccessPass } : {}) }, null, 2));
   else {
-    console.log(`\n${reportText(report)}`);
-    if (out.temporaryAccessPass) console.log(`\nTemporary Access Pass (shown once, hand it over out of band): ${out.temporaryAccessPass}`);
+    say(`\n${reportText(report)}`);
+    if (out.temporaryAccessPass) say(`\nTemporary Access Pass (shown once, hand it over out of band): ${out.temporaryAccessPass}`);
   }
   return 0;
 }

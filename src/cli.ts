@@ -5,14 +5,14 @@
 // `--json` prints one JSON document for scripts. `<command> --help` describes each command.
 // Exit codes: 0 done, 1 unexpected error, 2 usage or configuration error, 3 refused by the action,
 // 4 not confirmed.
-import readline from 'node:readline/promises';
 import { ConfigError, loadConfig } from './config/index.js';
 import { Secrets } from './crypto/secrets.js';
 import { type ActionContext, ActionError, type ApplyResult, type CredentialLine, type Preview } from './admin/action.js';
 import type { Actor } from './admin/actor.js';
 import { ACTIONS, type InputField, type RegisteredAction } from './admin/registry.js';
-import { EXTRA_HELP, ExtraUsageError, playbook, sessionsList } from './cli-playbook.js';
-import { APPS_HELP, AppsUsageError, runApps } from './cli-apps.js';
+import { EXTRA_HELP, playbook, sessionsList } from './cli-playbook.js';
+import { APPS_HELP, runApps } from './cli-apps.js';
+import { CliSetupError, CliUsageError as UsageError, checkArguments, checkStdinValue, checkStoredData, confirm, escapeControls, optionValue, say } from './cli-kit.js';
 import { currentTotpCodes } from './demo/totp.js';
 import { loadTenant } from './directory/tenant.js';
 import { rotateSigningKey } from './protocol/keys.js';
@@ -27,8 +27,6 @@ const ALIASES: Record<string, string> = { disable: 'disable-account', enable: 'e
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 const BY_COMMAND = new Map(Object.values(ACTIONS).map((a) => [a.command, a]));
-
-class UsageError extends Error {}
 
 const COMMON_ACTION_OPTIONS = [
   ['--dry-run', 'print the preview and change nothing'],
@@ -54,8 +52,8 @@ function actionHelp(action: RegisteredAction): string {
 }
 
 const HELP: Record<string, string> = {
-  'keys rotate': 'usage: npm run cli -- keys rotate\n\nAdds a new token-signing key, used from the next start; the previous key stays published until its tokens expire.',
-  sweep: 'usage: npm run cli -- sweep\n\nDeletes expired rows now (engine rows, sign-in flows, idle sessions, expired admin plans...).',
+  'keys rotate': 'usage: npm run cli -- keys rotate [--json]\n\nAdds a new token-signing key, used from the next start; the previous key stays published until its tokens expire.\n\noptions:\n  --json    print {"kid"} as JSON instead of text\n  --help    this help',
+  sweep: 'usage: npm run cli -- sweep [--json]\n\nDeletes expired rows now (engine rows, sign-in flows, idle sessions, expired admin plans...).\n\noptions:\n  --json    print {"deletedRows"} as JSON instead of text\n  --help    this help',
   'users list': 'usage: npm run cli -- users list [--json]\n\nLists the users: user principal name, display name, enabled, directory roles.',
   ...APPS_HELP,
   'demo totp': [
@@ -98,8 +96,7 @@ function parseActionArgs(action: RegisteredAction, args: string[]): { user: stri
         out.fromStdin = o.field;
       } else if (o.f.type === 'boolean') out.input[o.field] = negated === undefined;
       else {
-        const v = args[++i];
-        if (v === undefined) throw new UsageError(`${a} needs a value`);
+        const v = optionValue(args, i++);
         out.input[o.field] = o.f.type === 'integer' && /^-?\d+$/.test(v) ? Number(v) : v;
       }
     } else positional.push(a);
@@ -138,15 +135,6 @@ function resultJson(action: RegisteredAction, r: ApplyResult) {
   return { appliedDateTime: new Date(r.appliedAt).toISOString(), endedCount: r.endedCount, ended: r.ended, ...(r.secret !== undefined ? { [action.secret.property]: r.secret } : {}) };
 }
 
-async function confirm(question: string): Promise<boolean> {
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^(y|yes)$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
 async function firstLineOfStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('a value to read from stdin was asked for, but stdin is a terminal: pipe it in');
   let text = '';
@@ -157,13 +145,16 @@ async function firstLineOfStdin(): Promise<string> {
   return text.split(/\r?\n/)[0] ?? '';
 }
 
+/** Runs `fn` on the store of an existing tenant; refuses (exit 2) before creating anything when there is none. */
 async function withStore<T>(fn: (ctx: ActionContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  checkStoredData(config);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const secrets = Secrets.load(config.masterKey, config.dataDir);
     const tenant = await loadTenant(store.db);
-    return await fn({ db: store.db, secrets, tenantId: tenant?.id ?? '', config });
+    if (!tenant) throw new CliSetupError('no tenant yet: start Latchkey once first');
+    const secrets = Secrets.load(config.masterKey, config.dataDir);
+    return await fn({ db: store.db, secrets, tenantId: tenant.id, config });
   } finally {
     await store.close();
   }
@@ -171,19 +162,19 @@ async function withStore<T>(fn: (ctx: ActionContext) => Promise<T>): Promise<T> 
 
 async function runAction(action: RegisteredAction, args: string[]): Promise<number> {
   const opts = parseActionArgs(action, args);
-  if (opts.fromStdin) opts.input[opts.fromStdin] = await firstLineOfStdin();
+  if (opts.fromStdin) opts.input[opts.fromStdin] = checkStdinValue(await firstLineOfStdin(), optionsOf(action).find((o) => o.field === opts.fromStdin)!.flag);
   return withStore(async (ctx) => {
-    if (!ctx.tenantId) throw new Error('no tenant yet: start Latchkey once first');
     const actor: Actor = { kind: 'system', id: 'system', displayName: 'Latchkey command line' };
     const plan = await action.plan(ctx, actor, opts.user, action.parseInput(opts.input));
     if (action.readOnly) {
-      console.log(opts.json ? JSON.stringify({ target: plan.preview.target, value: plan.preview.methodsPolicy ?? [] }, null, 2) : methodsPolicyText(plan.preview));
+      if (opts.json) console.log(JSON.stringify({ target: plan.preview.target, value: plan.preview.methodsPolicy ?? [] }, null, 2));
+      else say(methodsPolicyText(plan.preview));
       return EXIT.ok;
     }
-    if (!opts.json) console.log(previewText(plan.preview));
+    if (!opts.json) say(previewText(plan.preview));
     if (opts.dryRun) {
       if (opts.json) console.log(JSON.stringify({ preview: plan.preview }, null, 2));
-      else console.log('\n(dry run: nothing was changed)');
+      else say('\n(dry run: nothing was changed)');
       return EXIT.ok;
     }
     if (action.destructive && !opts.yes) {
@@ -191,7 +182,8 @@ async function runAction(action: RegisteredAction, args: string[]): Promise<numb
         console.error(`not applied: ${action.command} is destructive; pass --yes to apply without a prompt (stdin is not a terminal, so none can be shown)`);
         return EXIT.notConfirmed;
       }
-      if (!(await confirm(`\nApply ${action.command} to ${plan.preview.target.userPrincipalName}? [y/N] `))) {
+      // with --json the preview is not on stdout yet: show it with the question, so that the answer is informed
+      if (!(await confirm(`\nApply ${action.command} to ${escapeControls(plan.preview.target.userPrincipalName)}? [y/N] `, opts.json ? previewText(plan.preview) : undefined))) {
         console.error('not applied');
         return EXIT.notConfirmed;
       }
@@ -200,8 +192,8 @@ async function runAction(action: RegisteredAction, args: string[]): Promise<numb
     if (opts.json) {
       console.log(JSON.stringify({ preview: plan.preview, result: resultJson(action, result) }, null, 2));
     } else {
-      console.log(`\napplied at ${new Date(result.appliedAt).toISOString()}; ${result.endedCount} sessions and grants ended`);
-      if (result.secret) console.log(`${action.secret.label} (shown once): ${result.secret}`);
+      say(`\napplied at ${new Date(result.appliedAt).toISOString()}; ${result.endedCount} sessions and grants ended`);
+      if (result.secret) say(`${action.secret.label} (shown once): ${result.secret}`);
     }
     return EXIT.ok;
   });
@@ -218,7 +210,7 @@ async function usersList(json: boolean): Promise<number> {
     }
     const table = [['USER PRINCIPAL NAME', 'DISPLAY NAME', 'ENABLED', 'ROLES'], ...rows.map((r) => [r.userPrincipalName, r.displayName, r.accountEnabled ? 'yes' : 'no', r.roles.join(', ') || '-'])];
     const widths = [0, 1, 2].map((i) => Math.max(...table.map((t) => t[i]!.length)));
-    for (const t of table) console.log(t.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  '));
+    for (const t of table) say(t.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  '));
     return EXIT.ok;
   });
 }
@@ -226,8 +218,7 @@ async function usersList(json: boolean): Promise<number> {
 async function demoTotp(user: string, json: boolean): Promise<number> {
   return withStore(async (ctx) => {
     if (!ctx.config.demo) throw new UsageError('demo totp works only while the demo is on (LATCHKEY_DEMO=true)');
-    const tenant = await loadTenant(ctx.db);
-    if (!tenant) throw new Error('no tenant yet: start Latchkey once first');
+    const tenant = (await loadTenant(ctx.db))!;
     const codes = await currentTotpCodes(ctx.db, ctx.secrets, tenant, user);
     if (!codes) throw new ActionError('not_found', `no user ${user} in ${tenant.domain}`);
     if (json) {
@@ -235,10 +226,10 @@ async function demoTotp(user: string, json: boolean): Promise<number> {
       return EXIT.ok;
     }
     if (!codes.length) {
-      console.log(`${user} has no authenticator app yet: sign in, and run this again on the "More information required" page`);
+      say(`${user} has no authenticator app yet: sign in, and run this again on the "More information required" page`);
       return EXIT.ok;
     }
-    for (const c of codes) console.log(`${c.code}  (${c.status === 'pending' ? 'the app being set up' : 'authenticator app'} ${c.methodId}; next code in ${c.secondsLeft} s)`);
+    for (const c of codes) say(`${c.code}  (${c.status === 'pending' ? 'the app being set up' : 'authenticator app'} ${c.methodId}; next code in ${c.secondsLeft} s)`);
     return EXIT.ok;
   });
 }
@@ -251,54 +242,92 @@ function endOneArgs(argv: string[]): string[] | undefined {
   return [`end-${kind}`, words[2]!, `--${kind}-id`, words[3]!, ...argv.filter((a) => a.startsWith('-'))];
 }
 
-async function main(argv: string[]): Promise<number> {
-  argv = endOneArgs(argv) ?? argv;
+/** `args` without the first occurrence of each of `words` (the command's own words). */
+function without(args: readonly string[], ...words: (string | undefined)[]): string[] {
+  const out = [...args];
+  for (const w of words) if (w !== undefined && out.includes(w)) out.splice(out.indexOf(w), 1);
+  return out;
+}
+
+/** The arguments of a command whose only option is --json: `count` positionals, `what` naming them in the error. */
+function jsonAndPositionals(command: string, args: readonly string[], count: number, what: string): { json: boolean; positional: string[] } {
+  for (const a of args) if (a.startsWith('-') && a !== '--json') throw new UsageError(`unknown option ${a} for ${command}`);
+  const positional = args.filter((a) => !a.startsWith('-'));
+  if (positional.length !== count) throw new UsageError(`${command} takes ${what}`);
+  return { json: args.includes('--json'), positional };
+}
+
+/** keys rotate and sweep: writes that remove nothing anyone uses, so no confirmation; --json for scripts. */
+async function maintenance(command: 'keys rotate' | 'sweep', args: readonly string[]): Promise<number> {
+  const { json } = jsonAndPositionals(command, args, 0, 'no argument (only --json)');
+  return withStore(async (ctx) => {
+    if (command === 'sweep') {
+      const deletedRows = await sweepExpired(ctx.db);
+      if (json) console.log(JSON.stringify({ deletedRows }, null, 2));
+      else say(`${deletedRows} expired rows deleted`);
+    } else {
+      const kid = await rotateSigningKey(ctx.db, ctx.secrets);
+      if (json) console.log(JSON.stringify({ kid }, null, 2));
+      else say(`new signing key ${kid}; restart Latchkey to sign with it (the previous key stays published until its tokens expire)`);
+    }
+    return EXIT.ok;
+  });
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  // `help <command>` is `<command> --help`
+  if (argv[0] === 'help' && argv.length > 1 && !wantsHelp) return dispatch([...argv.slice(1), '--help']);
+  argv = endOneArgs(argv) ?? argv;
   const words = argv.filter((a) => !a.startsWith('-'));
   const first = words[0] === undefined ? undefined : (ALIASES[words[0]] ?? words[0]);
   const action = first ? BY_COMMAND.get(first) : undefined;
   const two = words.slice(0, 2).join(' ');
   if (!argv.length || first === 'help' || (wantsHelp && !action && !HELP[two] && !(first && HELP[first]))) {
     console.log(overview());
-    return argv.length && first !== 'help' && !wantsHelp ? EXIT.usage : EXIT.ok;
+    return EXIT.ok;
   }
+  if (action) {
+    if (wantsHelp) return (console.log(actionHelp(action)), EXIT.ok);
+    return await runAction(action, without(argv, words[0]));
+  }
+  if (wantsHelp) return (console.log(HELP[two] ?? HELP[first!]), EXIT.ok);
+  const rest = without(argv, words[0], words[1]);
+  if (two === 'sessions list' || two === 'grants list') return await withStore((ctx) => sessionsList(ctx, two === 'sessions list' ? 'sessions' : 'grants', rest));
+  // endOneArgs rewrote every well-formed one
+  if (two === 'sessions end' || two === 'grants end') throw new UsageError(`${two} takes exactly a user and a ${two === 'sessions end' ? 'session' : 'grant'} id`);
+  if (first === 'playbook') return await withStore((ctx) => playbook(ctx, without(argv, words[0])));
+  if (two === 'users list') return await usersList(jsonAndPositionals('users list', rest, 0, 'no argument (only --json)').json);
+  if (words[0] === 'apps' && words[1] !== undefined) {
+    await runApps(words[1], rest, (fn) => withStore(fn));
+    return EXIT.ok;
+  }
+  if (two === 'demo totp') {
+    const { json, positional } = jsonAndPositionals('demo totp', rest, 1, 'exactly one user (UPN, or a name such as alice)');
+    return await demoTotp(positional[0]!, json);
+  }
+  if (two === 'keys rotate') return await maintenance('keys rotate', rest);
+  if (first === 'sweep') return await maintenance('sweep', without(argv, words[0]));
+  const group = Object.keys(HELP).filter((c) => c.split(' ')[0] === words[0] && c.includes(' '));
+  throw new UsageError(`unknown command: ${escapeControls(two || argv[0]!)}${group.length ? ` (the ${words[0]} commands: ${group.join(', ')})` : ''}`);
+}
+
+async function main(argv: string[]): Promise<number> {
   try {
-    if (action) {
-      if (wantsHelp) return (console.log(actionHelp(action)), EXIT.ok);
-      const at = argv.indexOf(words[0]!);
-      return await runAction(action, argv.filter((_, i) => i !== at));
-    }
-    if (HELP[two] && wantsHelp) return (console.log(HELP[two]), EXIT.ok);
-    const rest = argv.filter((a) => a !== words[0] && a !== words[1]);
-    if ((two === 'sessions list' || two === 'grants list') && words.length === 3) return await withStore((ctx) => sessionsList(ctx, two === 'sessions list' ? 'sessions' : 'grants', argv.slice(argv.indexOf('list') + 1)));
-    if (first === 'playbook' && HELP.playbook && wantsHelp) return (console.log(HELP.playbook), EXIT.ok);
-    if (first === 'playbook') return await withStore((ctx) => playbook(ctx, argv.slice(argv.indexOf('playbook') + 1)));
-    if (two === 'users list' && words.length === 2 && rest.every((a) => a === '--json')) return await usersList(rest.includes('--json'));
-    if (words[0] === 'apps' && words[1] !== undefined) {
-      await runApps(words[1], argv.slice(argv.indexOf(words[1]) + 1), (fn) => withStore(fn));
-      return EXIT.ok;
-    }
-    if (two === 'demo totp') {
-      const args = argv.filter((a, i) => i !== argv.indexOf('demo') && i !== argv.indexOf('totp'));
-      const users = args.filter((a) => a !== '--json');
-      if (users.length !== 1 || users[0]!.startsWith('-')) throw new UsageError('demo totp takes exactly one user (UPN, or a name such as alice)');
-      return await demoTotp(users[0]!, args.includes('--json'));
-    }
-    if ((two === 'keys rotate' || two === 'sweep') && words.length === (two === 'sweep' ? 1 : 2) && !rest.length) {
-      return await withStore(async (ctx) => {
-        if (two === 'sweep') console.log(`${await sweepExpired(ctx.db)} expired rows deleted`);
-        else console.log(`new signing key ${await rotateSigningKey(ctx.db, ctx.secrets)}; restart Latchkey to sign with it (the previous key stays published until its tokens expire)`);
-        return EXIT.ok;
-      });
-    }
-    throw new UsageError(`unknown command: ${argv.join(' ')}`);
+    checkArguments(argv);
+    return await dispatch(argv);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ExtraUsageError || e instanceof AppsUsageError) {
-      console.error(`${e.message}\n\n${overview()}`);
+    // one line each: what was wrong, never a stack trace
+    if (e instanceof UsageError) {
+      console.error(`latchkey: ${escapeControls(e.message)} (see --help)`);
+      return EXIT.usage;
+    }
+    if (e instanceof CliSetupError) {
+      console.error(`latchkey: ${escapeControls(e.message)}`);
       return EXIT.usage;
     }
     if (e instanceof ActionError) {
-      console.error(`refused (${e.code}): ${e.message}`);
+      console.error(`refused (${e.code}): ${escapeControls(e.message)}`);
       return EXIT.refused;
     }
     throw e;
@@ -308,7 +337,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    console.error(`latchkey: ${e instanceof ConfigError ? 'configuration error: ' : ''}${e instanceof Error ? e.message : String(e)}`);
+    console.error(`latchkey: ${e instanceof ConfigError ? 'configuration error: ' : ''}${escapeControls(e instanceof Error ? e.message : String(e))}`);
     process.exit(e instanceof ConfigError ? EXIT.usage : EXIT.error);
   },
 );
