@@ -363,3 +363,10 @@ for (const dbKind of await databases()) {
     });
   });
 }
+
+test('a PostgreSQL server that cannot be reached: the error says the database could not be opened, naming the cause', async () => {
+  await assert.rejects(openStore({ databaseUrl: 'postgres://nobody@127.0.0.1:1/x', dataDir: os.tmpdir() }), (e: unknown) => {
+    assert.match(String((e as Error).message), /^the database could not be opened: Error: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+    return true;
+  });
+});

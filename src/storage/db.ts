@@ -124,7 +124,8 @@ export async function openStore(opts: { databaseUrl: string; dataDir: string }):
   if (error) {
     await store.close();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(`database migration ${failed ?? ''} failed: ${String(error)}`);
+    // no migration ran when the database could not be reached at all (a refused connection, a wrong password)
+    throw new Error(failed ? `database migration ${failed} failed: ${String(error)}` : `the database could not be opened: ${String(error)}`);
   }
   return store;
 }
