@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApp, grantPermission, GRAPH_APP_ID } from '../src/directory/apps.js';
 import { createUser } from '../src/directory/users.js';
+import { DEMO } from '../src/directory/seed.js';
 import { browserSkipReason, launchBrowser, signIn } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -52,6 +53,7 @@ describe('@azure/msal-browser, an unmodified SPA in Chromium (sqlite)', { skip }
     const app = await createApp(server.store.db, { tenantId: server.tenantId, displayName: 'MSAL browser SPA', kind: 'spa', redirectUris: [`${spaOrigin}/`] });
     clientId = app.id;
     await grantPermission(server.store.db, app.id, GRAPH_APP_ID, 'delegated', ['User.Read']);
+    await grantPermission(server.store.db, app.id, DEMO.apiAppId, 'delegated', ['read']);
     await createUser(server.store.db, { tenantId: server.tenantId, upn: upn(), displayName: 'MSAL SPA user', password: PW });
     browser = await launchBrowser();
     context = await browser.newContext({ ignoreHTTPSErrors: true });
@@ -86,7 +88,7 @@ window.ready = window.pca.initialize().then(() => window.pca.handleRedirectPromi
   }
 
   /** acquireTokenSilent in the page for the signed-in account. */
-  const silent = (opts: { forceRefresh?: boolean } = {}) =>
+  const silent = (opts: { forceRefresh?: boolean; scopes?: string[] } = {}) =>
     page.evaluate(async (o) => {
       const w = globalThis as unknown as { pca: { getAllAccounts(): unknown[]; acquireTokenSilent(r: unknown): Promise<{ accessToken: string; fromCache: boolean; scopes: string[] }> } };
       try {
@@ -129,6 +131,15 @@ window.ready = window.pca.initialize().then(() => window.pca.handleRedirectPromi
     assert.equal(refreshed.fromCache, false);
     assert.notEqual(refreshed.accessToken, r.accessToken);
     assert.deepEqual((await calls())[1], { grantType: 'refresh_token', origin: spaOrigin });
+
+    // another API: the refresh token redeemed for its scope, from the page
+    const api = await silent({ scopes: [`${DEMO.apiIdentifier}/read`] });
+    assert.ok('accessToken' in api, JSON.stringify(api));
+    assert.equal(api.fromCache, false);
+    assert.deepEqual(api.scopes.filter((x) => !['openid', 'profile', 'offline_access'].includes(x)), [`${DEMO.apiIdentifier}/read`]);
+    assert.equal(JSON.parse(Buffer.from(api.accessToken.split('.')[1]!, 'base64url').toString('utf8')).aud, DEMO.apiAppId);
+    assert.deepEqual((await calls())[2], { grantType: 'refresh_token', origin: spaOrigin });
+    assert.equal((await silent({ scopes: [`${DEMO.apiIdentifier}/read`] }) as { fromCache?: boolean }).fromCache, true, 'found again in the cache');
 
     // Graph from the page: a cross-origin call with the bearer token
     const me = await page.evaluate(async ([url, tokenValue]) => {
