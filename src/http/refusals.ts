@@ -90,7 +90,8 @@ function rawAnswer(format: WireFormat, message: string, https: boolean): { heade
  * line can be read, instead of Fastify's generic JSON. Fastify's `clientErrorHandler`.
  */
 export function answerClientError(err: Error & { code?: string; reason?: string; rawPacket?: unknown }, socket: Duplex, https: boolean): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (!socket.writable) return void socket.destroy();
   const [status, message]: [number, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'The request line and headers are too large.']
