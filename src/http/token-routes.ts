@@ -14,6 +14,7 @@ import { refreshTokenFacts } from '../protocol/credential-facts.js';
 import { storedClientKind } from '../protocol/grants.js';
 import { whyInvalid } from '../protocol/validity.js';
 import type { Db } from '../storage/db.js';
+import { type CorsRule, answerCors } from '../graph/cors.js';
 
 export interface TokenRouteDeps {
   provider: Provider;
@@ -29,6 +30,12 @@ function bearer(req: FastifyRequest): string | undefined {
   const m = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$/i.exec(h.trim());
   return m?.[1];
 }
+
+/**
+ * Userinfo from a page's script, as Entra's (Microsoft Graph's `/oidc/userinfo`) answers it: any origin, a
+ * preflight first (oidc-client-ts's `loadUserInfo` sends an Authorization header).
+ */
+const USERINFO_CORS: CorsRule = { methods: 'GET, POST, OPTIONS', exposed: 'WWW-Authenticate' };
 
 export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): void {
   const { provider, db, tenant, origin } = deps;
@@ -95,8 +102,10 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenRouteDeps):
     void reply.code(400).send(entraErrorBody('request_invalid', origin, { detail: err.statusCode === 413 ? 'The request body is too large.' : 'The request body could not be read.' }));
   };
 
-  app.get(`/${tenant.id}${ROUTES.userinfo}`, { errorHandler: userinfoErrorHandler }, userinfo);
-  app.post(`/${tenant.id}${ROUTES.userinfo}`, { errorHandler: userinfoErrorHandler }, userinfo);
+  const userinfoCorsHook = async (req: FastifyRequest, reply: FastifyReply) => void answerCors(req, reply, USERINFO_CORS);
+  app.get(`/${tenant.id}${ROUTES.userinfo}`, { errorHandler: userinfoErrorHandler, onRequest: userinfoCorsHook }, userinfo);
+  app.post(`/${tenant.id}${ROUTES.userinfo}`, { errorHandler: userinfoErrorHandler, onRequest: userinfoCorsHook }, userinfo);
+  app.options(`/${tenant.id}${ROUTES.userinfo}`, (req, reply) => (answerCors(req, reply, USERINFO_CORS) ? reply : reply.code(204).header('allow', USERINFO_CORS.methods).send()));
 
   app.post(`/${tenant.id}${ROUTES.introspection}`, { errorHandler: introspectionErrorHandler }, async (req, reply) => {
     const form = (req.body ?? {}) as Record<string, unknown>;
