@@ -46,5 +46,32 @@ for (const dbKind of await databases()) {
       assert.equal(loc.searchParams.get('error'), 'invalid_target');
       assert.match(loc.searchParams.get('error_description') ?? '', /^AADSTS500011: /);
     });
+
+    test("a response_type other than code (the implicit flow) is refused as Entra refuses it for an app without implicit grants: AADSTS700054, posted or redirected, logged", async () => {
+      for (const [extra, how] of [
+        [{ response_type: 'id_token', response_mode: 'form_post', nonce: 'n1' }, 'form_post'],
+        [{ response_type: 'id_token token', response_mode: 'fragment', nonce: 'n2' }, 'fragment'],
+      ] as const) {
+        const res = await authorize(extra);
+        let error: string | null;
+        let description: string | null;
+        let state: string | null;
+        if (how === 'form_post') {
+          const html = await res.text();
+          error = /name="error" value="([^"]*)"/.exec(html)?.[1] ?? null;
+          description = /name="error_description" value="([^"]*)"/.exec(html)?.[1]?.replaceAll('&#39;', "'") ?? null;
+          state = /name="state" value="([^"]*)"/.exec(html)?.[1] ?? null;
+        } else {
+          const loc = new URL(res.headers.get('location') ?? 'x:');
+          const p = new URLSearchParams(loc.hash.slice(1));
+          [error, description, state] = [p.get('error'), p.get('error_description'), p.get('state')];
+        }
+        assert.equal(error, 'unsupported_response_type', how);
+        assert.match(description ?? '', /^AADSTS700054: The response_type asked for is not enabled for the application: only 'code' is/, how);
+        assert.equal(state, 's1', how);
+      }
+      const logged = await server.store.db.selectFrom('signin_log').select(['error_code', 'reason']).where('error_code', '=', 700054).execute();
+      assert.deepEqual(logged, [{ error_code: 700054, reason: 'response_type_not_enabled' }, { error_code: 700054, reason: 'response_type_not_enabled' }]);
+    });
   });
 }

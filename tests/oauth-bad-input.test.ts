@@ -360,8 +360,15 @@ for (const dbKind of await databases()) {
         for (const garbage of ['garbage', 'a.b.c', 'a%00b', '%ZZ']) {
           const r = await post(R, `token=${garbage}&client_id=${DEMO.nativeAppId}`);
           assert.equal(r.status, 200, `revoking garbage (RFC 7009): ${r.status} ${r.text}`);
+          assert.equal(r.text, '');
+          assert.equal(r.type, '', 'an empty answer has no content type (oidc-client-ts refuses text/plain)');
           await assertAlive(`revoke ${garbage}`);
         }
+        // an access token is a JWT: it cannot be revoked (RFC 7009's unsupported_token_type), it lives until it expires
+        const t = await post(tenantPath('/oauth2/v2.0/token'), new URLSearchParams({ grant_type: 'client_credentials', client_id: DEMO.automationAppId, client_secret: 'automation-secret-value', scope: `${GRAPH_RESOURCE}/.default` }).toString());
+        const accessToken = (JSON.parse(t.text) as { access_token: string }).access_token;
+        const jwt = await assertOAuthError(await post(R, new URLSearchParams({ token: accessToken, token_type_hint: 'access_token', client_id: DEMO.automationAppId, client_secret: 'automation-secret-value' }).toString()), 'an access token', { status: 400, error: 'unsupported_token_type' });
+        assert.match(jwt.error_description!, /Access tokens are JWTs that cannot be revoked/);
         await assertOAuthError(await post(R, 'token=garbage'), 'no client', { status: 400, error: 'invalid_request', aadsts: 900144 });
         await assertOAuthError(await post(R, `client_id=${DEMO.nativeAppId}`), 'no token', { status: 400, error: 'invalid_request', aadsts: 900144 });
         await assertOAuthError(await post(R, `token=garbage&client_id=${DEMO.webAppId}&client_secret=wrong`), 'wrong secret', { status: 401, error: 'invalid_client', aadsts: 7000215 });

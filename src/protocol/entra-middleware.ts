@@ -312,7 +312,7 @@ export function installEntraShape(provider: Provider, deps: EngineDeps): void {
       ctx.body = entraErrorBody(e.code, origin, { detail: e.detail });
       return;
     }
-    if (notFound(ctx, deps)) return;
+    if (notFound(ctx, deps) || untypedEmptyAnswer(ctx)) return;
     await refusalAsPage(ctx, deps);
     firstPageInPlace(ctx, deps);
     pageHeaders(ctx, origin);
@@ -339,6 +339,16 @@ async function refusalAsPage(ctx: KoaContextWithOIDC, deps: EngineDeps): Promise
   const out = { error: body.error, ...(typeof body.error_description === 'string' ? { error_description: body.error_description } : {}) };
   const refusal = ctx.state.refusal as RefusalCode | undefined;
   await engineErrorPage(deps.html, deps.origin)(ctx, out, refusal ? new Refusal(refusal) : Object.assign(new Error(out.error), { error_detail: ctx.state.errorDetail as string | undefined }));
+}
+
+/**
+ * The revocation endpoint's empty 200 (RFC 7009) without Koa's `text/plain` type: an empty body has none,
+ * and oidc-client-ts refuses any type but JSON. True when it was that answer (nothing more to shape).
+ */
+function untypedEmptyAnswer(ctx: KoaContextWithOIDC): boolean {
+  if (ctx.path !== ROUTES.revocation || ctx.status !== 200 || ctx.body !== '') return false;
+  ctx.remove('Content-Type');
+  return true;
 }
 
 /**

@@ -33,6 +33,12 @@ export const refusals = {
   resource_unknown: { error: 'invalid_target', aadsts: 500011, badToken: false, message: 'The resource principal was not found in the tenant.' },
   scope_invalid: { error: 'invalid_scope', aadsts: 70011, badToken: false, message: 'The provided request must include a valid scope parameter.' },
   grant_type_unsupported: { error: 'unsupported_grant_type', aadsts: 70003, badToken: false, message: 'The app requested an unsupported grant type.' },
+  // authorize with a response_type other than code (id_token, token: the implicit flow Latchkey never
+  // enables); Entra's answer for an app without implicit ID tokens (700051 is its code for 'token', unused here)
+  response_type_not_enabled: { error: 'unsupported_response_type', aadsts: 700054, badToken: false, message: "The response_type asked for is not enabled for the application: only 'code' is (tokens are issued by authorization code)." },
+  // RFC 7009 §2.2.1: an access token is a JWT that lives until it expires. Entra has no revocation endpoint,
+  // so the code is Latchkey's choice (900144: the request's own fault)
+  token_type_unsupported: { error: 'unsupported_token_type', aadsts: 900144, badToken: false, message: 'Access tokens are JWTs that cannot be revoked: they live until they expire. Revoke the refresh token instead.' },
   request_invalid: { error: 'invalid_request', aadsts: 900144, badToken: false, message: 'The request is missing a required parameter or has a malformed one.' },
   login_required: { error: 'login_required', aadsts: 50058, badToken: false, message: 'A silent sign-in request was sent but no user is signed in.' },
   consent_required: { error: 'consent_required', aadsts: 65001, badToken: false, message: 'The user or administrator has not consented to use the application for the requested scope.' },
@@ -191,6 +197,10 @@ export function refusalFromEngine(error: string, detail: string | undefined, des
       return 'scope_invalid';
     case 'unsupported_grant_type':
       return 'grant_type_unsupported';
+    case 'unsupported_token_type':
+      return 'token_type_unsupported';
+    case 'unsupported_response_type':
+      return 'response_type_not_enabled';
     case 'authorization_pending':
       return 'authorization_pending';
     case 'slow_down':
