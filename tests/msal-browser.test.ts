@@ -14,12 +14,16 @@ import { createApp, grantPermission, GRAPH_APP_ID } from '../src/directory/apps.
 import { createUser } from '../src/directory/users.js';
 import { DEMO } from '../src/directory/seed.js';
 import { browserSkipReason, launchBrowser, signIn } from './helpers/browser.js';
+import { appGraphToken } from './helpers/http-signin.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const skip = browserSkipReason();
 const PW = 'Msal-Browser-Pass-2026!';
 // the package's UMD bundle (its exports name only the module entry points)
-const MSAL_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('@azure/msal-browser/package.json')), 'lib', 'msal-browser.min.js');
+const MSAL_LIB = path.join(path.dirname(createRequire(import.meta.url).resolve('@azure/msal-browser/package.json')), 'lib');
+const MSAL_JS = path.join(MSAL_LIB, 'msal-browser.min.js');
+// what the redirect URI's page runs inside MSAL's hidden iframe (silent renewal): hands the answer to the app
+const MSAL_BRIDGE_JS = path.join(MSAL_LIB, 'redirect-bridge', 'msal-redirect-bridge.min.js');
 
 /** What the page keeps of MSAL's answers (window.out), and what the test asks it to do (window.spa). */
 interface Out {
@@ -39,12 +43,15 @@ describe('@azure/msal-browser, an unmodified SPA in Chromium (sqlite)', { skip }
   /** the token endpoint requests the page made, with their grant type and Origin */
   const tokenCalls: Promise<{ grantType: string | null; origin: string | undefined }>[] = [];
   const calls = () => Promise.all(tokenCalls);
+  /** the last refused token request's answer */
+  let refusedRefresh: unknown;
 
   before(async () => {
     server = await startTestServer('sqlite');
     // the SPA's own server: its page and the MSAL bundle, nothing else
     spa = http.createServer((req, res) => {
       if (req.url === '/msal-browser.min.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(fs.readFileSync(MSAL_JS));
+      if (req.url === '/msal-redirect-bridge.min.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(fs.readFileSync(MSAL_BRIDGE_JS));
       if ((req.url ?? '/').split(/[?#]/)[0] !== '/') return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'text/html' }).end(spaPage());
     });
@@ -58,6 +65,10 @@ describe('@azure/msal-browser, an unmodified SPA in Chromium (sqlite)', { skip }
     browser = await launchBrowser();
     context = await browser.newContext({ ignoreHTTPSErrors: true });
     page = await context.newPage();
+    page.on('response', (r) => {
+      if (r.request().method() !== 'POST' || !r.url().startsWith(`${server.tenantUrl}/oauth2/v2.0/token`) || r.status() === 200) return;
+      void r.json().then((b: { error?: string; error_codes?: number[]; suberror?: string }) => (refusedRefresh = { status: r.status(), error: b.error, codes: b.error_codes, suberror: b.suberror }));
+    });
     page.on('requestfinished', (r) => {
       if (r.method() !== 'POST' || !r.url().startsWith(`${server.tenantUrl}/oauth2/v2.0/token`)) return;
       // the Origin header is the network stack's: only in the request's full headers
@@ -77,25 +88,29 @@ describe('@azure/msal-browser, an unmodified SPA in Chromium (sqlite)', { skip }
       auth: { clientId, authority: server.tenantUrl, knownAuthorities: [new URL(server.origin).host], redirectUri: `${spaOrigin}/` },
       cache: { cacheLocation: 'sessionStorage' },
     };
-    return `<!doctype html><html><head><title>SPA</title><script src="/msal-browser.min.js"></script></head><body><h1>SPA</h1>
+    return `<!doctype html><html><head><title>SPA</title><script src="/msal-browser.min.js"></script><script src="/msal-redirect-bridge.min.js"></script></head><body><h1>SPA</h1>
 <script>
 window.out = {};
+if (window.parent !== window) msalRedirectBridge.broadcastResponseToMainFrame();
+else {
 window.pca = new msal.PublicClientApplication(${JSON.stringify(config)});
 window.ready = window.pca.initialize().then(() => window.pca.handleRedirectPromise()).then(
   (r) => { window.out.redirect = r && { account: { username: r.account.username, homeAccountId: r.account.homeAccountId }, idTokenClaims: r.idTokenClaims, accessToken: r.accessToken, scopes: r.scopes }; },
   (e) => { window.out.error = String(e && (e.errorCode || e.message) || e) + ' ' + String(e && e.errorMessage || ''); });
+}
 </script></body></html>`;
   }
 
   /** acquireTokenSilent in the page for the signed-in account. */
-  const silent = (opts: { forceRefresh?: boolean; scopes?: string[] } = {}) =>
+  const silent = (opts: { forceRefresh?: boolean; scopes?: string[] } = {}): Promise<{ accessToken: string; fromCache: boolean; scopes: string[] } | { error: string; name?: string; errorCode?: string; subError?: string }> =>
     page.evaluate(async (o) => {
       const w = globalThis as unknown as { pca: { getAllAccounts(): unknown[]; acquireTokenSilent(r: unknown): Promise<{ accessToken: string; fromCache: boolean; scopes: string[] }> } };
       try {
         const r = await w.pca.acquireTokenSilent({ scopes: ['User.Read'], account: w.pca.getAllAccounts()[0], ...o });
         return { accessToken: r.accessToken, fromCache: r.fromCache, scopes: r.scopes };
       } catch (e) {
-        return { error: String((e as { errorCode?: string }).errorCode ?? e) + ' ' + String((e as { errorMessage?: string }).errorMessage ?? '') };
+        const err = e as { name?: string; errorCode?: string; errorMessage?: string; subError?: string };
+        return { error: `${err.errorCode ?? String(e)} ${err.errorMessage ?? ''}`, name: err.name, errorCode: err.errorCode, subError: err.subError };
       }
     }, opts);
 
@@ -172,5 +187,25 @@ window.ready = window.pca.initialize().then(() => window.pca.handleRedirectPromi
     // Latchkey's session is gone: a new sign-in shows the user name page
     void page.evaluate(() => (globalThis as unknown as { pca: { loginRedirect(r: unknown): Promise<void> } }).pca.loginRedirect({ scopes: ['User.Read'] })).catch(() => {});
     await page.waitForSelector('#i0116', { timeout: 30_000 });
+  });
+
+  test("Revoke sessions reaches the SPA: its next refresh is refused (AADSTS50173, bad_token) and MSAL asks for an interactive sign-in", async () => {
+    // the last test left the user name page of a new loginRedirect
+    await signIn(page, upn(), PW);
+    await page.waitForURL((u) => u.href.startsWith(`${spaOrigin}/`), { timeout: 30_000 });
+    await page.waitForFunction(() => { const o = (globalThis as unknown as { out?: Out }).out; return !!o && (o.redirect !== undefined || o.error !== undefined); }, undefined, { timeout: 30_000 });
+    const before = tokenCalls.length;
+    const fresh = await silent({ forceRefresh: true });
+    assert.ok('accessToken' in fresh, JSON.stringify(fresh));
+    const userId = (await server.store.db.selectFrom('users').select('id').where('upn', '=', upn()).executeTakeFirstOrThrow()).id;
+    const res = await fetch(`${server.origin}/v1.0/users/${userId}/revokeSignInSessions`, { method: 'POST', headers: { authorization: `Bearer ${await appGraphToken(server, DEMO.automationAppId, 'automation-secret-value')}` } });
+    assert.equal(res.status, 200, await res.text());
+    // the refresh token is refused; MSAL then tries a hidden iframe (prompt=none), which has no session either
+    const refused = await silent({ forceRefresh: true });
+    assert.ok('error' in refused, JSON.stringify(refused));
+    assert.equal(refused.name, 'InteractionRequiredAuthError', JSON.stringify(refused));
+    const refreshes = (await calls()).slice(before).filter((c) => c.grantType === 'refresh_token');
+    assert.equal(refreshes.length, 2, 'the refresh that worked, and the refused one');
+    assert.deepEqual(refusedRefresh, { status: 400, error: 'invalid_grant', codes: [50173], suberror: 'bad_token' });
   });
 });
