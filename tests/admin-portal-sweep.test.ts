@@ -134,6 +134,11 @@ for (const db of await databases()) {
           for (const d of dialogs) {
             await page.click(`#section-${d.section}`);
             await page.waitForSelector(`#${d.opener}:not([disabled])`);
+            // every row shows as many cells as the header (a column hidden at phone width is hidden in both)
+            const table = { roles: 'rolesTable', expose: 'scopesTable', secrets: 'secretsTable' }[d.section];
+            const shown = (await page.evaluate(`(() => { const t = document.getElementById(${JSON.stringify(table)}); if (!t) return null; const vis = (cells) => [...cells].filter((c) => getComputedStyle(c).display !== 'none').length; return [vis(t.querySelectorAll('thead th')), ...[...t.querySelectorAll('tbody tr')].map((r) => vis(r.querySelectorAll('td')))]; })()`)) as number[] | null;
+            if (d.section !== 'roles') assert.ok(shown && shown.length > 1, `#${table} has rows`);
+            if (shown) assert.deepEqual(shown, shown.map(() => shown[0]), `#${table} at ${width} px: visible cells per row, header first`);
             await page.focus(`#${d.opener}`);
             await page.keyboard.press('Enter');
             await page.waitForSelector(`#${d.dialog}`);

@@ -16,6 +16,7 @@ import {
   TableRow,
   Text,
   Textarea,
+  mergeClasses,
 } from '@fluentui/react-components';
 import { type AppRole, type Application, patchApp, permissionValueProblem, roleBody } from './graph';
 import { ConfirmDialog, type DialogProps, exitMotion, fieldMessage, UPDATE_REASON, useDialog, usePartStyles, useWrite } from './parts';
@@ -119,7 +120,7 @@ export function AppRolesSection({ app }: { app: Application }) {
             {app.appRoles.map((r) => (
               <TableRow key={r.id} data-role={r.value ?? r.id}>
                 <TableCell className={s.cell}>{r.displayName ?? '—'}</TableCell>
-                <TableCell className={`${s.cell} ${s.wideOnly}`}>{r.description ?? '—'}</TableCell>
+                <TableCell className={mergeClasses(s.cell, s.wideOnly)}>{r.description ?? '—'}</TableCell>
                 <TableCell className={s.wideOnly}>{membersLabel(r.allowedMemberTypes)}</TableCell>
                 <TableCell className={s.mono}>{r.value ?? '—'}</TableCell>
                 <TableCell className={s.wideOnly}>{r.isEnabled ? 'Enabled' : 'Disabled'}</TableCell>

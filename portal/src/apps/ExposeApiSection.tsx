@@ -17,6 +17,7 @@ import {
   TableRow,
   Text,
   Textarea,
+  mergeClasses,
 } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type Application, type PermissionScope, identifierUriProblem, patchApp, permissionValueProblem, scopeBody } from './graph';
@@ -161,7 +162,7 @@ export function ExposeApiSection({ app }: { app: Application }) {
               <TableRow key={x.id} data-scope={x.value}>
                 <TableCell className={s.mono}>{uri ? `${uri}/${x.value}` : x.value}</TableCell>
                 <TableCell className={s.wideOnly}>{x.type === 'User' ? 'Admins and users' : 'Admins only'}</TableCell>
-                <TableCell className={`${s.cell} ${s.wideOnly}`}>{x.adminConsentDisplayName ?? '—'}</TableCell>
+                <TableCell className={mergeClasses(s.cell, s.wideOnly)}>{x.adminConsentDisplayName ?? '—'}</TableCell>
                 <TableCell>{x.isEnabled ? 'Enabled' : 'Disabled'}</TableCell>
                 <TableCell className={s.actionCell}>
                   <Button size="small" id={`removeScope-${x.value}`} {...byRight(may, UPDATE_REASON)} aria-label={`Remove the scope ${x.value}`} onClick={() => removing.show(x)}>

@@ -18,6 +18,7 @@ import {
   TableHeaderCell,
   TableRow,
   Text,
+  mergeClasses,
 } from '@fluentui/react-components';
 import { useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
@@ -182,7 +183,7 @@ export function SecretsSection({ app }: { app: Application }) {
                 <TableCell className={s.cell}>{c.displayName ?? '—'}</TableCell>
                 <TableCell>{when(c.endDateTime)}</TableCell>
                 <TableCell className={s.mono}>{c.hint}*****</TableCell>
-                <TableCell className={`${s.mono} ${s.wideOnly}`}>{c.keyId}</TableCell>
+                <TableCell className={mergeClasses(s.mono, s.wideOnly)}>{c.keyId}</TableCell>
                 <TableCell className={s.actionCell}>
                   <Button size="small" id={`removeSecret-${c.keyId}`} {...byRight(may, 'secretsReason')} aria-label={`Remove the secret ${c.displayName ?? c.hint}`} onClick={() => removing.show(c)}>
                     Remove
