@@ -2,7 +2,7 @@
 // chosen groups listed with a Remove button each; results offered with an Add button each.
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { Button, Field, Input, Spinner, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Field, Input, Spinner, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { ErrorBar } from '../ErrorBar';
 import { type Group, searchGroups } from './api';
 
@@ -31,7 +31,7 @@ export function GroupPicker(props: { idPrefix: string; label: string; chosen: Gr
       {prefix && found.isPending && <Spinner size="tiny" label="Searching groups" />}
       {found.isError && <ErrorBar error={found.error} />}
       {prefix && found.data && (
-        <ul className={`${s.list} ${s.results}`} aria-label="Groups found" id={`${p}Results`}>
+        <ul className={mergeClasses(s.list, s.results)} aria-label="Groups found" id={`${p}Results`}>
           {found.data.value.length === 0 && (
             <li>
               <Text>No group name starts with “{prefix}”.</Text>
