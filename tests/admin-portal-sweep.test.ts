@@ -117,6 +117,17 @@ for (const db of await databases()) {
           await until(page, `document.activeElement?.id === ${JSON.stringify(opener)}`, 5000).catch(async () => assert.fail(`the focus back on #${opener} after Escape, not on "${await active(page)}"`));
           await until(page, "!document.getElementById('root').hasAttribute('aria-hidden')", 5000);
         }
+        // Add authentication method → Next: preview (another dialog takes its place) → Escape: the focus goes
+        // back to the button that opened the first
+        await page.focus('#action-createTap');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('#addMethodNext:not([disabled])');
+        await page.click('#addMethodNext');
+        await page.waitForSelector('#addMethodNext', { state: 'detached' });
+        await page.waitForSelector('[role="alertdialog"], [role="dialog"]');
+        await page.keyboard.press('Escape');
+        await page.waitForSelector('[role="alertdialog"], [role="dialog"]', { state: 'detached' });
+        await until(page, "document.activeElement?.id === 'action-createTap'", 5000).catch(async () => assert.fail(`the focus back on #action-createTap after the preview, not on "${await active(page)}"`));
       } finally {
         await close();
       }

@@ -166,7 +166,7 @@ function PreviewView({ plan }: { plan: PlanDoc }) {
 }
 
 /** `input`: the action's input for its dry runs; `plan`: a dry run already made with it (a form that checked its input through the server). */
-export function ActionDialog(props: { userId: string; action: string; label: string; userName: string; input?: Record<string, unknown>; plan?: PlanDoc; onClose: () => void; onDeleted: () => void }) {
+export function ActionDialog(props: { userId: string; action: string; label: string; userName: string; input?: Record<string, unknown>; plan?: PlanDoc; opener?: HTMLElement | null; onClose: () => void; onDeleted: () => void }) {
   const s = useStyles();
   const qc = useQueryClient();
   const [plan, setPlan] = useState<PlanDoc | undefined>(props.plan);
@@ -217,7 +217,7 @@ export function ActionDialog(props: { userId: string; action: string; label: str
   const closing = useClosing<boolean>((deleted) => {
     if (deleted) props.onDeleted();
     props.onClose();
-  });
+  }, props.opener);
   const close = () => closing.close(done && props.action === 'deleteUser');
 
   return (

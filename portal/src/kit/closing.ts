@@ -5,13 +5,19 @@
 // from screen readers.
 import { useRef, useState } from 'react';
 
-export function useClosing<R>(onClosed: (result: R) => void) {
+/**
+ * `given`: the opener, for a dialog that takes another's place (a preview after its form): the focus there
+ * is on a button of the dialog it replaces, which goes away with it.
+ */
+export function useClosing<R>(onClosed: (result: R) => void, given?: HTMLElement | null) {
   const [open, setOpen] = useState(true);
   // what had the focus when the dialog was first rendered, before the dialog moved it inside
-  const [opener] = useState(() => (document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null));
+  const [opener] = useState(() => given ?? (document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null));
   const result = useRef<R | undefined>(undefined);
   return {
     open,
+    /** what the focus goes back to, for a dialog that takes this one's place */
+    opener,
     close: (r: R) => {
       result.current = r;
       setOpen(false);

@@ -29,7 +29,7 @@ function useTapConfig() {
   });
 }
 
-export function AddMethodDialog(props: { userId: string; userName: string; onPlanned: (plan: PlanDoc, input: Record<string, unknown>) => void; onClose: () => void }) {
+export function AddMethodDialog(props: { userId: string; userName: string; onPlanned: (plan: PlanDoc, input: Record<string, unknown>, opener: HTMLElement | null) => void; onClose: () => void }) {
   const s = useStyles();
   const config = useTapConfig();
   const c = config.data;
@@ -70,7 +70,7 @@ export function AddMethodDialog(props: { userId: string; userName: string; onPla
     const input = { lifetimeInMinutes: Number(lifetimeValue.trim()), isUsableOnce: onceValue };
     setBusy(true);
     try {
-      props.onPlanned(await dryRun(props.userId, 'createTap', input), input);
+      props.onPlanned(await dryRun(props.userId, 'createTap', input), input, closing.opener);
     } catch (e) {
       // a refusal naming a field is shown at that field; anything else above the form
       if (e instanceof ApiError && e.status === 400 && /lifetimeInMinutes/.test(e.message)) setErrors({ lifetime: e.message });

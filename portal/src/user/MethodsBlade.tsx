@@ -82,7 +82,7 @@ function unusable(m: GraphMethod, policy: MethodsPolicyDoc | undefined): string 
   return undefined;
 }
 
-type Open = { kind: 'action'; name: string; label: string; input?: Record<string, unknown>; plan?: PlanDoc } | { kind: 'add' } | { kind: 'policy' };
+type Open = { kind: 'action'; name: string; label: string; input?: Record<string, unknown>; plan?: PlanDoc; opener?: HTMLElement | null } | { kind: 'add' } | { kind: 'policy' };
 
 export function MethodsBlade({ id }: { id: string }) {
   const s = useStyles();
@@ -205,8 +205,8 @@ export function MethodsBlade({ id }: { id: string }) {
         )}
       </div>
 
-      {u && open?.kind === 'action' && <ActionDialog userId={u.id} action={open.name} label={open.label} userName={u.displayName} input={open.input} plan={open.plan} onClose={() => { setOpen(undefined); setMfaChoice(undefined); }} onDeleted={() => navigate('/admin/')} />}
-      {u && open?.kind === 'add' && <AddMethodDialog userId={u.id} userName={u.displayName} onClose={() => setOpen(undefined)} onPlanned={(plan, input) => setOpen({ kind: 'action', name: 'createTap', label: 'Add Temporary Access Pass', input, plan })} />}
+      {u && open?.kind === 'action' && <ActionDialog userId={u.id} action={open.name} label={open.label} userName={u.displayName} input={open.input} plan={open.plan} opener={open.opener} onClose={() => { setOpen(undefined); setMfaChoice(undefined); }} onDeleted={() => navigate('/admin/')} />}
+      {u && open?.kind === 'add' && <AddMethodDialog userId={u.id} userName={u.displayName} onClose={() => setOpen(undefined)} onPlanned={(plan, input, opener) => setOpen({ kind: 'action', name: 'createTap', label: 'Add Temporary Access Pass', input, plan, opener })} />}
       {u && open?.kind === 'policy' && <PolicyDialog userName={u.displayName} policy={policy} onClose={() => setOpen(undefined)} />}
     </section>
   );
